@@ -1,0 +1,127 @@
+"""Domain events: what happened at the gate, published after each committed unit of work.
+
+A trading centre's own system subscribes to them (``MessageBus.subscribe``) to react — update a display board,
+notify an agency — without patching TenderGuard. Events carry identifiers and outcomes, never health data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+__all__ = [
+    "Abandoned",
+    "Admitted",
+    "BadgeIssued",
+    "BadgeRevoked",
+    "DomainEvent",
+    "Exited",
+    "OverrideApplied",
+    "Referred",
+    "Refused",
+    "ScreeningStarted",
+    "StepCompleted",
+]
+
+
+@attrs.frozen
+class DomainEvent:
+    """Base of every event: which screening (if any) and when."""
+
+    at: dt.datetime
+
+
+@attrs.frozen
+class ScreeningStarted(DomainEvent):
+    """An arrival passed the arrival check and its screening began."""
+
+    screening_id: str
+    session: str
+    role: str
+    desk: str
+    reentry: bool
+
+
+@attrs.frozen
+class StepCompleted(DomainEvent):
+    """A step of the procedure was completed (or re-measured) at a desk."""
+
+    screening_id: str
+    step: str
+    action: str
+
+
+@attrs.frozen
+class Admitted(DomainEvent):
+    """The person was admitted to the hall; ``badge`` is the day's badge serial."""
+
+    screening_id: str
+    session: str
+    hall: str
+    badge: str
+    reentry: bool
+
+
+@attrs.frozen
+class Refused(DomainEvent):
+    """The person was refused entry, with a reason code (``fever``, ``company_quota``…)."""
+
+    screening_id: str
+    session: str
+    reason: str
+
+
+@attrs.frozen
+class Referred(DomainEvent):
+    """The person was referred to a separate room / proxy service / remote participation."""
+
+    screening_id: str
+    session: str
+    reason: str
+    services: tuple[str, ...]
+
+
+@attrs.frozen
+class Abandoned(DomainEvent):
+    """The person left before the screening finished."""
+
+    screening_id: str
+    session: str
+
+
+@attrs.frozen
+class BadgeIssued(DomainEvent):
+    """A badge was issued to a company for the day."""
+
+    serial: str
+    credit_code: str | None
+    day: dt.date
+
+
+@attrs.frozen
+class BadgeRevoked(DomainEvent):
+    """A badge was revoked (handed back for a substitution, lost, wrong person)."""
+
+    serial: str
+    reason: str
+
+
+@attrs.frozen
+class OverrideApplied(DomainEvent):
+    """An operator override (e.g. a substitution) with its mandatory reason."""
+
+    kind: str
+    reason: str
+    operator: str
+    desk: str
+    subject: str
+
+
+@attrs.frozen
+class Exited(DomainEvent):
+    """A person left the hall through the exit (or was taken to have left on arriving again)."""
+
+    badge: str
+    hall: str
+    recorded_on_return: bool

@@ -1,0 +1,304 @@
+"""Entities and value objects of a bid-opening day: centre, sessions, agencies, arrivals, admissions, badges.
+
+The domain knows nothing about databases or PDFs. Times are timezone-aware; the clock is injected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Callable
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from tenderguard.errors import InvalidInputError
+from tenderguard.identity import (
+    IdentityDocument,
+    normalise_company_name,
+    normalise_mobile,
+    parse_document,
+    validate_credit_code,
+    validate_person_name,
+)
+from tenderguard.policy import Role
+
+__all__ = [
+    "SHANGHAI",
+    "Admission",
+    "Agency",
+    "Arrival",
+    "Badge",
+    "BidSession",
+    "Centre",
+    "Clock",
+    "ManualClock",
+    "Outcome",
+    "Reason",
+    "SystemClock",
+    "aware",
+]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
+
+
+class Outcome(enum.StrEnum):
+    """How a screening ended."""
+
+    ADMITTED = "admitted"
+    REFUSED = "refused"
+    REFERRED = "referred"
+    ABANDONED = "abandoned"
+
+
+class Reason(enum.StrEnum):
+    """Built-in reason codes for every outcome that is not an admission (questions may add their own)."""
+
+    FEVER = "fever"
+    SYMPTOMS = "symptoms"
+    CONTACT = "contact"
+    KEY_AREA = "key_area"
+    COMPANY_QUOTA = "company_quota"
+    ROLE_QUOTA = "role_quota"
+    HALL_FULL = "hall_full"
+    NO_MASK = "no_mask"
+    NO_DECLARATION = "no_declaration"
+    DECLARATION_MISMATCH = "declaration_mismatch"
+    HEALTH_CODE = "health_code"
+    TEST_EXPIRED = "test_expired"
+    NO_TEST = "no_test"
+    TEST_POSITIVE = "test_positive"
+    MEASURING_ERROR = "measuring_error"
+    BADGE_REVOKED = "badge_revoked"
+    REENTRY_NOT_ALLOWED = "reentry_not_allowed"
+    SESSION_CLOSED = "session_closed"
+    ABANDONED = "abandoned"
+
+
+def aware(value: dt.datetime, *, field: str = "at") -> dt.datetime:
+    """Check a datetime carries a UTC offset (a time without one is ambiguous at a desk) and return it."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInputError(field, f"{value.isoformat()} has no UTC offset",
+                                hint="give the time with its offset, e.g. 2026-11-23T09:00:00+08:00")
+    return value
+
+
+class Clock(Protocol):
+    """Where the time comes from; injected so tests and replays control it."""
+
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+@attrs.define
+class SystemClock:
+    """The wall clock in the centre's time zone."""
+
+    tz: dt.tzinfo = SHANGHAI
+
+    def now(self) -> dt.datetime:
+        """The current time in the centre's time zone."""
+        return dt.datetime.now(self.tz)
+
+
+@attrs.define
+class ManualClock:
+    """A clock that only moves when told to: for tests, replays and batch files."""
+
+    current: dt.datetime = attrs.field(converter=aware)
+
+    def now(self) -> dt.datetime:
+        """The time it was last set to."""
+        return self.current
+
+    def set(self, when: dt.datetime) -> None:
+        """Move the clock to a given time."""
+        self.current = aware(when)
+
+    def advance(self, **delta: float) -> dt.datetime:
+        """Move the clock forward (``minutes=5``) and return the new time."""
+        self.current = self.current + dt.timedelta(**delta)
+        return self.current
+
+
+def _check_code(field: str) -> Callable[[Any, attrs.Attribute[Any], str], None]:
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: str) -> None:
+        if not isinstance(value, str) or not _CODE.match(value):
+            raise InvalidInputError(field, f"{value!r} is not a valid code",
+                                    hint="use letters, digits and - _ . / only, up to 64 characters")
+    return check
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInputError("timezone", f"unknown time zone {name!r}",
+                                hint="use an IANA name such as Asia/Shanghai") from None
+
+
+@attrs.frozen
+class Centre:
+    """The trading centre running the gate: a short code used in badge serials, its name and time zone."""
+
+    code: str = attrs.field(validator=_check_code("centre.code"))
+    name: str
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The centre's time zone; calendar days (quotas, badges) are counted in it."""
+        return _zone(self.timezone)
+
+    def day_of(self, when: dt.datetime) -> dt.date:
+        """The centre's calendar day of an instant."""
+        return aware(when).astimezone(self.tz).date()
+
+
+@attrs.frozen
+class Agency:
+    """A procurement agency (代理机构): the centre reminds it, it relays to its bidders."""
+
+    code: str = attrs.field(validator=_check_code("agency.code"))
+    name: str = attrs.field(converter=lambda v: normalise_company_name(v, field="agency.name"))
+    contact: str | None = None
+    phone: str | None = attrs.field(
+        default=None, converter=lambda v: None if v in (None, "") else normalise_mobile(v, field="agency.phone"))
+
+
+@attrs.frozen
+class BidSession:
+    """One bid opening (开标): a project, its opening time, the hall and the agency running it."""
+
+    code: str = attrs.field(validator=_check_code("session.code"))
+    project_name: str
+    opens_at: dt.datetime = attrs.field(converter=lambda v: aware(v, field="session.opens_at"))
+    hall: str
+    agency: str | None = None
+
+    def day(self, centre: Centre) -> dt.date:
+        """The centre's calendar day of the opening."""
+        return centre.day_of(self.opens_at)
+
+
+def _opt_credit_code(value: str | None) -> str | None:
+    return None if value in (None, "") else validate_credit_code(value)  # type: ignore[arg-type]
+
+
+def _opt_company(value: str | None) -> str | None:
+    return None if value in (None, "") else normalise_company_name(value)  # type: ignore[arg-type]
+
+
+def _opt_phone(value: str | None) -> str | None:
+    return None if value in (None, "") else normalise_mobile(value)  # type: ignore[arg-type]
+
+
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInputError("role", f"{value!r} is not a role",
+                                hint=f"use one of {', '.join(r.value for r in Role)}") from None
+
+
+def _document(value: IdentityDocument | str) -> IdentityDocument:
+    return value if isinstance(value, IdentityDocument) else parse_document(value)
+
+
+@attrs.frozen
+class Arrival:
+    """A person at the desk: who, for which session, from which company, in which role, and when.
+
+    Every field is validated and normalised on construction (ID check digit, credit code, mobile number, names
+    without markup or control characters); an invalid one raises :class:`InvalidInputError` naming the field.
+    """
+
+    session: str = attrs.field(validator=_check_code("session"))
+    role: Role = attrs.field(converter=_role)
+    name: str = attrs.field(converter=validate_person_name)
+    document: IdentityDocument = attrs.field(converter=_document)
+    at: dt.datetime = attrs.field(converter=aware)
+    company: str | None = attrs.field(default=None, converter=_opt_company)
+    credit_code: str | None = attrs.field(default=None, converter=_opt_credit_code)
+    phone: str | None = attrs.field(default=None, converter=_opt_phone)
+    key_area: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        """Organisations that have quotas must say who they are."""
+        if self.role in (Role.BIDDER, Role.TENDERER, Role.AGENCY):
+            if self.credit_code is None:
+                raise InvalidInputError("credit_code", f"a {self.role} must give the company's unified social "
+                                        "credit code", hint="copy the 18-character code from the business licence")
+            if self.company is None:
+                raise InvalidInputError("company", f"a {self.role} must give the company name")
+
+    @property
+    def organisation(self) -> str | None:
+        """The key quotas are counted by: the credit code (never the name, whose spelling varies)."""
+        return self.credit_code
+
+
+class AdmissionStatus(enum.StrEnum):
+    """Whether an admission still holds its company's place for the day."""
+
+    ACTIVE = "active"
+    SUBSTITUTED = "substituted"  # the badge was handed back and another person took the place
+    REVOKED = "revoked"
+
+
+@attrs.define
+class Admission:
+    """A person admitted on a day: holds the company's (or role's) place and the badge; inside until exit."""
+
+    id: str
+    screening_id: str
+    day: dt.date
+    session: str
+    hall: str
+    role: Role
+    organisation: str | None
+    person_key: str
+    badge: str
+    at: dt.datetime
+    desk: str
+    status: AdmissionStatus = AdmissionStatus.ACTIVE
+    inside: bool = True
+    exited_at: dt.datetime | None = None
+    #: How many times the person has gone in with this admission (1 + same-day re-entries).
+    entries: int = 1
+
+
+class BadgeStatus(enum.StrEnum):
+    """A badge is valid until it is revoked."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+@attrs.define
+class Badge:
+    """The day's health badge (健康标识): one per company per day, serial-numbered (``MY-20261123-0001``)."""
+
+    serial: str
+    centre: str
+    day: dt.date
+    session: str
+    hall: str
+    role: Role
+    company: str | None
+    credit_code: str | None
+    holder_masked: str
+    person_key: str
+    issued_at: dt.datetime
+    status: BadgeStatus = BadgeStatus.ACTIVE
+    revoked_reason: str | None = None
+    reprints: int = 0
+
+    @staticmethod
+    def make_serial(centre: str, day: dt.date, sequence: int) -> str:
+        """A readable unique serial: centre code, date, sequence (``MY-20261123-0007``)."""
+        return f"{centre}-{day:%Y%m%d}-{sequence:04d}"

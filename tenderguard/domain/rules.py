@@ -1,0 +1,132 @@
+"""Admission rules: one person per company per day, per-role quotas, re-entry, key areas, hall capacity.
+
+Pure functions over a read-only :class:`AttendanceView` of the centre's day, so the same rules run against the
+in-memory store in tests and against a database (which also enforces the one-company rule with a constraint).
+Days are the centre's calendar days (``Asia/Shanghai`` by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from tenderguard.domain.model import Admission, AdmissionStatus, Arrival, Reason
+from tenderguard.policy import Policy, Role
+
+__all__ = ["REASON_TEXT", "AttendanceView", "Decision", "check_admission", "check_arrival"]
+
+#: What the desk tells the person, by reason code (Simplified Chinese, the language of the desk).
+REASON_TEXT: Mapping[str, str] = {
+    Reason.FEVER: "体温复测仍达到或超过标准,不能进入;请前往医院发热门诊就诊,并将通报所在单位",
+    Reason.SYMPTOMS: "有发热、咳嗽等症状,不能进入;请及时就医",
+    Reason.CONTACT: "有接触史,请到独立等候区,由工作人员全程代办或不见面开标",
+    Reason.KEY_AREA: "来自重点地区,请到独立服务专厅,由工作人员全程代办或不见面开标",
+    Reason.COMPANY_QUOTA: "本公司今日已有一人入场(一公司一人,一标识一天);如需换人,请交回原健康标识",
+    Reason.ROLE_QUOTA: "本单位该类人员今日入场人数已满",
+    Reason.HALL_FULL: "开标室人数已满,请在场外等候,有人离场后再进入",
+    Reason.NO_MASK: "未按要求佩戴口罩,不能进入",
+    Reason.NO_DECLARATION: "未提交健康调查表,不能进入",
+    Reason.DECLARATION_MISMATCH: "健康调查表与本人信息不符,不能进入",
+    Reason.HEALTH_CODE: "健康码非绿码,不能进入",
+    Reason.TEST_EXPIRED: "核酸检测阴性证明已超过有效时间,不能进入",
+    Reason.NO_TEST: "未提供核酸检测阴性证明,不能进入",
+    Reason.TEST_POSITIVE: "核酸检测结果异常,不能进入",
+    Reason.BADGE_REVOKED: "今日健康标识已交回或作废,不能凭此再次进入",
+    Reason.REENTRY_NOT_ALLOWED: "按规定今日不能再次进入",
+    Reason.ABANDONED: "未完成检查即离开",
+}
+
+
+class AttendanceView(Protocol):
+    """The queries the rules need about a centre's day (implemented by the attendance repository)."""
+
+    def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
+        """The person's admission today still holding its place, if any."""
+        ...
+
+    def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
+        """The person's most recent admission today, whatever its status."""
+        ...
+
+    def active_for_organisation(self, day: dt.date, organisation: str, role: Role) -> list[Admission]:
+        """Admissions today of an organisation in a role that still hold their place."""
+        ...
+
+    def inside(self, day: dt.date, hall: str) -> int:
+        """How many admitted people are in the hall now (admitted and not exited)."""
+        ...
+
+
+@attrs.frozen
+class Decision:
+    """The verdict of a rule check: proceed, refuse or refer, with a reason code and detail for the operator."""
+
+    verdict: str  # "proceed" | "refuse" | "refer"
+    reason: str | None = None
+    detail: Mapping[str, Any] = attrs.field(factory=dict)
+    services: tuple[str, ...] = ()
+    #: For a same-day re-entry: the admission (and badge) the person re-enters with.
+    reentry: Admission | None = None
+
+    @property
+    def proceeds(self) -> bool:
+        """Whether the screening may go on."""
+        return self.verdict == "proceed"
+
+
+PROCEED = Decision("proceed")
+
+
+def _quota_decision(policy: Policy, view: AttendanceView, day: dt.date, role: Role,
+                    organisation: str | None) -> Decision:
+    limit = policy.quota(role)
+    if limit is None or organisation is None:
+        return PROCEED
+    holders = view.active_for_organisation(day, organisation, role)
+    if len(holders) < limit:
+        return PROCEED
+    first = min(holders, key=lambda a: a.at)
+    # The operator learns when and where the place was taken — never who took it.
+    detail = {"limit": limit, "admitted_at": first.at.isoformat(), "desk": first.desk}
+    reason = Reason.COMPANY_QUOTA if role is Role.BIDDER else Reason.ROLE_QUOTA
+    return Decision("refuse", reason, detail)
+
+
+def _capacity_decision(policy: Policy, view: AttendanceView, day: dt.date, hall: str) -> Decision:
+    capacity = policy.capacity(hall)
+    if capacity is not None and view.inside(day, hall) >= capacity:
+        return Decision("refuse", Reason.HALL_FULL, {"hall": hall, "capacity": capacity})
+    return PROCEED
+
+
+def check_arrival(policy: Policy, view: AttendanceView, arrival: Arrival, *, day: dt.date, person_key: str,
+                  hall: str) -> Decision:
+    """The arrival check before the first step: re-entry, key area, quotas, hall capacity."""
+    previous = view.latest_for_person(day, person_key)
+    if previous is not None:
+        if previous.status is not AdmissionStatus.ACTIVE:  # handed back, substituted or revoked
+            return Decision("refuse", Reason.BADGE_REVOKED, {"badge": previous.badge})
+        if not policy.reentry.allowed:
+            return Decision("refuse", Reason.REENTRY_NOT_ALLOWED, {"badge": previous.badge})
+        return Decision("proceed", reentry=previous)
+    if arrival.key_area and policy.key_area.action != "screen":
+        if policy.key_area.action == "refuse":
+            return Decision("refuse", Reason.KEY_AREA)
+        return Decision("refer", Reason.KEY_AREA, services=policy.key_area.services or ("separate_room",))
+    decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation)
+    if not decision.proceeds:
+        return decision
+    return _capacity_decision(policy, view, day, hall)
+
+
+def check_admission(policy: Policy, view: AttendanceView, arrival: Arrival, *, day: dt.date, hall: str,
+                    reentry: bool) -> Decision:
+    """The final check once every step passed: the place may have been taken meanwhile at another desk."""
+    if not reentry:
+        decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation)
+        if not decision.proceeds:
+            return decision
+    return _capacity_decision(policy, view, day, hall)

@@ -1,0 +1,88 @@
+"""Every error TenderGuard raises derives from :class:`TenderGuardError`.
+
+Each message says what was wrong and how to fix it, so the CLI can print it as one line and a host system can
+show it to the desk operator unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "ConflictError",
+    "InvalidInputError",
+    "InvalidTransitionError",
+    "NotFoundError",
+    "OverrideError",
+    "PolicyError",
+    "ScreeningError",
+    "TenderGuardError",
+]
+
+
+class TenderGuardError(Exception):
+    """Base of every error raised by TenderGuard; catch this one to catch them all."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message} ({hint})" if hint else message)
+
+
+class InvalidInputError(TenderGuardError, ValueError):
+    """Raised when a value given to a public entry point is malformed: an ID number, a phone, a reading, a field.
+
+    ``field`` names the offending input (``id_number``, ``temperatures[1]``…) so a form or a batch file can point
+    at it.
+    """
+
+    def __init__(self, field: str, message: str, *, hint: str | None = None) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}", hint=hint)
+
+
+class PolicyError(TenderGuardError):
+    """Raised when a policy (preset or TOML file) is invalid; lists every problem by its key path."""
+
+    def __init__(self, problems: Iterable[tuple[str, str]], *, source: str | None = None) -> None:
+        self.problems: Sequence[tuple[str, str]] = tuple(problems)
+        self.source = source
+        head = f"invalid policy {source}" if source else "invalid policy"
+        lines = "; ".join(f"{path}: {msg}" if path else msg for path, msg in self.problems)
+        super().__init__(f"{head}: {lines}", hint="correct the listed keys and load the policy again")
+
+
+class NotFoundError(TenderGuardError, LookupError):
+    """Raised when a session, agency, screening or badge that an operation names does not exist."""
+
+
+class ScreeningError(TenderGuardError):
+    """Raised when a screening cannot take the action asked of it (closed, missing a measurement…)."""
+
+    def __init__(self, screening_id: str, state: str, message: str, *, hint: str | None = None) -> None:
+        self.screening_id = screening_id
+        self.state = state
+        super().__init__(f"screening {screening_id} (state {state!r}): {message}", hint=hint)
+
+
+class InvalidTransitionError(ScreeningError):
+    """Raised when a step is taken out of order: the screening's state does not allow it."""
+
+    def __init__(self, screening_id: str, state: str, action: str, expected: Sequence[str]) -> None:
+        self.action = action
+        self.expected = tuple(expected)
+        wanted = ", ".join(self.expected) if self.expected else "nothing (the screening is closed)"
+        super().__init__(
+            screening_id,
+            state,
+            f"cannot {action} now",
+            hint=f"expected: {wanted}",
+        )
+
+
+class OverrideError(TenderGuardError):
+    """Raised when an operator override is incomplete (no reason) or does not apply to the situation."""
+
+
+class ConflictError(TenderGuardError):
+    """Raised when two desks changed the same record at once and this operation lost; retry it."""

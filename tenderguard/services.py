@@ -1,0 +1,442 @@
+"""Use cases of the gate: register the day's sessions, screen arrivals at a desk, admit, exit, substitute.
+
+Each use case is one unit of work: it loads what it needs through the repositories, lets the domain decide,
+commits, and then publishes the domain events to the :class:`MessageBus` (a failing subscriber never undoes a
+committed admission). Callers get :class:`ScreeningView` snapshots, never the live entities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+
+from tenderguard.domain import events
+from tenderguard.domain.machine import CLEARED, ScreeningMachine
+from tenderguard.domain.model import (
+    Admission,
+    AdmissionStatus,
+    Agency,
+    Arrival,
+    Badge,
+    BadgeStatus,
+    BidSession,
+    Centre,
+    Clock,
+    Outcome,
+    SystemClock,
+)
+from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival
+from tenderguard.domain.screening import Actor, Screening
+from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
+from tenderguard.identity import company_key, mask_name, person_key
+from tenderguard.policy import Policy
+from tenderguard.store.unit_of_work import AbstractUnitOfWork
+
+__all__ = ["Desk", "Gate", "MessageBus", "ScreeningView"]
+
+log = logging.getLogger(__name__)
+E = TypeVar("E", bound=events.DomainEvent)
+Handler = Callable[[Any], None]
+
+
+class MessageBus:
+    """Delivers committed domain events to the host system's subscribers."""
+
+    def __init__(self) -> None:
+        """Start with no subscribers."""
+        self._handlers: dict[type[events.DomainEvent], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        """Call ``handler(event)`` for every event of this type (or a subclass) after it is committed."""
+        self._handlers[event_type].append(handler)
+
+    def publish(self, batch: Iterable[events.DomainEvent]) -> None:
+        """Deliver events in order; a subscriber's exception is logged, never raised into the desk."""
+        for event in batch:
+            for cls in type(event).__mro__:
+                for handler in self._handlers.get(cls, ()):  # type: ignore[call-overload]
+                    try:
+                        handler(event)
+                    except Exception:
+                        log.exception("subscriber %r failed on %s", handler, type(event).__name__)
+
+
+@attrs.frozen
+class ScreeningView:
+    """What a desk shows about a screening: where it is, what to do next, and how it ended."""
+
+    id: str
+    session: str
+    role: str
+    name_masked: str
+    state: str
+    step: str | None
+    step_label: str | None
+    expected: tuple[str, ...]
+    outcome: str | None
+    reason: str | None
+    message: str
+    badge: str | None
+    reentry: bool
+    services: tuple[str, ...] = ()
+    rest_until: dt.datetime | None = None
+    detail: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the screening has ended."""
+        return self.outcome is not None
+
+
+def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | None = None) -> ScreeningView:
+    place = machine.places.get(s.state)
+    if s.outcome is Outcome.ADMITTED:
+        message = f"准予进入{s.hall},健康标识 {s.badge}(当日有效)"
+    elif s.reason is not None:
+        message = REASON_TEXT.get(s.reason, s.reason)
+        if s.outcome is Outcome.REFERRED:
+            message = REASON_TEXT.get(s.reason, "请到独立等候区,由工作人员全程代办或不见面开标")
+    elif place is not None:
+        message = f"请进行:{place.step.label}"
+    else:
+        message = ""
+    return ScreeningView(
+        id=s.id, session=s.arrival.session, role=str(s.arrival.role), name_masked=mask_name(s.arrival.name),
+        state=s.state, step=place.step.id if place else None, step_label=place.step.label if place else None,
+        expected=tuple(machine.expected(s.state)), outcome=str(s.outcome) if s.outcome else None,
+        reason=str(s.reason) if s.reason else None, message=message, badge=s.badge, reentry=s.reentry,
+        services=s.services, rest_until=s.rest_until, detail=dict(detail or {}),
+    )
+
+
+class Gate:
+    """A centre's entrance on bid-opening days: its policy, store, clock and event bus; desks open from it."""
+
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        centre: Centre,
+        uow_factory: Callable[[], AbstractUnitOfWork],
+        clock: Clock | None = None,
+        bus: MessageBus | None = None,
+        secret: bytes | None = None,
+    ) -> None:
+        """Set up the gate; ``secret`` keys the ID hashes (give a fixed one to match people across restarts)."""
+        self.policy = policy
+        self.centre = centre
+        self.uow_factory = uow_factory
+        self.clock: Clock = clock or SystemClock(centre.tz)
+        self.bus = bus or MessageBus()
+        self.secret = secret if secret is not None else secrets.token_bytes(32)
+        if len(self.secret) < 16:
+            raise InvalidInputError("secret", "is shorter than 16 bytes", hint="use secrets.token_bytes(32)")
+        self.machine = ScreeningMachine(policy)
+
+    # -- the day's set-up
+
+    def register_agency(self, agency: Agency) -> None:
+        """Register a procurement agency (or replace its details)."""
+        with self.uow_factory() as uow:
+            uow.agencies.add(agency)
+            uow.commit()
+
+    def register_session(self, session: BidSession) -> None:
+        """Register a bid session; its agency must be registered first."""
+        with self.uow_factory() as uow:
+            if session.agency is not None and uow.agencies.get(session.agency) is None:
+                raise NotFoundError(f"agency {session.agency!r} of session {session.code} is not registered",
+                                    hint="register the agency first")
+            if uow.sessions.get(session.code) is not None:
+                raise InvalidInputError("session.code", f"session {session.code} is already registered",
+                                        hint="use a new code for a new session")
+            uow.sessions.add(session)
+            uow.commit()
+
+    def session(self, code: str) -> BidSession:
+        """The registered session with this code."""
+        with self.uow_factory() as uow:
+            found = uow.sessions.get(code)
+        if found is None:
+            raise NotFoundError(f"no session {code!r} is registered", hint="register the session first")
+        return found
+
+    def desk(self, desk: str, operator: str) -> Desk:
+        """Open a desk (an entrance lane) with the operator on duty."""
+        return Desk(self, Actor(desk=desk, operator=operator))
+
+    # -- reading the day
+
+    def screenings(self, day: dt.date | None = None) -> list[ScreeningView]:
+        """Every screening of a day (default: today), in the order they were opened."""
+        day = day or self.centre.day_of(self.clock.now())
+        with self.uow_factory() as uow:
+            return [_view(s, self.machine) for s in uow.screenings.list(day)]
+
+    def outcomes(self, day: dt.date | None = None) -> dict[str, list[ScreeningView]]:
+        """Today's screenings grouped by outcome: ``admitted``, ``refused``, ``referred``, ``abandoned``, ``open``."""
+        grouped: dict[str, list[ScreeningView]] = {o.value: [] for o in Outcome} | {"open": []}
+        for view in self.screenings(day):
+            grouped[view.outcome or "open"].append(view)
+        return grouped
+
+    def badge(self, serial: str) -> Badge:
+        """A badge by serial."""
+        with self.uow_factory() as uow:
+            found = uow.badges.get(serial)
+        if found is None:
+            raise NotFoundError(f"no badge {serial!r}", hint="check the serial printed on the badge")
+        return found
+
+
+T = TypeVar("T")
+
+
+class Desk:
+    """One entrance desk and its operator: screens arrivals step by step."""
+
+    def __init__(self, gate: Gate, actor: Actor) -> None:
+        """Use :meth:`Gate.desk` to open a desk."""
+        if not actor.desk.strip() or not actor.operator.strip():
+            raise InvalidInputError("desk", "desk and operator must be named", hint="e.g. desk='A', operator='王芳'")
+        self.gate = gate
+        self.actor = actor
+
+    # -- plumbing
+
+    def _run(self, work: Callable[[AbstractUnitOfWork, dt.datetime], T]) -> T:
+        """Run one use case in one unit of work, then publish its events."""
+        uow = self.gate.uow_factory()
+        with uow:
+            result = work(uow, self.gate.clock.now())
+            uow.commit()
+        self.gate.bus.publish(uow.collect_new_events())
+        return result
+
+    def _load(self, uow: AbstractUnitOfWork, screening_id: str) -> Screening:
+        screening = uow.screenings.get(screening_id)
+        if screening is None:
+            raise NotFoundError(f"no screening {screening_id!r}", hint="start it with Desk.arrive")
+        if screening._machine is None:  # noqa: SLF001 - binding is the service layer's job
+            screening.bind(self.gate.machine)
+        return screening
+
+    def _release(self, uow: AbstractUnitOfWork, screening: Screening) -> None:
+        if screening.closed or not uow.live_objects:
+            screening.unbind()
+
+    def _step(self, screening_id: str, action: Callable[[Screening, dt.datetime], None]) -> ScreeningView:
+        """Apply one desk action to an open screening; admit once every step has passed."""
+
+        def work(uow: AbstractUnitOfWork, at: dt.datetime) -> ScreeningView:
+            screening = self._load(uow, screening_id)
+            try:
+                action(screening, at)
+                detail = self._admit(uow, screening, at) if screening.state == CLEARED else {}
+                return _view(screening, self.gate.machine, detail)
+            finally:
+                self._release(uow, screening)
+
+        return self._run(work)
+
+    # -- arrival
+
+    def arrive(self, arrival: Arrival) -> ScreeningView:
+        """Open a screening for an arrival and run the arrival check (re-entry, key area, quotas, capacity)."""
+        return self._run(lambda uow, at: self._open(uow, arrival, at))
+
+    def _open(self, uow: AbstractUnitOfWork, arrival: Arrival, at: dt.datetime,
+              override: Mapping[str, Any] | None = None) -> ScreeningView:
+        centre, policy = self.gate.centre, self.gate.policy
+        session = uow.sessions.get(arrival.session)
+        if session is None:
+            raise NotFoundError(f"session {arrival.session!r} is not registered",
+                                hint="register the day's sessions before screening")
+        day = centre.day_of(arrival.at)
+        if session.day(centre) != day:
+            raise InvalidInputError("session", f"session {session.code} opens on {session.day(centre)}, "
+                                    f"not on {day}", hint="pick one of today's sessions")
+        self._register_company(uow, arrival)
+        key = person_key(arrival.document, self.gate.secret)
+        decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
+        screening = Screening(id=uuid.uuid4().hex, arrival=arrival, person_key=key, hall=session.hall,
+                              reentry=decision.reentry is not None, opened_at=at, actor=self.actor)
+        uow.screenings.add(screening)
+        screening.bind(self.gate.machine)
+        try:
+            if override:
+                screening._record(self.actor, at, f"override:{override['kind']}", "arrived", override)  # noqa: SLF001
+            if decision.reentry is not None:
+                screening.badge = decision.reentry.badge
+                if decision.reentry.inside:  # arrived again without a recorded exit: taken to have left
+                    self._exit(uow, decision.reentry, at, on_return=True)
+            if decision.verdict == "refuse":
+                screening.refuse(self.actor, at, decision.reason or "refused", decision.detail)
+            elif decision.verdict == "refer":
+                screening.refer(self.actor, at, decision.reason or "referred", decision.services)
+            else:
+                screening.check_in(self.actor, at)
+            detail = self._admit(uow, screening, at) if screening.state == CLEARED else decision.detail
+            return _view(screening, self.gate.machine, detail)
+        except BaseException:
+            screening.unbind()  # the unit of work rolls the new screening back
+            raise
+        finally:
+            self._release(uow, screening)
+
+    def _register_company(self, uow: AbstractUnitOfWork, arrival: Arrival) -> None:
+        if arrival.credit_code is None or arrival.company is None:
+            return
+        if uow.companies.get(arrival.credit_code) is not None:
+            return  # known company: a name variant never creates a second one
+        name_key = company_key(arrival.company)
+        other = uow.companies.by_key(name_key)
+        if other is not None and other != arrival.credit_code:
+            raise InvalidInputError("credit_code", f"{arrival.company} is already registered with another credit "
+                                    "code", hint="check the credit code on the business licence")
+        uow.companies.add(arrival.credit_code, arrival.company, name_key)
+
+    def _admit(self, uow: AbstractUnitOfWork, s: Screening, at: dt.datetime) -> dict[str, Any]:
+        """Every step passed: check the place is still free, issue (or reuse) the badge, admit."""
+        centre, policy = self.gate.centre, self.gate.policy
+        day = centre.day_of(s.arrival.at)
+        decision = check_admission(policy, uow.attendance, s.arrival, day=day, hall=s.hall, reentry=s.reentry)
+        if not decision.proceeds:
+            s.refuse(self.actor, at, decision.reason or "refused", decision.detail)
+            return dict(decision.detail)
+        if s.reentry:
+            assert s.badge is not None  # noqa: S101 - set when the re-entry was opened
+            admission = uow.attendance.by_badge(s.badge)
+            if admission is None:
+                raise NotFoundError(f"badge {s.badge} no longer holds a place", hint="screen as a new arrival")
+            admission.inside, admission.exited_at = True, None
+            admission.entries += 1
+            uow.attendance.save(admission)
+            s.admit(self.actor, at, s.badge)
+            return {}
+        serial = Badge.make_serial(centre.code, day, uow.badges.next_sequence(centre.code, day))
+        a = s.arrival
+        uow.badges.add(Badge(
+            serial=serial, centre=centre.code, day=day, session=a.session, hall=s.hall, role=a.role,
+            company=a.company, credit_code=a.credit_code, holder_masked=mask_name(a.name),
+            person_key=s.person_key, issued_at=at,
+        ))
+        uow.attendance.add(Admission(
+            id=uuid.uuid4().hex, screening_id=s.id, day=day, session=a.session, hall=s.hall, role=a.role,
+            organisation=a.organisation, person_key=s.person_key, badge=serial, at=at, desk=self.actor.desk,
+        ))
+        s.admit(self.actor, at, serial)
+        uow.events.append(events.BadgeIssued(at=at, serial=serial, credit_code=a.credit_code, day=day))
+        return {}
+
+    # -- the steps
+
+    def confirm(self, screening_id: str) -> ScreeningView:
+        """Confirm a plain step (shoe soles, hands, mask disposal, registration)."""
+        return self._step(screening_id, lambda s, at: s.confirm(self.actor, at))
+
+    def mask(self, screening_id: str, condition: str) -> ScreeningView:
+        """The mask check: ``ok``, ``replaced`` (a mask is handed out) or ``refused``."""
+        return self._step(screening_id, lambda s, at: s.mask(self.actor, at, condition))
+
+    def measure(self, screening_id: str, celsius: float, *, device: str | None = None) -> ScreeningView:
+        """A temperature reading in °C (a fever leads to rest and re-measure, then refusal)."""
+        return self._step(screening_id, lambda s, at: s.measure(self.actor, at, celsius, device=device))
+
+    def answer(self, screening_id: str, answers: Mapping[str, bool]) -> ScreeningView:
+        """The answers to every health question of the policy (True = yes)."""
+        return self._step(screening_id, lambda s, at: s.answer(self.actor, at, answers))
+
+    def declare(self, screening_id: str, status: str) -> ScreeningView:
+        """The health declaration: ``complete``, ``missing`` or ``mismatch``."""
+        return self._step(screening_id, lambda s, at: s.declare(self.actor, at, status))
+
+    def health_code(self, screening_id: str, colour: str) -> ScreeningView:
+        """The health-code colour shown: ``green``, ``yellow`` or ``red``."""
+        return self._step(screening_id, lambda s, at: s.health_code(self.actor, at, colour))
+
+    def nucleic_test(self, screening_id: str, tested_at: dt.datetime | None, *, negative: bool = True
+                     ) -> ScreeningView:
+        """The nucleic-acid test report: when it was taken (None = no report) and whether negative."""
+        return self._step(screening_id, lambda s, at: s.nucleic_test(self.actor, at, tested_at,
+                                                                     negative=negative))
+
+    def abandon(self, screening_id: str) -> ScreeningView:
+        """The person left before finishing."""
+        return self._step(screening_id, lambda s, at: s.abandon(self.actor, at))
+
+    def view(self, screening_id: str) -> ScreeningView:
+        """The current state of a screening (to resume an interrupted one)."""
+
+        def work(uow: AbstractUnitOfWork, _at: dt.datetime) -> ScreeningView:
+            screening = self._load(uow, screening_id)
+            try:
+                return _view(screening, self.gate.machine)
+            finally:
+                self._release(uow, screening)
+
+        return self._run(work)
+
+    # -- exits and overrides
+
+    def record_exit(self, badge: str) -> None:
+        """A badge holder left through the exit: the hall has one person fewer."""
+
+        def work(uow: AbstractUnitOfWork, at: dt.datetime) -> None:
+            admission = uow.attendance.by_badge(badge)
+            if admission is None:
+                raise NotFoundError(f"no active admission holds badge {badge!r}", hint="check the serial")
+            if not admission.inside:
+                raise InvalidInputError("badge", f"{badge} is already recorded as having left")
+            self._exit(uow, admission, at, on_return=False)
+
+        self._run(work)
+
+    def _exit(self, uow: AbstractUnitOfWork, admission: Admission, at: dt.datetime, *, on_return: bool) -> None:
+        admission.inside, admission.exited_at = False, at
+        uow.attendance.save(admission)
+        uow.events.append(events.Exited(at=at, badge=admission.badge, hall=admission.hall,
+                                        recorded_on_return=on_return))
+
+    def substitute(self, arrival: Arrival, *, replaces: str, reason: str) -> ScreeningView:
+        """Operator override: the company hands back its badge and another person takes the place.
+
+        The old badge is revoked, the old admission gives up its place, and the new arrival is screened — all in
+        one unit of work, recorded with the mandatory reason.
+        """
+        if not isinstance(reason, str) or not reason.strip():
+            raise OverrideError("a substitution needs a reason", hint="say why the company sends another person")
+
+        def work(uow: AbstractUnitOfWork, at: dt.datetime) -> ScreeningView:
+            badge = uow.badges.get(replaces)
+            if badge is None:
+                raise NotFoundError(f"no badge {replaces!r}", hint="check the serial of the handed-back badge")
+            if badge.status is BadgeStatus.REVOKED:
+                raise OverrideError(f"badge {replaces} is already revoked")
+            if badge.credit_code != arrival.credit_code or badge.role is not arrival.role:
+                raise OverrideError(f"badge {replaces} does not belong to this company and role",
+                                    hint="only the company's own badge can be handed back for a substitute")
+            admission = uow.attendance.by_badge(replaces)
+            badge.status, badge.revoked_reason = BadgeStatus.REVOKED, f"substitution: {reason.strip()}"
+            uow.badges.save(badge)
+            if admission is not None:
+                if admission.inside:
+                    self._exit(uow, admission, at, on_return=False)
+                admission.status = AdmissionStatus.SUBSTITUTED
+                uow.attendance.save(admission)
+            uow.events += [
+                events.BadgeRevoked(at=at, serial=replaces, reason=badge.revoked_reason),
+                events.OverrideApplied(at=at, kind="substitution", reason=reason.strip(),
+                                       operator=self.actor.operator, desk=self.actor.desk, subject=replaces),
+            ]
+            override = {"kind": "substitution", "replaces": replaces, "reason": reason.strip()}
+            return self._open(uow, arrival, at, override)
+
+        return self._run(work)

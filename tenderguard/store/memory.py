@@ -1,0 +1,245 @@
+"""In-memory repositories and unit of work: fast, for tests, benchmarks and a library used without a database.
+
+The store keeps live objects. A unit of work snapshots every object it hands out and undoes what it added, so
+``rollback`` really restores the state before the operation — the same contract a database transaction gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
+from tenderguard.domain.screening import Screening
+from tenderguard.policy import Role
+from tenderguard.store.unit_of_work import AbstractUnitOfWork
+
+__all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
+
+
+@attrs.define
+class InMemoryStore:
+    """The committed data of one centre, shared by the units of work (desks) that use it."""
+
+    centre: Centre
+    sessions: dict[str, BidSession] = attrs.field(factory=dict)
+    agencies: dict[str, Agency] = attrs.field(factory=dict)
+    companies: dict[str, str] = attrs.field(factory=dict)
+    company_keys: dict[str, str] = attrs.field(factory=dict)
+    screenings: dict[str, Screening] = attrs.field(factory=dict)
+    screenings_by_day: dict[dt.date, list[str]] = attrs.field(factory=lambda: defaultdict(list))
+    admissions: dict[str, Admission] = attrs.field(factory=dict)
+    admissions_by_day: dict[dt.date, list[str]] = attrs.field(factory=lambda: defaultdict(list))
+    badges: dict[str, Badge] = attrs.field(factory=dict)
+    sequences: dict[tuple[str, dt.date], int] = attrs.field(factory=dict)
+
+
+class _Repo:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self.uow = uow
+        self.store = uow.store
+
+
+class _Sessions(_Repo):
+    def add(self, session: BidSession) -> None:
+        self.uow.put(self.store.sessions, session.code, session)
+
+    def get(self, code: str) -> BidSession | None:
+        return self.store.sessions.get(code)
+
+    def list(self, day: dt.date | None = None) -> list[BidSession]:
+        found = [s for s in self.store.sessions.values() if day is None or s.day(self.store.centre) == day]
+        return sorted(found, key=lambda s: (s.opens_at, s.code))
+
+
+class _Agencies(_Repo):
+    def add(self, agency: Agency) -> None:
+        self.uow.put(self.store.agencies, agency.code, agency)
+
+    def get(self, code: str) -> Agency | None:
+        return self.store.agencies.get(code)
+
+    def list(self) -> list[Agency]:
+        return sorted(self.store.agencies.values(), key=lambda a: a.code)
+
+
+class _Companies(_Repo):
+    def get(self, credit_code: str) -> str | None:
+        return self.store.companies.get(credit_code)
+
+    def by_key(self, name_key: str) -> str | None:
+        return self.store.company_keys.get(name_key)
+
+    def add(self, credit_code: str, name: str, name_key: str) -> None:
+        self.uow.put(self.store.companies, credit_code, name)
+        self.uow.put(self.store.company_keys, name_key, credit_code)
+
+
+class _Screenings(_Repo):
+    def add(self, screening: Screening) -> None:
+        self.uow.put(self.store.screenings, screening.id, screening)
+        day = self.store.centre.day_of(screening.opened_at)
+        self.uow.append(self.store.screenings_by_day[day], screening.id)
+        self.uow.track(screening)
+
+    def get(self, screening_id: str) -> Screening | None:
+        found = self.store.screenings.get(screening_id)
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def list(self, day: dt.date) -> list[Screening]:
+        return [self.store.screenings[i] for i in self.store.screenings_by_day.get(day, [])]
+
+    def open(self) -> list[Screening]:
+        return [s for s in self.store.screenings.values() if not s.closed]
+
+
+class _Attendance(_Repo):
+    def add(self, admission: Admission) -> None:
+        self.uow.put(self.store.admissions, admission.id, admission)
+        self.uow.append(self.store.admissions_by_day[admission.day], admission.id)
+
+    def save(self, admission: Admission) -> None:
+        """Changes are made in place; the snapshot taken on load is what a rollback restores."""
+
+    def _day(self, day: dt.date) -> Iterator[Admission]:
+        for admission_id in self.store.admissions_by_day.get(day, []):
+            admission = self.store.admissions[admission_id]
+            self.uow.track(admission)
+            yield admission
+
+    def list(self, day: dt.date) -> list[Admission]:
+        return list(self._day(day))
+
+    def by_badge(self, serial: str) -> Admission | None:
+        badge = self.store.badges.get(serial)
+        if badge is None:
+            return None
+        for admission in self._day(badge.day):
+            if admission.badge == serial and admission.status is AdmissionStatus.ACTIVE:
+                return admission
+        return None
+
+    def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
+        found = [a for a in self._day(day) if a.person_key == person_key]
+        return found[-1] if found else None
+
+    def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
+        found = self.latest_for_person(day, person_key)
+        return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
+
+    def active_for_organisation(self, day: dt.date, organisation: str, role: Role) -> list[Admission]:
+        return [a for a in self._day(day) if a.organisation == organisation and a.role is role
+                and a.status is AdmissionStatus.ACTIVE]
+
+    def inside(self, day: dt.date, hall: str) -> int:
+        return sum(1 for a in self._day(day) if a.hall == hall and a.inside
+                   and a.status is AdmissionStatus.ACTIVE)
+
+
+class _Badges(_Repo):
+    def add(self, badge: Badge) -> None:
+        self.uow.put(self.store.badges, badge.serial, badge)
+
+    def get(self, serial: str) -> Badge | None:
+        found = self.store.badges.get(serial)
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def save(self, badge: Badge) -> None:
+        """Changes are made in place; the snapshot taken on load is what a rollback restores."""
+
+    def next_sequence(self, centre: str, day: dt.date) -> int:
+        key = (centre, day)
+        value = self.store.sequences.get(key, 0) + 1
+        self.uow.put(self.store.sequences, key, value)
+        return value
+
+    def list(self, day: dt.date) -> list[Badge]:
+        return sorted((b for b in self.store.badges.values() if b.day == day), key=lambda b: b.serial)
+
+
+class InMemoryUnitOfWork(AbstractUnitOfWork):
+    """A unit of work over an :class:`InMemoryStore`, with a real rollback."""
+
+    #: Screenings stay live objects between operations (no reload from storage).
+    live_objects = True
+
+    def __init__(self, store: InMemoryStore) -> None:
+        """Open repositories over the shared store."""
+        super().__init__()
+        self.store = store
+        self._undo: list[Callable[[], None]] = []
+        self._snapshots: dict[int, tuple[Any, Any]] = {}
+        self._touched: dict[int, Screening] = {}
+        self.sessions = _Sessions(self)
+        self.agencies = _Agencies(self)
+        self.companies = _Companies(self)
+        self.screenings = _Screenings(self)
+        self.attendance = _Attendance(self)
+        self.badges = _Badges(self)
+        self.commits = 0
+
+    def __enter__(self) -> InMemoryUnitOfWork:
+        """Begin: forget the previous operation's bookkeeping."""
+        super().__enter__()
+        self._undo.clear()
+        self._snapshots.clear()
+        self._touched.clear()
+        return self
+
+    # -- bookkeeping used by the repositories
+
+    def put(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
+        """Set ``mapping[key]``, remembering how to undo it."""
+        if key in mapping:
+            old = mapping[key]
+            self._undo.append(lambda: mapping.__setitem__(key, old))
+        else:
+            self._undo.append(lambda: mapping.pop(key, None))
+        mapping[key] = value
+
+    def append(self, items: list[Any], value: Any) -> None:
+        """Append to a list, remembering how to undo it."""
+        items.append(value)
+        self._undo.append(items.pop)
+
+    def track(self, obj: Screening | Admission | Badge) -> None:
+        """Snapshot a live object the first time this operation sees it."""
+        key = id(obj)
+        if key in self._snapshots:
+            return
+        if isinstance(obj, Screening):
+            self._snapshots[key] = (obj, obj.checkpoint())
+            self._touched[key] = obj
+        else:
+            self._snapshots[key] = (obj, attrs.asdict(obj, recurse=False))
+
+    # -- the contract
+
+    def commit(self) -> None:
+        """Keep every change; later rollbacks no longer undo them."""
+        self._undo.clear()
+        self._snapshots.clear()
+        self.commits += 1
+
+    def rollback(self) -> None:
+        """Undo every uncommitted change, newest first, and restore every object seen."""
+        while self._undo:
+            self._undo.pop()()
+        for obj, snap in self._snapshots.values():
+            if isinstance(obj, Screening):
+                obj.restore(snap)
+            else:
+                for name, value in snap.items():
+                    setattr(obj, name, value)
+
+    def touched_screenings(self) -> Iterator[Screening]:
+        """Screenings loaded or added in this operation."""
+        return iter(list(self._touched.values()))

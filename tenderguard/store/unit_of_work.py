@@ -1,0 +1,167 @@
+"""The unit of work: one business operation, one transaction — rolled back unless committed.
+
+Repositories are plain interfaces (``typing.Protocol``): a backend provides one object per repository.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Protocol, Self
+
+from tenderguard.domain.events import DomainEvent
+from tenderguard.domain.model import Admission, Agency, Badge, BidSession
+from tenderguard.domain.rules import AttendanceView
+from tenderguard.domain.screening import Screening
+
+__all__ = [
+    "AbstractUnitOfWork",
+    "AgencyRepository",
+    "AttendanceRepository",
+    "BadgeRepository",
+    "CompanyRepository",
+    "ScreeningRepository",
+    "SessionRepository",
+]
+
+
+class SessionRepository(Protocol):
+    """Bid sessions (开标场次) by code."""
+
+    def add(self, session: BidSession) -> None:
+        """Store a new session."""
+
+    def get(self, code: str) -> BidSession | None:
+        """The session with this code, or None."""
+
+    def list(self, day: dt.date | None = None) -> list[BidSession]:
+        """Every session, or those opening on a (centre) day, by opening time."""
+
+
+class AgencyRepository(Protocol):
+    """Procurement agencies by code."""
+
+    def add(self, agency: Agency) -> None:
+        """Store a new agency."""
+
+    def get(self, code: str) -> Agency | None:
+        """The agency with this code, or None."""
+
+    def list(self) -> list[Agency]:
+        """Every agency, by code."""
+
+
+class CompanyRepository(Protocol):
+    """Companies, identified by their unified social credit code; the name is kept as first seen."""
+
+    def get(self, credit_code: str) -> str | None:
+        """The company name registered for a credit code."""
+
+    def by_key(self, name_key: str) -> str | None:
+        """The credit code registered for a company-name key (see ``identity.company_key``)."""
+
+    def add(self, credit_code: str, name: str, name_key: str) -> None:
+        """Register a company."""
+
+
+class ScreeningRepository(Protocol):
+    """Screenings, open and closed."""
+
+    def add(self, screening: Screening) -> None:
+        """Store a new screening."""
+
+    def get(self, screening_id: str) -> Screening | None:
+        """The screening with this id, or None."""
+
+    def list(self, day: dt.date) -> list[Screening]:
+        """The screenings opened on a centre day, in order."""
+
+    def open(self) -> list[Screening]:
+        """Screenings not yet closed (to resume after an interruption)."""
+
+
+class AttendanceRepository(AttendanceView, Protocol):
+    """Admissions of the day: who holds which place, who is inside which hall."""
+
+    def add(self, admission: Admission) -> None:
+        """Store a new admission."""
+
+    def by_badge(self, serial: str) -> Admission | None:
+        """The active admission holding a badge."""
+
+    def list(self, day: dt.date) -> list[Admission]:
+        """Every admission of a day, in order."""
+
+    def save(self, admission: Admission) -> None:
+        """Persist changes to an admission (exit, substitution)."""
+
+
+class BadgeRepository(Protocol):
+    """Badges and their serial sequence per centre and day."""
+
+    def add(self, badge: Badge) -> None:
+        """Store a new badge."""
+
+    def get(self, serial: str) -> Badge | None:
+        """The badge with this serial, or None."""
+
+    def save(self, badge: Badge) -> None:
+        """Persist changes to a badge (revocation, reprint)."""
+
+    def next_sequence(self, centre: str, day: dt.date) -> int:
+        """The next serial number of the day (1, 2, 3…), never reused."""
+
+    def list(self, day: dt.date) -> list[Badge]:
+        """The badges of a day, by serial."""
+
+
+class AbstractUnitOfWork(abc.ABC):
+    """One business operation: ``with uow: ...; uow.commit()`` — anything not committed is rolled back."""
+
+    sessions: SessionRepository
+    agencies: AgencyRepository
+    companies: CompanyRepository
+    screenings: ScreeningRepository
+    attendance: AttendanceRepository
+    badges: BadgeRepository
+    #: Whether loaded screenings are the same live objects from one operation to the next (in-memory store).
+    live_objects: bool = False
+
+    def __init__(self) -> None:
+        """Start with no pending events."""
+        self.events: list[DomainEvent] = []
+
+    def __enter__(self) -> Self:
+        """Begin the operation."""
+        self.events = []
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Roll back whatever was not committed."""
+        self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make the operation's changes durable and visible to other desks."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Discard the operation's uncommitted changes."""
+
+    @abc.abstractmethod
+    def touched_screenings(self) -> Iterator[Screening]:
+        """Screenings loaded or added in this operation (to collect their events)."""
+
+    def collect_new_events(self) -> list[DomainEvent]:
+        """Take the events raised by this operation, in order (screenings' first, then the operation's own)."""
+        collected: list[DomainEvent] = []
+        for screening in self.touched_screenings():
+            collected.extend(screening.events)
+            screening.events.clear()
+        collected.extend(self.events)
+        self.events = []
+        collected.sort(key=lambda e: e.at)
+        return collected
