@@ -421,22 +421,22 @@ class _Table:
             return default if default is not _MISSING else None
         return value
 
-    def str(self, name: str, default: Any = _MISSING) -> Any:
+    def text(self, name: str, default: Any = _MISSING) -> Any:
         return self._get(name, lambda v: isinstance(v, str), "a string", default)
 
-    def bool(self, name: str, default: Any = _MISSING) -> Any:
+    def flag(self, name: str, default: Any = _MISSING) -> Any:
         return self._get(name, lambda v: isinstance(v, bool), "true or false", default)
 
-    def int(self, name: str, default: Any = _MISSING) -> Any:
+    def whole(self, name: str, default: Any = _MISSING) -> Any:
         return self._get(name, lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number",
                          default)
 
-    def float(self, name: str, default: Any = _MISSING) -> Any:
+    def number(self, name: str, default: Any = _MISSING) -> Any:
         value = self._get(name, lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number",
                           default)
         return float(value) if isinstance(value, int | float) else value
 
-    def strings(self, name: str, default: Any = _MISSING) -> Any:
+    def texts(self, name: str, default: Any = _MISSING) -> Any:
         value = self._get(name, lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
                           "a list of strings", default)
         return tuple(value) if isinstance(value, list) else value
@@ -461,7 +461,7 @@ class _Table:
 
 def _build(cls: Callable[..., _T], table: _Table, **kwargs: Any) -> _T | None:
     """Construct a value object, re-rooting its own validation problems under the table's key path."""
-    kwargs = {k: v for k, v in kwargs.items() if v is not _MISSING and v is not None or k in _NULLABLE}
+    kwargs = {k: v for k, v in kwargs.items() if (v is not _MISSING and v is not None) or k in _NULLABLE}
     try:
         return cls(**kwargs)
     except PolicyError as exc:
@@ -476,31 +476,31 @@ _NULLABLE = frozenset({"default_hall_capacity"})
 
 
 def _read_step(t: _Table) -> Step | None:
-    kind = t.str("kind")
+    kind = t.text("kind")
     cls = STEP_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         if isinstance(kind, str):
             t.problems.append((t.key("kind"), f"{kind!r} is not one of {', '.join(sorted(STEP_KINDS))}"))
         return None
-    fields: dict[str, Any] = {"id": t.str("id"), "label": t.str("label")}
+    fields: dict[str, Any] = {"id": t.text("id"), "label": t.text("label")}
     if cls is MaskStep:
-        fields["replace_allowed"] = t.bool("replace_allowed", True)
+        fields["replace_allowed"] = t.flag("replace_allowed", True)
     elif cls is TemperatureStep:
         fields.update(
-            threshold=t.float("threshold", 37.3),
-            plausible_min=t.float("plausible_min", 34.0),
-            plausible_max=t.float("plausible_max", 42.5),
-            rest_minutes=t.int("rest_minutes", 5),
-            remeasures=t.int("remeasures", 2),
-            max_measuring_errors=t.int("max_measuring_errors", 3),
-            ask_questions=t.bool("ask_questions", False),
+            threshold=t.number("threshold", 37.3),
+            plausible_min=t.number("plausible_min", 34.0),
+            plausible_max=t.number("plausible_max", 42.5),
+            rest_minutes=t.whole("rest_minutes", 5),
+            remeasures=t.whole("remeasures", 2),
+            max_measuring_errors=t.whole("max_measuring_errors", 3),
+            ask_questions=t.flag("ask_questions", False),
         )
     elif cls is DeclarationStep:
-        fields.update(required=t.bool("required", True), fill_in_at_desk=t.bool("fill_in_at_desk", True))
+        fields.update(required=t.flag("required", True), fill_in_at_desk=t.flag("fill_in_at_desk", True))
     elif cls is HealthCodeStep:
-        fields["accepted"] = t.strings("accepted", ("green",))
+        fields["accepted"] = t.texts("accepted", ("green",))
     elif cls is NucleicTestStep:
-        fields["max_age_hours"] = t.int("max_age_hours", 48)
+        fields["max_age_hours"] = t.whole("max_age_hours", 48)
     t.finish()
     if any(v is None for v in fields.values()):
         return None
@@ -511,12 +511,12 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
     """Build a Policy from parsed TOML data, raising one PolicyError that lists every problem by key path."""
     problems: Problems = []
     root = _Table(data, "", problems)
-    name, title = root.str("name"), root.str("title")
+    name, title = root.text("name"), root.text("title")
     steps = [_read_step(t) for t in root.tables("steps", required=True)]
     questions = []
     for t in root.tables("questions"):
-        q = _build(Question, t, id=t.str("id"), text=t.str("text"), risk_answer=t.bool("risk_answer", True),
-                   on_risk=t.str("on_risk", "refuse"), reason=t.str("reason", "symptoms"))
+        q = _build(Question, t, id=t.text("id"), text=t.text("text"), risk_answer=t.flag("risk_answer", True),
+                   on_risk=t.text("on_risk", "refuse"), reason=t.text("reason", "symptoms"))
         t.finish()
         questions.append(q)
 
@@ -527,27 +527,27 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
             role = Role(key)
         except ValueError:
             continue  # reported as an unknown key by finish()
-        quotas[role] = qt.int(key)
+        quotas[role] = qt.whole(key)
     qt.finish()
     quotas.setdefault(Role.BIDDER, 1)
 
     ht = root.table("halls")
-    halls = {key: ht.int(key) for key in ht.data}
+    halls = {key: ht.whole(key) for key in ht.data}
     ht.finish()
 
     kt = root.table("key_area")
-    key_area = _build(KeyAreaRule, kt, action=kt.str("action", "refer"),
-                      services=kt.strings("services", KeyAreaRule().services))
+    key_area = _build(KeyAreaRule, kt, action=kt.text("action", "refer"),
+                      services=kt.texts("services", KeyAreaRule().services))
     kt.finish()
     rt = root.table("reentry")
-    reentry = _build(Reentry, rt, allowed=rt.bool("allowed", True), steps=rt.strings("steps", ()))
+    reentry = _build(Reentry, rt, allowed=rt.flag("allowed", True), steps=rt.texts("steps", ()))
     rt.finish()
     pt = root.table("retention")
-    retention = _build(Retention, pt, health_data_days=pt.int("health_data_days", 28),
-                       attendance_days=pt.int("attendance_days", 3 * 365))
+    retention = _build(Retention, pt, health_data_days=pt.whole("health_data_days", 28),
+                       attendance_days=pt.whole("attendance_days", 3 * 365))
     pt.finish()
-    default_cap = root.int("default_hall_capacity", None)
-    store_full_id = root.bool("store_full_id", False)
+    default_cap = root.whole("default_hall_capacity", None)
+    store_full_id = root.flag("store_full_id", False)
     root.finish()
 
     # Build the policy even from partly invalid parts, so the policy-wide rules are reported in the same error.

@@ -61,7 +61,7 @@ class MessageBus:
         """Deliver events in order; a subscriber's exception is logged, never raised into the desk."""
         for event in batch:
             for cls in type(event).__mro__:
-                for handler in self._handlers.get(cls, ()):  # type: ignore[call-overload]
+                for handler in self._handlers.get(cls, ()):
                     try:
                         handler(event)
                     except Exception:
@@ -178,11 +178,11 @@ class Gate:
         """Every screening of a day (default: today), in the order they were opened."""
         day = day or self.centre.day_of(self.clock.now())
         with self.uow_factory() as uow:
-            return [_view(s, self.machine) for s in uow.screenings.list(day)]
+            return [_view(s, self.machine) for s in uow.screenings.for_day(day)]
 
     def outcomes(self, day: dt.date | None = None) -> dict[str, list[ScreeningView]]:
         """Today's screenings grouped by outcome: ``admitted``, ``refused``, ``referred``, ``abandoned``, ``open``."""
-        grouped: dict[str, list[ScreeningView]] = {o.value: [] for o in Outcome} | {"open": []}
+        grouped: dict[str, list[ScreeningView]] = {str(o): [] for o in (*Outcome, "open")}
         for view in self.screenings(day):
             grouped[view.outcome or "open"].append(view)
         return grouped
@@ -224,7 +224,7 @@ class Desk:
         screening = uow.screenings.get(screening_id)
         if screening is None:
             raise NotFoundError(f"no screening {screening_id!r}", hint="start it with Desk.arrive")
-        if screening._machine is None:  # noqa: SLF001 - binding is the service layer's job
+        if screening._machine is None:
             screening.bind(self.gate.machine)
         return screening
 
@@ -272,7 +272,7 @@ class Desk:
         screening.bind(self.gate.machine)
         try:
             if override:
-                screening._record(self.actor, at, f"override:{override['kind']}", "arrived", override)  # noqa: SLF001
+                screening._record(self.actor, at, f"override:{override['kind']}", "arrived", override)
             if decision.reentry is not None:
                 screening.badge = decision.reentry.badge
                 if decision.reentry.inside:  # arrived again without a recorded exit: taken to have left

@@ -159,15 +159,26 @@ class Centre:
         return aware(when).astimezone(self.tz).date()
 
 
+def _agency_name(value: str) -> str:
+    return normalise_company_name(value, field="agency.name")
+
+
+def _agency_phone(value: str | None) -> str | None:
+    return None if value is None or value == "" else normalise_mobile(value, field="agency.phone")
+
+
+def _opens_at(value: dt.datetime) -> dt.datetime:
+    return aware(value, field="session.opens_at")
+
+
 @attrs.frozen
 class Agency:
     """A procurement agency (代理机构): the centre reminds it, it relays to its bidders."""
 
     code: str = attrs.field(validator=_check_code("agency.code"))
-    name: str = attrs.field(converter=lambda v: normalise_company_name(v, field="agency.name"))
+    name: str = attrs.field(converter=_agency_name)
     contact: str | None = None
-    phone: str | None = attrs.field(
-        default=None, converter=lambda v: None if v in (None, "") else normalise_mobile(v, field="agency.phone"))
+    phone: str | None = attrs.field(default=None, converter=_agency_phone)
 
 
 @attrs.frozen
@@ -176,7 +187,7 @@ class BidSession:
 
     code: str = attrs.field(validator=_check_code("session.code"))
     project_name: str
-    opens_at: dt.datetime = attrs.field(converter=lambda v: aware(v, field="session.opens_at"))
+    opens_at: dt.datetime = attrs.field(converter=_opens_at)
     hall: str
     agency: str | None = None
 
@@ -186,15 +197,15 @@ class BidSession:
 
 
 def _opt_credit_code(value: str | None) -> str | None:
-    return None if value in (None, "") else validate_credit_code(value)  # type: ignore[arg-type]
+    return None if value is None or value == "" else validate_credit_code(value)
 
 
 def _opt_company(value: str | None) -> str | None:
-    return None if value in (None, "") else normalise_company_name(value)  # type: ignore[arg-type]
+    return None if value is None or value == "" else normalise_company_name(value)
 
 
 def _opt_phone(value: str | None) -> str | None:
-    return None if value in (None, "") else normalise_mobile(value)  # type: ignore[arg-type]
+    return None if value is None or value == "" else normalise_mobile(value)
 
 
 def _role(value: Role | str) -> Role:

@@ -66,7 +66,7 @@ class Screening:
     def __init__(
         self,
         *,
-        id: str,  # noqa: A002 - the entity's identity
+        id: str,
         arrival: Arrival,
         person_key: str,
         hall: str,
@@ -156,7 +156,7 @@ class Screening:
         self.machine.fire(self, trigger)
         self._record(actor, at, action, before, detail, sensitive=sensitive)
         if trigger in ("advance", "rest", "fill_in"):
-            self.events.append(events.StepCompleted(at=at, screening_id=self.id, step=action.split(":")[0],
+            self.events.append(events.StepCompleted(at=at, screening_id=self.id, step=action.split(":", maxsplit=1)[0],
                                                     action=action))
 
     def _expect(self, action: str, *kinds: type[Step], phases: tuple[Phase, ...] = (Phase.MAIN,)) -> StatePlace:

@@ -51,7 +51,7 @@ class _Sessions(_Repo):
     def get(self, code: str) -> BidSession | None:
         return self.store.sessions.get(code)
 
-    def list(self, day: dt.date | None = None) -> list[BidSession]:
+    def all(self, day: dt.date | None = None) -> list[BidSession]:
         found = [s for s in self.store.sessions.values() if day is None or s.day(self.store.centre) == day]
         return sorted(found, key=lambda s: (s.opens_at, s.code))
 
@@ -63,7 +63,7 @@ class _Agencies(_Repo):
     def get(self, code: str) -> Agency | None:
         return self.store.agencies.get(code)
 
-    def list(self) -> list[Agency]:
+    def all(self) -> list[Agency]:
         return sorted(self.store.agencies.values(), key=lambda a: a.code)
 
 
@@ -92,7 +92,7 @@ class _Screenings(_Repo):
             self.uow.track(found)
         return found
 
-    def list(self, day: dt.date) -> list[Screening]:
+    def for_day(self, day: dt.date) -> list[Screening]:
         return [self.store.screenings[i] for i in self.store.screenings_by_day.get(day, [])]
 
     def open(self) -> list[Screening]:
@@ -113,7 +113,7 @@ class _Attendance(_Repo):
             self.uow.track(admission)
             yield admission
 
-    def list(self, day: dt.date) -> list[Admission]:
+    def for_day(self, day: dt.date) -> list[Admission]:
         return list(self._day(day))
 
     def by_badge(self, serial: str) -> Admission | None:
@@ -161,7 +161,7 @@ class _Badges(_Repo):
         self.uow.put(self.store.sequences, key, value)
         return value
 
-    def list(self, day: dt.date) -> list[Badge]:
+    def for_day(self, day: dt.date) -> list[Badge]:
         return sorted((b for b in self.store.badges.values() if b.day == day), key=lambda b: b.serial)
 
 

@@ -36,7 +36,7 @@ class SessionRepository(Protocol):
     def get(self, code: str) -> BidSession | None:
         """The session with this code, or None."""
 
-    def list(self, day: dt.date | None = None) -> list[BidSession]:
+    def all(self, day: dt.date | None = None) -> list[BidSession]:
         """Every session, or those opening on a (centre) day, by opening time."""
 
 
@@ -49,7 +49,7 @@ class AgencyRepository(Protocol):
     def get(self, code: str) -> Agency | None:
         """The agency with this code, or None."""
 
-    def list(self) -> list[Agency]:
+    def all(self) -> list[Agency]:
         """Every agency, by code."""
 
 
@@ -75,7 +75,7 @@ class ScreeningRepository(Protocol):
     def get(self, screening_id: str) -> Screening | None:
         """The screening with this id, or None."""
 
-    def list(self, day: dt.date) -> list[Screening]:
+    def for_day(self, day: dt.date) -> list[Screening]:
         """The screenings opened on a centre day, in order."""
 
     def open(self) -> list[Screening]:
@@ -91,7 +91,7 @@ class AttendanceRepository(AttendanceView, Protocol):
     def by_badge(self, serial: str) -> Admission | None:
         """The active admission holding a badge."""
 
-    def list(self, day: dt.date) -> list[Admission]:
+    def for_day(self, day: dt.date) -> list[Admission]:
         """Every admission of a day, in order."""
 
     def save(self, admission: Admission) -> None:
@@ -113,7 +113,7 @@ class BadgeRepository(Protocol):
     def next_sequence(self, centre: str, day: dt.date) -> int:
         """The next serial number of the day (1, 2, 3…), never reused."""
 
-    def list(self, day: dt.date) -> list[Badge]:
+    def for_day(self, day: dt.date) -> list[Badge]:
         """The badges of a day, by serial."""
 
 

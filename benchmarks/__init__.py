@@ -1,0 +1,1 @@
+"""Benchmarks of TenderGuard (run one with ``python -m benchmarks.<name>``)."""

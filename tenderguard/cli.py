@@ -1,0 +1,167 @@
+"""The ``tenderguard`` command: batch screening, policies, diagrams and identity checks.
+
+Exit codes: 0 success; 1 an error (one clear line on stderr, never a traceback); 2 wrong usage; 3 a batch in
+which some lines were invalid (the others were processed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import attrs
+import click
+
+from tenderguard import __version__
+from tenderguard.batch import run_batch
+from tenderguard.domain.machine import ScreeningMachine
+from tenderguard.domain.model import SHANGHAI, Centre, ManualClock
+from tenderguard.errors import TenderGuardError
+from tenderguard.identity import parse_document
+from tenderguard.policy import Policy, list_presets, load_policy
+from tenderguard.services import Gate
+from tenderguard.store.memory import InMemoryStore, InMemoryUnitOfWork
+
+__all__ = ["cli", "main"]
+
+EXIT_INVALID_LINES = 3
+
+
+class _Group(click.Group):
+    """A click group that turns TenderGuard's errors into one line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a TenderGuardError becomes a ClickException (no traceback)."""
+        try:
+            return super().invoke(ctx)
+        except TenderGuardError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--policy", "policy_spec", default="miyun-2020", show_default=True, metavar="PRESET|FILE",
+        help=f"A preset ({', '.join(list_presets())}) or a policy TOML file.",
+    )(func)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tenderguard")
+def cli() -> None:
+    """TenderGuard: the health-screening gate of a trading centre on bid-opening days."""
+
+
+@cli.command()
+@click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), required=True,
+              help="A JSON-lines file, one arrival per line ('-' for standard input).")
+@_policy_option
+@click.option("--centre-code", default="MY", show_default=True, help="The centre's code (badge serial prefix).")
+@click.option("--centre-name", default="公共资源交易中心", show_default=True, help="The centre's name.")
+@click.option("--desk", default="batch", show_default=True, help="The desk the records are replayed at.")
+@click.option("--operator", default="batch", show_default=True, help="The operator recorded on each step.")
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write the results (default: standard output).")
+def screen(batch: TextIO, policy_spec: str, centre_code: str, centre_name: str, desk: str, operator: str,
+           out: TextIO) -> None:
+    """Screen a batch of arrivals; write one JSON result per line (name, outcome, reason, badge)."""
+    policy = load_policy(policy_spec)
+    centre = Centre(code=centre_code, name=centre_name)
+    store = InMemoryStore(centre)
+    clock = ManualClock(_now())
+    gate = Gate(policy=policy, centre=centre, uow_factory=lambda: InMemoryUnitOfWork(store), clock=clock)
+    invalid = 0
+    for result in run_batch(batch, gate, gate.desk(desk, operator), clock,
+                            warn=lambda msg: click.echo(f"warning: {msg}", err=True)):
+        invalid += result.get("outcome") == "invalid"
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+    if invalid:
+        click.echo(f"{invalid} invalid line(s); see the 'message' of each", err=True)
+        sys.exit(EXIT_INVALID_LINES)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(SHANGHAI)
+
+
+@cli.command()
+@click.option("--preset", default=None, help="A built-in preset name.")
+@click.option("--policy", "policy_file", default=None, type=click.Path(dir_okay=False),
+              help="A policy TOML file.")
+def diagram(preset: str | None, policy_file: str | None) -> None:
+    """Print the screening state machine of a policy as a Mermaid diagram."""
+    if preset and policy_file:
+        raise click.UsageError("give --preset or --policy, not both")
+    policy = load_policy(policy_file or preset or "miyun-2020")
+    click.echo(ScreeningMachine(policy).mermaid())
+
+
+@cli.group()
+def policy() -> None:
+    """List, show and check screening policies."""
+
+
+@policy.command("list")
+def policy_list() -> None:
+    """List the built-in presets."""
+    for name in list_presets():
+        click.echo(f"{name}\t{load_policy(name).title}")
+
+
+def _policy_dict(p: Policy) -> dict[str, Any]:
+    def convert(_inst: Any, _field: Any, value: Any) -> Any:
+        return value
+
+    data = attrs.asdict(p, value_serializer=convert)
+    data["steps"] = [{"kind": s.kind, **attrs.asdict(s)} for s in p.steps]
+    data["quotas"] = {str(k): v for k, v in p.quotas.items()}
+    return data
+
+
+@policy.command("show")
+@click.argument("spec")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def policy_show(spec: str, as_json: bool) -> None:
+    """Show a policy (preset name or TOML file): its steps, quotas and retention."""
+    p = load_policy(spec)
+    if as_json:
+        click.echo(json.dumps(_policy_dict(p), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{p.name} — {p.title}")
+    for i, step in enumerate(p.steps, start=1):
+        click.echo(f"  {i}. {step.label} [{step.kind}:{step.id}]")
+    quotas = ", ".join(f"{r}≤{n}" for r, n in p.quotas.items() if n is not None)
+    click.echo(f"  quotas per organisation per day: {quotas}")
+    click.echo(f"  questions: {len(p.questions)}; re-entry repeats: {', '.join(p.reentry.steps) or 'nothing'}")
+    click.echo(f"  retention: health data {p.retention.health_data_days} days, "
+               f"attendance {p.retention.attendance_days} days")
+
+
+@policy.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def policy_check(path: str) -> None:
+    """Check a policy file; print every problem by key path."""
+    p = load_policy(path)
+    click.echo(f"ok: {p.name} ({len(p.steps)} steps)")
+
+
+@cli.command("id")
+@click.argument("number")
+@click.option("--kind", default=None, help="Document kind (resident_id, hmt_residence_permit, passport, other).")
+def identity_check(number: str, kind: str | None) -> None:
+    """Validate an identity document number and show it masked."""
+    doc = parse_document(number, kind)
+    born = f", born {doc.birth_date}" if doc.birth_date else ""
+    click.echo(f"valid {doc.kind}: {doc.masked()}{born}")
+
+
+def main() -> None:
+    """Entry point of the ``tenderguard`` console script."""
+    cli(prog_name="tenderguard")
+
+
+if __name__ == "__main__":
+    main()
