@@ -348,8 +348,9 @@ class Policy(_Checked):
                 problems.append((f"questions[{i}].id", f"{q.id!r} is used by an earlier question"))
             qids.add(q.id)
         bidder = self.quotas.get(Role.BIDDER)
-        if bidder is None or bidder < 1:
-            problems.append(("quotas.bidder", "must be at least 1 (one person per company per day is the rule)"))
+        if bidder != 1:
+            problems.append(("quotas.bidder", f"{bidder} is not 1: one person per company per day (一公司一人) is "
+                             "the rule and cannot be changed"))
         for role, limit in self.quotas.items():
             if role is not Role.BIDDER and limit is not None and limit < 1:
                 problems.append((f"quotas.{role}", f"{limit} is below 1 (leave it out for no limit)"))

@@ -31,6 +31,7 @@ from tenderguard.domain.model import (
     Clock,
     Outcome,
     SystemClock,
+    Visitor,
 )
 from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival
 from tenderguard.domain.screening import Actor, Screening
@@ -108,7 +109,7 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
     else:
         message = ""
     return ScreeningView(
-        id=s.id, session=s.arrival.session, role=str(s.arrival.role), name_masked=mask_name(s.arrival.name),
+        id=s.id, session=s.visitor.session, role=str(s.visitor.role), name_masked=mask_name(s.visitor.name),
         state=s.state, step=place.step.id if place else None, step_label=place.step.label if place else None,
         expected=tuple(machine.expected(s.state)), outcome=str(s.outcome) if s.outcome else None,
         reason=str(s.reason) if s.reason else None, message=message, badge=s.badge, reentry=s.reentry,
@@ -266,7 +267,7 @@ class Desk:
         self._register_company(uow, arrival)
         key = person_key(arrival.document, self.gate.secret)
         decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
-        screening = Screening(id=uuid.uuid4().hex, arrival=arrival, person_key=key, hall=session.hall,
+        screening = Screening(id=uuid.uuid4().hex, visitor=Visitor.of(arrival), person_key=key, hall=session.hall,
                               reentry=decision.reentry is not None, opened_at=at, actor=self.actor)
         uow.screenings.add(screening)
         screening.bind(self.gate.machine)
@@ -306,8 +307,8 @@ class Desk:
     def _admit(self, uow: AbstractUnitOfWork, s: Screening, at: dt.datetime) -> dict[str, Any]:
         """Every step passed: check the place is still free, issue (or reuse) the badge, admit."""
         centre, policy = self.gate.centre, self.gate.policy
-        day = centre.day_of(s.arrival.at)
-        decision = check_admission(policy, uow.attendance, s.arrival, day=day, hall=s.hall, reentry=s.reentry)
+        day = centre.day_of(s.visitor.at)
+        decision = check_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry)
         if not decision.proceeds:
             s.refuse(self.actor, at, decision.reason or "refused", decision.detail)
             return dict(decision.detail)
@@ -322,7 +323,7 @@ class Desk:
             s.admit(self.actor, at, s.badge)
             return {}
         serial = Badge.make_serial(centre.code, day, uow.badges.next_sequence(centre.code, day))
-        a = s.arrival
+        a = s.visitor
         uow.badges.add(Badge(
             serial=serial, centre=centre.code, day=day, session=a.session, hall=s.hall, role=a.role,
             company=a.company, credit_code=a.credit_code, holder_masked=mask_name(a.name),

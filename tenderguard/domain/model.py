@@ -17,6 +17,7 @@ import attrs
 from tenderguard.errors import InvalidInputError
 from tenderguard.identity import (
     IdentityDocument,
+    mask_phone,
     normalise_company_name,
     normalise_mobile,
     parse_document,
@@ -38,6 +39,7 @@ __all__ = [
     "Outcome",
     "Reason",
     "SystemClock",
+    "Visitor",
     "aware",
 ]
 
@@ -250,6 +252,41 @@ class Arrival:
     @property
     def organisation(self) -> str | None:
         """The key quotas are counted by: the credit code (never the name, whose spelling varies)."""
+        return self.credit_code
+
+
+@attrs.frozen
+class Visitor:
+    """Who a screening is about, as it is stored: the arrival without its full ID number.
+
+    Only the document's kind and masked form are kept (the keyed hash for matching sits on the screening), and
+    the phone only masked — the minimum a desk and a daily report need.
+    """
+
+    session: str
+    role: Role
+    name: str
+    at: dt.datetime
+    document_kind: str
+    document_masked: str
+    company: str | None = None
+    credit_code: str | None = None
+    phone_masked: str | None = None
+    key_area: bool = False
+
+    @classmethod
+    def of(cls, arrival: Arrival) -> Visitor:
+        """The stored form of an arrival."""
+        return cls(
+            session=arrival.session, role=arrival.role, name=arrival.name, at=arrival.at,
+            document_kind=str(arrival.document.kind), document_masked=arrival.document.masked(),
+            company=arrival.company, credit_code=arrival.credit_code,
+            phone_masked=mask_phone(arrival.phone) if arrival.phone else None, key_area=arrival.key_area,
+        )
+
+    @property
+    def organisation(self) -> str | None:
+        """The key quotas are counted by: the credit code."""
         return self.credit_code
 
 

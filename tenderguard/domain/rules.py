@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from tenderguard.domain.model import Admission, AdmissionStatus, Arrival, Reason
+from tenderguard.domain.model import Admission, AdmissionStatus, Arrival, Reason, Visitor
 from tenderguard.policy import Policy, Role
 
 __all__ = ["REASON_TEXT", "AttendanceView", "Decision", "check_admission", "check_arrival"]
@@ -122,7 +122,7 @@ def check_arrival(policy: Policy, view: AttendanceView, arrival: Arrival, *, day
     return _capacity_decision(policy, view, day, hall)
 
 
-def check_admission(policy: Policy, view: AttendanceView, arrival: Arrival, *, day: dt.date, hall: str,
+def check_admission(policy: Policy, view: AttendanceView, arrival: Arrival | Visitor, *, day: dt.date, hall: str,
                     reentry: bool) -> Decision:
     """The final check once every step passed: the place may have been taken meanwhile at another desk."""
     if not reentry:

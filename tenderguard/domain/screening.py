@@ -16,7 +16,7 @@ import attrs
 
 from tenderguard.domain import events
 from tenderguard.domain.machine import TERMINAL_STATES, Phase, ScreeningMachine, StatePlace
-from tenderguard.domain.model import Arrival, Outcome, Reason, aware
+from tenderguard.domain.model import Outcome, Reason, Visitor, aware
 from tenderguard.errors import InvalidInputError, InvalidTransitionError, ScreeningError
 from tenderguard.policy import (
     ConfirmStep,
@@ -67,7 +67,7 @@ class Screening:
         self,
         *,
         id: str,
-        arrival: Arrival,
+        visitor: Visitor,
         person_key: str,
         hall: str,
         reentry: bool,
@@ -77,7 +77,7 @@ class Screening:
     ) -> None:
         """Create a screening in a stored state (``arrived`` for a new one)."""
         self.id = id
-        self.arrival = arrival
+        self.visitor = visitor
         self.person_key = person_key
         self.hall = hall
         self.reentry = reentry
@@ -171,8 +171,8 @@ class Screening:
         """Start the procedure after the arrival check passed (first entry or same-day re-entry)."""
         trigger = "re_enter" if self.reentry else "check_in"
         self._move(trigger, actor, at, trigger)
-        self.events.append(events.ScreeningStarted(at=at, screening_id=self.id, session=self.arrival.session,
-                                                   role=self.arrival.role, desk=actor.desk,
+        self.events.append(events.ScreeningStarted(at=at, screening_id=self.id, session=self.visitor.session,
+                                                   role=self.visitor.role, desk=actor.desk,
                                                    reentry=self.reentry))
 
     def refuse(self, actor: Actor, at: dt.datetime, reason: str, detail: Mapping[str, Any] | None = None,
@@ -180,27 +180,27 @@ class Screening:
         """End with a refusal and its reason code (``sensitive`` when the detail holds health data)."""
         self._move("refuse", actor, at, f"refuse:{reason}", detail, sensitive=sensitive)
         self.outcome, self.reason = Outcome.REFUSED, reason
-        self.events.append(events.Refused(at=at, screening_id=self.id, session=self.arrival.session,
+        self.events.append(events.Refused(at=at, screening_id=self.id, session=self.visitor.session,
                                           reason=reason))
 
     def refer(self, actor: Actor, at: dt.datetime, reason: str, services: tuple[str, ...]) -> None:
         """End with a referral (separate room, proxy service, remote participation)."""
         self._move("refer", actor, at, f"refer:{reason}", {"services": list(services)})
         self.outcome, self.reason, self.services = Outcome.REFERRED, reason, services
-        self.events.append(events.Referred(at=at, screening_id=self.id, session=self.arrival.session,
+        self.events.append(events.Referred(at=at, screening_id=self.id, session=self.visitor.session,
                                            reason=reason, services=services))
 
     def abandon(self, actor: Actor, at: dt.datetime) -> None:
         """The person left before the screening finished."""
         self._move("abandon", actor, at, "abandon")
         self.outcome, self.reason = Outcome.ABANDONED, Reason.ABANDONED
-        self.events.append(events.Abandoned(at=at, screening_id=self.id, session=self.arrival.session))
+        self.events.append(events.Abandoned(at=at, screening_id=self.id, session=self.visitor.session))
 
     def admit(self, actor: Actor, at: dt.datetime, badge: str) -> None:
         """Admit with the day's badge (the admission rules have already been checked)."""
         self._move("admit", actor, at, "admit", {"badge": badge})
         self.outcome, self.badge = Outcome.ADMITTED, badge
-        self.events.append(events.Admitted(at=at, screening_id=self.id, session=self.arrival.session,
+        self.events.append(events.Admitted(at=at, screening_id=self.id, session=self.visitor.session,
                                            hall=self.hall, badge=badge, reentry=self.reentry))
 
     # --------------------------------------------------------------------------------------------- steps

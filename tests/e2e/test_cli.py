@@ -26,12 +26,17 @@ def test_screen_batch_sample_file() -> None:
     assert len(rows) == len(lines)
     by_line = {row["line"]: row for row in rows}
     assert by_line[2]["outcome"] == "admitted"
-    assert by_line[4]["outcome"] == "refused" and by_line[4]["reason"] == "fever"
-    assert by_line[6]["outcome"] == "refused" and by_line[6]["reason"] == "company_quota"
-    assert by_line[7]["outcome"] == "referred" and by_line[7]["reason"] == "key_area"
-    assert by_line[10]["outcome"] == "admitted" and by_line[10]["badge"] != by_line[2]["badge"]
+    assert by_line[4]["outcome"] == "refused"
+    assert by_line[4]["reason"] == "fever"
+    assert by_line[6]["outcome"] == "refused"
+    assert by_line[6]["reason"] == "company_quota"
+    assert by_line[7]["outcome"] == "referred"
+    assert by_line[7]["reason"] == "key_area"
+    assert by_line[10]["outcome"] == "admitted"
+    assert by_line[10]["badge"] != by_line[2]["badge"]
     assert by_line[11]["badge"] == by_line[3]["badge"]  # re-entry after lunch keeps the badge
-    assert by_line[12]["outcome"] == "invalid" and by_line[12]["field"] == "name"
+    assert by_line[12]["outcome"] == "invalid"
+    assert by_line[12]["field"] == "name"
     assert "invalid line" in result.stderr
 
 
@@ -65,7 +70,8 @@ def test_bad_lines_do_not_stop_the_batch(tmp_path: Path) -> None:
     rows = _results(result.stdout)
     assert [r["outcome"] for r in rows] == ["invalid", "invalid", "invalid", "invalid", "admitted"]
     assert rows[1]["field"] == "temperatures[0]"
-    assert rows[2]["field"] == "at" and "offset" in str(rows[2]["message"])
+    assert rows[2]["field"] == "at"
+    assert "offset" in str(rows[2]["message"])
     assert rows[3]["field"] == "declaration"
     assert result.exit_code == 3
 
@@ -101,9 +107,11 @@ def test_identity_check_masks_and_refuses() -> None:
     """`tenderguard id` shows a valid number masked and refuses a wrong check digit with exit 1."""
     runner = CliRunner()
     ok = runner.invoke(cli, ["id", "11010519491231002X"])
-    assert ok.exit_code == 0 and "110105********002X" in ok.stdout
+    assert ok.exit_code == 0
+    assert "110105********002X" in ok.stdout
     bad = runner.invoke(cli, ["id", "110105194912310021"])
-    assert bad.exit_code == 1 and "check digit" in bad.stderr
+    assert bad.exit_code == 1
+    assert "check digit" in bad.stderr
 
 
 def test_unknown_preset_is_a_clear_error() -> None:

@@ -27,12 +27,15 @@ def test_readme_python_snippet_runs(index: int, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     if index == 0:
         assert "admitted with badge MY-20261123-0001" in out
-        assert "张*" in out and "张伟" not in out
+        assert "张*" in out
+        assert "张伟" not in out
 
 
 def test_readme_commands_match_scripts() -> None:
     """The two fresh-machine commands in the README exist in scripts/run.sh, and CI runs the test one."""
-    assert "bash scripts/run.sh demo" in README and "bash scripts/run.sh test" in README
+    assert "bash scripts/run.sh demo" in README
+    assert "bash scripts/run.sh test" in README
     script = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
-    assert "demo)" in script and "test)" in script
+    assert "demo)" in script
+    assert "test)" in script
     assert "bash scripts/run.sh test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
