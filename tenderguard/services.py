@@ -35,7 +35,7 @@ from tenderguard.domain.model import (
 )
 from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival
 from tenderguard.domain.screening import Actor, Screening
-from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
+from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
 from tenderguard.identity import company_key, mask_name, person_key
 from tenderguard.policy import Policy
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
@@ -212,14 +212,30 @@ class Desk:
 
     # -- plumbing
 
+    #: How often a use case is re-run after losing a race with another desk (ConflictError) before giving up.
+    conflict_retries = 3
+
     def _run(self, work: Callable[[AbstractUnitOfWork, dt.datetime], T]) -> T:
-        """Run one use case in one unit of work, then publish its events."""
-        uow = self.gate.uow_factory()
-        with uow:
-            result = work(uow, self.gate.clock.now())
-            uow.commit()
-        self.gate.bus.publish(uow.collect_new_events())
-        return result
+        """Run one use case in one unit of work, then publish its events.
+
+        When another desk committed a conflicting change first (the database's one-company constraint, a
+        serialisation failure), the whole use case is re-run on fresh data — it then sees the other desk's
+        admission and decides accordingly (e.g. ``company_quota``).
+        """
+        for attempt in range(self.conflict_retries + 1):
+            uow = self.gate.uow_factory()
+            try:
+                with uow:
+                    result = work(uow, self.gate.clock.now())
+                    uow.commit()
+            except ConflictError:
+                if attempt == self.conflict_retries:
+                    raise
+                log.info("desk %s lost a race with another desk; retrying", self.actor.desk)
+                continue
+            self.gate.bus.publish(uow.collect_new_events())
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _load(self, uow: AbstractUnitOfWork, screening_id: str) -> Screening:
         screening = uow.screenings.get(screening_id)
