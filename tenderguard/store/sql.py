@@ -1,0 +1,643 @@
+"""The SQL store: SQLite (one gate PC) or PostgreSQL (several desks), through SQLAlchemy Core.
+
+One unit of work is one connection and one transaction. Repositories run their SQL on that connection straight
+away — except for screenings, which are live process objects: they are rebuilt from their row and step records
+when loaded, and written back on :meth:`SqlUnitOfWork.commit` (the row, with its ``version`` checked and
+incremented, and the step records appended since the load).
+
+Writers serialise on SQLite (``BEGIN IMMEDIATE``); on PostgreSQL transactions run at READ COMMITTED, lock the rows
+they are about to change (badges, admissions by badge) and rely on the database's unique indexes — above all the
+one-company rule, a partial unique index on admissions — for rows that do not exist yet. Whatever a desk lost to
+another desk (a unique violation, a serialisation failure, a stale screening version, a busy database) is rolled
+back and raised as :class:`~tenderguard.errors.ConflictError`, which :class:`~tenderguard.services.Desk` retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NoReturn
+
+import attrs
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Executable,
+    RowMapping,
+    Table,
+    and_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from tenderguard.domain.machine import TERMINAL_STATES
+from tenderguard.domain.model import (
+    Admission,
+    AdmissionStatus,
+    Agency,
+    Badge,
+    BadgeStatus,
+    BidSession,
+    Centre,
+    Outcome,
+    Reason,
+    Visitor,
+)
+from tenderguard.domain.screening import Actor, Screening, StepRecord
+from tenderguard.errors import ConflictError, TenderGuardError
+from tenderguard.policy import Role
+from tenderguard.store.tables import (
+    SCHEMA_VERSION,
+    admissions,
+    agencies,
+    badges,
+    companies,
+    day_sequences,
+    metadata,
+    schema_version,
+    screening_events,
+    screenings,
+    sessions,
+)
+from tenderguard.store.unit_of_work import AbstractUnitOfWork
+
+__all__ = ["SchemaError", "SqlStore", "SqlUnitOfWork", "create_engine_for"]
+
+#: How long a SQLite writer waits for another desk's transaction before giving up (ConflictError), in ms.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: PostgreSQL advisory lock taken while creating the schema, so two desks starting at once do not race.
+_SCHEMA_LOCK = 0x7467_5F73_6368  # "tg_sch"
+_PG_CONFLICTS = frozenset({"23505", "40001", "40P01", "55P03"})  # unique, serialisation, deadlock, lock timeout
+_SQLITE_CONFLICTS = frozenset({
+    "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT",
+    "SQLITE_LOCKED",
+})
+
+
+class SchemaError(TenderGuardError):
+    """Raised when a database holds a schema newer than this version of TenderGuard understands (upgrade it)."""
+
+
+# ---------------------------------------------------------------------------------------------- the engine
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy emits BEGIN itself (see _sqlite_on_begin); the driver must not start transactions on its own.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    # Take the write lock at the start: writers queue up instead of failing on a lock upgrade mid-transaction.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    if not event.contains(engine, "connect", _sqlite_on_connect):
+        event.listen(engine, "connect", _sqlite_on_connect)
+    if not event.contains(engine, "begin", _sqlite_on_begin):
+        event.listen(engine, "begin", _sqlite_on_begin)
+
+
+def create_engine_for(url: str) -> Engine:
+    """An engine for ``sqlite:///path`` (WAL, foreign keys, busy timeout; created on first use) or PostgreSQL.
+
+    PostgreSQL URLs use psycopg 3: ``postgresql+psycopg://user@host/db``.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database in (None, "", ":memory:"):
+            engine = create_engine(url, json_serializer=_dumps, poolclass=StaticPool,
+                                   connect_args={"check_same_thread": False})
+        else:
+            assert database is not None  # noqa: S101 - narrowed above
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, json_serializer=_dumps, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+
+
+# ------------------------------------------------------------------------------------------- the store
+
+
+class SqlStore:
+    """A centre's data in a SQL database; desks open a :class:`SqlUnitOfWork` on it per operation.
+
+    The tables are created on first use. A database whose schema version is newer than this code's is refused
+    with :class:`SchemaError`.
+    """
+
+    def __init__(self, url_or_engine: str | Engine, centre: Centre) -> None:
+        owned = isinstance(url_or_engine, str)
+        if isinstance(url_or_engine, str):
+            self.engine = create_engine_for(url_or_engine)
+        else:
+            self.engine = url_or_engine
+            if self.engine.dialect.name == "sqlite":
+                _configure_sqlite(self.engine)
+        self.centre = centre
+        self.dialect = self.engine.dialect.name
+        try:
+            self._ensure_schema()
+        except BaseException:
+            if owned:
+                self.engine.dispose()
+            raise
+
+    def _ensure_schema(self) -> None:
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            found: int | None = None
+            if inspect(conn).has_table(schema_version.name):
+                found = conn.execute(select(func.max(schema_version.c.version))).scalar()
+                if found is not None and found > SCHEMA_VERSION:
+                    raise SchemaError(f"the database has schema version {found}, this TenderGuard knows up to "
+                                      f"{SCHEMA_VERSION}", hint="upgrade TenderGuard to open this database")
+            metadata.create_all(conn)
+            if found is None:
+                conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work on this store (a ``uow_factory`` for :class:`~tenderguard.services.Gate`)."""
+        return SqlUnitOfWork(self)
+
+    def dispose(self) -> None:
+        """Close the pooled connections."""
+        self.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------- prepared statements
+
+_SCREENING_MUTABLE = ("state", "outcome", "reason", "services", "badge", "fevers", "measuring_errors",
+                      "rest_until", "supplies")
+_UPDATE_SCREENING = (
+    update(screenings)
+    .where(screenings.c.id == bindparam("b_id"), screenings.c.version == bindparam("b_version"))
+    .values({name: bindparam(name) for name in (*_SCREENING_MUTABLE, "version")})
+)
+_INSERT_EVENT = insert(screening_events)
+_SELECT_SCREENING = select(screenings).where(screenings.c.id == bindparam("b_id"))
+_SELECT_EVENTS = (select(screening_events).where(screening_events.c.screening_id == bindparam("b_id"))
+                  .order_by(screening_events.c.seq))
+_ADMISSION_FIELDS = tuple(a.name for a in attrs.fields(Admission) if a.name != "id")
+_UPDATE_ADMISSION = (update(admissions).where(admissions.c.id == bindparam("b_id"))
+                     .values({name: bindparam(name) for name in _ADMISSION_FIELDS}))
+_BADGE_FIELDS = tuple(a.name for a in attrs.fields(Badge) if a.name != "serial")
+_UPDATE_BADGE = (update(badges).where(badges.c.serial == bindparam("b_serial"))
+                 .values({name: bindparam(name) for name in _BADGE_FIELDS}))
+
+
+def _next_ordinal(table: Table) -> Any:
+    """``max(ordinal) + 1``: SQLite's insertion order (its writers are serialised by BEGIN IMMEDIATE)."""
+    return select(func.coalesce(func.max(table.c.ordinal), 0) + 1).scalar_subquery()
+
+
+def _is_conflict(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _PG_CONFLICTS:
+        return True
+    return getattr(orig, "sqlite_errorname", None) in _SQLITE_CONFLICTS
+
+
+def _reason(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return Reason(value)
+    except ValueError:
+        return value  # a reason code a policy's question defines
+
+
+@attrs.define
+class _Tracked:
+    """A screening this unit of work handed out, and what it looked like when loaded (None: added, new)."""
+
+    screening: Screening
+    version: int | None
+    n_records: int
+    values: dict[str, Any]
+
+
+def _mutable_values(s: Screening) -> dict[str, Any]:
+    return {
+        "state": s.state, "outcome": str(s.outcome) if s.outcome is not None else None,
+        "reason": str(s.reason) if s.reason is not None else None, "services": list(s.services),
+        "badge": s.badge, "fevers": s.fevers, "measuring_errors": s.measuring_errors,
+        "rest_until": s.rest_until, "supplies": dict(s.supplies),
+    }
+
+
+def _record_row(r: StepRecord) -> dict[str, Any]:
+    return {"screening_id": r.screening_id, "seq": r.seq, "at": r.at, "desk": r.desk, "operator": r.operator,
+            "action": r.action, "state_from": r.state_from, "state_to": r.state_to, "detail": dict(r.detail),
+            "sensitive": r.sensitive}
+
+
+# ------------------------------------------------------------------------------------------ repositories
+
+
+class _Repo:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self.uow = uow
+        self.store = uow.store
+        self.pg = uow.store.dialect == "postgresql"
+
+    def _local(self, value: dt.datetime) -> dt.datetime:
+        return value.astimezone(self.store.centre.tz)
+
+    def _opt_local(self, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else self._local(value)
+
+
+class _Sessions(_Repo):
+    def add(self, session: BidSession) -> None:
+        self.uow.execute(insert(sessions), {
+            "code": session.code, "project_name": session.project_name, "opens_at": session.opens_at,
+            "day": session.day(self.store.centre), "hall": session.hall, "agency": session.agency,
+        })
+
+    def _of(self, row: RowMapping) -> BidSession:
+        return BidSession(code=row["code"], project_name=row["project_name"], opens_at=self._local(row["opens_at"]),
+                          hall=row["hall"], agency=row["agency"])
+
+    def get(self, code: str) -> BidSession | None:
+        row = self.uow.execute(select(sessions).where(sessions.c.code == code)).mappings().first()
+        return None if row is None else self._of(row)
+
+    def all(self, day: dt.date | None = None) -> list[BidSession]:
+        query = select(sessions).order_by(sessions.c.opens_at, sessions.c.code)
+        if day is not None:
+            query = query.where(sessions.c.day == day)
+        return [self._of(row) for row in self.uow.execute(query).mappings()]
+
+
+class _Agencies(_Repo):
+    def add(self, agency: Agency) -> None:
+        values = {"code": agency.code, "name": agency.name, "contact": agency.contact, "phone": agency.phone}
+        stmt = (postgresql.insert(agencies) if self.pg else sqlite_dialect.insert(agencies)).values(values)
+        stmt = stmt.on_conflict_do_update(index_elements=[agencies.c.code],
+                                          set_={k: v for k, v in values.items() if k != "code"})
+        self.uow.execute(stmt)
+
+    def get(self, code: str) -> Agency | None:
+        row = self.uow.execute(select(agencies).where(agencies.c.code == code)).mappings().first()
+        return None if row is None else Agency(**row)
+
+    def all(self) -> list[Agency]:
+        return [Agency(**row) for row in self.uow.execute(select(agencies).order_by(agencies.c.code)).mappings()]
+
+
+class _Companies(_Repo):
+    def get(self, credit_code: str) -> str | None:
+        found: str | None = self.uow.execute(
+            select(companies.c.name).where(companies.c.credit_code == credit_code)).scalar()
+        return found
+
+    def by_key(self, name_key: str) -> str | None:
+        found: str | None = self.uow.execute(
+            select(companies.c.credit_code).where(companies.c.name_key == name_key)).scalar()
+        return found
+
+    def add(self, credit_code: str, name: str, name_key: str) -> None:
+        self.uow.execute(insert(companies), {"credit_code": credit_code, "name": name, "name_key": name_key})
+
+
+class _Screenings(_Repo):
+    def add(self, screening: Screening) -> None:
+        self.uow.track(_Tracked(screening, None, 0, {}))
+
+    def _build(self, row: RowMapping, records: Iterable[RowMapping]) -> Screening:
+        visitor = Visitor(
+            session=row["session"], role=Role(row["role"]), name=row["name"], at=self._local(row["visitor_at"]),
+            document_kind=row["document_kind"], document_masked=row["document_masked"], company=row["company"],
+            credit_code=row["credit_code"], phone_masked=row["phone_masked"], key_area=row["key_area"],
+        )
+        s = Screening(id=row["id"], visitor=visitor, person_key=row["person_key"], hall=row["hall"],
+                      reentry=row["reentry"], opened_at=self._local(row["opened_at"]),
+                      actor=Actor(desk=row["opened_desk"], operator=row["opened_operator"]), state=row["state"])
+        s.outcome = Outcome(row["outcome"]) if row["outcome"] is not None else None
+        s.reason = _reason(row["reason"])
+        s.services = tuple(row["services"])
+        s.badge = row["badge"]
+        s.fevers = row["fevers"]
+        s.measuring_errors = row["measuring_errors"]
+        s.rest_until = self._opt_local(row["rest_until"])
+        s.supplies = dict(row["supplies"])
+        s.records = [StepRecord(
+            screening_id=r["screening_id"], seq=r["seq"], at=self._local(r["at"]), desk=r["desk"],
+            operator=r["operator"], action=r["action"], state_from=r["state_from"], state_to=r["state_to"],
+            detail=dict(r["detail"]), sensitive=r["sensitive"],
+        ) for r in records]
+        self.uow.track(_Tracked(s, row["version"], len(s.records), _mutable_values(s)))
+        return s
+
+    def get(self, screening_id: str) -> Screening | None:
+        known = self.uow.tracked(screening_id)
+        if known is not None:
+            return known
+        row = self.uow.execute(_SELECT_SCREENING, {"b_id": screening_id}).mappings().first()
+        if row is None:
+            return None
+        return self._build(row, self.uow.execute(_SELECT_EVENTS, {"b_id": screening_id}).mappings())
+
+    def _many(self, *where: Any) -> list[Screening]:
+        rows = self.uow.execute(select(screenings).where(*where).order_by(screenings.c.ordinal)).mappings().all()
+        events: dict[str, list[RowMapping]] = {}
+        query = (select(screening_events).join(screenings, screenings.c.id == screening_events.c.screening_id)
+                 .where(*where).order_by(screening_events.c.screening_id, screening_events.c.seq))
+        for event_row in self.uow.execute(query).mappings():
+            events.setdefault(event_row["screening_id"], []).append(event_row)
+        found: list[Screening] = []
+        for row in rows:
+            known = self.uow.tracked(row["id"])
+            found.append(known if known is not None else self._build(row, events.get(row["id"], ())))
+        return found
+
+    def for_day(self, day: dt.date) -> list[Screening]:
+        found = self._many(screenings.c.centre == self.store.centre.code, screenings.c.day == day)
+        stored = {s.id for s in found}
+        found += [s for s in self.uow.new_screenings() if s.id not in stored
+                  and self.store.centre.day_of(s.opened_at) == day]
+        return found
+
+    def open(self) -> list[Screening]:
+        found = self._many(screenings.c.centre == self.store.centre.code, screenings.c.state.not_in(TERMINAL_STATES))
+        stored = {s.id for s in found}
+        return found + [s for s in self.uow.new_screenings() if s.id not in stored and not s.closed]
+
+
+class _Attendance(_Repo):
+    def _row(self, a: Admission) -> dict[str, Any]:
+        row = attrs.asdict(a, recurse=False)
+        row["role"], row["status"] = str(a.role), str(a.status)
+        return row
+
+    def _of(self, row: RowMapping) -> Admission:
+        return Admission(
+            id=row["id"], screening_id=row["screening_id"], day=row["day"], session=row["session"],
+            hall=row["hall"], role=Role(row["role"]), organisation=row["organisation"],
+            person_key=row["person_key"], badge=row["badge"], at=self._local(row["at"]), desk=row["desk"],
+            status=AdmissionStatus(row["status"]), inside=row["inside"], exited_at=self._opt_local(row["exited_at"]),
+            entries=row["entries"],
+        )
+
+    def _list(self, query: Executable) -> list[Admission]:
+        return [self._of(row) for row in self.uow.execute(query).mappings()]
+
+    def add(self, admission: Admission) -> None:
+        stmt = insert(admissions) if self.pg else insert(admissions).values(ordinal=_next_ordinal(admissions))
+        self.uow.execute(stmt, self._row(admission))
+
+    def save(self, admission: Admission) -> None:
+        row = self._row(admission)
+        row["b_id"] = row.pop("id")
+        self.uow.execute(_UPDATE_ADMISSION, row)
+
+    def by_badge(self, serial: str) -> Admission | None:
+        query = select(admissions).where(admissions.c.badge == serial,
+                                         admissions.c.status == str(AdmissionStatus.ACTIVE))
+        if self.pg:
+            query = query.with_for_update()
+        found = self._list(query.order_by(admissions.c.ordinal))
+        return found[-1] if found else None
+
+    def for_day(self, day: dt.date) -> list[Admission]:
+        return self._list(select(admissions).where(admissions.c.day == day).order_by(admissions.c.ordinal))
+
+    def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
+        found = self._list(select(admissions)
+                           .where(admissions.c.day == day, admissions.c.person_key == person_key)
+                           .order_by(admissions.c.ordinal.desc()).limit(1))
+        return found[0] if found else None
+
+    def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
+        found = self.latest_for_person(day, person_key)
+        return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
+
+    def active_for_organisation(self, day: dt.date, organisation: str, role: Role) -> list[Admission]:
+        # Rows not yet committed by another desk cannot be locked; the unique index settles bidders' races.
+        return self._list(select(admissions).where(
+            admissions.c.day == day, admissions.c.organisation == organisation, admissions.c.role == str(role),
+            admissions.c.status == str(AdmissionStatus.ACTIVE)).order_by(admissions.c.ordinal))
+
+    def inside(self, day: dt.date, hall: str) -> int:
+        count: int = self.uow.execute(select(func.count()).select_from(admissions).where(and_(
+            admissions.c.day == day, admissions.c.hall == hall, admissions.c.inside.is_(True),
+            admissions.c.status == str(AdmissionStatus.ACTIVE)))).scalar_one()
+        return count
+
+
+class _Badges(_Repo):
+    def _row(self, b: Badge) -> dict[str, Any]:
+        row = attrs.asdict(b, recurse=False)
+        row["role"], row["status"] = str(b.role), str(b.status)
+        return row
+
+    def _of(self, row: RowMapping) -> Badge:
+        return Badge(
+            serial=row["serial"], centre=row["centre"], day=row["day"], session=row["session"], hall=row["hall"],
+            role=Role(row["role"]), company=row["company"], credit_code=row["credit_code"],
+            holder_masked=row["holder_masked"], person_key=row["person_key"],
+            issued_at=self._local(row["issued_at"]), status=BadgeStatus(row["status"]),
+            revoked_reason=row["revoked_reason"], reprints=row["reprints"],
+        )
+
+    def add(self, badge: Badge) -> None:
+        self.uow.execute(insert(badges), self._row(badge))
+
+    def get(self, serial: str) -> Badge | None:
+        query = select(badges).where(badges.c.serial == serial)
+        if self.pg:
+            query = query.with_for_update()
+        row = self.uow.execute(query).mappings().first()
+        return None if row is None else self._of(row)
+
+    def save(self, badge: Badge) -> None:
+        row = self._row(badge)
+        row["b_serial"] = row.pop("serial")
+        self.uow.execute(_UPDATE_BADGE, row)
+
+    def next_sequence(self, centre: str, day: dt.date) -> int:
+        dialect_insert = postgresql.insert if self.pg else sqlite_dialect.insert
+        stmt = (dialect_insert(day_sequences).values(centre=centre, day=day, value=1)
+                .on_conflict_do_update(index_elements=[day_sequences.c.centre, day_sequences.c.day],
+                                       set_={"value": day_sequences.c.value + 1})
+                .returning(day_sequences.c.value))
+        value: int = self.uow.execute(stmt).scalar_one()
+        return value
+
+    def for_day(self, day: dt.date) -> list[Badge]:
+        query = select(badges).where(badges.c.day == day).order_by(badges.c.serial)
+        return [self._of(row) for row in self.uow.execute(query).mappings()]
+
+
+# ------------------------------------------------------------------------------------------ unit of work
+
+
+class SqlUnitOfWork(AbstractUnitOfWork):
+    """One operation on a :class:`SqlStore`: one connection, one transaction, committed or rolled back."""
+
+    #: Screenings are rebuilt from the database in every operation.
+    live_objects = False
+
+    def __init__(self, store: SqlStore) -> None:
+        super().__init__()
+        self.store = store
+        self._conn: Connection | None = None
+        self._tracked: dict[str, _Tracked] = {}
+        self.sessions = _Sessions(self)
+        self.agencies = _Agencies(self)
+        self.companies = _Companies(self)
+        self.screenings = _Screenings(self)
+        self.attendance = _Attendance(self)
+        self.badges = _Badges(self)
+
+    def __enter__(self) -> SqlUnitOfWork:
+        """Open a connection and begin the transaction (on SQLite: take the write lock)."""
+        super().__enter__()
+        self._tracked.clear()
+        conn = self.store.engine.connect()
+        try:
+            conn.begin()  # on SQLite the engine's "begin" listener emits BEGIN IMMEDIATE
+        except DBAPIError as exc:
+            conn.close()
+            if _is_conflict(exc):
+                raise ConflictError("the database is busy with another desk", hint="retry") from exc
+            raise
+        self._conn = conn
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Roll back whatever was not committed and return the connection to the pool."""
+        try:
+            self.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # -- used by the repositories
+
+    @property
+    def connection(self) -> Connection:
+        """The connection of the running operation."""
+        if self._conn is None:
+            raise TenderGuardError("the unit of work is not open", hint="use it as `with uow: ...`")
+        return self._conn
+
+    def execute(self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
+                ) -> CursorResult[Any]:
+        """Run a statement in the transaction; a lost race is rolled back and raised as ConflictError."""
+        try:
+            return self.connection.execute(statement, params)
+        except DBAPIError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: DBAPIError) -> NoReturn:
+        self.rollback()
+        if _is_conflict(exc):
+            raise ConflictError("another desk changed the same records first", hint="retry the operation") from exc
+        raise exc
+
+    def track(self, entry: _Tracked) -> None:
+        """Remember a screening handed out (loaded or added) so that commit writes it back."""
+        self._tracked[entry.screening.id] = entry
+
+    def tracked(self, screening_id: str) -> Screening | None:
+        """The screening already handed out by this operation, if any."""
+        entry = self._tracked.get(screening_id)
+        return None if entry is None else entry.screening
+
+    def new_screenings(self) -> list[Screening]:
+        """Screenings added in this operation and not yet written."""
+        return [e.screening for e in self._tracked.values() if e.version is None]
+
+    # -- the contract
+
+    def _flush(self) -> list[tuple[_Tracked, int | None]]:
+        written: list[tuple[_Tracked, int | None]] = []
+        centre = self.store.centre
+        for entry in self._tracked.values():
+            s = entry.screening
+            values = _mutable_values(s)
+            if entry.version is None:
+                v = s.visitor
+                row = values | {
+                    "id": s.id, "centre": centre.code, "day": centre.day_of(s.opened_at), "session": v.session,
+                    "role": str(v.role), "name": v.name, "company": v.company, "credit_code": v.credit_code,
+                    "document_kind": v.document_kind, "document_masked": v.document_masked,
+                    "phone_masked": v.phone_masked, "key_area": v.key_area, "visitor_at": v.at,
+                    "person_key": s.person_key, "hall": s.hall, "reentry": s.reentry, "opened_at": s.opened_at,
+                    "opened_desk": s.opened_by.desk, "opened_operator": s.opened_by.operator, "version": 1,
+                }
+                stmt = (insert(screenings) if self.store.dialect == "postgresql"
+                        else insert(screenings).values(ordinal=_next_ordinal(screenings)))
+                self.execute(stmt, row)
+                written.append((entry, 1))
+            elif values != entry.values or len(s.records) > entry.n_records:
+                params = values | {"b_id": s.id, "b_version": entry.version, "version": entry.version + 1}
+                if self.execute(_UPDATE_SCREENING, params).rowcount != 1:
+                    self.rollback()
+                    raise ConflictError(f"screening {s.id} was changed by another desk", hint="retry the operation")
+                written.append((entry, entry.version + 1))
+            else:
+                continue
+            new_records = s.records[entry.n_records:]
+            if new_records:
+                self.execute(_INSERT_EVENT, [_record_row(r) for r in new_records])
+        return written
+
+    def commit(self) -> None:
+        """Write back every screening touched, then commit; a lost race raises ConflictError (rolled back)."""
+        written = self._flush()
+        try:
+            self.connection.commit()
+        except DBAPIError as exc:
+            self._failed(exc)
+        for entry, version in written:
+            entry.version = version
+            entry.n_records = len(entry.screening.records)
+            entry.values = _mutable_values(entry.screening)
+
+    def rollback(self) -> None:
+        """Discard the uncommitted changes of this operation."""
+        conn = self._conn
+        if conn is not None and conn.in_transaction():
+            try:
+                conn.rollback()
+            except DBAPIError:  # the connection is gone; the server rolls back on its own
+                conn.invalidate()
+
+    def touched_screenings(self) -> Iterator[Screening]:
+        """Screenings loaded or added in this operation."""
+        return iter([e.screening for e in self._tracked.values()])

@@ -1,0 +1,226 @@
+"""The database schema of the SQL store, as SQLAlchemy Core tables.
+
+Every instant is stored timezone-aware (:class:`AwareDateTime`): ``timestamptz`` on PostgreSQL, a UTC ISO 8601
+string on SQLite (which has no datetime type), so values always come back with their offset. The one-company rule
+(one active bidder admission per company and day) is enforced by a partial unique index, so two desks racing to
+admit two people of one company cannot both commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AwareDateTime",
+    "admissions",
+    "agencies",
+    "badges",
+    "companies",
+    "day_sequences",
+    "metadata",
+    "schema_version",
+    "screening_events",
+    "screenings",
+    "sessions",
+]
+
+#: The version of the schema this code writes; a database with a newer one is refused.
+SCHEMA_VERSION = 1
+
+
+class AwareDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware instant: ``timestamptz`` where the database has one, a UTC ISO string on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """SQLite keeps the instant as fixed-width UTC text (sortable); others use their aware type."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """Refuse naive datetimes; on SQLite write UTC ISO 8601 with microseconds."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{value.isoformat()} has no UTC offset; the store keeps aware datetimes only")
+        if dialect.name == "sqlite":
+            return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Return an aware datetime (UTC on SQLite, the session time zone on PostgreSQL)."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return dt.datetime.fromisoformat(value)
+        assert isinstance(value, dt.datetime)  # noqa: S101 - the driver returns datetimes for timestamptz
+        return value
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, nullable=False),
+)
+
+agencies = Table(
+    "agencies", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("contact", Text),
+    Column("phone", String(32)),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("project_name", Text, nullable=False),
+    Column("opens_at", AwareDateTime, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("hall", Text, nullable=False),
+    Column("agency", String(64), ForeignKey("agencies.code")),
+    Index("ix_sessions_day", "day", "opens_at"),
+)
+
+companies = Table(
+    "companies", metadata,
+    Column("credit_code", String(18), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("name_key", Text, nullable=False, unique=True),
+)
+
+screenings = Table(
+    "screenings", metadata,
+    Column("id", String(64), primary_key=True),
+    #: Insertion order: an identity on PostgreSQL, ``max + 1`` under SQLite's write lock.
+    Column("ordinal", BigInteger, Identity(), nullable=False, unique=True),
+    Column("centre", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("session", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("company", Text),
+    Column("credit_code", String(18)),
+    Column("document_kind", String(32), nullable=False),
+    Column("document_masked", String(64), nullable=False),
+    Column("phone_masked", String(32)),
+    Column("key_area", Boolean, nullable=False),
+    Column("visitor_at", AwareDateTime, nullable=False),
+    Column("person_key", String(128), nullable=False),
+    Column("hall", Text, nullable=False),
+    Column("reentry", Boolean, nullable=False),
+    Column("opened_at", AwareDateTime, nullable=False),
+    Column("opened_desk", Text, nullable=False),
+    Column("opened_operator", Text, nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("outcome", String(32)),
+    Column("reason", String(64)),
+    Column("services", JSON, nullable=False),
+    Column("badge", String(64)),
+    Column("fevers", Integer, nullable=False),
+    Column("measuring_errors", Integer, nullable=False),
+    Column("rest_until", AwareDateTime),
+    Column("supplies", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_screenings_day", "centre", "day", "ordinal"),
+    Index("ix_screenings_state", "centre", "state"),
+)
+
+screening_events = Table(
+    "screening_events", metadata,
+    Column("screening_id", String(64), ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", AwareDateTime, nullable=False),
+    Column("desk", Text, nullable=False),
+    Column("operator", Text, nullable=False),
+    Column("action", String(128), nullable=False),
+    Column("state_from", String(64), nullable=False),
+    Column("state_to", String(64), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("sensitive", Boolean, nullable=False),
+    PrimaryKeyConstraint("screening_id", "seq"),
+)
+
+badges = Table(
+    "badges", metadata,
+    Column("serial", String(64), primary_key=True),
+    Column("centre", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("session", String(64), nullable=False),
+    Column("hall", Text, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("company", Text),
+    Column("credit_code", String(18)),
+    Column("holder_masked", Text, nullable=False),
+    Column("person_key", String(128), nullable=False),
+    Column("issued_at", AwareDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("revoked_reason", Text),
+    Column("reprints", Integer, nullable=False),
+    Index("ix_badges_day", "day", "serial"),
+)
+
+_ONE_COMPANY = text("role = 'bidder' AND status = 'active'")
+
+admissions = Table(
+    "admissions", metadata,
+    Column("id", String(64), primary_key=True),
+    #: Insertion order: an identity on PostgreSQL, ``max + 1`` under SQLite's write lock.
+    Column("ordinal", BigInteger, Identity(), nullable=False, unique=True),
+    Column("screening_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("session", String(64), nullable=False),
+    Column("hall", Text, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("organisation", String(18)),
+    Column("person_key", String(128), nullable=False),
+    Column("badge", String(64), ForeignKey("badges.serial"), nullable=False),
+    Column("at", AwareDateTime, nullable=False),
+    Column("desk", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("inside", Boolean, nullable=False),
+    Column("exited_at", AwareDateTime),
+    Column("entries", Integer, nullable=False),
+    Index("ix_admissions_person", "day", "person_key"),
+    Index("ix_admissions_organisation", "day", "organisation", "role"),
+    Index("ix_admissions_badge", "badge"),
+    Index("ix_admissions_hall", "day", "hall"),
+    # 一公司一人: at most one active bidder admission per company and day, whatever the desks do.
+    Index("uq_admissions_one_bidder", "day", "organisation", unique=True,
+          sqlite_where=_ONE_COMPANY, postgresql_where=_ONE_COMPANY),
+)
+
+day_sequences = Table(
+    "day_sequences", metadata,
+    Column("centre", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("value", Integer, nullable=False),
+    PrimaryKeyConstraint("centre", "day"),
+)

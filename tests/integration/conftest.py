@@ -1,0 +1,53 @@
+"""Fixtures for the SQL store: one database URL per backend (a SQLite file, a throw-away PostgreSQL schema)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _pg_unreachable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it answers."""
+    engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    finally:
+        engine.dispose()
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_unreachable() -> str | None:
+    """Checked once per run: the reason PostgreSQL is not reachable, or None."""
+    return _pg_unreachable()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_unreachable: str | None) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gate.db'}"
+        return
+    if pg_unreachable is not None:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {pg_unreachable}")
+    schema = f"tg_test_{secrets.token_hex(6)}"
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        # psycopg passes ``options`` to the server: every connection of the store works in the test's schema.
+        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

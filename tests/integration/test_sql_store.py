@@ -1,0 +1,426 @@
+"""The SQL store under the real service layer, on SQLite and PostgreSQL: durability, restarts, races, rollback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+import pytest
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from tenderguard import (
+    Admission,
+    Agency,
+    Arrival,
+    Badge,
+    BidSession,
+    Centre,
+    ConflictError,
+    Gate,
+    InvalidInputError,
+    ManualClock,
+    ScreeningError,
+    ScreeningView,
+    load_preset,
+)
+from tenderguard.domain.model import SHANGHAI, Visitor
+from tenderguard.domain.screening import Actor, Screening
+from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.policy import Role
+from tenderguard.store.sql import SchemaError, SqlStore, SqlUnitOfWork
+from tenderguard.store.tables import admissions, badges, schema_version, screening_events, screenings
+
+AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+DAY = AT.date()
+CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
+SECRET = b"integration-tests-secret-32bytes"
+NO_RISK = {"symptoms": False, "key_area_travel": False, "contact": False}
+
+StoreFactory = Callable[[], SqlStore]
+
+
+@pytest.fixture
+def make_store(db_url: str) -> Iterator[StoreFactory]:
+    """Open stores on the test database (each call is a new store object: a restart or another desk PC)."""
+    opened: list[SqlStore] = []
+
+    def make() -> SqlStore:
+        store = SqlStore(db_url, CENTRE)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.dispose()
+
+
+def _gate(store: SqlStore, clock: ManualClock | None = None) -> Gate:
+    return Gate(policy=load_preset("miyun-2020"), centre=CENTRE, uow_factory=lambda: SqlUnitOfWork(store),
+                clock=clock or ManualClock(AT), secret=SECRET)
+
+
+def _set_up(store: SqlStore) -> Gate:
+    gate = _gate(store)
+    gate.register_agency(Agency(code="AG1", name="北京某某招标代理有限公司"))
+    gate.register_session(BidSession(code="S1", project_name="密云区道路工程", opens_at=AT + dt.timedelta(hours=1),
+                                     hall="第一开标室", agency="AG1"))
+    return gate
+
+
+def _arrival(person: int, company: int = 1, at: dt.datetime = AT, role: str = "bidder") -> Arrival:
+    body = f"11010519800101{person:02d}1"
+    code = f"91110000MA01A2B{company:02d}"
+    return Arrival(session="S1", role=role, name="张伟", document=body + resident_id_check_digit(body),
+                   company=f"北京某某建设工程有限公司{company}", credit_code=code + credit_code_check_char(code),
+                   at=at, phone="13800138000")
+
+
+def _through_declaration(gate: Gate, desk_name: str, view: ScreeningView) -> ScreeningView:
+    """Every miyun-2020 step but the last (mask disposal)."""
+    desk = gate.desk(desk_name, "王芳")
+    view = desk.mask(view.id, "ok")
+    view = desk.confirm(view.id)
+    view = desk.confirm(view.id)
+    view = desk.measure(view.id, 36.5)
+    view = desk.answer(view.id, NO_RISK)
+    return desk.declare(view.id, "complete")
+
+
+def _load(store: SqlStore, screening_id: str) -> Screening:
+    with SqlUnitOfWork(store) as uow:
+        found = uow.screenings.get(screening_id)
+    assert found is not None
+    return found
+
+
+def test_admitted_screening_is_durable(make_store: StoreFactory) -> None:
+    """A complete screening is admitted and readable, step by step and with aware times, from a new store."""
+    gate = _set_up(make_store())
+    desk = gate.desk("A", "王芳")
+    view = _through_declaration(gate, "A", desk.arrive(_arrival(1)))
+    view = desk.confirm(view.id)
+    assert view.outcome == "admitted"
+    assert view.badge == "MY-20261123-0001"
+
+    store = make_store()  # a restart: nothing is shared with the first store but the database
+    reread = _gate(store)
+    [seen] = reread.screenings(DAY)
+    assert (seen.id, seen.outcome, seen.badge) == (view.id, "admitted", "MY-20261123-0001")
+    badge = reread.badge("MY-20261123-0001")
+    assert badge.issued_at == AT
+    assert badge.issued_at.utcoffset() == dt.timedelta(hours=8)
+    assert reread.session("S1").opens_at == AT + dt.timedelta(hours=1)
+
+    screening = _load(store, view.id)
+    actions = [r.action for r in screening.records]
+    assert actions == ["check_in", "mask:ok", "shoe_disinfection", "hand_sanitiser", "temperature:normal",
+                       "temperature:answers", "declaration:complete", "mask_disposal", "admit"]
+    assert [r.seq for r in screening.records] == list(range(1, 10))
+    assert all(r.at == AT and r.at.tzinfo is not None for r in screening.records)
+    assert screening.records[4].detail == {"celsius": 36.5}
+    assert screening.records[4].sensitive
+    assert screening.opened_at == AT
+    assert screening.opened_at.tzinfo is not None
+    assert screening.visitor.at == AT
+    assert screening.visitor.phone_masked is not None
+    assert screening.visitor.role is Role.BIDDER
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(screening_events.c.seq, screening_events.c.action)
+                            .where(screening_events.c.screening_id == view.id)
+                            .order_by(screening_events.c.seq)).all()
+        version = conn.execute(select(screenings.c.version).where(screenings.c.id == view.id)).scalar_one()
+        [admission] = conn.execute(select(admissions)).mappings().all()
+    assert [a for _, a in rows] == actions
+    assert version == 8  # inserted on arrival (version 1), then one version per committed step (7)
+    assert admission["at"] == AT
+    assert admission["at"].tzinfo is not None
+
+
+def test_fever_rest_remeasure_resumes_after_restart(make_store: StoreFactory) -> None:
+    """A fever sends the person to rest; a new store (restart) resumes, keeps the rest time, then admits."""
+    gate = _set_up(make_store())
+    desk = gate.desk("A", "王芳")
+    view = desk.arrive(_arrival(2))
+    view = desk.mask(view.id, "replaced")
+    view = desk.confirm(view.id)
+    view = desk.confirm(view.id)
+    view = desk.measure(view.id, 37.8, device="IR-1")
+    assert view.rest_until == AT + dt.timedelta(minutes=5)
+
+    clock = ManualClock(AT + dt.timedelta(minutes=2))
+    restarted = _gate(make_store(), clock)
+    desk2 = restarted.desk("B", "李强")
+    [open_view] = [v for v in restarted.screenings(DAY) if v.outcome is None]
+    assert open_view.id == view.id
+    assert open_view.rest_until == AT + dt.timedelta(minutes=5)
+    with pytest.raises(ScreeningError, match="resting"):
+        desk2.measure(view.id, 36.6)
+    clock.advance(minutes=4)
+    view = desk2.measure(view.id, 36.6)
+    view = desk2.answer(view.id, NO_RISK)
+    view = desk2.declare(view.id, "missing")  # filled in at the desk
+    view = desk2.declare(view.id, "complete")
+    view = desk2.confirm(view.id)
+    assert view.outcome == "admitted"
+
+    screening = _load(make_store(), view.id)
+    assert screening.fevers == 1
+    assert screening.supplies == {"mask": 1}
+    assert screening.rest_until is None
+    actions = [r.action for r in screening.records]
+    assert actions[4:6] == ["temperature:fever", "temperature:normal"]
+    assert screening.records[4].detail["device"] == "IR-1"
+    assert {r.desk for r in screening.records} == {"A", "B"}
+
+
+def _admission_row(n: int, organisation: str, *, role: str = "bidder", status: str = "active") -> dict[str, Any]:
+    return {"id": f"adm{n}", "ordinal": n, "screening_id": f"scr{n}", "day": DAY, "session": "S1",
+            "hall": "第一开标室", "role": role, "organisation": organisation, "person_key": f"p{n}",
+            "badge": f"MY-20261123-{n:04d}", "at": AT, "desk": "A", "status": status, "inside": True,
+            "exited_at": None, "entries": 1}
+
+
+def _badge(n: int, credit_code: str, role: Role = Role.BIDDER) -> Badge:
+    return Badge(serial=f"MY-20261123-{n:04d}", centre="MY", day=DAY, session="S1", hall="第一开标室", role=role,
+                 company="某公司", credit_code=credit_code, holder_masked="张*", person_key=f"p{n}", issued_at=AT)
+
+
+def _insert_badges(store: SqlStore, *numbers: int) -> None:
+    with SqlUnitOfWork(store) as uow:
+        for n in numbers:
+            uow.badges.add(_badge(n, "91110000MA01A2B01X"))
+        uow.commit()
+
+
+def test_partial_unique_index_allows_one_active_bidder_per_company(make_store: StoreFactory) -> None:
+    """Inserted directly, a second active bidder admission of a company and day violates the unique index."""
+    store = make_store()
+    _insert_badges(store, 1, 2, 3, 4)
+    org = "91110000MA01A2B01X"
+    with store.engine.begin() as conn:
+        conn.execute(insert(admissions), [
+            _admission_row(1, org),
+            _admission_row(2, org, status="substituted"),  # gave up its place: not counted
+            _admission_row(3, org, role="tenderer"),  # other roles have their own quotas
+        ])
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(insert(admissions), [_admission_row(4, org)])
+    with store.engine.begin() as conn:
+        conn.execute(update(admissions).where(admissions.c.id == "adm1").values(status="revoked"))
+        conn.execute(insert(admissions), [_admission_row(4, org)])  # the place is free again
+
+
+def test_unique_violation_through_the_unit_of_work_is_a_conflict(make_store: StoreFactory) -> None:
+    """Through the repositories the same violation is rolled back and raised as ConflictError."""
+    store = make_store()
+    _insert_badges(store, 1, 2)
+    org = "91110000MA01A2B01X"
+
+    def admission(n: int) -> Admission:
+        return Admission(id=f"adm{n}", screening_id=f"scr{n}", day=DAY, session="S1", hall="第一开标室",
+                         role=Role.BIDDER, organisation=org, person_key=f"p{n}", badge=f"MY-20261123-{n:04d}",
+                         at=AT, desk="A")
+
+    with SqlUnitOfWork(store) as uow:
+        uow.attendance.add(admission(1))
+        uow.commit()
+    with SqlUnitOfWork(store) as uow, pytest.raises(ConflictError):
+        uow.attendance.add(admission(2))
+    with SqlUnitOfWork(store) as uow:
+        assert [a.id for a in uow.attendance.active_for_organisation(DAY, org, Role.BIDDER)] == ["adm1"]
+        assert uow.attendance.inside(DAY, "第一开标室") == 1
+
+
+def test_two_desks_interleaved_admit_one_person_per_company(make_store: StoreFactory) -> None:
+    """Two stores (two desk PCs) screen two people of one company step by step: one admitted, one refused."""
+    gate1 = _set_up(make_store())
+    gate2 = _gate(make_store())
+    desk1, desk2 = gate1.desk("A", "王芳"), gate2.desk("B", "李强")
+    v1, v2 = desk1.arrive(_arrival(3)), desk2.arrive(_arrival(4))
+    for step in ("mask", "confirm", "confirm", "measure", "answer", "declare"):
+        for desk, view in ((desk1, v1), (desk2, v2)):
+            if step == "mask":
+                desk.mask(view.id, "ok")
+            elif step == "confirm":
+                desk.confirm(view.id)
+            elif step == "measure":
+                desk.measure(view.id, 36.4)
+            elif step == "answer":
+                desk.answer(view.id, NO_RISK)
+            else:
+                desk.declare(view.id, "complete")
+    second = desk2.confirm(v2.id)
+    first = desk1.confirm(v1.id)
+    assert (second.outcome, second.badge) == ("admitted", "MY-20261123-0001")
+    assert (first.outcome, first.reason) == ("refused", "company_quota")
+    with SqlUnitOfWork(make_store()) as uow:
+        assert len(uow.attendance.for_day(DAY)) == 1
+        assert [b.serial for b in uow.badges.for_day(DAY)] == ["MY-20261123-0001"]
+
+
+def test_two_desks_racing_for_one_company_admit_exactly_one(make_store: StoreFactory) -> None:
+    """Both desks finish at the same instant on separate threads: exactly one admitted (the loser retries)."""
+    gate1 = _set_up(make_store())
+    gate2 = _gate(make_store())
+    desk1, desk2 = gate1.desk("A", "王芳"), gate2.desk("B", "李强")
+    v1 = _through_declaration(gate1, "A", desk1.arrive(_arrival(5)))
+    v2 = _through_declaration(gate2, "B", desk2.arrive(_arrival(6)))
+    barrier = threading.Barrier(2)
+    results: dict[str, ScreeningView] = {}
+    errors: list[BaseException] = []
+
+    def finish(desk_view: tuple[Any, ScreeningView]) -> None:
+        desk, view = desk_view
+        barrier.wait()
+        try:
+            results[view.id] = desk.confirm(view.id)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=finish, args=((d, v),)) for d, v in ((desk1, v1), (desk2, v2))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    outcomes = sorted((r.outcome or "", r.reason or "") for r in results.values())
+    assert outcomes == [("admitted", ""), ("refused", "company_quota")]
+    with SqlUnitOfWork(make_store()) as uow:
+        assert len(uow.attendance.for_day(DAY)) == 1
+
+
+def test_rollback_leaves_nothing_behind(make_store: StoreFactory) -> None:
+    """Whatever an uncommitted unit of work wrote (every repository) is gone afterwards."""
+    store = make_store()
+    with SqlUnitOfWork(store) as uow:
+        uow.agencies.add(Agency(code="AG9", name="某招标代理有限公司"))
+        uow.sessions.add(BidSession(code="S9", project_name="某工程", opens_at=AT, hall="第二开标室"))
+        uow.companies.add("91110000MA01A2B01X", "某公司", "某公司")
+        assert uow.badges.next_sequence("MY", DAY) == 1
+        uow.badges.add(_badge(1, "91110000MA01A2B01X"))
+        screening = Screening(id=uuid.uuid4().hex, visitor=Visitor.of(_arrival(9)), person_key="pk", hall="第二开标室",
+                              reentry=False, opened_at=AT, actor=Actor(desk="A", operator="王芳"))
+        uow.screenings.add(screening)
+        assert [s.id for s in uow.screenings.for_day(DAY)] == [screening.id]
+        uow.rollback()
+    with SqlUnitOfWork(store) as uow:
+        assert uow.agencies.all() == []
+        assert uow.sessions.all() == []
+        assert uow.companies.get("91110000MA01A2B01X") is None
+        assert uow.badges.get("MY-20261123-0001") is None
+        assert uow.screenings.for_day(DAY) == []
+        assert uow.badges.next_sequence("MY", DAY) == 1  # the rolled-back number was never handed out
+
+
+def test_failed_use_case_writes_nothing(make_store: StoreFactory) -> None:
+    """An arrival refused with an error half-way (a company name under another credit code) leaves no trace."""
+    gate = _set_up(make_store())
+    desk = gate.desk("A", "王芳")
+    desk.arrive(_arrival(1, company=1))
+    clash = _arrival(2, company=2)
+    clash = Arrival(session=clash.session, role=clash.role, name=clash.name, document=clash.document, at=clash.at,
+                    company=_arrival(1, company=1).company, credit_code=clash.credit_code)
+    with pytest.raises(InvalidInputError, match="another credit code"):
+        desk.arrive(clash)
+    assert len(_gate(make_store()).screenings(DAY)) == 1
+
+
+def test_exit_and_reentry_survive_a_restart(make_store: StoreFactory) -> None:
+    """Exit, then same-day re-entry on another store: the admission is found by badge and updated in place."""
+    gate = _set_up(make_store())
+    desk = gate.desk("A", "王芳")
+    view = desk.confirm(_through_declaration(gate, "A", desk.arrive(_arrival(7))).id)
+    desk.record_exit(view.badge or "")
+    clock = ManualClock(AT + dt.timedelta(minutes=30))
+    other = _gate(make_store(), clock)
+    desk2 = other.desk("B", "李强")
+    again = desk2.arrive(_arrival(7, at=clock.now()))
+    assert again.reentry
+    again = desk2.mask(again.id, "ok")
+    again = desk2.confirm(again.id)
+    again = desk2.measure(again.id, 36.5)
+    again = desk2.answer(again.id, NO_RISK)
+    assert (again.outcome, again.badge) == ("admitted", view.badge)
+    with SqlUnitOfWork(make_store()) as uow:
+        [admission] = uow.attendance.for_day(DAY)
+        assert (admission.entries, admission.inside, admission.exited_at) == (2, True, None)
+        assert uow.attendance.inside(DAY, "第一开标室") == 1
+        assert uow.attendance.active_for_person(DAY, admission.person_key) == admission
+        assert uow.attendance.by_badge(admission.badge) == admission
+
+
+def test_newer_schema_version_is_refused(make_store: StoreFactory, db_url: str) -> None:
+    """A database written by a newer TenderGuard is not opened."""
+    store = make_store()
+    with store.engine.begin() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1]
+        conn.execute(update(schema_version).values(version=2))
+    with pytest.raises(SchemaError, match="schema version 2"):
+        SqlStore(db_url, CENTRE)
+    with store.engine.begin() as conn:
+        conn.execute(update(schema_version).values(version=1))
+    make_store()  # reopening a current database is fine and does not add a second version row
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar_one() == 1
+
+
+def test_serial_numbers_never_repeat_across_stores(make_store: StoreFactory) -> None:
+    """Two stores (and threads on each) drawing the day's serial numbers never get the same one twice."""
+    stores = [make_store(), make_store()]
+    drawn: list[int] = []
+    lock = threading.Lock()
+
+    def draw(store: SqlStore) -> None:
+        for _ in range(10):
+            while True:
+                try:
+                    with SqlUnitOfWork(store) as uow:
+                        value = uow.badges.next_sequence("MY", DAY)
+                        uow.commit()
+                    break
+                except ConflictError:
+                    continue
+            with lock:
+                drawn.append(value)
+
+    threads = [threading.Thread(target=draw, args=(stores[i % 2],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(drawn) == list(range(1, 41))
+    with SqlUnitOfWork(stores[0]) as uow:
+        assert uow.badges.next_sequence("MY", DAY + dt.timedelta(days=1)) == 1  # a new day starts again
+
+
+def test_naive_datetimes_are_refused_by_the_store(make_store: StoreFactory) -> None:
+    """A naive datetime never reaches the database (it would be ambiguous)."""
+    store = make_store()
+    naive = dt.datetime(2026, 11, 23, 9, 0)  # noqa: DTZ001 - the point of the test
+    row = attrs.asdict(_badge(1, "X"), recurse=False) | {"issued_at": naive, "role": "bidder", "status": "active"}
+    with pytest.raises(StatementError, match="no UTC offset"), store.engine.begin() as conn:
+        conn.execute(insert(badges), [row])
+
+
+def test_stale_screening_version_is_a_conflict(make_store: StoreFactory) -> None:
+    """A screening changed by another desk since it was loaded is not overwritten: ConflictError, rolled back."""
+    gate = _set_up(make_store())
+    view = gate.desk("A", "王芳").arrive(_arrival(8))
+    store = make_store()
+    with SqlUnitOfWork(store) as uow:
+        screening = uow.screenings.get(view.id)
+        assert screening is not None
+        assert uow.screenings.get(view.id) is screening  # one object per screening and operation
+        screening.bind(gate.machine)
+        screening.mask(Actor(desk="B", operator="李强"), AT, "ok")
+        screening.unbind()
+        # meanwhile another desk committed a step of the same screening
+        uow.execute(update(screenings).where(screenings.c.id == view.id).values(version=screenings.c.version + 1))
+        with pytest.raises(ConflictError, match="changed by another desk"):
+            uow.commit()
+    assert _load(store, view.id).state == "mask"
