@@ -11,6 +11,7 @@ from tenderguard import (
     BidSession,
     Centre,
     ConflictError,
+    DomainEvent,
     Gate,
     InMemoryStore,
     InMemoryUnitOfWork,
@@ -56,7 +57,7 @@ def test_conflict_is_retried_and_nothing_is_duplicated() -> None:
     store = InMemoryStore(Centre(code="MY", name="密云区公共资源交易中心"))
     gate = _gate(store)
     published: list[object] = []
-    gate.bus.subscribe(object, published.append)  # type: ignore[type-abstract]
+    gate.bus.subscribe(DomainEvent, published.append)
     desk = gate.desk("A", "王芳")
     view = desk.arrive(_arrival(1))
     FlakyUnitOfWork.failures = 2
