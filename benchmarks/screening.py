@@ -11,9 +11,9 @@ Cases (single process, one thread; rates are the median of ``--runs`` runs, each
    complete, confirm -> admitted; a distinct company and person each, so every one is admitted;
 2. a variant mix: 10 % fever then a passing re-measure, 5 % fever refused after the re-measures, 5 % missing
    declaration filled in at the desk, 5 % second person of an admitted company (refused ``company_quota``);
-3. memory per open screening (arrived, not finished, still bound to the machine) with ``tracemalloc``, and the
-   process peak RSS;
-4. the machine binding alone: ``transitions`` ``add_model`` / ``remove_model`` per screening, in µs and bytes.
+3. memory per open screening (arrived and checked in, not finished) with ``tracemalloc``, and the process peak
+   RSS;
+4. the machine alone: µs per trigger fired through the shared ``transitions`` machine.
 
 The preset's halls hold 40 and 30 people, so in cases 1 and 2 every admitted person leaves through the exit
 (``Desk.record_exit``) right after being admitted; the exits are timed separately and are not part of the
@@ -348,21 +348,20 @@ def run_mix(policy: Policy, plan: Sequence[tuple[Kind, Arrival]]) -> MixRun:
 
 
 def memory_open(policy: Policy, arrivals: Sequence[Arrival]) -> dict[str, float]:
-    """Bytes traced per open screening (arrived, bound to the machine), through the desk on a fresh store."""
-    gate, desk, _clock = new_gate(policy)
+    """Bytes traced per open screening (arrived and checked in, not finished), through the desk on a fresh store."""
+    _gate, desk, _clock = new_gate(policy)
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     views = [desk.arrive(a) for a in arrivals]
+    still_open = sum(1 for v in views if not v.closed)
     del views
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    bound = len(gate.machine.machine.models)
-    if bound != len(arrivals):
-        raise RuntimeError(f"{bound} screenings bound to the machine, expected {len(arrivals)}")
-    return {"open": float(len(arrivals)), "bytes_per_open": (after - before) / len(arrivals),
-            "bound_models": float(bound)}
+    if still_open != len(arrivals):
+        raise RuntimeError(f"{still_open} screenings open, expected {len(arrivals)}")
+    return {"open": float(len(arrivals)), "bytes_per_open": (after - before) / len(arrivals)}
 
 
 def peak_rss_mib() -> float:
@@ -375,58 +374,31 @@ def peak_rss_mib() -> float:
 
 
 def bare_screenings(arrivals: Sequence[Arrival]) -> list[Screening]:
-    """Unbound screenings in state ``arrived`` (never bound before: transitions leaves triggers behind)."""
+    """Screenings in state ``arrived``, outside any store."""
     actor = Actor(desk="A", operator="王芳")
     return [Screening(id=f"{i:032x}", visitor=Visitor.of(a), person_key="0" * 64, hall=HALL, reentry=False,
                       opened_at=START, actor=actor) for i, a in enumerate(arrivals)]
 
 
-def time_binding(policy: Policy, arrivals: Sequence[Arrival]) -> dict[str, float]:
-    """µs per add_model and remove_model: one at a time (churn) and with every screening bound (bulk)."""
-    machine = ScreeningMachine(policy)
-    clock = time.perf_counter
-    churn = bare_screenings(arrivals)
-    add = remove = 0.0
-    gc.collect()
-    for s in churn:
-        t0 = clock()
-        machine.attach(s, "arrived")
-        t1 = clock()
-        machine.detach(s)
-        remove += clock() - t1
-        add += t1 - t0
-    bulk = bare_screenings(arrivals)
-    gc.collect()
-    t0 = clock()
-    for s in bulk:
-        machine.attach(s, "arrived")
-    t1 = clock()
-    for s in bulk:
-        machine.detach(s)
-    t2 = clock()
-    n = len(arrivals)
-    return {"add_us": add / n * 1e6, "remove_us": remove / n * 1e6,
-            "bulk_add_us": (t1 - t0) / n * 1e6, "bulk_remove_us": (t2 - t1) / n * 1e6}
-
-
-def binding_memory(policy: Policy, arrivals: Sequence[Arrival]) -> dict[str, float]:
-    """Bytes per binding, and bytes still held by a screening after remove_model (its trigger attributes)."""
+def time_fire(policy: Policy, arrivals: Sequence[Arrival]) -> dict[str, float]:
+    """µs per trigger fired through the shared ``transitions`` machine, and bytes a fired screening keeps."""
     machine = ScreeningMachine(policy)
     screenings = bare_screenings(arrivals)
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
     for s in screenings:
         machine.attach(s, "arrived")
-    bound = tracemalloc.get_traced_memory()[0]
-    for s in screenings:
-        machine.detach(s)
+    attributes = len(vars(screenings[0]))
+    clock = time.perf_counter
     gc.collect()
-    left = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
+    t0 = clock()
+    for s in screenings:
+        machine.fire(s, "check_in")
+    t1 = clock()
+    for s in screenings:
+        machine.fire(s, "abandon")
+    t2 = clock()
     n = len(screenings)
-    return {"bytes_per_binding": (bound - base) / n, "bytes_left_after_remove": (left - base) / n,
-            "attributes_added": float(len(vars(screenings[0])) - len(vars(bare_screenings(arrivals[:1])[0])))}
+    return {"check_in_us": (t1 - t0) / n * 1e6, "abandon_us": (t2 - t1) / n * 1e6,
+            "attributes_added": float(len(vars(screenings[0])) - attributes)}
 
 
 # ------------------------------------------------------------------------------------------------ running
@@ -453,8 +425,7 @@ def measure(count: int, open_count: int, runs: int, seed: int) -> dict[str, Any]
     plan = [(kind, arrival(p)) for kind, p in build_plan(count, seed)]
     mix, mix_rates = median_run(runs, lambda: run_mix(policy, plan), lambda r: r.rate)
 
-    binding, _ = median_run(runs, lambda: time_binding(policy, arrivals), lambda r: r["add_us"])
-    binding |= binding_memory(policy, arrivals[:open_count])
+    firing, _ = median_run(runs, lambda: time_fire(policy, arrivals), lambda r: r["check_in_us"])
 
     opened = memory_open(policy, [arrival(person(i, i)) for i in range(open_count)])
     rate = plain.rate
@@ -481,7 +452,7 @@ def measure(count: int, open_count: int, runs: int, seed: int) -> dict[str, Any]
         "open_screenings": open_count,
         "bytes_per_open_screening": opened["bytes_per_open"],
         "peak_rss_mib": peak_rss_mib(),
-        "binding": binding,
+        "machine": firing,
     }
 
 
@@ -499,7 +470,7 @@ def render(figures: dict[str, Any], console: Console) -> None:
     def each(values: list[float]) -> str:
         return " / ".join(f"{v:,.0f}" for v in values)
 
-    b = figures["binding"]
+    m = figures["machine"]
     verdict = "[green]PASS[/green]" if figures["target_met"] else "[red]FAIL[/red]"
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(figures["mix_outcomes"].items()))
     table.add_row("0", "arrivals validated", f"{figures['arrivals_per_s']:,.0f}/s",
@@ -514,15 +485,11 @@ def render(figures: dict[str, Any], console: Console) -> None:
     table.add_row("2", "variant mix", f"{figures['mix_per_s']:,.0f}/s",
                   f"runs {each(figures['mix_per_s_runs'])}; {outcomes}")
     table.add_row("3", "memory per open screening", f"{figures['bytes_per_open_screening']:,.0f} B",
-                  f"{figures['open_screenings']:,} arrived, not finished, bound (tracemalloc)")
+                  f"{figures['open_screenings']:,} checked in, not finished (tracemalloc)")
     table.add_row("", "process peak RSS", f"{figures['peak_rss_mib']:,.1f} MiB", "getrusage, whole run")
-    table.add_row("4", "add_model", f"{b['add_us']:,.1f} µs",
-                  f"one bound at a time; {b['bulk_add_us']:,.1f} µs with up to {n:,} bound")
-    table.add_row("", "remove_model", f"{b['remove_us']:,.1f} µs",
-                  f"one bound at a time; {b['bulk_remove_us']:,.1f} µs with {n:,} bound (FIFO)")
-    table.add_row("", "binding memory", f"{b['bytes_per_binding']:,.0f} B",
-                  f"{b['attributes_added']:.0f} attributes added to the screening; "
-                  f"{b['bytes_left_after_remove']:,.0f} B still held after remove_model")
+    table.add_row("4", "one trigger of the shared machine", f"{m['check_in_us']:,.1f} µs",
+                  f"check_in; abandon {m['abandon_us']:,.1f} µs; {m['attributes_added']:.0f} attributes added to "
+                  "the screening (no per-screening binding)")
     console.print(table)
 
 

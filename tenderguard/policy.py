@@ -45,7 +45,7 @@ __all__ = [
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: State names the machine uses itself; a step may not take one of them.
-RESERVED_STATE_NAMES = frozenset({"arrived", "admitted", "refused", "referred", "abandoned"})
+RESERVED_STATE_NAMES = frozenset({"arrived", "cleared", "admitted", "refused", "referred", "abandoned"})
 
 
 class Role(enum.StrEnum):
@@ -356,7 +356,7 @@ class Policy(_Checked):
                 problems.append((f"quotas.{role}", f"{limit} is below 1 (leave it out for no limit)"))
         for hall, cap in self.hall_capacity.items():
             if cap < 1:
-                problems.append((f"hall_capacity.{hall}", f"{cap} is below 1"))
+                problems.append((f"halls.{hall}", f"{cap} is below 1"))
         if self.default_hall_capacity is not None and self.default_hall_capacity < 1:
             problems.append(("default_hall_capacity", f"{self.default_hall_capacity} is below 1"))
         for i, sid in enumerate(self.reentry.steps):

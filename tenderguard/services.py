@@ -334,6 +334,7 @@ class Desk:
             if admission is None:
                 raise NotFoundError(f"badge {s.badge} no longer holds a place", hint="screen as a new arrival")
             admission.inside, admission.exited_at = True, None
+            admission.hall, admission.session = s.hall, s.visitor.session  # the hall the person is in now
             admission.entries += 1
             uow.attendance.save(admission)
             s.admit(self.actor, at, s.badge)

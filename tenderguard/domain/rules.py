@@ -37,6 +37,7 @@ REASON_TEXT: Mapping[str, str] = {
     Reason.BADGE_REVOKED: "今日健康标识已交回或作废,不能凭此再次进入",
     Reason.REENTRY_NOT_ALLOWED: "按规定今日不能再次进入",
     Reason.ABANDONED: "未完成检查即离开",
+    Reason.MEASURING_ERROR: "多次测温均无法得到有效读数,不能进入;请到医疗点复核体温",
 }
 
 

@@ -244,6 +244,9 @@ class Screening:
         if not step.is_plausible(celsius):
             self.measuring_errors += 1
             detail["error"] = f"outside {step.plausible_min}–{step.plausible_max} °C"
+            if self.measuring_errors > step.max_measuring_errors:
+                self.refuse(actor, at, Reason.MEASURING_ERROR, detail, sensitive=True)
+                return
             self._record(actor, at, f"{step.id}:measuring_error", self.state, detail, sensitive=True)
             self.events.append(events.StepCompleted(at=at, screening_id=self.id, step=step.id,
                                                     action="measuring_error"))
@@ -303,11 +306,11 @@ class Screening:
             return
         reason = Reason.NO_DECLARATION if status == "missing" else Reason.DECLARATION_MISMATCH
         if place.phase is Phase.MAIN and step.fill_in_at_desk:
-            self._move("fill_in", actor, at, f"{step.id}:{status}", {"declaration": status})
+            self._move("fill_in", actor, at, f"{step.id}:{status}", {"declaration": status}, sensitive=True)
         elif not step.required:
-            self._move("advance", actor, at, f"{step.id}:{status}", {"declaration": status})
+            self._move("advance", actor, at, f"{step.id}:{status}", {"declaration": status}, sensitive=True)
         else:
-            self.refuse(actor, at, reason, {"declaration": status})
+            self.refuse(actor, at, reason, {"declaration": status}, sensitive=True)
 
     def health_code(self, actor: Actor, at: dt.datetime, colour: str) -> None:
         """The health-code colour; a colour the policy does not accept refuses with ``health_code``."""

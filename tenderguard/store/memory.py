@@ -34,6 +34,14 @@ class InMemoryStore:
     screenings_by_day: dict[dt.date, list[str]] = attrs.field(factory=lambda: defaultdict(list))
     admissions: dict[str, Admission] = attrs.field(factory=dict)
     admissions_by_day: dict[dt.date, list[str]] = attrs.field(factory=lambda: defaultdict(list))
+    #: Indexes over the admissions' fixed fields: (day, person key), (day, organisation, role), badge serial.
+    by_person: dict[tuple[dt.date, str], list[str]] = attrs.field(factory=lambda: defaultdict(list))
+    by_organisation: dict[tuple[dt.date, str, Role], list[str]] = attrs.field(factory=lambda: defaultdict(list))
+    by_badge: dict[str, list[str]] = attrs.field(factory=lambda: defaultdict(list))
+    #: People inside each hall, kept up to date by ``attendance.add`` / ``attendance.save``.
+    inside: dict[tuple[dt.date, str], int] = attrs.field(factory=dict)
+    #: Where each admission is counted in ``inside`` ((day, hall), or None when it is not inside).
+    counted_in: dict[str, tuple[dt.date, str] | None] = attrs.field(factory=dict)
     badges: dict[str, Badge] = attrs.field(factory=dict)
     sequences: dict[tuple[str, dt.date], int] = attrs.field(factory=dict)
 
@@ -101,45 +109,60 @@ class _Screenings(_Repo):
 
 class _Attendance(_Repo):
     def add(self, admission: Admission) -> None:
-        self.uow.put(self.store.admissions, admission.id, admission)
-        self.uow.append(self.store.admissions_by_day[admission.day], admission.id)
+        store = self.store
+        self.uow.put(store.admissions, admission.id, admission)
+        self.uow.append(store.admissions_by_day[admission.day], admission.id)
+        self.uow.append(store.by_person[admission.day, admission.person_key], admission.id)
+        if admission.organisation is not None:
+            self.uow.append(store.by_organisation[admission.day, admission.organisation, admission.role],
+                            admission.id)
+        self.uow.append(store.by_badge[admission.badge], admission.id)
+        self.uow.track(admission)
+        self.save(admission)
 
     def save(self, admission: Admission) -> None:
-        """Changes are made in place; the snapshot taken on load is what a rollback restores."""
+        """Changes are made in place (the snapshot taken on load is what a rollback restores); recount the hall."""
+        store = self.store
+        now = (admission.day, admission.hall) if admission.inside and admission.status is AdmissionStatus.ACTIVE \
+            else None
+        before = store.counted_in.get(admission.id)
+        if now == before:
+            return
+        if before is not None:
+            self.uow.put(store.inside, before, store.inside.get(before, 0) - 1)
+        if now is not None:
+            self.uow.put(store.inside, now, store.inside.get(now, 0) + 1)
+        self.uow.put(store.counted_in, admission.id, now)
 
-    def _day(self, day: dt.date) -> Iterator[Admission]:
-        for admission_id in self.store.admissions_by_day.get(day, []):
+    def _load(self, ids: list[str] | None) -> Iterator[Admission]:
+        for admission_id in ids or ():
             admission = self.store.admissions[admission_id]
             self.uow.track(admission)
             yield admission
 
     def for_day(self, day: dt.date) -> list[Admission]:
-        return list(self._day(day))
+        return list(self._load(self.store.admissions_by_day.get(day)))
 
     def by_badge(self, serial: str) -> Admission | None:
-        badge = self.store.badges.get(serial)
-        if badge is None:
-            return None
-        for admission in self._day(badge.day):
-            if admission.badge == serial and admission.status is AdmissionStatus.ACTIVE:
+        for admission in self._load(self.store.by_badge.get(serial)):
+            if admission.status is AdmissionStatus.ACTIVE:
                 return admission
         return None
 
     def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        found = [a for a in self._day(day) if a.person_key == person_key]
-        return found[-1] if found else None
+        ids = self.store.by_person.get((day, person_key))
+        return next(self._load(ids[-1:]), None) if ids else None
 
     def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
         found = self.latest_for_person(day, person_key)
         return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role) -> list[Admission]:
-        return [a for a in self._day(day) if a.organisation == organisation and a.role is role
-                and a.status is AdmissionStatus.ACTIVE]
+        ids = self.store.by_organisation.get((day, organisation, role))
+        return [a for a in self._load(ids) if a.status is AdmissionStatus.ACTIVE]
 
     def inside(self, day: dt.date, hall: str) -> int:
-        return sum(1 for a in self._day(day) if a.hall == hall and a.inside
-                   and a.status is AdmissionStatus.ACTIVE)
+        return self.store.inside.get((day, hall), 0)
 
 
 class _Badges(_Repo):

@@ -168,6 +168,32 @@ def test_firing_an_impossible_trigger_raises_with_the_expected_actions() -> None
     assert model.state == "arrived"
 
 
+TRIGGERS = ("check_in", "re_enter", "advance", "rest", "fill_in", "admit", "refuse", "refer", "abandon", "jump")
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_fire_agrees_with_transitions_event_trigger_everywhere(preset: str) -> None:
+    """For every state and trigger, the fast move and transitions' own Event.trigger agree (or both refuse)."""
+    machine = ScreeningMachine(load_preset(preset))
+    moves = 0
+    for state in machine.states:
+        for trigger in TRIGGERS:
+            fast, slow = Model("fast"), Model("slow")
+            machine.attach(fast, state)
+            machine.attach(slow, state)
+            outcomes = []
+            for model, fire in ((fast, machine.fire), (slow, machine.fire_through_events)):
+                try:
+                    fire(model, trigger)
+                    outcomes.append(model.state)
+                except InvalidTransitionError as error:
+                    outcomes.append(f"!error in {error.state}")
+            assert outcomes[0] == outcomes[1], (state, trigger)
+            moves += not outcomes[0].startswith("!error")
+    assert moves == len(machine.edges())
+    assert moves > len(machine.states)
+
+
 def test_attaching_in_an_unknown_state_is_refused() -> None:
     """A stored state the policy's machine does not have cannot be resumed."""
     machine = ScreeningMachine(load_preset("badge-only"))

@@ -238,7 +238,6 @@ def test_machine_state_names_are_reserved(reserved: str) -> None:
     assert "reserved" in problems_of(data)["steps[1].id"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: step id 'cleared' passes parse_policy but ScreeningMachine refuses it")
 def test_cleared_is_reserved_like_the_other_machine_states() -> None:
     """'cleared' is a state of the machine too, so a step named so must be refused when the policy loads."""
     data = miyun_data()
@@ -260,7 +259,6 @@ def test_hall_capacity_below_one_is_refused() -> None:
     assert problems_of(data)["default_hall_capacity"] == "0 is below 1"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a bad [halls] value is reported as hall_capacity.<hall>, not halls.<hall>")
 def test_bad_hall_capacity_is_reported_by_its_toml_key() -> None:
     """A hall capacity of 0 in [halls] is reported as halls.第一开标室, the key the file actually has."""
     data = miyun_data()

@@ -377,7 +377,6 @@ def test_record_exit_twice_or_of_unknown_badge(miyun: Harness) -> None:
         miyun.desk.record_exit("MY-20261123-0404")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: re-entry for a session in another hall is counted inside the first hall")
 def test_reentry_into_another_hall_frees_the_first_hall() -> None:
     """A person who left hall 1 and re-enters for a session in hall 2 no longer takes a place in hall 1."""
     h = Harness(tiny_policy(halls={HALL_1: 1, HALL_2: 5}))

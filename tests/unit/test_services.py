@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import attrs
 import pytest
 from gatekit import COMPANIES, DAY, PEOPLE, SECRET, SESSION, Harness, answers_with, tiny_policy
 
@@ -12,6 +13,7 @@ from tenderguard.domain import events
 from tenderguard.domain.model import SHANGHAI, Agency, BadgeStatus, BidSession
 from tenderguard.errors import InvalidInputError, NotFoundError
 from tenderguard.identity import mask_document_number
+from tenderguard.policy import Role
 from tenderguard.services import Gate
 from tenderguard.store.memory import InMemoryUnitOfWork
 
@@ -198,6 +200,28 @@ def test_rollback_restores_changed_objects(miyun: Harness) -> None:
     stored = next(iter(miyun.store.admissions.values()))
     assert (stored.inside, stored.entries) == (True, 1)
     assert miyun.store.sequences[("MY", DAY)] == 1
+
+
+def test_rollback_restores_the_hall_count_and_indexes(miyun: Harness) -> None:
+    """An exit saved and an admission added in a rolled-back unit of work leave the hall count and indexes as before."""
+    view = miyun.admit(ZHANG, BUILDER)
+    assert view.badge is not None
+    hall = miyun.screening(view).hall
+    with InMemoryUnitOfWork(miyun.store) as uow:
+        assert uow.attendance.inside(DAY, hall) == 1
+        admission = uow.attendance.by_badge(view.badge)
+        assert admission is not None
+        admission.inside = False
+        uow.attendance.save(admission)
+        assert uow.attendance.inside(DAY, hall) == 0
+        uow.attendance.add(attrs.evolve(admission, id="other", person_key="k2", badge="MY-X", inside=True))
+        assert uow.attendance.inside(DAY, hall) == 1
+        assert len(uow.attendance.active_for_organisation(DAY, BUILDER.credit_code, Role.BIDDER)) == 2
+    with InMemoryUnitOfWork(miyun.store) as uow:
+        assert uow.attendance.inside(DAY, hall) == 1
+        assert uow.attendance.by_badge("MY-X") is None
+        assert [a.badge for a in uow.attendance.active_for_organisation(DAY, BUILDER.credit_code, Role.BIDDER)] \
+            == [view.badge]
 
 
 def test_rollback_on_exception_inside_the_block(miyun: Harness) -> None:
