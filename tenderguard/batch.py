@@ -16,6 +16,7 @@ An exit is a line ``{"exit": "<badge serial>", "at": "..."}``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -164,6 +165,7 @@ class _Replay:
         self.readings = list(record.temperatures)
 
     def run(self, view: ScreeningView) -> ScreeningView:
+        del self.readings[:view.readings]  # a resumed screening already took these
         machine = self.desk.gate.machine
         while not view.closed:
             place = machine.places[view.state]
@@ -206,8 +208,14 @@ def run_batch(
     clock: ManualClock,
     *,
     warn: Callable[[str], None] = lambda _msg: None,
+    source: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Screen every line in order, yielding one result per non-empty line; each arrival commits as it goes."""
+    """Screen every line in order, yielding one result per non-empty line; each step commits as it goes.
+
+    With ``source`` (a name for the file), every arrival is tagged with the file, its line number and a hash of
+    the line: running the same file again on the same database resumes each screening from its last committed
+    step and reports the ones already finished, instead of screening anybody twice.
+    """
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -227,16 +235,25 @@ def run_batch(
             record = parse_record(obj, gate.policy)
             clock.set(record.arrival.at)
             _ensure_session(gate, record, warn)
+            ref = _line_ref(source, number, text)
             if record.replaces:
-                view = desk.substitute(record.arrival, replaces=record.replaces, reason=record.reason or "")
+                view = desk.substitute(record.arrival, replaces=record.replaces, reason=record.reason or "",
+                                       source=ref)
             else:
-                view = desk.arrive(record.arrival)
+                view = desk.arrive(record.arrival, source=ref)
             view = _Replay(desk, clock, record).run(view)
             yield _result(number, name, view)
         except TenderGuardError as exc:
             field = getattr(exc, "field", None)
             yield _result(number, name, outcome="invalid", reason="invalid", badge=None, message=str(exc),
                           **({"field": field} if field else {}))
+
+
+def _line_ref(source: str | None, number: int, text: str) -> str | None:
+    if source is None:
+        return None
+    digest = hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+    return f"{source[-150:]}:{number}:{digest}"
 
 
 def _exit(number: int, obj: Mapping[str, Any], desk: Desk, clock: ManualClock) -> dict[str, Any]:

@@ -1,7 +1,11 @@
-"""The ``tenderguard`` command: batch screening, policies, diagrams and identity checks.
+"""The ``tenderguard`` command: batch screening, the database, the audit trail, policies, diagrams, identities.
+
+Every command that touches the day's records takes ``--db URL`` (or ``TENDERGUARD_DB``; default: the SQLite file
+``tenderguard.db`` in the working directory; a plain file path means a SQLite file) and ``--keys DIR`` (or
+``TENDERGUARD_KEYS``; default ``tenderguard-keys``) for the centre's secrets.
 
 Exit codes: 0 success; 1 an error (one clear line on stderr, never a traceback); 2 wrong usage; 3 a batch in
-which some lines were invalid (the others were processed).
+which some lines were invalid (the others were processed); 4 the audit trail does not verify.
 """
 
 from __future__ import annotations
@@ -9,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 import attrs
 import click
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from tenderguard import __version__
 from tenderguard.batch import run_batch
@@ -21,13 +28,18 @@ from tenderguard.domain.machine import ScreeningMachine
 from tenderguard.domain.model import SHANGHAI, Centre, ManualClock
 from tenderguard.errors import TenderGuardError
 from tenderguard.identity import parse_document
+from tenderguard.keys import DEFAULT_KEYS_DIR, load_id_secret
 from tenderguard.policy import Policy, list_presets, load_policy
+from tenderguard.records.audit import verify_trail
 from tenderguard.services import Gate
-from tenderguard.store.memory import InMemoryStore, InMemoryUnitOfWork
+from tenderguard.store import schema
+from tenderguard.store.sql import SqlStore, create_engine_for
 
 __all__ = ["cli", "main"]
 
 EXIT_INVALID_LINES = 3
+EXIT_AUDIT_BROKEN = 4
+DEFAULT_DB = "sqlite:///tenderguard.db"
 
 
 class _Group(click.Group):
@@ -39,6 +51,55 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TenderGuardError as exc:
             raise click.ClickException(str(exc)) from None
+        except ArgumentError as exc:
+            raise click.ClickException(f"--db: {exc} (e.g. sqlite:///gate.db or "
+                                       "postgresql+psycopg://user@host/db)") from None
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise click.ClickException(f"database error: {detail} (check --db and that the server is up; "
+                                       "nothing was half-written)") from None
+
+
+def _db_url(value: str) -> str:
+    """A URL as given, or a plain file path taken as a SQLite file."""
+    return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
+
+
+def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db", "db", envvar="TENDERGUARD_DB", default=DEFAULT_DB, show_default=True, metavar="URL",
+        help="Database URL (sqlite:///FILE or postgresql+psycopg://…) or a SQLite file path [env TENDERGUARD_DB].",
+    )(func)
+
+
+def _keys_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--keys", "keys", envvar="TENDERGUARD_KEYS", default=DEFAULT_KEYS_DIR, show_default=True, metavar="DIR",
+        type=click.Path(file_okay=False), help="Folder of the centre's secrets [env TENDERGUARD_KEYS].",
+    )(func)
+
+
+def _centre_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--centre-name", default="公共资源交易中心", show_default=True,
+                        help="The centre's name.")(func)
+    return click.option("--centre-code", default="MY", show_default=True,
+                        help="The centre's code (badge serial prefix).")(func)
+
+
+@contextmanager
+def _store(db: str, centre: Centre) -> Iterator[SqlStore]:
+    store = SqlStore(_db_url(db), centre)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def _secret(keys: str) -> bytes:
+    secret, created = load_id_secret(keys)
+    if created:
+        click.echo(f"note: created the ID-hash key {Path(keys) / 'id-hash.key'} (keep it; mode 0600)", err=True)
+    return secret
 
 
 def _policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,26 +119,34 @@ def cli() -> None:
 @click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), required=True,
               help="A JSON-lines file, one arrival per line ('-' for standard input).")
 @_policy_option
-@click.option("--centre-code", default="MY", show_default=True, help="The centre's code (badge serial prefix).")
-@click.option("--centre-name", default="公共资源交易中心", show_default=True, help="The centre's name.")
+@_db_option
+@_keys_option
+@_centre_options
 @click.option("--desk", default="batch", show_default=True, help="The desk the records are replayed at.")
 @click.option("--operator", default="batch", show_default=True, help="The operator recorded on each step.")
 @click.option("--out", type=click.File("w", encoding="utf-8"), default="-",
               help="Where to write the results (default: standard output).")
-def screen(batch: TextIO, policy_spec: str, centre_code: str, centre_name: str, desk: str, operator: str,
-           out: TextIO) -> None:
-    """Screen a batch of arrivals; write one JSON result per line (name, outcome, reason, badge)."""
+def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str, centre_name: str, desk: str,
+           operator: str, out: TextIO) -> None:
+    """Screen a batch of arrivals; write one JSON result per line (name, outcome, reason, badge).
+
+    Every step is committed to the database as it happens, so several batch processes on one database behave
+    like several desks. Running the same file again resumes where an interrupted run stopped: finished lines
+    report their stored outcome and nobody is screened twice.
+    """
     policy = load_policy(policy_spec)
     centre = Centre(code=centre_code, name=centre_name)
-    store = InMemoryStore(centre)
-    clock = ManualClock(_now())
-    gate = Gate(policy=policy, centre=centre, uow_factory=lambda: InMemoryUnitOfWork(store), clock=clock)
+    secret = _secret(keys)
+    source = None if batch.name in ("-", "<stdin>") else str(Path(batch.name).resolve())
     invalid = 0
-    for result in run_batch(batch, gate, gate.desk(desk, operator), clock,
-                            warn=lambda msg: click.echo(f"warning: {msg}", err=True)):
-        invalid += result.get("outcome") == "invalid"
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
-        out.flush()
+    with _store(db, centre) as store:
+        clock = ManualClock(_now())
+        gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work, clock=clock, secret=secret)
+        for result in run_batch(batch, gate, gate.desk(desk, operator), clock, source=source,
+                                warn=lambda msg: click.echo(f"warning: {msg}", err=True)):
+            invalid += result.get("outcome") == "invalid"
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            out.flush()
     if invalid:
         click.echo(f"{invalid} invalid line(s); see the 'message' of each", err=True)
         sys.exit(EXIT_INVALID_LINES)
@@ -85,6 +154,56 @@ def screen(batch: TextIO, policy_spec: str, centre_code: str, centre_name: str, 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(SHANGHAI)
+
+
+@cli.group()
+def db() -> None:
+    """Create, check and upgrade the database schema."""
+
+
+@db.command("upgrade")
+@_db_option
+def db_upgrade(db: str) -> None:
+    """Bring the database's schema up to this version of TenderGuard (creating it if empty)."""
+    engine = create_engine_for(_db_url(db))
+    try:
+        before, after = schema.upgrade(engine)
+    finally:
+        engine.dispose()
+    if before.revision == after.revision:
+        click.echo(f"already up to date: revision {after.revision}")
+    else:
+        click.echo(f"upgraded: revision {before.revision or 'none (empty database)'} → {after.revision}")
+
+
+@db.command("status")
+@_db_option
+def db_status(db: str) -> None:
+    """Show the database's schema revision and whether it needs an upgrade."""
+    engine = create_engine_for(_db_url(db))
+    try:
+        with engine.connect() as conn:
+            click.echo(str(schema.status(conn)))
+    finally:
+        engine.dispose()
+
+
+@cli.group()
+def audit() -> None:
+    """Check the tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@_db_option
+@_centre_options
+def audit_verify(db: str, centre_code: str, centre_name: str) -> None:
+    """Check the audit trail's hash chain; name the first altered or missing entry (exit 4 if broken)."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store, store.unit_of_work() as uow:
+        report = verify_trail(uow.audit)
+    if not report.ok:
+        click.echo(f"error: {report}", err=True)
+        sys.exit(EXIT_AUDIT_BROKEN)
+    click.echo(str(report))
 
 
 @cli.command()

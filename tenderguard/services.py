@@ -38,6 +38,7 @@ from tenderguard.domain.screening import Actor, Screening
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
 from tenderguard.identity import company_key, mask_name, person_key
 from tenderguard.policy import Policy
+from tenderguard.records.audit import ChainReport, verify_trail
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
 __all__ = ["Desk", "Gate", "MessageBus", "ScreeningView"]
@@ -89,6 +90,8 @@ class ScreeningView:
     services: tuple[str, ...] = ()
     rest_until: dt.datetime | None = None
     detail: Mapping[str, Any] = attrs.field(factory=dict)
+    #: How many temperature readings have been taken (to resume a replay at the right reading).
+    readings: int = 0
 
     @property
     def closed(self) -> bool:
@@ -114,6 +117,7 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
         expected=tuple(machine.expected(s.state)), outcome=str(s.outcome) if s.outcome else None,
         reason=str(s.reason) if s.reason else None, message=message, badge=s.badge, reentry=s.reentry,
         services=s.services, rest_until=s.rest_until, detail=dict(detail or {}),
+        readings=sum(1 for r in s.records if "celsius" in r.detail),
     )
 
 
@@ -188,6 +192,11 @@ class Gate:
             grouped[view.outcome or "open"].append(view)
         return grouped
 
+    def verify_audit(self) -> ChainReport:
+        """Check the audit trail's hash chain; the report names the first altered or missing entry."""
+        with self.uow_factory() as uow:
+            return verify_trail(uow.audit)
+
     def badge(self, serial: str) -> Badge:
         """A badge by serial."""
         with self.uow_factory() as uow:
@@ -226,6 +235,7 @@ class Desk:
             uow = self.gate.uow_factory()
             try:
                 with uow:
+                    uow.actor = self.actor
                     result = work(uow, self.gate.clock.now())
                     uow.commit()
             except ConflictError:
@@ -265,12 +275,25 @@ class Desk:
 
     # -- arrival
 
-    def arrive(self, arrival: Arrival) -> ScreeningView:
-        """Open a screening for an arrival and run the arrival check (re-entry, key area, quotas, capacity)."""
-        return self._run(lambda uow, at: self._open(uow, arrival, at))
+    def arrive(self, arrival: Arrival, *, source: str | None = None) -> ScreeningView:
+        """Open a screening for an arrival and run the arrival check (re-entry, key area, quotas, capacity).
+
+        ``source`` names where a replayed arrival comes from (e.g. a batch file's line): arriving again with the
+        same source returns the screening already opened for it, in its last committed state, so an
+        interrupted replay resumes instead of screening the person twice.
+        """
+        return self._run(lambda uow, at: self._resumed(uow, source) or self._open(uow, arrival, at, source=source))
+
+    def _resumed(self, uow: AbstractUnitOfWork, source: str | None) -> ScreeningView | None:
+        if source is None:
+            return None
+        found = uow.screenings.by_source(source)
+        if found is None:
+            return None
+        return _view(found, self.gate.machine)
 
     def _open(self, uow: AbstractUnitOfWork, arrival: Arrival, at: dt.datetime,
-              override: Mapping[str, Any] | None = None) -> ScreeningView:
+              override: Mapping[str, Any] | None = None, *, source: str | None = None) -> ScreeningView:
         centre, policy = self.gate.centre, self.gate.policy
         session = uow.sessions.get(arrival.session)
         if session is None:
@@ -283,8 +306,9 @@ class Desk:
         self._register_company(uow, arrival)
         key = person_key(arrival.document, self.gate.secret)
         decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
-        screening = Screening(id=uuid.uuid4().hex, visitor=Visitor.of(arrival), person_key=key, hall=session.hall,
-                              reentry=decision.reentry is not None, opened_at=at, actor=self.actor)
+        screening = Screening(id=uuid.uuid4().hex, visitor=Visitor.of(arrival, keep_full_id=policy.store_full_id),
+                              person_key=key, hall=session.hall, reentry=decision.reentry is not None,
+                              opened_at=at, actor=self.actor, source=source)
         uow.screenings.add(screening)
         screening.bind(self.gate.machine)
         try:
@@ -412,6 +436,8 @@ class Desk:
             if admission is None:
                 raise NotFoundError(f"no active admission holds badge {badge!r}", hint="check the serial")
             if not admission.inside:
+                if admission.exited_at == at:
+                    return  # the same exit recorded again (a replay resumed): nothing to do
                 raise InvalidInputError("badge", f"{badge} is already recorded as having left")
             self._exit(uow, admission, at, on_return=False)
 
@@ -423,7 +449,8 @@ class Desk:
         uow.events.append(events.Exited(at=at, badge=admission.badge, hall=admission.hall,
                                         recorded_on_return=on_return))
 
-    def substitute(self, arrival: Arrival, *, replaces: str, reason: str) -> ScreeningView:
+    def substitute(self, arrival: Arrival, *, replaces: str, reason: str, source: str | None = None
+                   ) -> ScreeningView:
         """Operator override: the company hands back its badge and another person takes the place.
 
         The old badge is revoked, the old admission gives up its place, and the new arrival is screened — all in
@@ -433,6 +460,9 @@ class Desk:
             raise OverrideError("a substitution needs a reason", hint="say why the company sends another person")
 
         def work(uow: AbstractUnitOfWork, at: dt.datetime) -> ScreeningView:
+            resumed = self._resumed(uow, source)
+            if resumed is not None:
+                return resumed
             badge = uow.badges.get(replaces)
             if badge is None:
                 raise NotFoundError(f"no badge {replaces!r}", hint="check the serial of the handed-back badge")
@@ -455,6 +485,6 @@ class Desk:
                                        operator=self.actor.operator, desk=self.actor.desk, subject=replaces),
             ]
             override = {"kind": "substitution", "replaces": replaces, "reason": reason.strip()}
-            return self._open(uow, arrival, at, override)
+            return self._open(uow, arrival, at, override, source=source)
 
         return self._run(work)

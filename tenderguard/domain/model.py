@@ -273,15 +273,18 @@ class Visitor:
     credit_code: str | None = None
     phone_masked: str | None = None
     key_area: bool = False
+    #: The full document number — kept only when the policy asks for it (``store_full_id``).
+    document_number: str | None = attrs.field(default=None, repr=False)
 
     @classmethod
-    def of(cls, arrival: Arrival) -> Visitor:
-        """The stored form of an arrival."""
+    def of(cls, arrival: Arrival, *, keep_full_id: bool = False) -> Visitor:
+        """The stored form of an arrival (with the full document number only if ``keep_full_id``)."""
         return cls(
             session=arrival.session, role=arrival.role, name=arrival.name, at=arrival.at,
             document_kind=str(arrival.document.kind), document_masked=arrival.document.masked(),
             company=arrival.company, credit_code=arrival.credit_code,
             phone_masked=mask_phone(arrival.phone) if arrival.phone else None, key_area=arrival.key_area,
+            document_number=arrival.document.number if keep_full_id else None,
         )
 
     @property

@@ -74,6 +74,7 @@ class Screening:
         opened_at: dt.datetime,
         actor: Actor,
         state: str = "arrived",
+        source: str | None = None,
     ) -> None:
         """Create a screening in a stored state (``arrived`` for a new one)."""
         self.id = id
@@ -83,6 +84,8 @@ class Screening:
         self.reentry = reentry
         self.opened_at = opened_at
         self.opened_by = actor
+        #: Where a replayed arrival came from (a batch line's reference); a second replay resumes this screening.
+        self.source = source
         self.state = state
         self.outcome: Outcome | None = None
         self.reason: str | None = None

@@ -14,8 +14,9 @@ from typing import Any
 import attrs
 
 from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
-from tenderguard.domain.screening import Screening
+from tenderguard.domain.screening import Screening, StepRecord
 from tenderguard.policy import Role
+from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, chain
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
@@ -44,6 +45,8 @@ class InMemoryStore:
     counted_in: dict[str, tuple[dt.date, str] | None] = attrs.field(factory=dict)
     badges: dict[str, Badge] = attrs.field(factory=dict)
     sequences: dict[tuple[str, dt.date], int] = attrs.field(factory=dict)
+    screenings_by_source: dict[str, str] = attrs.field(factory=dict)
+    audit_log: list[AuditEntry] = attrs.field(factory=list)
 
 
 class _Repo:
@@ -90,6 +93,8 @@ class _Companies(_Repo):
 class _Screenings(_Repo):
     def add(self, screening: Screening) -> None:
         self.uow.put(self.store.screenings, screening.id, screening)
+        if screening.source is not None:
+            self.uow.put(self.store.screenings_by_source, screening.source, screening.id)
         day = self.store.centre.day_of(screening.opened_at)
         self.uow.append(self.store.screenings_by_day[day], screening.id)
         self.uow.track(screening)
@@ -105,6 +110,23 @@ class _Screenings(_Repo):
 
     def open(self) -> list[Screening]:
         return [s for s in self.store.screenings.values() if not s.closed]
+
+    def by_source(self, source: str) -> Screening | None:
+        screening_id = self.store.screenings_by_source.get(source)
+        return None if screening_id is None else self.get(screening_id)
+
+
+class _Audit(_Repo):
+    def record(self, draft: AuditDraft) -> None:
+        self.uow.audit_drafts.append(draft)
+
+    def entries(self, after: int = 0, limit: int | None = None) -> list[AuditEntry]:
+        found = self.store.audit_log[after:]
+        return found if limit is None else found[:limit]
+
+    def head(self) -> tuple[int, str]:
+        log = self.store.audit_log
+        return (log[-1].seq, log[-1].hash) if log else (0, GENESIS)
 
 
 class _Attendance(_Repo):
@@ -201,12 +223,14 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self._undo: list[Callable[[], None]] = []
         self._snapshots: dict[int, tuple[Any, Any]] = {}
         self._touched: dict[int, Screening] = {}
+        self._record_marks: dict[int, int] = {}
         self.sessions = _Sessions(self)
         self.agencies = _Agencies(self)
         self.companies = _Companies(self)
         self.screenings = _Screenings(self)
         self.attendance = _Attendance(self)
         self.badges = _Badges(self)
+        self.audit = _Audit(self)
         self.commits = 0
 
     def __enter__(self) -> InMemoryUnitOfWork:
@@ -215,6 +239,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self._undo.clear()
         self._snapshots.clear()
         self._touched.clear()
+        self._record_marks.clear()
         return self
 
     # -- bookkeeping used by the repositories
@@ -241,15 +266,26 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         if isinstance(obj, Screening):
             self._snapshots[key] = (obj, obj.checkpoint())
             self._touched[key] = obj
+            self._record_marks[key] = len(obj.records)
         else:
             self._snapshots[key] = (obj, attrs.asdict(obj, recurse=False))
 
     # -- the contract
 
+    def _new_records(self) -> Iterator[StepRecord]:
+        for key, screening in self._touched.items():
+            yield from screening.records[self._record_marks[key]:]
+
     def commit(self) -> None:
-        """Keep every change; later rollbacks no longer undo them."""
+        """Append the operation's audit entries and keep every change; later rollbacks no longer undo them."""
+        drafts = self.pending_audit(self._new_records())
+        if drafts:
+            seq, last = self.audit.head()
+            self.store.audit_log.extend(chain(drafts, seq, last))
+        self.audit_drafts = []
         self._undo.clear()
         self._snapshots.clear()
+        self._record_marks = {key: len(s.records) for key, s in self._touched.items()}
         self.commits += 1
 
     def rollback(self) -> None:

@@ -35,7 +35,6 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     select,
     update,
 )
@@ -61,15 +60,17 @@ from tenderguard.domain.model import (
 from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.errors import ConflictError, TenderGuardError
 from tenderguard.policy import Role
+from tenderguard.records.audit import AuditDraft, AuditEntry, chain
+from tenderguard.store import schema
+from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
-    SCHEMA_VERSION,
     admissions,
     agencies,
+    audit_head,
+    audit_log,
     badges,
     companies,
     day_sequences,
-    metadata,
-    schema_version,
     screening_events,
     screenings,
     sessions,
@@ -80,17 +81,11 @@ __all__ = ["SchemaError", "SqlStore", "SqlUnitOfWork", "create_engine_for"]
 
 #: How long a SQLite writer waits for another desk's transaction before giving up (ConflictError), in ms.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-#: PostgreSQL advisory lock taken while creating the schema, so two desks starting at once do not race.
-_SCHEMA_LOCK = 0x7467_5F73_6368  # "tg_sch"
 _PG_CONFLICTS = frozenset({"23505", "40001", "40P01", "55P03"})  # unique, serialisation, deadlock, lock timeout
 _SQLITE_CONFLICTS = frozenset({
     "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT",
     "SQLITE_LOCKED",
 })
-
-
-class SchemaError(TenderGuardError):
-    """Raised when a database holds a schema newer than this version of TenderGuard understands (upgrade it)."""
 
 
 # ---------------------------------------------------------------------------------------------- the engine
@@ -151,8 +146,8 @@ def create_engine_for(url: str) -> Engine:
 class SqlStore:
     """A centre's data in a SQL database; desks open a :class:`SqlUnitOfWork` on it per operation.
 
-    The tables are created on first use. A database whose schema version is newer than this code's is refused
-    with :class:`SchemaError`.
+    The tables are created on first use (at the newest migration). A database at an older revision, or at one
+    this code does not know, is refused with :class:`SchemaError` (see :mod:`tenderguard.store.schema`).
     """
 
     def __init__(self, url_or_engine: str | Engine, centre: Centre) -> None:
@@ -173,18 +168,7 @@ class SqlStore:
             raise
 
     def _ensure_schema(self) -> None:
-        with self.engine.begin() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-            found: int | None = None
-            if inspect(conn).has_table(schema_version.name):
-                found = conn.execute(select(func.max(schema_version.c.version))).scalar()
-                if found is not None and found > SCHEMA_VERSION:
-                    raise SchemaError(f"the database has schema version {found}, this TenderGuard knows up to "
-                                      f"{SCHEMA_VERSION}", hint="upgrade TenderGuard to open this database")
-            metadata.create_all(conn)
-            if found is None:
-                conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+        schema.ensure(self.engine)
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work on this store (a ``uow_factory`` for :class:`~tenderguard.services.Gate`)."""
@@ -340,10 +324,12 @@ class _Screenings(_Repo):
             session=row["session"], role=Role(row["role"]), name=row["name"], at=self._local(row["visitor_at"]),
             document_kind=row["document_kind"], document_masked=row["document_masked"], company=row["company"],
             credit_code=row["credit_code"], phone_masked=row["phone_masked"], key_area=row["key_area"],
+            document_number=row["document_number"],
         )
         s = Screening(id=row["id"], visitor=visitor, person_key=row["person_key"], hall=row["hall"],
                       reentry=row["reentry"], opened_at=self._local(row["opened_at"]),
-                      actor=Actor(desk=row["opened_desk"], operator=row["opened_operator"]), state=row["state"])
+                      actor=Actor(desk=row["opened_desk"], operator=row["opened_operator"]), state=row["state"],
+                      source=row["source_ref"])
         s.outcome = Outcome(row["outcome"]) if row["outcome"] is not None else None
         s.reason = _reason(row["reason"])
         s.services = tuple(row["services"])
@@ -394,6 +380,13 @@ class _Screenings(_Repo):
         stored = {s.id for s in found}
         return found + [s for s in self.uow.new_screenings() if s.id not in stored and not s.closed]
 
+    def by_source(self, source: str) -> Screening | None:
+        known = next((s for s in self.uow.new_screenings() if s.source == source), None)
+        if known is not None:
+            return known
+        found = self.uow.execute(select(screenings.c.id).where(screenings.c.source_ref == source)).scalar()
+        return None if found is None else self.get(found)
+
 
 class _Attendance(_Repo):
     def _row(self, a: Admission) -> dict[str, Any]:
@@ -443,13 +436,22 @@ class _Attendance(_Repo):
         found = self.latest_for_person(day, person_key)
         return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
 
+    def _serialise(self, *key: object) -> None:
+        """On PostgreSQL, queue desks that count the same thing (a company's role quota, a hall) until commit."""
+        if self.pg:
+            name = "|".join(str(k) for k in key)
+            self.uow.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
+
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role) -> list[Admission]:
-        # Rows not yet committed by another desk cannot be locked; the unique index settles bidders' races.
+        # Rows another desk has not committed yet cannot be locked: desks counting one organisation's role
+        # queue on an advisory lock instead (and the unique index settles bidders' races in any case).
+        self._serialise("quota", day, organisation, role)
         return self._list(select(admissions).where(
             admissions.c.day == day, admissions.c.organisation == organisation, admissions.c.role == str(role),
             admissions.c.status == str(AdmissionStatus.ACTIVE)).order_by(admissions.c.ordinal))
 
     def inside(self, day: dt.date, hall: str) -> int:
+        self._serialise("hall", day, hall)
         count: int = self.uow.execute(select(func.count()).select_from(admissions).where(and_(
             admissions.c.day == day, admissions.c.hall == hall, admissions.c.inside.is_(True),
             admissions.c.status == str(AdmissionStatus.ACTIVE)))).scalar_one()
@@ -500,6 +502,35 @@ class _Badges(_Repo):
         return [self._of(row) for row in self.uow.execute(query).mappings()]
 
 
+class _Audit(_Repo):
+    def record(self, draft: AuditDraft) -> None:
+        self.uow.audit_drafts.append(draft)
+
+    def entries(self, after: int = 0, limit: int | None = None) -> list[AuditEntry]:
+        query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        return [AuditEntry(seq=r["seq"], at=self._local(r["at"]), kind=r["kind"], subject=r["subject"],
+                           desk=r["desk"], operator=r["operator"], payload=r["payload"], prev_hash=r["prev_hash"],
+                           hash=r["hash"]) for r in self.uow.execute(query).mappings()]
+
+    def head(self) -> tuple[int, str]:
+        row = self.uow.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
+        return int(row.seq), str(row.hash)
+
+    def append(self, drafts: Sequence[AuditDraft]) -> None:
+        """Chain and write the operation's entries after the head, which is locked until commit."""
+        query = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+        if self.pg:
+            query = query.with_for_update()
+        row = self.uow.execute(query).one()
+        linked = chain(drafts, int(row.seq), str(row.hash))
+        self.uow.execute(insert(audit_log), [attrs.asdict(e, recurse=False) | {"payload": dict(e.payload)}
+                                             for e in linked])
+        self.uow.execute(update(audit_head).where(audit_head.c.id == 1)
+                         .values(seq=linked[-1].seq, hash=linked[-1].hash))
+
+
 # ------------------------------------------------------------------------------------------ unit of work
 
 
@@ -520,6 +551,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self.screenings = _Screenings(self)
         self.attendance = _Attendance(self)
         self.badges = _Badges(self)
+        self._audit = _Audit(self)
+        self.audit = self._audit
 
     def __enter__(self) -> SqlUnitOfWork:
         """Open a connection and begin the transaction (on SQLite: take the write lock)."""
@@ -584,8 +617,9 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     # -- the contract
 
-    def _flush(self) -> list[tuple[_Tracked, int | None]]:
+    def _flush(self) -> tuple[list[tuple[_Tracked, int | None]], list[StepRecord]]:
         written: list[tuple[_Tracked, int | None]] = []
+        records: list[StepRecord] = []
         centre = self.store.centre
         for entry in self._tracked.values():
             s = entry.screening
@@ -599,6 +633,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                     "phone_masked": v.phone_masked, "key_area": v.key_area, "visitor_at": v.at,
                     "person_key": s.person_key, "hall": s.hall, "reentry": s.reentry, "opened_at": s.opened_at,
                     "opened_desk": s.opened_by.desk, "opened_operator": s.opened_by.operator, "version": 1,
+                    "source_ref": s.source, "document_number": v.document_number,
                 }
                 stmt = (insert(screenings) if self.store.dialect == "postgresql"
                         else insert(screenings).values(ordinal=_next_ordinal(screenings)))
@@ -615,11 +650,16 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             new_records = s.records[entry.n_records:]
             if new_records:
                 self.execute(_INSERT_EVENT, [_record_row(r) for r in new_records])
-        return written
+                records += new_records
+        return written, records
 
     def commit(self) -> None:
-        """Write back every screening touched, then commit; a lost race raises ConflictError (rolled back)."""
-        written = self._flush()
+        """Write back every screening touched and the audit entries, then commit (a lost race: ConflictError)."""
+        written, records = self._flush()
+        drafts = self.pending_audit(iter(records))
+        if drafts:
+            self._audit.append(drafts)
+        self.audit_drafts = []
         try:
             self.connection.commit()
         except DBAPIError as exc:

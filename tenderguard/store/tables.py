@@ -33,23 +33,19 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
-    "SCHEMA_VERSION",
     "AwareDateTime",
     "admissions",
     "agencies",
+    "audit_head",
+    "audit_log",
     "badges",
     "companies",
     "day_sequences",
     "metadata",
-    "schema_version",
     "screening_events",
     "screenings",
     "sessions",
 ]
-
-#: The version of the schema this code writes; a database with a newer one is refused.
-SCHEMA_VERSION = 1
-
 
 class AwareDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware instant: ``timestamptz`` where the database has one, a UTC ISO string on SQLite."""
@@ -84,11 +80,6 @@ class AwareDateTime(TypeDecorator[dt.datetime]):
 
 
 metadata = MetaData()
-
-schema_version = Table(
-    "schema_version", metadata,
-    Column("version", Integer, nullable=False),
-)
 
 agencies = Table(
     "agencies", metadata,
@@ -149,8 +140,13 @@ screenings = Table(
     Column("rest_until", AwareDateTime),
     Column("supplies", JSON, nullable=False),
     Column("version", Integer, nullable=False),
+    #: Where the arrival came from when it was replayed (a batch line): a second run resumes, never repeats.
+    Column("source_ref", String(200)),
+    #: The full document number, only when the policy says so (``store_full_id``); otherwise only its hash.
+    Column("document_number", String(64)),
     Index("ix_screenings_day", "centre", "day", "ordinal"),
     Index("ix_screenings_state", "centre", "state"),
+    Index("uq_screenings_source_ref", "source_ref", unique=True),
 )
 
 screening_events = Table(
@@ -223,4 +219,27 @@ day_sequences = Table(
     Column("day", Date, nullable=False),
     Column("value", Integer, nullable=False),
     PrimaryKeyConstraint("centre", "day"),
+)
+
+#: The tamper-evident audit trail: each entry holds the hash of the one before (see ``tenderguard.records.audit``).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", AwareDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(128)),
+    Column("desk", Text),
+    Column("operator", Text),
+    Column("payload", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_subject", "subject"),
+)
+
+#: The chain's head: one row (id 1) with the last seq and hash; writers lock it to append in order.
+audit_head = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
 )

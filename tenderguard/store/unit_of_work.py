@@ -14,12 +14,14 @@ from typing import Protocol, Self
 from tenderguard.domain.events import DomainEvent
 from tenderguard.domain.model import Admission, Agency, Badge, BidSession
 from tenderguard.domain.rules import AttendanceView
-from tenderguard.domain.screening import Screening
+from tenderguard.domain.screening import Actor, Screening, StepRecord
+from tenderguard.records.audit import AuditDraft, AuditEntry, drafts_for
 
 __all__ = [
     "AbstractUnitOfWork",
     "AgencyRepository",
     "AttendanceRepository",
+    "AuditRepository",
     "BadgeRepository",
     "CompanyRepository",
     "ScreeningRepository",
@@ -81,6 +83,9 @@ class ScreeningRepository(Protocol):
     def open(self) -> list[Screening]:
         """Screenings not yet closed (to resume after an interruption)."""
 
+    def by_source(self, source: str) -> Screening | None:
+        """The screening opened for a replayed record (a batch line's reference), if any."""
+
 
 class AttendanceRepository(AttendanceView, Protocol):
     """Admissions of the day: who holds which place, who is inside which hall."""
@@ -117,6 +122,19 @@ class BadgeRepository(Protocol):
         """The badges of a day, by serial."""
 
 
+class AuditRepository(Protocol):
+    """The tamper-evident audit trail: entries are appended in order when a unit of work commits."""
+
+    def record(self, draft: AuditDraft) -> None:
+        """Add an entry of this operation (an export, a purge, a reprint…); it is chained on commit."""
+
+    def entries(self, after: int = 0, limit: int | None = None) -> list[AuditEntry]:
+        """Entries after a sequence number, in order."""
+
+    def head(self) -> tuple[int, str]:
+        """The last sequence number and hash written."""
+
+
 class AbstractUnitOfWork(abc.ABC):
     """One business operation: ``with uow: ...; uow.commit()`` — anything not committed is rolled back."""
 
@@ -126,16 +144,22 @@ class AbstractUnitOfWork(abc.ABC):
     screenings: ScreeningRepository
     attendance: AttendanceRepository
     badges: BadgeRepository
+    audit: AuditRepository
     #: Whether loaded screenings are the same live objects from one operation to the next (in-memory store).
     live_objects: bool = False
 
     def __init__(self) -> None:
         """Start with no pending events."""
         self.events: list[DomainEvent] = []
+        #: The desk and operator doing the operation (recorded on its audit entries), when one is.
+        self.actor: Actor | None = None
+        self.audit_drafts: list[AuditDraft] = []
 
     def __enter__(self) -> Self:
         """Begin the operation."""
         self.events = []
+        self.actor = None
+        self.audit_drafts = []
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -154,6 +178,12 @@ class AbstractUnitOfWork(abc.ABC):
     @abc.abstractmethod
     def touched_screenings(self) -> Iterator[Screening]:
         """Screenings loaded or added in this operation (to collect their events)."""
+
+    def pending_audit(self, new_records: Iterator[StepRecord]) -> list[AuditDraft]:
+        """The audit entries of this operation: new step records, badge/exit/override events, explicit entries."""
+        actor = self.actor
+        return drafts_for(new_records, self.events, self.audit_drafts, desk=actor.desk if actor else None,
+                          operator=actor.operator if actor else None)
 
     def collect_new_events(self) -> list[DomainEvent]:
         """Take the events raised by this operation, in order (screenings' first, then the operation's own)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from tenderguard import (
@@ -32,8 +32,8 @@ from tenderguard.domain.model import SHANGHAI, Visitor
 from tenderguard.domain.screening import Actor, Screening
 from tenderguard.identity import credit_code_check_char, resident_id_check_digit
 from tenderguard.policy import Role
-from tenderguard.store.sql import SchemaError, SqlStore, SqlUnitOfWork
-from tenderguard.store.tables import admissions, badges, schema_version, screening_events, screenings
+from tenderguard.store.sql import SqlStore, SqlUnitOfWork
+from tenderguard.store.tables import admissions, badges, screening_events, screenings
 
 AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 DAY = AT.date()
@@ -352,21 +352,6 @@ def test_exit_and_reentry_survive_a_restart(make_store: StoreFactory) -> None:
         assert uow.attendance.inside(DAY, "第一开标室") == 1
         assert uow.attendance.active_for_person(DAY, admission.person_key) == admission
         assert uow.attendance.by_badge(admission.badge) == admission
-
-
-def test_newer_schema_version_is_refused(make_store: StoreFactory, db_url: str) -> None:
-    """A database written by a newer TenderGuard is not opened."""
-    store = make_store()
-    with store.engine.begin() as conn:
-        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1]
-        conn.execute(update(schema_version).values(version=2))
-    with pytest.raises(SchemaError, match="schema version 2"):
-        SqlStore(db_url, CENTRE)
-    with store.engine.begin() as conn:
-        conn.execute(update(schema_version).values(version=1))
-    make_store()  # reopening a current database is fine and does not add a second version row
-    with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar_one() == 1
 
 
 def test_serial_numbers_never_repeat_across_stores(make_store: StoreFactory) -> None:

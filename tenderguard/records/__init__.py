@@ -1,0 +1,1 @@
+"""Records of the day: the tamper-evident audit trail, exports, and the retention purge of health data."""

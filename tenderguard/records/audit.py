@@ -1,0 +1,213 @@
+"""The audit trail: every step, outcome, override, badge change, export and purge, in a tamper-evident chain.
+
+Each entry carries the SHA-256 hash of the previous entry, so changing, removing or re-ordering any stored entry
+breaks the chain from that point on; :func:`verify_chain` names the first entry that does not fit. Entries never
+hold health data (temperatures, answers, declarations): they outlive the health-data purge, and a hash of a
+low-entropy value such as a temperature would give it away.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from tenderguard.domain import events
+from tenderguard.domain.screening import StepRecord
+
+__all__ = ["GENESIS", "AuditDraft", "AuditEntry", "ChainReport", "chain", "drafts_for", "verify_chain", "verify_trail"]
+
+#: The ``prev_hash`` of the first entry.
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> str:
+    """Compact JSON with sorted keys: the exact text that is hashed."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload as it comes back from a JSON column (tuples become lists, dates strings)."""
+    plain: dict[str, Any] = json.loads(canonical(dict(payload)))
+    return plain
+
+
+def _instant(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+@attrs.frozen
+class AuditDraft:
+    """An entry waiting for its place in the chain (appended when its unit of work commits)."""
+
+    at: dt.datetime
+    kind: str
+    subject: str | None = None
+    desk: str | None = None
+    operator: str | None = None
+    payload: Mapping[str, Any] = attrs.field(factory=dict, converter=_plain)
+
+
+@attrs.frozen
+class AuditEntry:
+    """One link of the chain: the draft's fields, its position, and the hashes that bind it to its predecessor."""
+
+    seq: int
+    at: dt.datetime
+    kind: str
+    subject: str | None
+    desk: str | None
+    operator: str | None
+    payload: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+    def expected_hash(self) -> str:
+        """The hash the entry's contents and predecessor give (equal to ``hash`` unless it was altered)."""
+        contents = AuditDraft(at=self.at, kind=self.kind, subject=self.subject, desk=self.desk,
+                              operator=self.operator, payload=self.payload)
+        return entry_hash(self.prev_hash, self.seq, contents)
+
+
+def entry_hash(prev_hash: str, seq: int, d: AuditDraft) -> str:
+    """SHA-256 over the previous hash and the canonical JSON of an entry's position and contents."""
+    body = canonical({"seq": seq, "at": _instant(d.at), "kind": d.kind, "subject": d.subject, "desk": d.desk,
+                      "operator": d.operator, "payload": d.payload})
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def chain(drafts: Iterable[AuditDraft], last_seq: int, last_hash: str) -> list[AuditEntry]:
+    """Link drafts after the entry ``last_seq`` whose hash is ``last_hash`` (0 and :data:`GENESIS` at first)."""
+    linked: list[AuditEntry] = []
+    seq, prev = last_seq, last_hash
+    for d in drafts:
+        seq += 1
+        digest = entry_hash(prev, seq, d)
+        linked.append(AuditEntry(seq=seq, at=d.at, kind=d.kind, subject=d.subject, desk=d.desk,
+                                 operator=d.operator, payload=d.payload, prev_hash=prev, hash=digest))
+        prev = digest
+    return linked
+
+
+# ------------------------------------------------------------------------------------- what gets audited
+
+
+def _step_kind(action: str) -> str:
+    head = action.split(":", maxsplit=1)[0]
+    if head in ("refuse", "refer", "abandon", "admit"):
+        return "outcome"
+    if head == "override":
+        return "override"
+    return "step"
+
+
+def _record_draft(r: StepRecord) -> AuditDraft:
+    payload: dict[str, Any] = {"seq": r.seq, "action": r.action, "from": r.state_from, "to": r.state_to}
+    if r.sensitive:
+        payload["health_data"] = True  # kept with the step record until the purge, never in the audit trail
+    elif r.detail:
+        payload["detail"] = dict(r.detail)
+    return AuditDraft(at=r.at, kind=_step_kind(r.action), subject=r.screening_id, desk=r.desk,
+                      operator=r.operator, payload=payload)
+
+
+_EVENT_KINDS: Mapping[type[events.DomainEvent], tuple[str, str]] = {
+    events.BadgeIssued: ("badge_issued", "serial"),
+    events.BadgeRevoked: ("badge_revoked", "serial"),
+    events.OverrideApplied: ("override", "subject"),
+    events.Exited: ("exit", "badge"),
+}
+
+
+def _event_draft(event: events.DomainEvent, desk: str | None, operator: str | None) -> AuditDraft | None:
+    found = _EVENT_KINDS.get(type(event))
+    if found is None:
+        return None
+    kind, subject_field = found
+    payload = {k: v for k, v in attrs.asdict(event, recurse=False).items() if k not in ("at", subject_field)}
+    return AuditDraft(at=event.at, kind=kind, subject=str(getattr(event, subject_field)), desk=desk,
+                      operator=operator, payload=payload)
+
+
+def drafts_for(records: Iterable[StepRecord], operation_events: Iterable[events.DomainEvent],
+               explicit: Iterable[AuditDraft], *, desk: str | None = None,
+               operator: str | None = None) -> list[AuditDraft]:
+    """The entries of one unit of work: its new step records, its badge/exit/override events, explicit entries."""
+    drafts = [_record_draft(r) for r in records]
+    drafts += [d for e in operation_events if (d := _event_draft(e, desk, operator)) is not None]
+    drafts += list(explicit)
+    drafts.sort(key=lambda d: d.at)  # stable: records, then events, then explicit entries at the same instant
+    return drafts
+
+
+# -------------------------------------------------------------------------------------------- verifying
+
+
+@attrs.frozen
+class ChainReport:
+    """The result of checking a chain: ok, how many entries were checked, and the first problem found."""
+
+    ok: bool
+    checked: int
+    first_bad: int | None = None
+    problem: str | None = None
+
+    def __str__(self) -> str:
+        """One line for the CLI."""
+        if self.ok:
+            return f"audit trail intact: {self.checked} entries, chain verified"
+        return f"audit trail broken at entry {self.first_bad}: {self.problem}"
+
+
+def verify_chain(entries: Iterable[AuditEntry], *, head_seq: int | None = None,
+                 head_hash: str | None = None) -> ChainReport:
+    """Check entries in ``seq`` order; the head (the last seq and hash recorded) catches a cut-off tail."""
+    prev_seq, prev_hash, checked = 0, GENESIS, 0
+    for entry in entries:
+        if entry.seq != prev_seq + 1:
+            missing = prev_seq + 1
+            gap = f"{missing}" if entry.seq == missing + 1 else f"{missing}–{entry.seq - 1}"
+            return ChainReport(False, checked, missing, f"entry {gap} is missing (the chain jumps from "
+                               f"{prev_seq} to {entry.seq})")
+        if entry.prev_hash != prev_hash:
+            return ChainReport(False, checked, entry.seq, f"entry {entry.seq} does not follow entry {prev_seq} "
+                               "(its previous-hash differs): an entry was altered, removed or inserted")
+        if entry.expected_hash() != entry.hash:
+            return ChainReport(False, checked, entry.seq, f"entry {entry.seq} ({entry.kind} at "
+                               f"{entry.at.isoformat()}) was altered: its contents do not match its hash")
+        prev_seq, prev_hash = entry.seq, entry.hash
+        checked += 1
+    if head_seq is not None and head_seq != prev_seq:
+        first = prev_seq + 1
+        return ChainReport(False, checked, first, f"the trail ends at entry {prev_seq} but {head_seq} were "
+                           f"written: entries {first}–{head_seq} are missing")
+    if head_hash is not None and head_seq is not None and head_hash != prev_hash:
+        return ChainReport(False, checked, prev_seq, f"entry {prev_seq} differs from the one written last "
+                           "(the recorded head hash does not match)")
+    return ChainReport(True, checked)
+
+
+class _Trail(Protocol):
+    def entries(self, after: int = 0, limit: int | None = None) -> list[AuditEntry]: ...
+
+    def head(self) -> tuple[int, str]: ...
+
+
+def verify_trail(trail: _Trail, *, page: int = 5_000) -> ChainReport:
+    """Verify a stored trail (an ``AuditRepository``) page by page, against its recorded head."""
+    head_seq, head_hash = trail.head()
+
+    def pages() -> Iterator[AuditEntry]:
+        after = 0
+        while True:
+            batch = trail.entries(after, page)
+            yield from batch
+            if len(batch) < page:
+                return
+            after = batch[-1].seq
+
+    return verify_chain(pages(), head_seq=head_seq, head_hash=head_hash)

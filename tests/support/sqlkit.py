@@ -1,0 +1,53 @@
+"""Shared helpers of the SQL integration tests: a centre, valid arrivals, a gate on a store, a full screening."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tenderguard import Agency, Arrival, BidSession, Centre, Desk, Gate, ManualClock, ScreeningView, load_preset
+from tenderguard.domain.model import SHANGHAI
+from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.store.sql import SqlStore
+
+AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+DAY = AT.date()
+CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
+SECRET = b"integration-tests-secret-32bytes"
+NO_RISK = {"symptoms": False, "key_area_travel": False, "contact": False}
+
+
+def gate_on(store: SqlStore, clock: ManualClock | None = None, policy: str = "miyun-2020") -> Gate:
+    """A gate of the miyun-2020 policy over a SQL store, on a manual clock at 09:00 on the test day."""
+    return Gate(policy=load_preset(policy), centre=CENTRE, uow_factory=store.unit_of_work,
+                clock=clock or ManualClock(AT), secret=SECRET)
+
+
+def set_up_day(store: SqlStore) -> Gate:
+    """A gate with one agency and one session (S1, 10:00, hall 1) registered."""
+    gate = gate_on(store)
+    gate.register_agency(Agency(code="AG1", name="北京某某招标代理有限公司"))
+    gate.register_session(BidSession(code="S1", project_name="密云区道路工程", opens_at=AT + dt.timedelta(hours=1),
+                                     hall="第一开标室", agency="AG1"))
+    return gate
+
+
+def arrival(person: int, company: int = 1, at: dt.datetime = AT, role: str = "bidder") -> Arrival:
+    """A valid arrival: person ``n`` (its own ID number) of company ``m`` (its own credit code)."""
+    body = f"11010519800101{person:02d}1"
+    code = f"91110000MA01A2B{company:02d}"
+    return Arrival(session="S1", role=role, name="张伟", document=body + resident_id_check_digit(body),
+                   company=f"北京某某建设工程有限公司{company}", credit_code=code + credit_code_check_char(code),
+                   at=at, phone="13800138000")
+
+
+def screen_fully(desk: Desk, view: ScreeningView, celsius: float = 36.5) -> ScreeningView:
+    """Every remaining miyun-2020 step with passing inputs, from the arrival's view."""
+    view = desk.mask(view.id, "ok")
+    view = desk.confirm(view.id)
+    view = desk.confirm(view.id)
+    view = desk.measure(view.id, celsius)
+    if view.closed:
+        return view
+    view = desk.answer(view.id, NO_RISK)
+    view = desk.declare(view.id, "complete")
+    return desk.confirm(view.id)
