@@ -136,10 +136,10 @@ def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str
     """
     policy = load_policy(policy_spec)
     centre = Centre(code=centre_code, name=centre_name)
-    secret = _secret(keys)
     source = None if batch.name in ("-", "<stdin>") else str(Path(batch.name).resolve())
     invalid = 0
     with _store(db, centre) as store:
+        secret = _secret(keys)
         clock = ManualClock(_now())
         gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work, clock=clock, secret=secret)
         for result in run_batch(batch, gate, gate.desk(desk, operator), clock, source=source,

@@ -432,12 +432,12 @@ class Desk:
         """A badge holder left through the exit: the hall has one person fewer."""
 
         def work(uow: AbstractUnitOfWork, at: dt.datetime) -> None:
+            if any(e.at == at for e in uow.audit.about(badge, "exit")):
+                return  # this very exit is already recorded (a replayed record): nothing to do
             admission = uow.attendance.by_badge(badge)
             if admission is None:
                 raise NotFoundError(f"no active admission holds badge {badge!r}", hint="check the serial")
             if not admission.inside:
-                if admission.exited_at == at:
-                    return  # the same exit recorded again (a replay resumed): nothing to do
                 raise InvalidInputError("badge", f"{badge} is already recorded as having left")
             self._exit(uow, admission, at, on_return=False)
 

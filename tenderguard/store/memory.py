@@ -128,6 +128,9 @@ class _Audit(_Repo):
         log = self.store.audit_log
         return (log[-1].seq, log[-1].hash) if log else (0, GENESIS)
 
+    def about(self, subject: str, kind: str | None = None) -> list[AuditEntry]:
+        return [e for e in self.store.audit_log if e.subject == subject and kind in (None, e.kind)]
+
 
 class _Attendance(_Repo):
     def add(self, admission: Admission) -> None:

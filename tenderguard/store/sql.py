@@ -28,6 +28,7 @@ from sqlalchemy import (
     Engine,
     Executable,
     RowMapping,
+    Select,
     Table,
     and_,
     bindparam,
@@ -506,13 +507,22 @@ class _Audit(_Repo):
     def record(self, draft: AuditDraft) -> None:
         self.uow.audit_drafts.append(draft)
 
+    def _entries(self, query: Select[Any]) -> list[AuditEntry]:
+        return [AuditEntry(seq=r["seq"], at=self._local(r["at"]), kind=r["kind"], subject=r["subject"],
+                           desk=r["desk"], operator=r["operator"], payload=r["payload"], prev_hash=r["prev_hash"],
+                           hash=r["hash"]) for r in self.uow.execute(query).mappings()]
+
     def entries(self, after: int = 0, limit: int | None = None) -> list[AuditEntry]:
         query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq)
         if limit is not None:
             query = query.limit(limit)
-        return [AuditEntry(seq=r["seq"], at=self._local(r["at"]), kind=r["kind"], subject=r["subject"],
-                           desk=r["desk"], operator=r["operator"], payload=r["payload"], prev_hash=r["prev_hash"],
-                           hash=r["hash"]) for r in self.uow.execute(query).mappings()]
+        return self._entries(query)
+
+    def about(self, subject: str, kind: str | None = None) -> list[AuditEntry]:
+        query = select(audit_log).where(audit_log.c.subject == subject).order_by(audit_log.c.seq)
+        if kind is not None:
+            query = query.where(audit_log.c.kind == kind)
+        return self._entries(query)
 
     def head(self) -> tuple[int, str]:
         row = self.uow.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()

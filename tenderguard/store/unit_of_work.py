@@ -134,6 +134,9 @@ class AuditRepository(Protocol):
     def head(self) -> tuple[int, str]:
         """The last sequence number and hash written."""
 
+    def about(self, subject: str, kind: str | None = None) -> list[AuditEntry]:
+        """The entries about a subject (a screening id, a badge serial…), optionally of one kind, in order."""
+
 
 class AbstractUnitOfWork(abc.ABC):
     """One business operation: ``with uow: ...; uow.commit()`` — anything not committed is rolled back."""

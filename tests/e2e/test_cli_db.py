@@ -1,0 +1,158 @@
+"""The CLI on a real database: schema commands, audit verification, batch runs killed and resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tenderguard.cli import cli
+from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "arrivals.jsonl"
+
+
+def _person(i: int) -> str:
+    body = f"110105198{i % 10}0101{i % 1000:03d}"
+    return body + resident_id_check_digit(body)
+
+
+def _company(i: int) -> str:
+    body = f"91110000MA01{i:05d}"
+    return body + credit_code_check_char(body)
+
+
+def _queue(path: Path, count: int, seed: int = 7) -> list[dict[str, object]]:
+    """A day's queue with overlapping companies, fevers that pass or are refused, and missing forms."""
+    rng = random.Random(seed)
+    lines = []
+    for i in range(count):
+        c = rng.randrange(count // 2)
+        temps = rng.choice([[36.4], [36.6], [37.6, 36.8], [38.0, 38.1, 38.3]])
+        lines.append({"session": "S1", "hall": "第一开标室", "company": f"北京测试建设工程有限公司{c}",
+                      "credit_code": _company(c), "name": "张伟", "id_number": _person(i),
+                      "at": f"2026-11-23T{8 + i // 60:02d}:{i % 60:02d}:00+08:00", "temperatures": temps,
+                      "declaration": rng.choice(["complete", "complete", "missing"])})
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    return lines
+
+
+def _run(batch: Path, db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tenderguard.cli", "screen", "--batch", str(batch), "--db",
+                           str(db), *extra], capture_output=True, text=True, check=False, cwd=batch.parent)
+
+
+def _kill_after(batch: Path, db: Path, results: int) -> int:
+    """Start a batch run, SIGKILL it once it has printed ``results`` lines; return how many it printed."""
+    proc = subprocess.Popen([sys.executable, "-m", "tenderguard.cli", "screen", "--batch", str(batch), "--db",
+                             str(db)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=batch.parent)
+    assert proc.stdout is not None
+    seen = 0
+    for _line in proc.stdout:
+        seen += 1
+        if seen >= results:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    return seen
+
+
+def _outcomes(stdout: str) -> dict[int, tuple[object, object, object]]:
+    rows = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    return {r["line"]: (r["outcome"], r["reason"], r["badge"]) for r in rows}
+
+
+def test_a_batch_killed_three_times_and_resumed_ends_as_an_uninterrupted_one(tmp_path: Path) -> None:
+    """SIGKILL mid-run, then re-run: same outcomes and badges as one clean run, nobody screened twice."""
+    batch = tmp_path / "queue.jsonl"
+    lines = _queue(batch, 120)
+    clean = _run(batch, tmp_path / "clean.db")
+    assert clean.returncode == 0, clean.stderr
+    expected = _outcomes(clean.stdout)
+    assert len(expected) == len(lines)
+
+    crashed = tmp_path / "crashed.db"
+    for stop in (10, 45, 90):
+        assert _kill_after(batch, crashed, stop) == stop
+    resumed = _run(batch, crashed)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _outcomes(resumed.stdout) == expected
+    with sqlite3.connect(crashed) as conn:
+        screenings = conn.execute("SELECT count(*) FROM screenings").fetchone()[0]
+        twice = conn.execute("SELECT day, organisation FROM admissions WHERE role = 'bidder' AND "
+                             "status = 'active' GROUP BY day, organisation HAVING count(*) > 1").fetchall()
+        open_left = conn.execute("SELECT count(*) FROM screenings WHERE outcome IS NULL").fetchone()[0]
+    assert screenings == len(lines)
+    assert twice == []
+    assert open_left == 0
+    verify = CliRunner().invoke(cli, ["audit", "verify", "--db", str(crashed)])
+    assert verify.exit_code == 0, verify.output
+    assert "chain verified" in verify.stdout
+
+
+def test_audit_verify_names_a_tampered_entry(tmp_path: Path) -> None:
+    """After a direct UPDATE of one audit row, `audit verify` exits 4 naming that entry."""
+    db = tmp_path / "day.db"
+    run = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--db", str(db)])
+    assert run.exit_code == 3, run.output  # the sample's last line is invalid on purpose
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_log SET operator = '李四' WHERE seq = 12")
+    verify = CliRunner().invoke(cli, ["audit", "verify", "--db", f"sqlite:///{db}"])
+    assert verify.exit_code == 4
+    assert "entry 12" in verify.stderr
+    assert "Traceback" not in verify.output
+
+
+def test_db_upgrade_and_status(tmp_path: Path) -> None:
+    """`db upgrade` creates an empty database, says so, and is a no-op the second time; `status` reports it."""
+    db = tmp_path / "new.db"
+    first = CliRunner().invoke(cli, ["db", "upgrade", "--db", str(db)])
+    assert first.exit_code == 0, first.output
+    assert "upgraded: revision none (empty database)" in first.stdout
+    second = CliRunner().invoke(cli, ["db", "upgrade"], env={"TENDERGUARD_DB": f"sqlite:///{db}"})
+    assert second.exit_code == 0
+    assert "already up to date" in second.stdout
+    status = CliRunner().invoke(cli, ["db", "status", "--db", str(db)])
+    assert "schema current" in status.stdout
+
+
+def test_a_newer_database_is_one_clear_error(tmp_path: Path) -> None:
+    """Opening a database stamped by a newer TenderGuard fails with one line and exit 1."""
+    db = tmp_path / "newer.db"
+    assert CliRunner().invoke(cli, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'abcd'")
+    result = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "newer version" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
+    """A PostgreSQL URL nobody answers on gives one 'database error' line, not a traceback."""
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db",
+                                      "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: database error:")
+    assert "Traceback" not in result.output
+
+
+def test_the_id_key_is_created_private_and_reused(tmp_path: Path) -> None:
+    """The first run creates the ID-hash key with mode 0600 and says so; the next run reuses it silently."""
+    first = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
+    key = tmp_path / "k" / "id-hash.key"
+    assert "created the ID-hash key" in first.stderr
+    assert key.stat().st_mode & 0o777 == 0o600
+    second = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
+    assert "created the ID-hash key" not in second.stderr
+    assert _outcomes(second.stdout) == _outcomes(first.stdout)  # the same file again: resumed, not re-screened
