@@ -33,7 +33,7 @@ def _company(i: int) -> str:
 def _queue(path: Path, count: int, seed: int = 7) -> list[dict[str, object]]:
     """A day's queue with overlapping companies, fevers that pass or are refused, and missing forms."""
     rng = random.Random(seed)
-    lines = []
+    lines: list[dict[str, object]] = []
     for i in range(count):
         c = rng.randrange(count // 2)
         temps = rng.choice([[36.4], [36.6], [37.6, 36.8], [38.0, 38.1, 38.3]])

@@ -44,7 +44,8 @@ def test_every_committed_step_and_badge_is_in_the_chain(store: SqlStore) -> None
     _a_small_day(store)
     with store.engine.connect() as conn:
         steps = conn.execute(select(func.count()).select_from(screening_events)).scalar_one()
-        kinds = dict(conn.execute(select(audit_log.c.kind, func.count()).group_by(audit_log.c.kind)).all())
+        kinds: dict[str, int] = dict(conn.execute(select(audit_log.c.kind, func.count())
+                                                  .group_by(audit_log.c.kind)).tuples().all())
         seqs = conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq)).scalars().all()
         head = conn.execute(select(audit_head.c.seq)).scalar_one()
     assert kinds["step"] + kinds["outcome"] == steps
