@@ -206,6 +206,49 @@ def audit_verify(db: str, centre_code: str, centre_name: str) -> None:
     click.echo(str(report))
 
 
+def _gate(store: SqlStore, policy_spec: str) -> Gate:
+    return Gate(policy=load_policy(policy_spec), centre=store.centre, uow_factory=store.unit_of_work)
+
+
+@cli.command()
+@_db_option
+@_policy_option
+@_centre_options
+@click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Count retention from this day instead of today (YYYY-MM-DD).")
+@click.option("--operator", default="system", show_default=True, help="Who runs the purge (audited).")
+def purge(db: str, policy_spec: str, centre_code: str, centre_name: str, dry_run: bool, today: dt.datetime | None,
+          operator: str) -> None:
+    """Delete health data, then whole days, older than the policy's retention periods (audited)."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        report = _gate(store, policy_spec).purge(today=today.date() if today else None, dry_run=dry_run,
+                                                 operator=operator)
+    for line in report.lines():
+        click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing was deleted")
+
+
+@cli.command()
+@_db_option
+@_policy_option
+@_centre_options
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The file to write.")
+@click.option("--unmasked", is_flag=True, help="Full names (and ID numbers if the policy keeps them); audited.")
+@click.option("--operator", default="system", show_default=True, help="Who asks for the export (audited).")
+def export(db: str, policy_spec: str, centre_code: str, centre_name: str, day: dt.datetime, fmt: str, out: str,
+           unmasked: bool, operator: str) -> None:
+    """Export a day's screenings as CSV or XLSX, masked by default (every export is audited)."""
+    if unmasked and operator == "system":
+        raise click.UsageError("an unmasked export needs --operator NAME: who asks for the personal data")
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        rows = _gate(store, policy_spec).export(day.date(), out, fmt=fmt, unmasked=unmasked, operator=operator)
+    click.echo(f"{rows} screening(s) of {day:%Y-%m-%d} written to {out}" + (" (UNMASKED)" if unmasked else ""))
+
+
 @cli.command()
 @click.option("--preset", default=None, help="A built-in preset name.")
 @click.option("--policy", "policy_file", default=None, type=click.Path(dir_okay=False),

@@ -13,6 +13,7 @@ import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
@@ -38,7 +39,9 @@ from tenderguard.domain.screening import Actor, Screening
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
 from tenderguard.identity import company_key, mask_name, person_key
 from tenderguard.policy import Policy
-from tenderguard.records.audit import ChainReport, verify_trail
+from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
+from tenderguard.records.export import FORMATS, export_rows, write_export
+from tenderguard.records.retention import PurgeReport, cutoffs
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
 __all__ = ["Desk", "Gate", "MessageBus", "ScreeningView"]
@@ -196,6 +199,50 @@ class Gate:
         """Check the audit trail's hash chain; the report names the first altered or missing entry."""
         with self.uow_factory() as uow:
             return verify_trail(uow.audit)
+
+    def purge(self, *, today: dt.date | None = None, dry_run: bool = False, operator: str = "system"
+              ) -> PurgeReport:
+        """Delete what the policy's retention periods say must go (health data first, attendance later).
+
+        The purge is one transaction and is itself audited (a ``purge`` entry with its counts); a dry run only
+        reports what would go.
+        """
+        today = today or self.centre.day_of(self.clock.now())
+        retention = self.policy.retention
+        health_before, attendance_before = cutoffs(today, retention.health_data_days, retention.attendance_days)
+        at = self.clock.now()
+        with self.uow_factory() as uow:
+            counts = uow.retention.purge(health_before=health_before, attendance_before=attendance_before, at=at,
+                                         dry_run=dry_run)
+            if not dry_run:
+                uow.audit.record(AuditDraft(at=at, kind="purge", subject=str(today), operator=operator, payload={
+                    "health_before": health_before.isoformat(), "attendance_before": attendance_before.isoformat(),
+                    **attrs.asdict(counts)}))
+                uow.commit()
+        return PurgeReport(today=today, health_before=health_before, attendance_before=attendance_before,
+                           counts=counts, dry_run=dry_run)
+
+    def export(self, day: dt.date, out: str, *, fmt: str = "csv", unmasked: bool = False,
+               operator: str = "system") -> int:
+        """Write a day's screenings to ``out`` as CSV or XLSX (masked unless ``unmasked``); audited. Rows written."""
+        if fmt not in FORMATS:
+            raise InvalidInputError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+        if unmasked and not operator.strip():
+            raise InvalidInputError("operator", "an unmasked export must name who asked for it")
+        target = Path(out)
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with self.uow_factory() as uow:
+                rows = export_rows(uow.screenings.for_day(day), unmasked=unmasked)
+                write_export(rows, partial, fmt, day=day)
+                uow.audit.record(AuditDraft(at=self.clock.now(), kind="export", subject=day.isoformat(),
+                                            operator=operator, payload={"format": fmt, "rows": len(rows),
+                                                                        "unmasked": unmasked}))
+                uow.commit()
+            partial.replace(target)  # the file appears only once its export is in the audit trail
+        finally:
+            partial.unlink(missing_ok=True)
+        return len(rows)
 
     def badge(self, serial: str) -> Badge:
         """A badge by serial."""

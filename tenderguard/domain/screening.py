@@ -95,6 +95,8 @@ class Screening:
         self.measuring_errors = 0
         self.rest_until: dt.datetime | None = None
         self.supplies: dict[str, int] = {}
+        #: When the health data was purged (retention); None while it is kept.
+        self.health_purged_at: dt.datetime | None = None
         self.records: list[StepRecord] = []
         self.events: list[events.DomainEvent] = []
         self._machine: ScreeningMachine | None = None

@@ -106,11 +106,15 @@ def _step_kind(action: str) -> str:
 
 
 def _record_draft(r: StepRecord) -> AuditDraft:
-    payload: dict[str, Any] = {"seq": r.seq, "action": r.action, "from": r.state_from, "to": r.state_to}
+    payload: dict[str, Any]
     if r.sensitive:
-        payload["health_data"] = True  # kept with the step record until the purge, never in the audit trail
-    elif r.detail:
-        payload["detail"] = dict(r.detail)
+        # Which step, by whom and when — but not its result: "temperature:fever", a move to the rest state or
+        # "refuse:fever" would each tell a fever. The result stays in the step record until the purge.
+        payload = {"seq": r.seq, "step": r.action.split(":", maxsplit=1)[0], "health_data": True}
+    else:
+        payload = {"seq": r.seq, "action": r.action, "from": r.state_from, "to": r.state_to}
+        if r.detail:
+            payload["detail"] = dict(r.detail)
     return AuditDraft(at=r.at, kind=_step_kind(r.action), subject=r.screening_id, desk=r.desk,
                       operator=r.operator, payload=payload)
 

@@ -15,8 +15,10 @@ import attrs
 
 from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
 from tenderguard.domain.screening import Screening, StepRecord
+from tenderguard.identity import mask_name
 from tenderguard.policy import Role
 from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, chain
+from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
@@ -213,6 +215,56 @@ class _Badges(_Repo):
         return sorted((b for b in self.store.badges.values() if b.day == day), key=lambda b: b.serial)
 
 
+class _Retention(_Repo):
+    """The purge, applied to the live objects directly (it cannot fail half-way in memory)."""
+
+    def purge(self, *, health_before: dt.date, attendance_before: dt.date, at: dt.datetime,
+              dry_run: bool) -> PurgeCounts:
+        store = self.store
+        day_of = store.centre.day_of
+        scrub = [s for s in store.screenings.values()
+                 if attendance_before <= day_of(s.opened_at) < health_before and s.health_purged_at is None]
+        old = [s for s in store.screenings.values() if day_of(s.opened_at) < attendance_before]
+        old_admissions = [a for a in store.admissions.values() if a.day < attendance_before]
+        old_badges = [b for b in store.badges.values() if b.day < attendance_before]
+        counts = PurgeCounts(
+            screenings_scrubbed=len(scrub), health_steps_deleted=sum(r.sensitive for s in scrub for r in s.records),
+            screenings_deleted=len(old), steps_deleted=sum(len(s.records) for s in old),
+            admissions_deleted=len(old_admissions), badges_deleted=len(old_badges),
+        )
+        if dry_run:
+            return counts
+        for s in scrub:
+            s.records = [r for r in s.records if not r.sensitive]
+            s.visitor = attrs.evolve(s.visitor, name=mask_name(s.visitor.name), phone_masked=None,
+                                     document_number=None)
+            if s.reason in HEALTH_REASONS:
+                s.reason = PURGED_REASON
+            s.fevers = s.measuring_errors = 0
+            s.rest_until, s.health_purged_at = None, at
+        for s in old:
+            del store.screenings[s.id]
+            if s.source is not None:
+                store.screenings_by_source.pop(s.source, None)
+        for day in [d for d in store.screenings_by_day if d < attendance_before]:
+            del store.screenings_by_day[day]
+        for a in old_admissions:
+            del store.admissions[a.id]
+            store.counted_in.pop(a.id, None)
+        for person in [k for k in store.by_person if k[0] < attendance_before]:
+            del store.by_person[person]
+        for organisation in [k for k in store.by_organisation if k[0] < attendance_before]:
+            del store.by_organisation[organisation]
+        for hall in [k for k in store.inside if k[0] < attendance_before]:
+            del store.inside[hall]
+        for day in [d for d in store.admissions_by_day if d < attendance_before]:
+            del store.admissions_by_day[day]
+        for b in old_badges:
+            del store.badges[b.serial]
+            store.by_badge.pop(b.serial, None)
+        return counts
+
+
 class InMemoryUnitOfWork(AbstractUnitOfWork):
     """A unit of work over an :class:`InMemoryStore`, with a real rollback."""
 
@@ -234,6 +286,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.attendance = _Attendance(self)
         self.badges = _Badges(self)
         self.audit = _Audit(self)
+        self.retention = _Retention(self)
         self.commits = 0
 
     def __enter__(self) -> InMemoryUnitOfWork:

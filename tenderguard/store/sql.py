@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -60,8 +61,10 @@ from tenderguard.domain.model import (
 )
 from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.errors import ConflictError, TenderGuardError
+from tenderguard.identity import mask_name
 from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft, AuditEntry, chain
+from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store import schema
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
@@ -339,6 +342,7 @@ class _Screenings(_Repo):
         s.measuring_errors = row["measuring_errors"]
         s.rest_until = self._opt_local(row["rest_until"])
         s.supplies = dict(row["supplies"])
+        s.health_purged_at = self._opt_local(row["health_purged_at"])
         s.records = [StepRecord(
             screening_id=r["screening_id"], seq=r["seq"], at=self._local(r["at"]), desk=r["desk"],
             operator=r["operator"], action=r["action"], state_from=r["state_from"], state_to=r["state_to"],
@@ -541,6 +545,57 @@ class _Audit(_Repo):
                          .values(seq=linked[-1].seq, hash=linked[-1].hash))
 
 
+_SCRUB_SCREENING = (
+    update(screenings).where(screenings.c.id == bindparam("b_id"))
+    .values(name=bindparam("name"), reason=bindparam("reason"), fevers=0, measuring_errors=0, rest_until=None,
+            phone_masked=None, document_number=None, health_purged_at=bindparam("at"),
+            version=screenings.c.version + 1)
+)
+
+
+class _Retention(_Repo):
+    def _count(self, table: Table, *where: Any) -> int:
+        found: int = self.uow.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        return found
+
+    def purge(self, *, health_before: dt.date, attendance_before: dt.date, at: dt.datetime,
+              dry_run: bool) -> PurgeCounts:
+        centre = self.store.centre.code
+        to_scrub = (screenings.c.centre == centre, screenings.c.day < health_before,
+                    screenings.c.day >= attendance_before, screenings.c.health_purged_at.is_(None))
+        scrub_ids = select(screenings.c.id).where(*to_scrub)
+        health_steps = (screening_events.c.sensitive.is_(True), screening_events.c.screening_id.in_(scrub_ids))
+        old_ids = select(screenings.c.id).where(screenings.c.centre == centre, screenings.c.day < attendance_before)
+        old_badges = (badges.c.centre == centre, badges.c.day < attendance_before)
+        counts = PurgeCounts(
+            screenings_scrubbed=self._count(screenings, *to_scrub),
+            health_steps_deleted=self._count(screening_events, *health_steps),
+            screenings_deleted=self._count(screenings, screenings.c.id.in_(old_ids)),
+            steps_deleted=self._count(screening_events, screening_events.c.screening_id.in_(old_ids)),
+            admissions_deleted=self._count(admissions, admissions.c.badge.in_(select(badges.c.serial)
+                                                                             .where(*old_badges))),
+            badges_deleted=self._count(badges, *old_badges),
+        )
+        if dry_run:
+            return counts
+        rows = self.uow.execute(select(screenings.c.id, screenings.c.name, screenings.c.reason)
+                                .where(*to_scrub)).all()
+        self.uow.execute(delete(screening_events).where(*health_steps))
+        if rows:
+            self.uow.execute(_SCRUB_SCREENING, [
+                {"b_id": r.id, "name": mask_name(r.name), "at": at,
+                 "reason": PURGED_REASON if r.reason in HEALTH_REASONS else r.reason} for r in rows])
+        self.uow.execute(delete(screening_events).where(screening_events.c.screening_id.in_(old_ids)))
+        self.uow.execute(delete(screenings).where(screenings.c.centre == centre,
+                                                  screenings.c.day < attendance_before))
+        self.uow.execute(delete(admissions).where(admissions.c.badge.in_(select(badges.c.serial)
+                                                                         .where(*old_badges))))
+        self.uow.execute(delete(badges).where(*old_badges))
+        self.uow.execute(delete(day_sequences).where(day_sequences.c.centre == centre,
+                                                     day_sequences.c.day < attendance_before))
+        return counts
+
+
 # ------------------------------------------------------------------------------------------ unit of work
 
 
@@ -563,6 +618,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self.badges = _Badges(self)
         self._audit = _Audit(self)
         self.audit = self._audit
+        self.retention = _Retention(self)
 
     def __enter__(self) -> SqlUnitOfWork:
         """Open a connection and begin the transaction (on SQLite: take the write lock)."""

@@ -144,6 +144,8 @@ screenings = Table(
     Column("source_ref", String(200)),
     #: The full document number, only when the policy says so (``store_full_id``); otherwise only its hash.
     Column("document_number", String(64)),
+    #: When the health data (answers, readings, declaration, health reasons) was purged; None while it is kept.
+    Column("health_purged_at", AwareDateTime),
     Index("ix_screenings_day", "centre", "day", "ordinal"),
     Index("ix_screenings_state", "centre", "state"),
     Index("uq_screenings_source_ref", "source_ref", unique=True),

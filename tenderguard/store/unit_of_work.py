@@ -16,6 +16,7 @@ from tenderguard.domain.model import Admission, Agency, Badge, BidSession
 from tenderguard.domain.rules import AttendanceView
 from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.records.audit import AuditDraft, AuditEntry, drafts_for
+from tenderguard.records.retention import PurgeCounts
 
 __all__ = [
     "AbstractUnitOfWork",
@@ -24,6 +25,7 @@ __all__ = [
     "AuditRepository",
     "BadgeRepository",
     "CompanyRepository",
+    "RetentionRepository",
     "ScreeningRepository",
     "SessionRepository",
 ]
@@ -138,6 +140,14 @@ class AuditRepository(Protocol):
         """The entries about a subject (a screening id, a badge serial…), optionally of one kind, in order."""
 
 
+class RetentionRepository(Protocol):
+    """Deleting what the retention periods say must go (see :mod:`tenderguard.records.retention`)."""
+
+    def purge(self, *, health_before: dt.date, attendance_before: dt.date, at: dt.datetime,
+              dry_run: bool) -> PurgeCounts:
+        """Scrub health data of days before ``health_before``; delete days before ``attendance_before``."""
+
+
 class AbstractUnitOfWork(abc.ABC):
     """One business operation: ``with uow: ...; uow.commit()`` — anything not committed is rolled back."""
 
@@ -148,6 +158,7 @@ class AbstractUnitOfWork(abc.ABC):
     attendance: AttendanceRepository
     badges: BadgeRepository
     audit: AuditRepository
+    retention: RetentionRepository
     #: Whether loaded screenings are the same live objects from one operation to the next (in-memory store).
     live_objects: bool = False
 

@@ -156,3 +156,32 @@ def test_the_id_key_is_created_private_and_reused(tmp_path: Path) -> None:
     second = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
     assert "created the ID-hash key" not in second.stderr
     assert _outcomes(second.stdout) == _outcomes(first.stdout)  # the same file again: resumed, not re-screened
+
+
+def test_purge_dry_run_then_purge_and_export(tmp_path: Path) -> None:
+    """`purge --dry-run` deletes nothing; `purge` 30 days later scrubs the day; `export` masks and is audited."""
+    db = tmp_path / "day.db"
+    CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--db", str(db)])
+    out = tmp_path / "day.xlsx"
+    exported = CliRunner().invoke(cli, ["export", "--db", str(db), "--date", "2026-11-23", "--format", "xlsx",
+                                        "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert "written to" in exported.stdout
+    refused = CliRunner().invoke(cli, ["export", "--db", str(db), "--date", "2026-11-23", "--out",
+                                       str(tmp_path / "x.csv"), "--unmasked"])
+    assert refused.exit_code == 2
+    assert "--operator" in refused.output
+    dry = CliRunner().invoke(cli, ["purge", "--db", str(db), "--today", "2026-12-23", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would scrub 10 screening(s)" in dry.stdout
+    with sqlite3.connect(db) as conn:
+        names = conn.execute("SELECT count(*) FROM screenings WHERE name NOT LIKE '%*%'").fetchone()[0]
+    assert names == 10
+    done = CliRunner().invoke(cli, ["purge", "--db", str(db), "--today", "2026-12-23", "--operator", "李工"])
+    assert "did scrub 10 screening(s)" in done.stdout
+    with sqlite3.connect(db) as conn:
+        names = conn.execute("SELECT count(*) FROM screenings WHERE name NOT LIKE '%*%'").fetchone()[0]
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM audit_log WHERE kind IN ('export', 'purge')")]
+    assert names == 0
+    assert kinds == ["export", "purge"]
+    assert CliRunner().invoke(cli, ["audit", "verify", "--db", str(db)]).exit_code == 0

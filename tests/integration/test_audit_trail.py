@@ -44,8 +44,8 @@ def test_every_committed_step_and_badge_is_in_the_chain(store: SqlStore) -> None
     _a_small_day(store)
     with store.engine.connect() as conn:
         steps = conn.execute(select(func.count()).select_from(screening_events)).scalar_one()
-        kinds: dict[str, int] = dict(conn.execute(select(audit_log.c.kind, func.count())
-                                                  .group_by(audit_log.c.kind)).tuples().all())
+        kinds = {str(kind): int(n) for kind, n in conn.execute(
+            select(audit_log.c.kind, func.count()).group_by(audit_log.c.kind)).all()}
         seqs = conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq)).scalars().all()
         head = conn.execute(select(audit_head.c.seq)).scalar_one()
     assert kinds["step"] + kinds["outcome"] == steps
@@ -64,6 +64,8 @@ def test_no_health_data_in_the_audit_trail(store: SqlStore) -> None:
     assert "38.2" not in text_of_all
     assert "36.5" not in text_of_all
     assert "celsius" not in text_of_all
+    assert "fever" not in text_of_all  # neither the reading's result nor the move to the rest state
+    assert "_rest" not in text_of_all
     assert any(p.get("health_data") for p in payloads)
 
 

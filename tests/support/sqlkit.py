@@ -31,11 +31,12 @@ def set_up_day(store: SqlStore) -> Gate:
     return gate
 
 
-def arrival(person: int, company: int = 1, at: dt.datetime = AT, role: str = "bidder") -> Arrival:
+def arrival(person: int, company: int = 1, at: dt.datetime = AT, role: str = "bidder", session: str = "S1"
+            ) -> Arrival:
     """A valid arrival: person ``n`` (its own ID number) of company ``m`` (its own credit code)."""
     body = f"11010519800101{person:02d}1"
     code = f"91110000MA01A2B{company:02d}"
-    return Arrival(session="S1", role=role, name="张伟", document=body + resident_id_check_digit(body),
+    return Arrival(session=session, role=role, name="张伟", document=body + resident_id_check_digit(body),
                    company=f"北京某某建设工程有限公司{company}", credit_code=code + credit_code_check_char(code),
                    at=at, phone="13800138000")
 

@@ -315,3 +315,23 @@ def test_same_person_is_matched_across_desks(miyun: Harness) -> None:
     again = miyun.gate.desk("B", "赵敏").arrive(miyun.arrival(ZHANG, BUILDER))
     assert again.reentry
     assert again.badge == first.badge
+
+
+def test_memory_purge_scrubs_health_data_and_keeps_the_masked_attendance(miyun: Harness) -> None:
+    """In memory too: 30 days on, the day's readings are gone, names masked, the admission and badge kept."""
+    view = miyun.admit(ZHANG, BUILDER)
+    screening = miyun.screening(view)
+    assert any(r.sensitive for r in screening.records)
+    report = miyun.gate.purge(today=DAY + dt.timedelta(days=30), dry_run=True)
+    assert report.counts.screenings_scrubbed == 1
+    assert screening.visitor.name == ZHANG.name
+    report = miyun.gate.purge(today=DAY + dt.timedelta(days=30))
+    assert (report.counts.screenings_scrubbed, report.counts.screenings_deleted) == (1, 0)
+    assert not any(r.sensitive for r in screening.records)
+    assert screening.visitor.name == ZHANG.name[0] + "*" * (len(ZHANG.name) - 1)
+    assert len(miyun.store.admissions) == len(miyun.store.badges) == 1
+    assert miyun.store.audit_log[-1].kind == "purge"
+    assert miyun.gate.verify_audit().ok
+    later = miyun.gate.purge(today=DAY + dt.timedelta(days=3 * 365 + 1))
+    assert (later.counts.screenings_deleted, later.counts.admissions_deleted, later.counts.badges_deleted) == (1, 1, 1)
+    assert (miyun.store.screenings, miyun.store.admissions, miyun.store.badges) == ({}, {}, {})
