@@ -55,8 +55,12 @@ from tenderguard.identity import (
     validate_credit_code,
 )
 from tenderguard.policy import Policy, Role, list_presets, load_policy, load_preset
+from tenderguard.records.audit import AuditEntry, ChainReport
+from tenderguard.records.retention import PurgeReport
 from tenderguard.services import Desk, Gate, MessageBus, ScreeningView
 from tenderguard.store import InMemoryStore, InMemoryUnitOfWork
+from tenderguard.store.schema import SchemaError
+from tenderguard.store.sql import SqlStore, SqlUnitOfWork
 
 __version__ = "0.1.0"
 
@@ -67,11 +71,13 @@ __all__ = [
     "Admitted",
     "Agency",
     "Arrival",
+    "AuditEntry",
     "Badge",
     "BadgeIssued",
     "BadgeRevoked",
     "BidSession",
     "Centre",
+    "ChainReport",
     "ConflictError",
     "Desk",
     "DocumentKind",
@@ -91,15 +97,19 @@ __all__ = [
     "OverrideError",
     "Policy",
     "PolicyError",
+    "PurgeReport",
     "Reason",
     "Referred",
     "Refused",
     "Role",
+    "SchemaError",
     "Screening",
     "ScreeningError",
     "ScreeningMachine",
     "ScreeningStarted",
     "ScreeningView",
+    "SqlStore",
+    "SqlUnitOfWork",
     "StepCompleted",
     "StepRecord",
     "SystemClock",

@@ -7,12 +7,13 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 from sqlkit import AT, CENTRE, arrival, gate_on, screen_fully
 
-from tenderguard import BidSession, Gate, ManualClock
+from tenderguard import Agency, BidSession, Gate, ManualClock, load_preset
 from tenderguard.records.retention import PurgeCounts
 from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import admissions, audit_log, badges, screening_events, screenings
@@ -151,3 +152,21 @@ def test_unmasked_xlsx_export_shows_names_and_is_flagged(store: SqlStore, tmp_pa
     with store.engine.connect() as conn:
         payload = conn.execute(select(audit_log.c.payload).where(audit_log.c.kind == "export")).scalar_one()
     assert payload["unmasked"] is True
+
+
+def test_full_id_numbers_are_stored_only_when_the_policy_asks(store: SqlStore) -> None:
+    """By default only the keyed hash and the masked number are stored; store_full_id keeps the number too."""
+    plain = gate_on(store)
+    plain.register_agency(Agency(code="AG1", name="北京某某招标代理有限公司"))
+    plain.register_session(BidSession(code="S1", project_name="密云区道路工程", opens_at=AT + dt.timedelta(hours=1),
+                                      hall="第一开标室", agency="AG1"))
+    first = plain.desk("A", "王芳").arrive(arrival(1, 1))
+    keeping = Gate(policy=attrs.evolve(load_preset("miyun-2020"), store_full_id=True), centre=CENTRE,
+                   uow_factory=store.unit_of_work, clock=ManualClock(AT), secret=b"integration-tests-secret-32bytes")
+    second = keeping.desk("A", "王芳").arrive(arrival(2, 2))
+    with store.engine.connect() as conn:
+        stored = {str(i): n for i, n in conn.execute(select(screenings.c.id, screenings.c.document_number))}
+        masked = conn.execute(select(screenings.c.document_masked)).scalars().all()
+    assert stored[first.id] is None
+    assert stored[second.id] == arrival(2, 2).document.number
+    assert all("*" in m for m in masked)
