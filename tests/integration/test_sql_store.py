@@ -291,7 +291,37 @@ def test_two_desks_racing_for_one_company_admit_exactly_one(make_store: StoreFac
     outcomes = sorted((r.outcome or "", r.reason or "") for r in results.values())
     assert outcomes == [("admitted", ""), ("refused", "company_quota")]
     with SqlUnitOfWork(make_store()) as uow:
-        assert len(uow.attendance.for_day(DAY)) == 1
+        [admission] = uow.attendance.for_day(DAY)
+    [refused] = [r for r in results.values() if r.outcome == "refused"]
+    # The loser is told when and at which desk the place was taken — nothing about who took it.
+    assert refused.detail == {"limit": 1, "admitted_at": admission.at.isoformat(), "desk": admission.desk}
+
+
+def test_four_desks_racing_for_a_role_quota_admit_exactly_the_quota(make_store: StoreFactory) -> None:
+    """Four tenderer representatives of one organisation finish at once at four desks: the quota of 2 holds."""
+    gates = [_set_up(make_store())] + [_gate(make_store()) for _ in range(3)]
+    desks = [g.desk(f"D{i}", "王芳") for i, g in enumerate(gates)]
+    views = [_through_declaration(g, f"D{i}", d.arrive(_arrival(20 + i, company=9, role="tenderer")))
+             for i, (g, d) in enumerate(zip(gates, desks, strict=True))]
+    barrier = threading.Barrier(4)
+    results: list[ScreeningView] = []
+    errors: list[BaseException] = []
+
+    def finish(i: int) -> None:
+        barrier.wait()
+        try:
+            results.append(desks[i].confirm(views[i].id))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=finish, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted((r.outcome or "", r.reason or "") for r in results) == [
+        ("admitted", ""), ("admitted", ""), ("refused", "role_quota"), ("refused", "role_quota")]
 
 
 def test_rollback_leaves_nothing_behind(make_store: StoreFactory) -> None:
