@@ -195,6 +195,11 @@ class Gate:
             grouped[view.outcome or "open"].append(view)
         return grouped
 
+    def open_screenings(self) -> list[ScreeningView]:
+        """Screenings not finished (e.g. interrupted by a crash), to resume at a desk with their next step."""
+        with self.uow_factory() as uow:
+            return [_view(s, self.machine) for s in uow.screenings.open()]
+
     def verify_audit(self) -> ChainReport:
         """Check the audit trail's hash chain; the report names the first altered or missing entry."""
         with self.uow_factory() as uow:

@@ -155,9 +155,11 @@ def test_fever_rest_remeasure_resumes_after_restart(make_store: StoreFactory) ->
     clock = ManualClock(AT + dt.timedelta(minutes=2))
     restarted = _gate(make_store(), clock)
     desk2 = restarted.desk("B", "李强")
-    [open_view] = [v for v in restarted.screenings(DAY) if v.outcome is None]
+    [open_view] = restarted.open_screenings()
     assert open_view.id == view.id
     assert open_view.rest_until == AT + dt.timedelta(minutes=5)
+    assert (open_view.state, open_view.readings, open_view.expected) == ("temperature_rest", 1,
+                                                                        ("measure", "abandon"))
     with pytest.raises(ScreeningError, match="resting"):
         desk2.measure(view.id, 36.6)
     clock.advance(minutes=4)
