@@ -12,6 +12,7 @@ import attrs
 import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlkit import AT, CENTRE, DAY, NO_RISK, arrival, gate_on, set_up_day
 
 from tenderguard import (
     Admission,
@@ -19,27 +20,18 @@ from tenderguard import (
     Arrival,
     Badge,
     BidSession,
-    Centre,
     ConflictError,
     Gate,
     InvalidInputError,
     ManualClock,
     ScreeningError,
     ScreeningView,
-    load_preset,
 )
-from tenderguard.domain.model import SHANGHAI, Visitor
+from tenderguard.domain.model import Visitor
 from tenderguard.domain.screening import Actor, Screening
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
 from tenderguard.policy import Role
 from tenderguard.store.sql import SqlStore, SqlUnitOfWork
 from tenderguard.store.tables import admissions, badges, screening_events, screenings
-
-AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
-DAY = AT.date()
-CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
-SECRET = b"integration-tests-secret-32bytes"
-NO_RISK = {"symptoms": False, "key_area_travel": False, "contact": False}
 
 StoreFactory = Callable[[], SqlStore]
 
@@ -57,27 +49,6 @@ def make_store(db_url: str) -> Iterator[StoreFactory]:
     yield make
     for store in opened:
         store.dispose()
-
-
-def _gate(store: SqlStore, clock: ManualClock | None = None) -> Gate:
-    return Gate(policy=load_preset("miyun-2020"), centre=CENTRE, uow_factory=lambda: SqlUnitOfWork(store),
-                clock=clock or ManualClock(AT), secret=SECRET)
-
-
-def _set_up(store: SqlStore) -> Gate:
-    gate = _gate(store)
-    gate.register_agency(Agency(code="AG1", name="北京某某招标代理有限公司"))
-    gate.register_session(BidSession(code="S1", project_name="密云区道路工程", opens_at=AT + dt.timedelta(hours=1),
-                                     hall="第一开标室", agency="AG1"))
-    return gate
-
-
-def _arrival(person: int, company: int = 1, at: dt.datetime = AT, role: str = "bidder") -> Arrival:
-    body = f"11010519800101{person:02d}1"
-    code = f"91110000MA01A2B{company:02d}"
-    return Arrival(session="S1", role=role, name="张伟", document=body + resident_id_check_digit(body),
-                   company=f"北京某某建设工程有限公司{company}", credit_code=code + credit_code_check_char(code),
-                   at=at, phone="13800138000")
 
 
 def _through_declaration(gate: Gate, desk_name: str, view: ScreeningView) -> ScreeningView:
@@ -100,15 +71,15 @@ def _load(store: SqlStore, screening_id: str) -> Screening:
 
 def test_admitted_screening_is_durable(make_store: StoreFactory) -> None:
     """A complete screening is admitted and readable, step by step and with aware times, from a new store."""
-    gate = _set_up(make_store())
+    gate = set_up_day(make_store())
     desk = gate.desk("A", "王芳")
-    view = _through_declaration(gate, "A", desk.arrive(_arrival(1)))
+    view = _through_declaration(gate, "A", desk.arrive(arrival(1)))
     view = desk.confirm(view.id)
     assert view.outcome == "admitted"
     assert view.badge == "MY-20261123-0001"
 
     store = make_store()  # a restart: nothing is shared with the first store but the database
-    reread = _gate(store)
+    reread = gate_on(store)
     [seen] = reread.screenings(DAY)
     assert (seen.id, seen.outcome, seen.badge) == (view.id, "admitted", "MY-20261123-0001")
     badge = reread.badge("MY-20261123-0001")
@@ -143,9 +114,9 @@ def test_admitted_screening_is_durable(make_store: StoreFactory) -> None:
 
 def test_fever_rest_remeasure_resumes_after_restart(make_store: StoreFactory) -> None:
     """A fever sends the person to rest; a new store (restart) resumes, keeps the rest time, then admits."""
-    gate = _set_up(make_store())
+    gate = set_up_day(make_store())
     desk = gate.desk("A", "王芳")
-    view = desk.arrive(_arrival(2))
+    view = desk.arrive(arrival(2))
     view = desk.mask(view.id, "replaced")
     view = desk.confirm(view.id)
     view = desk.confirm(view.id)
@@ -153,7 +124,7 @@ def test_fever_rest_remeasure_resumes_after_restart(make_store: StoreFactory) ->
     assert view.rest_until == AT + dt.timedelta(minutes=5)
 
     clock = ManualClock(AT + dt.timedelta(minutes=2))
-    restarted = _gate(make_store(), clock)
+    restarted = gate_on(make_store(), clock)
     desk2 = restarted.desk("B", "李强")
     [open_view] = restarted.open_screenings()
     assert open_view.id == view.id
@@ -240,10 +211,10 @@ def test_unique_violation_through_the_unit_of_work_is_a_conflict(make_store: Sto
 
 def test_two_desks_interleaved_admit_one_person_per_company(make_store: StoreFactory) -> None:
     """Two stores (two desk PCs) screen two people of one company step by step: one admitted, one refused."""
-    gate1 = _set_up(make_store())
-    gate2 = _gate(make_store())
+    gate1 = set_up_day(make_store())
+    gate2 = gate_on(make_store())
     desk1, desk2 = gate1.desk("A", "王芳"), gate2.desk("B", "李强")
-    v1, v2 = desk1.arrive(_arrival(3)), desk2.arrive(_arrival(4))
+    v1, v2 = desk1.arrive(arrival(3)), desk2.arrive(arrival(4))
     for step in ("mask", "confirm", "confirm", "measure", "answer", "declare"):
         for desk, view in ((desk1, v1), (desk2, v2)):
             if step == "mask":
@@ -267,11 +238,11 @@ def test_two_desks_interleaved_admit_one_person_per_company(make_store: StoreFac
 
 def test_two_desks_racing_for_one_company_admit_exactly_one(make_store: StoreFactory) -> None:
     """Both desks finish at the same instant on separate threads: exactly one admitted (the loser retries)."""
-    gate1 = _set_up(make_store())
-    gate2 = _gate(make_store())
+    gate1 = set_up_day(make_store())
+    gate2 = gate_on(make_store())
     desk1, desk2 = gate1.desk("A", "王芳"), gate2.desk("B", "李强")
-    v1 = _through_declaration(gate1, "A", desk1.arrive(_arrival(5)))
-    v2 = _through_declaration(gate2, "B", desk2.arrive(_arrival(6)))
+    v1 = _through_declaration(gate1, "A", desk1.arrive(arrival(5)))
+    v2 = _through_declaration(gate2, "B", desk2.arrive(arrival(6)))
     barrier = threading.Barrier(2)
     results: dict[str, ScreeningView] = {}
     errors: list[BaseException] = []
@@ -301,9 +272,9 @@ def test_two_desks_racing_for_one_company_admit_exactly_one(make_store: StoreFac
 
 def test_four_desks_racing_for_a_role_quota_admit_exactly_the_quota(make_store: StoreFactory) -> None:
     """Four tenderer representatives of one organisation finish at once at four desks: the quota of 2 holds."""
-    gates = [_set_up(make_store())] + [_gate(make_store()) for _ in range(3)]
+    gates = [set_up_day(make_store())] + [gate_on(make_store()) for _ in range(3)]
     desks = [g.desk(f"D{i}", "王芳") for i, g in enumerate(gates)]
-    views = [_through_declaration(g, f"D{i}", d.arrive(_arrival(20 + i, company=9, role="tenderer")))
+    views = [_through_declaration(g, f"D{i}", d.arrive(arrival(20 + i, company=9, role="tenderer")))
              for i, (g, d) in enumerate(zip(gates, desks, strict=True))]
     barrier = threading.Barrier(4)
     results: list[ScreeningView] = []
@@ -335,7 +306,7 @@ def test_rollback_leaves_nothing_behind(make_store: StoreFactory) -> None:
         uow.companies.add("91110000MA01A2B01X", "某公司", "某公司")
         assert uow.badges.next_sequence("MY", DAY) == 1
         uow.badges.add(_badge(1, "91110000MA01A2B01X"))
-        screening = Screening(id=uuid.uuid4().hex, visitor=Visitor.of(_arrival(9)), person_key="pk", hall="第二开标室",
+        screening = Screening(id=uuid.uuid4().hex, visitor=Visitor.of(arrival(9)), person_key="pk", hall="第二开标室",
                               reentry=False, opened_at=AT, actor=Actor(desk="A", operator="王芳"))
         uow.screenings.add(screening)
         assert [s.id for s in uow.screenings.for_day(DAY)] == [screening.id]
@@ -351,27 +322,27 @@ def test_rollback_leaves_nothing_behind(make_store: StoreFactory) -> None:
 
 def test_failed_use_case_writes_nothing(make_store: StoreFactory) -> None:
     """An arrival refused with an error half-way (a company name under another credit code) leaves no trace."""
-    gate = _set_up(make_store())
+    gate = set_up_day(make_store())
     desk = gate.desk("A", "王芳")
-    desk.arrive(_arrival(1, company=1))
-    clash = _arrival(2, company=2)
+    desk.arrive(arrival(1, company=1))
+    clash = arrival(2, company=2)
     clash = Arrival(session=clash.session, role=clash.role, name=clash.name, document=clash.document, at=clash.at,
-                    company=_arrival(1, company=1).company, credit_code=clash.credit_code)
+                    company=arrival(1, company=1).company, credit_code=clash.credit_code)
     with pytest.raises(InvalidInputError, match="another credit code"):
         desk.arrive(clash)
-    assert len(_gate(make_store()).screenings(DAY)) == 1
+    assert len(gate_on(make_store()).screenings(DAY)) == 1
 
 
 def test_exit_and_reentry_survive_a_restart(make_store: StoreFactory) -> None:
     """Exit, then same-day re-entry on another store: the admission is found by badge and updated in place."""
-    gate = _set_up(make_store())
+    gate = set_up_day(make_store())
     desk = gate.desk("A", "王芳")
-    view = desk.confirm(_through_declaration(gate, "A", desk.arrive(_arrival(7))).id)
+    view = desk.confirm(_through_declaration(gate, "A", desk.arrive(arrival(7))).id)
     desk.record_exit(view.badge or "")
     clock = ManualClock(AT + dt.timedelta(minutes=30))
-    other = _gate(make_store(), clock)
+    other = gate_on(make_store(), clock)
     desk2 = other.desk("B", "李强")
-    again = desk2.arrive(_arrival(7, at=clock.now()))
+    again = desk2.arrive(arrival(7, at=clock.now()))
     assert again.reentry
     again = desk2.mask(again.id, "ok")
     again = desk2.confirm(again.id)
@@ -426,8 +397,8 @@ def test_naive_datetimes_are_refused_by_the_store(make_store: StoreFactory) -> N
 
 def test_stale_screening_version_is_a_conflict(make_store: StoreFactory) -> None:
     """A screening changed by another desk since it was loaded is not overwritten: ConflictError, rolled back."""
-    gate = _set_up(make_store())
-    view = gate.desk("A", "王芳").arrive(_arrival(8))
+    gate = set_up_day(make_store())
+    view = gate.desk("A", "王芳").arrive(arrival(8))
     store = make_store()
     with SqlUnitOfWork(store) as uow:
         screening = uow.screenings.get(view.id)
