@@ -1,8 +1,9 @@
-"""The centre's secrets on disk: the key that hashes ID numbers (and, later, the badge-signing keys).
+"""The centre's secrets on disk: the key that hashes ID numbers and the Ed25519 key pair that signs badges.
 
-Files are created on first use with owner-only permissions (0600, in a 0700 folder) and are never printed. Keep
-the folder out of backups that leave the centre: anyone holding the ID key can test guesses of ID numbers
-against the stored hashes.
+Secret files are created with owner-only permissions (0600, in a 0700 folder) and are never printed; a secret
+file that other users can read is refused. Keep the folder out of backups that leave the centre: anyone holding
+the ID key can test guesses of ID numbers against the stored hashes, and anyone holding the signing key can make
+badges. The public key (``badge-signing.pub``) is what scanners need to verify badges offline.
 """
 
 from __future__ import annotations
@@ -12,13 +13,30 @@ import secrets
 import stat
 from pathlib import Path
 
+import attrs
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 from tenderguard.errors import InvalidInputError
 
-__all__ = ["DEFAULT_KEYS_DIR", "ID_KEY_FILE", "load_id_secret"]
+__all__ = [
+    "DEFAULT_KEYS_DIR",
+    "ID_KEY_FILE",
+    "PUBLIC_KEY_FILE",
+    "SIGNING_KEY_FILE",
+    "KeyFiles",
+    "init_keys",
+    "load_id_secret",
+    "load_public_key",
+    "load_signing_key",
+]
 
 #: Where the CLI keeps the keys unless ``--keys`` or ``TENDERGUARD_KEYS`` says otherwise.
 DEFAULT_KEYS_DIR = "tenderguard-keys"
 ID_KEY_FILE = "id-hash.key"
+SIGNING_KEY_FILE = "badge-signing.key"
+PUBLIC_KEY_FILE = "badge-signing.pub"
 _ID_KEY_BYTES = 32
 
 
@@ -43,7 +61,84 @@ def load_id_secret(directory: str | os.PathLike[str], *, create: bool = True) ->
         raise InvalidInputError("keys", f"{path} does not exist", hint="point --keys at the centre's key folder")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = secrets.token_bytes(_ID_KEY_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    _write_new(path, data, 0o600)
+    return data, True
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
-    return data, True
+    os.chmod(path, mode)  # the umask may have taken bits away; never added any
+
+
+@attrs.frozen
+class KeyFiles:
+    """Where a centre's keys are, and which of them ``init_keys`` created now."""
+
+    folder: Path
+    created: tuple[str, ...]
+
+    @property
+    def public_key(self) -> Path:
+        """The public key file to hand to scanners."""
+        return self.folder / PUBLIC_KEY_FILE
+
+
+def init_keys(directory: str | os.PathLike[str]) -> KeyFiles:
+    """Create the centre's keys that are missing: the ID-hash key and the badge-signing key pair.
+
+    Existing keys are never replaced (replacing the signing key would invalidate every badge printed with it);
+    a folder with a private key but no public key gets the public key rebuilt from the private one.
+    """
+    folder = Path(directory)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    created: list[str] = []
+    if load_id_secret(folder)[1]:
+        created.append(ID_KEY_FILE)
+    private_path = folder / SIGNING_KEY_FILE
+    if not private_path.exists():
+        key = Ed25519PrivateKey.generate()
+        _write_new(private_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()), 0o600)
+        created.append(SIGNING_KEY_FILE)
+    public_path = folder / PUBLIC_KEY_FILE
+    if not public_path.exists():
+        public = load_signing_key(folder).public_key()
+        _write_new(public_path, public.public_bytes(serialization.Encoding.PEM,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
+        created.append(PUBLIC_KEY_FILE)
+    return KeyFiles(folder=folder, created=tuple(created))
+
+
+def load_signing_key(directory: str | os.PathLike[str]) -> Ed25519PrivateKey:
+    """The centre's badge-signing private key (refused when other users can read it)."""
+    path = Path(directory) / SIGNING_KEY_FILE
+    if not path.exists():
+        raise InvalidInputError("keys", f"{path} does not exist",
+                                hint="create the centre's keys once with `tenderguard keys init --dir DIR`")
+    if not _owner_only(path):
+        raise InvalidInputError("keys", f"{path} can be read by other users", hint=f"run: chmod 600 {path}")
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise InvalidInputError("keys", f"{path} is not a PEM private key",
+                                hint="restore the file from the centre's key backup") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise InvalidInputError("keys", f"{path} is not an Ed25519 key", hint="create keys with `keys init`")
+    return key
+
+
+def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
+    """A badge-signing public key from its PEM file (what a scanner needs)."""
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidInputError("public_key", f"{file} does not exist",
+                                hint=f"copy {PUBLIC_KEY_FILE} from the centre's key folder")
+    try:
+        key = serialization.load_pem_public_key(file.read_bytes())
+    except (ValueError, UnsupportedAlgorithm):
+        raise InvalidInputError("public_key", f"{file} is not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise InvalidInputError("public_key", f"{file} is not an Ed25519 public key")
+    return key

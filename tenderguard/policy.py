@@ -9,6 +9,7 @@ Loading reports *every* invalid value by its key path, e.g. ``steps[3].threshold
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import math
 import re
@@ -23,6 +24,7 @@ import attrs
 from tenderguard.errors import PolicyError
 
 __all__ = [
+    "BadgeStyle",
     "ConfirmStep",
     "DeclarationStep",
     "HealthCodeStep",
@@ -301,6 +303,38 @@ class Retention(_Checked):
         return problems
 
 
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+#: Seven clearly different day colours (red, orange, yellow, green, blue, purple, slate).
+DEFAULT_PALETTE = ("#d32f2f", "#f57c00", "#fbc02d", "#388e3c", "#1976d2", "#7b1fa2", "#455a64")
+
+
+@attrs.frozen
+class BadgeStyle(_Checked):
+    """What the day's badge looks like: its title and the palette whose colour changes every day."""
+
+    title: str = "入场健康标识"
+    #: Day colours as ``#rrggbb``; day *n* (proleptic ordinal) takes ``palette[n % len(palette)]``, so two
+    #: consecutive days never share a colour and yesterday's badge is visibly wrong today.
+    palette: tuple[str, ...] = DEFAULT_PALETTE
+
+    def _problems(self) -> Problems:
+        problems: Problems = []
+        if not self.title.strip():
+            problems.append(("title", "is empty"))
+        if len(self.palette) < 2:
+            problems.append(("palette", "needs at least two colours, so that consecutive days differ"))
+        for i, colour in enumerate(self.palette):
+            if not _HEX_COLOUR.match(colour):
+                problems.append((f"palette[{i}]", f"{colour!r} is not a colour like #d32f2f"))
+        if len({c.lower() for c in self.palette}) != len(self.palette):
+            problems.append(("palette", "has the same colour twice"))
+        return problems
+
+    def colour_of(self, day: dt.date) -> str:
+        """The colour of a day's badges."""
+        return self.palette[day.toordinal() % len(self.palette)]
+
+
 def _default_quotas() -> Mapping[Role, int | None]:
     return {Role.BIDDER: 1}
 
@@ -321,6 +355,7 @@ class Policy(_Checked):
     key_area: KeyAreaRule = attrs.field(factory=KeyAreaRule)
     reentry: Reentry = attrs.field(factory=Reentry)
     retention: Retention = attrs.field(factory=Retention)
+    badge: BadgeStyle = attrs.field(factory=BadgeStyle)
     #: Keep full ID numbers (not only a keyed hash and the masked form); off by default (PIPL: store the minimum).
     store_full_id: bool = False
 
@@ -547,6 +582,10 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
     retention = _build(Retention, pt, health_data_days=pt.whole("health_data_days", 28),
                        attendance_days=pt.whole("attendance_days", 3 * 365))
     pt.finish()
+    bt = root.table("badge")
+    badge = _build(BadgeStyle, bt, title=bt.text("title", BadgeStyle().title),
+                   palette=bt.texts("palette", DEFAULT_PALETTE))
+    bt.finish()
     default_cap = root.whole("default_hall_capacity", None)
     store_full_id = root.flag("store_full_id", False)
     root.finish()
@@ -559,7 +598,8 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
         questions=tuple(q for q in questions if q is not None),
         quotas=quotas, hall_capacity={k: v for k, v in halls.items() if isinstance(v, int)},
         default_hall_capacity=default_cap, key_area=key_area or KeyAreaRule(),
-        reentry=reentry or Reentry(), retention=retention or Retention(), store_full_id=bool(store_full_id),
+        reentry=reentry or Reentry(), retention=retention or Retention(), badge=badge or BadgeStyle(),
+        store_full_id=bool(store_full_id),
     )
     if None in steps:  # cross-step rules cannot be judged while a step is itself invalid
         problems[:] = [(p, m) for p, m in problems if not p.startswith("reentry.steps")

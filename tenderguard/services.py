@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from tenderguard.domain import events
+from tenderguard.domain.badge_code import BadgeClaim, Revocations, Verdict, VerdictReason, sign_claim, verify_code
 from tenderguard.domain.machine import CLEARED, ScreeningMachine
 from tenderguard.domain.model import (
     Admission,
@@ -256,6 +258,80 @@ class Gate:
         if found is None:
             raise NotFoundError(f"no badge {serial!r}", hint="check the serial printed on the badge")
         return found
+
+    # -- badges after issue: revoke, reprint, verify
+
+    def _badge_change(self, serial: str, reason: str, operator: str,
+                      change: Callable[[AbstractUnitOfWork, Badge, dt.datetime], None]) -> Badge:
+        if not isinstance(reason, str) or not reason.strip():
+            raise OverrideError(f"a reason is required to change badge {serial}", hint="say why, e.g. 遗失")
+        if not isinstance(operator, str) or not operator.strip():
+            raise InvalidInputError("operator", "is required", hint="who does this (recorded in the audit trail)")
+        with self.uow_factory() as uow:
+            uow.actor = Actor(desk="office", operator=operator.strip())
+            badge = uow.badges.get(serial)
+            if badge is None:
+                raise NotFoundError(f"no badge {serial!r}", hint="check the serial printed on the badge")
+            if badge.status is BadgeStatus.REVOKED:
+                raise OverrideError(f"badge {serial} is already revoked ({badge.revoked_reason})")
+            change(uow, badge, self.clock.now())
+            uow.badges.save(badge)
+            uow.commit()
+        self.bus.publish(uow.collect_new_events())
+        return badge
+
+    def revoke_badge(self, serial: str, *, reason: str, operator: str) -> Badge:
+        """Revoke a badge (lost, wrong person…): verification refuses it and its holder's place is given up."""
+
+        def revoke(uow: AbstractUnitOfWork, badge: Badge, at: dt.datetime) -> None:
+            badge.status, badge.revoked_reason = BadgeStatus.REVOKED, reason.strip()
+            admission = uow.attendance.by_badge(serial)
+            if admission is not None:
+                admission.status, admission.inside = AdmissionStatus.REVOKED, False
+                admission.exited_at = admission.exited_at or at
+                uow.attendance.save(admission)
+            uow.events.append(events.BadgeRevoked(at=at, serial=serial, reason=reason.strip()))
+
+        return self._badge_change(serial, reason, operator, revoke)
+
+    def reprint_badge(self, serial: str, *, reason: str, operator: str) -> Badge:
+        """Print a badge again: same serial, next print number; earlier prints stop verifying (audited)."""
+
+        def reprint(uow: AbstractUnitOfWork, badge: Badge, at: dt.datetime) -> None:
+            if badge.day != self.centre.day_of(at):
+                raise OverrideError(f"badge {serial} was for {badge.day}; only today's badges are reprinted",
+                                    hint="a badge is valid for one day")
+            badge.reprints += 1
+            uow.events.append(events.BadgeReprinted(at=at, serial=serial, reprint=badge.reprints,
+                                                    reason=reason.strip()))
+
+        return self._badge_change(serial, reason, operator, reprint)
+
+    def revocations(self, day: dt.date | None = None) -> Revocations:
+        """The day's revoked serials and current print numbers (sign it for offline scanners)."""
+        day = day or self.centre.day_of(self.clock.now())
+        with self.uow_factory() as uow:
+            found = uow.badges.for_day(day)
+        return Revocations(centre=self.centre.code, day=day,
+                           revoked={b.serial: b.revoked_reason or "revoked" for b in found
+                                    if b.status is BadgeStatus.REVOKED},
+                           reprints={b.serial: b.reprints for b in found if b.reprints})
+
+    def badge_code(self, badge: Badge, key: Ed25519PrivateKey) -> str:
+        """The signed QR text of a badge's current print."""
+        return sign_claim(BadgeClaim(centre=badge.centre, serial=badge.serial, day=badge.day,
+                                     reprint=badge.reprints), key)
+
+    def verify_badge(self, code: str, public_key: Ed25519PublicKey, *, today: dt.date | None = None) -> Verdict:
+        """Verify a scanned code against the key and this centre's records (revocations, reprints, unknown)."""
+        today = today or self.centre.day_of(self.clock.now())
+        verdict = verify_code(code, public_key, centre=self.centre.code, today=today,
+                              revocations=self.revocations(today))
+        if verdict.valid and verdict.claim is not None:
+            with self.uow_factory() as uow:
+                if uow.badges.get(verdict.claim.serial) is None:
+                    return Verdict(VerdictReason.REVOKED, verdict.claim, "no such badge in this centre's records")
+        return verdict
 
 
 T = TypeVar("T")

@@ -14,6 +14,7 @@ __all__ = [
     "Abandoned",
     "Admitted",
     "BadgeIssued",
+    "BadgeReprinted",
     "BadgeRevoked",
     "DomainEvent",
     "Exited",
@@ -104,6 +105,15 @@ class BadgeRevoked(DomainEvent):
     """A badge was revoked (handed back for a substitution, lost, wrong person)."""
 
     serial: str
+    reason: str
+
+
+@attrs.frozen
+class BadgeReprinted(DomainEvent):
+    """A badge was printed again (same serial, next print number; earlier prints are no longer valid)."""
+
+    serial: str
+    reprint: int
     reason: str
 
 

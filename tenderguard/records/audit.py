@@ -122,6 +122,7 @@ def _record_draft(r: StepRecord) -> AuditDraft:
 _EVENT_KINDS: Mapping[type[events.DomainEvent], tuple[str, str]] = {
     events.BadgeIssued: ("badge_issued", "serial"),
     events.BadgeRevoked: ("badge_revoked", "serial"),
+    events.BadgeReprinted: ("badge_reprinted", "serial"),
     events.OverrideApplied: ("override", "subject"),
     events.Exited: ("exit", "badge"),
 }

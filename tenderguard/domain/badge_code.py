@@ -1,0 +1,222 @@
+"""The signed code in a badge's QR: compact, verifiable offline with the centre's public key alone.
+
+A code reads ``TG1.<claim>.<check>.<signature>`` (URL-safe base64 without padding):
+
+* the *claim* is ``centre|serial|yyyymmdd|reprint`` — no personal data, so a photographed badge gives nothing
+  away beyond what is printed next to it;
+* the *check* is the first 6 bytes of the claim's SHA-256: a claim edited without it tells "altered" apart from a
+  signature that is simply wrong (forged, or made with another centre's key);
+* the *signature* is Ed25519 over ``TG1.`` and the claim.
+
+A scanner checks, in order: the code's form, the check, the signature, the centre, the day, and — from the
+day's signed revocation list or the database — that the serial is not revoked and that this is its latest
+print (a reprint makes the earlier print invalid, so a company never holds two valid badges).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import enum
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from tenderguard.errors import InvalidInputError
+
+__all__ = ["BadgeClaim", "Revocations", "Verdict", "VerdictReason", "sign_claim", "verify_code"]
+
+PREFIX = "TG1"
+_CHECK_BYTES = 6
+_SERIAL = re.compile(r"^[A-Za-z0-9_./-]{1,64}-\d{8}-\d{4,6}$")
+_CENTRE = re.compile(r"^[A-Za-z0-9_./-]{1,64}$")
+#: The longest code accepted: anything longer is not one of ours (and is not parsed further).
+MAX_CODE_LENGTH = 400
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@attrs.frozen
+class BadgeClaim:
+    """What a badge's code asserts: this serial, of this centre, valid on this day, in this print."""
+
+    centre: str
+    serial: str
+    day: dt.date
+    reprint: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        """Refuse claims that could not be encoded unambiguously."""
+        if not _CENTRE.match(self.centre):
+            raise InvalidInputError("centre", f"{self.centre!r} is not a centre code")
+        if not _SERIAL.match(self.serial):
+            raise InvalidInputError("serial", f"{self.serial!r} is not a badge serial like MY-20261123-0007")
+        if not 0 <= self.reprint < 1000:
+            raise InvalidInputError("reprint", f"{self.reprint} is outside 0..999")
+
+    def encode(self) -> bytes:
+        """The claim's bytes (what is signed)."""
+        return f"{self.centre}|{self.serial}|{self.day:%Y%m%d}|{self.reprint}".encode("ascii")
+
+    @classmethod
+    def decode(cls, data: bytes) -> BadgeClaim:
+        """Parse a claim's bytes; raises ValueError or InvalidInputError when they are not one."""
+        centre, serial, day, reprint = data.decode("ascii").split("|")
+        return cls(centre=centre, serial=serial, day=dt.datetime.strptime(day, "%Y%m%d").date(),  # noqa: DTZ007
+                   reprint=int(reprint))
+
+
+def sign_claim(claim: BadgeClaim, key: Ed25519PrivateKey) -> str:
+    """The QR code text for a claim, signed with the centre's private key."""
+    body = claim.encode()
+    signature = key.sign(f"{PREFIX}.".encode() + body)
+    check = hashlib.sha256(body).digest()[:_CHECK_BYTES]
+    return f"{PREFIX}.{_b64(body)}.{_b64(check)}.{_b64(signature)}"
+
+
+class VerdictReason(enum.StrEnum):
+    """Why a code is valid or not."""
+
+    VALID = "valid"
+    MALFORMED = "malformed"  # not a TenderGuard badge code at all
+    ALTERED = "altered"  # the claim was changed after signing
+    BAD_SIGNATURE = "bad_signature"  # forged, or signed with another key
+    WRONG_CENTRE = "wrong_centre"
+    WRONG_DAY = "wrong_day"  # yesterday's badge, or one for another day
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"  # an earlier print of a badge that has been reprinted
+
+
+_MESSAGES = {
+    VerdictReason.VALID: "有效 valid",
+    VerdictReason.MALFORMED: "不是本中心的健康标识码 not a TenderGuard badge code",
+    VerdictReason.ALTERED: "标识码内容被改动 the code's contents were altered",
+    VerdictReason.BAD_SIGNATURE: "签名无效(伪造或其他密钥) the signature does not verify: forged or another key",
+    VerdictReason.WRONG_CENTRE: "非本中心签发 issued by another centre",
+    VerdictReason.WRONG_DAY: "非当日标识 not today's badge",
+    VerdictReason.REVOKED: "标识已作废 the badge was revoked",
+    VerdictReason.SUPERSEDED: "已补打新标识,此张作废 a newer print of this badge exists",
+}
+
+
+@attrs.frozen
+class Verdict:
+    """The result of verifying a code: valid or not, why, and the claim when it could be read."""
+
+    reason: VerdictReason
+    claim: BadgeClaim | None = None
+    detail: str = ""
+
+    @property
+    def valid(self) -> bool:
+        """Whether the badge may be accepted."""
+        return self.reason is VerdictReason.VALID
+
+    def __str__(self) -> str:
+        """One line for the CLI and the scanner's display."""
+        head = f"{'VALID' if self.valid else 'INVALID'} ({self.reason}): {_MESSAGES[self.reason]}"
+        serial = f" — {self.claim.serial}" if self.claim else ""
+        return head + serial + (f"; {self.detail}" if self.detail else "")
+
+
+@attrs.frozen
+class Revocations:
+    """A day's revoked serials (with the reason) and the current print of every reprinted badge."""
+
+    centre: str
+    day: dt.date
+    revoked: Mapping[str, str] = attrs.field(factory=dict)
+    reprints: Mapping[str, int] = attrs.field(factory=dict)
+
+    def to_json(self, key: Ed25519PrivateKey) -> str:
+        """The list as signed JSON, for scanners that work offline."""
+        body = {"centre": self.centre, "day": self.day.isoformat(), "revoked": dict(sorted(self.revoked.items())),
+                "reprints": dict(sorted(self.reprints.items()))}
+        text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return json.dumps({"list": body, "signature": _b64(key.sign(text.encode()))}, ensure_ascii=False,
+                          indent=1)
+
+    @classmethod
+    def from_json(cls, text: str, public_key: Ed25519PublicKey) -> Revocations:
+        """Read a signed list; a list not signed by the centre's key is refused."""
+        try:
+            outer = json.loads(text)
+            body = outer["list"]
+            signed = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            public_key.verify(_unb64(outer["signature"]), signed.encode())
+            return cls(centre=body["centre"], day=dt.date.fromisoformat(body["day"]),
+                       revoked={str(k): str(v) for k, v in body["revoked"].items()},
+                       reprints={str(k): int(v) for k, v in body["reprints"].items()})
+        except InvalidSignature:
+            raise InvalidInputError("revocations", "the revocation list is not signed by this centre's key",
+                                    hint="fetch the list again from the centre") from None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InvalidInputError("revocations", "is not a TenderGuard revocation list") from None
+
+
+def _parse(code: str) -> tuple[bytes, bytes, bytes] | None:
+    if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH:
+        return None
+    parts = code.strip().split(".")
+    if len(parts) != 4 or parts[0] != PREFIX:
+        return None
+    try:
+        return _unb64(parts[1]), _unb64(parts[2]), _unb64(parts[3])
+    except (ValueError, binascii.Error):
+        return None
+
+
+def verify_code(code: str, public_key: Ed25519PublicKey, *, centre: str, today: dt.date,
+                revocations: Revocations | None = None) -> Verdict:
+    """Verify a badge code offline: form, integrity, signature, centre, day, revocation and latest print."""
+    parsed = _parse(code)
+    if parsed is None:
+        return Verdict(VerdictReason.MALFORMED)
+    body, check, signature = parsed
+    try:
+        claim: BadgeClaim | None = BadgeClaim.decode(body)
+    except (ValueError, UnicodeDecodeError, InvalidInputError):
+        claim = None
+    if hashlib.sha256(body).digest()[:_CHECK_BYTES] != check:
+        return Verdict(VerdictReason.ALTERED, claim)
+    if claim is None:
+        return Verdict(VerdictReason.MALFORMED)
+    try:
+        public_key.verify(signature, f"{PREFIX}.".encode() + body)
+    except InvalidSignature:
+        return Verdict(VerdictReason.BAD_SIGNATURE, claim)
+    if claim.centre != centre:
+        return Verdict(VerdictReason.WRONG_CENTRE, claim, f"issued by {claim.centre}, this is {centre}")
+    if claim.day != today:
+        return Verdict(VerdictReason.WRONG_DAY, claim, f"valid on {claim.day}, today is {today}")
+    if revocations is not None:
+        if claim.serial in revocations.revoked:
+            return Verdict(VerdictReason.REVOKED, claim, revocations.revoked[claim.serial])
+        latest = revocations.reprints.get(claim.serial, 0)
+        if claim.reprint < latest:
+            return Verdict(VerdictReason.SUPERSEDED, claim, f"this is print {claim.reprint}, print {latest} is "
+                           "the valid one")
+    return Verdict(VerdictReason.VALID, claim)
+
+
+def describe(verdict: Verdict) -> dict[str, Any]:
+    """The verdict as JSON-ready data."""
+    claim = verdict.claim
+    return {"valid": verdict.valid, "reason": str(verdict.reason), "message": str(verdict),
+            "serial": claim.serial if claim else None, "day": claim.day.isoformat() if claim else None,
+            "reprint": claim.reprint if claim else None}
