@@ -5,7 +5,8 @@ Every command that touches the day's records takes ``--db URL`` (or ``TENDERGUAR
 ``TENDERGUARD_KEYS``; default ``tenderguard-keys``) for the centre's secrets.
 
 Exit codes: 0 success; 1 an error (one clear line on stderr, never a traceback); 2 wrong usage; 3 a batch in
-which some lines were invalid (the others were processed); 4 the audit trail does not verify.
+which some lines were invalid (the others were processed); 4 the audit trail does not verify; 5 a badge code
+that is not valid.
 """
 
 from __future__ import annotations
@@ -24,11 +25,19 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from tenderguard import __version__
 from tenderguard.batch import run_batch
+from tenderguard.domain.badge_code import Revocations, describe, verify_code
 from tenderguard.domain.machine import ScreeningMachine
-from tenderguard.domain.model import SHANGHAI, Centre, ManualClock
+from tenderguard.domain.model import SHANGHAI, Badge, Centre, ManualClock
 from tenderguard.errors import TenderGuardError
 from tenderguard.identity import parse_document
-from tenderguard.keys import DEFAULT_KEYS_DIR, load_id_secret
+from tenderguard.keys import (
+    DEFAULT_KEYS_DIR,
+    PUBLIC_KEY_FILE,
+    init_keys,
+    load_id_secret,
+    load_public_key,
+    load_signing_key,
+)
 from tenderguard.policy import Policy, list_presets, load_policy
 from tenderguard.records.audit import verify_trail
 from tenderguard.services import Gate
@@ -39,6 +48,7 @@ __all__ = ["cli", "main"]
 
 EXIT_INVALID_LINES = 3
 EXIT_AUDIT_BROKEN = 4
+EXIT_BADGE_INVALID = 5
 DEFAULT_DB = "sqlite:///tenderguard.db"
 
 
@@ -247,6 +257,126 @@ def export(db: str, policy_spec: str, centre_code: str, centre_name: str, day: d
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         rows = _gate(store, policy_spec).export(day.date(), out, fmt=fmt, unmasked=unmasked, operator=operator)
     click.echo(f"{rows} screening(s) of {day:%Y-%m-%d} written to {out}" + (" (UNMASKED)" if unmasked else ""))
+
+
+@cli.group()
+def keys() -> None:
+    """The centre's keys: the ID-hash key and the badge-signing key pair."""
+
+
+@keys.command("init")
+@click.option("--dir", "folder", envvar="TENDERGUARD_KEYS", default=DEFAULT_KEYS_DIR, show_default=True,
+              type=click.Path(file_okay=False), help="The key folder [env TENDERGUARD_KEYS].")
+def keys_init(folder: str) -> None:
+    """Create the keys that are missing (never replaces one); private files are readable by their owner only."""
+    made = init_keys(folder)
+    for name in made.created:
+        click.echo(f"created {Path(folder) / name}")
+    if not made.created:
+        click.echo(f"all keys already exist in {folder}; nothing changed")
+    click.echo(f"give scanners the public key: {made.public_key}")
+
+
+@cli.group()
+def badge() -> None:
+    """Verify, revoke, reprint and list the day's health badges."""
+
+
+@badge.command("verify")
+@click.argument("code")
+@click.option("--public-key", type=click.Path(dir_okay=False), default=None,
+              help="The centre's public key file [default: badge-signing.pub in --keys].")
+@_keys_option
+@click.option("--centre-code", default="MY", show_default=True, help="This centre's code.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Today (default: now).")
+@click.option("--revocations", type=click.File("r", encoding="utf-8"), default=None,
+              help="The day's signed revocation list (offline); without it revocations are not checked.")
+@click.option("--db", default=None, envvar="TENDERGUARD_DB", metavar="URL",
+              help="Check revocations and reprints in the database instead (online).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def badge_verify(code: str, public_key: str | None, keys: str, centre_code: str, day: dt.datetime | None,
+                 revocations: TextIO | None, db: str | None, as_json: bool) -> None:
+    """Verify a scanned badge code; exit 0 only when it is valid (5 when it is not)."""
+    key = load_public_key(public_key or Path(keys) / PUBLIC_KEY_FILE)
+    today = day.date() if day else _now().date()
+    centre = Centre(code=centre_code, name=centre_code)
+    if db is not None:
+        with _store(db, centre) as store:
+            gate = Gate(policy=load_policy("badge-only"), centre=centre, uow_factory=store.unit_of_work)
+            verdict = gate.verify_badge(code, key, today=today)
+    else:
+        listed = Revocations.from_json(revocations.read(), key) if revocations else None
+        if listed is not None and (listed.centre, listed.day) != (centre_code, today):
+            raise click.ClickException(f"the revocation list is for {listed.centre} on {listed.day}, not "
+                                       f"{centre_code} on {today}")
+        verdict = verify_code(code, key, centre=centre_code, today=today, revocations=listed)
+    click.echo(json.dumps(describe(verdict), ensure_ascii=False) if as_json else str(verdict))
+    if not verdict.valid:
+        sys.exit(EXIT_BADGE_INVALID)
+
+
+def _badge_change(db: str, centre_code: str, centre_name: str, serial: str, reason: str, operator: str,
+                  change: str) -> Badge:
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
+        if change == "revoke":
+            return gate.revoke_badge(serial, reason=reason, operator=operator)
+        return gate.reprint_badge(serial, reason=reason, operator=operator)
+
+
+@badge.command("revoke")
+@click.argument("serial")
+@click.option("--reason", required=True, help="Why (遗失 lost, 认错人 wrong person…); recorded.")
+@click.option("--operator", required=True, help="Who revokes it; recorded.")
+@_db_option
+@_centre_options
+def badge_revoke(serial: str, reason: str, operator: str, db: str, centre_code: str, centre_name: str) -> None:
+    """Revoke a badge: scanners refuse it and its holder's place is given up (audited)."""
+    _badge_change(db, centre_code, centre_name, serial, reason, operator, "revoke")
+    click.echo(f"revoked {serial}: {reason}")
+
+
+@badge.command("reprint")
+@click.argument("serial")
+@click.option("--reason", required=True, help="Why it is printed again; recorded.")
+@click.option("--operator", required=True, help="Who reprints it; recorded.")
+@_db_option
+@_centre_options
+def badge_reprint(serial: str, reason: str, operator: str, db: str, centre_code: str, centre_name: str) -> None:
+    """Reprint a badge: same serial, next print number; earlier prints stop verifying (audited)."""
+    badge = _badge_change(db, centre_code, centre_name, serial, reason, operator, "reprint")
+    click.echo(f"{serial}: print {badge.reprints} (earlier prints are no longer valid)")
+
+
+@badge.command("list")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
+@_db_option
+@_centre_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def badge_list(day: dt.datetime, db: str, centre_code: str, centre_name: str, as_json: bool) -> None:
+    """List a day's badges (holders masked)."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store, store.unit_of_work() as uow:
+        found = uow.badges.for_day(day.date())
+    for b in found:
+        row = {"serial": b.serial, "status": str(b.status), "reprints": b.reprints, "role": str(b.role),
+               "company": b.company, "holder": b.holder_masked, "session": b.session, "hall": b.hall}
+        click.echo(json.dumps(row, ensure_ascii=False) if as_json else
+                   f"{b.serial}\t{b.status}\t{b.holder_masked}\t{b.company or '-'}\tprint {b.reprints}")
+
+
+@badge.command("revocations")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-", help="Where to write the list.")
+@_db_option
+@_keys_option
+@_centre_options
+def badge_revocations(day: dt.datetime, out: TextIO, db: str, keys: str, centre_code: str,
+                      centre_name: str) -> None:
+    """Write the day's revocation list, signed, for scanners that verify offline."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
+        listed = gate.revocations(day.date())
+    out.write(listed.to_json(load_signing_key(keys)) + "\n")
 
 
 @cli.command()

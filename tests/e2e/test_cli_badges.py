@@ -1,0 +1,107 @@
+"""The badge commands end to end: keys, offline and online verification, revocation, reprint, revocation lists."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from tenderguard import Centre, Gate, SqlStore, load_preset
+from tenderguard.cli import cli
+from tenderguard.keys import load_signing_key
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "arrivals.jsonl"
+DAY = "2026-11-23"
+
+
+def _tg(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def _day(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """Keys, a screened sample day, and its badge serials."""
+    keys, db = tmp_path / "keys", tmp_path / "day.db"
+    assert _tg("keys", "init", "--dir", str(keys)).exit_code == 0
+    _tg("screen", "--batch", str(SAMPLE), "--db", str(db), "--keys", str(keys))
+    listed = _tg("badge", "list", "--date", DAY, "--db", str(db), "--json")
+    serials = [json.loads(line)["serial"] for line in listed.stdout.splitlines()]
+    return keys, db, serials
+
+
+def _code(db: Path, keys: Path, serial: str) -> str:
+    """The QR text of a badge's current print, as the printed sheet carries it."""
+    store = SqlStore(f"sqlite:///{db}", Centre(code="MY", name="公共资源交易中心"))
+    try:
+        gate = Gate(policy=load_preset("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
+        return gate.badge_code(gate.badge(serial), load_signing_key(keys))
+    finally:
+        store.dispose()
+
+
+def test_keys_init_creates_private_files_once_and_never_prints_them(tmp_path: Path) -> None:
+    """Private keys are 0600 in a 0700 folder, the public key 0644; a second init changes nothing."""
+    keys = tmp_path / "keys"
+    first = _tg("keys", "init", "--dir", str(keys))
+    assert first.exit_code == 0, first.output
+    assert "created" in first.stdout
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in keys.iterdir()}
+    assert modes == {"id-hash.key": 0o600, "badge-signing.key": 0o600, "badge-signing.pub": 0o644}
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+    private = (keys / "badge-signing.key").read_text()
+    assert private.splitlines()[1] not in first.output
+    before = (keys / "badge-signing.key").read_bytes()
+    second = _tg("keys", "init", "--dir", str(keys))
+    assert "nothing changed" in second.stdout
+    assert (keys / "badge-signing.key").read_bytes() == before
+
+
+def test_verify_offline_online_revoke_and_reprint(tmp_path: Path) -> None:
+    """Valid → exit 0; revoked (online and via the signed list) and superseded prints → exit 5."""
+    keys, db, serials = _day(tmp_path)
+    first, second = serials[0], serials[2]
+    code = _code(db, keys, first)
+    ok = _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY)
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.startswith("VALID")
+    assert _tg("badge", "verify", code, "--keys", str(keys), "--date", "2026-11-24").exit_code == 5
+    assert _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY, "--centre-code", "BJ").exit_code == 5
+
+    revoked = _tg("badge", "revoke", first, "--reason", "认错人", "--operator", "王芳", "--db", str(db))
+    assert revoked.exit_code == 0, revoked.output
+    online = _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY, "--db", str(db), "--json")
+    assert online.exit_code == 5
+    assert json.loads(online.stdout)["reason"] == "revoked"
+    listing = tmp_path / "revoked.json"
+    made = _tg("badge", "revocations", "--date", DAY, "--db", str(db), "--keys", str(keys), "--out", str(listing))
+    assert made.exit_code == 0, made.output
+    offline = _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY, "--revocations", str(listing))
+    assert offline.exit_code == 5
+    assert "revoked" in offline.stdout
+
+    old = _code(db, keys, second)
+    assert _tg("badge", "reprint", second, "--reason", "遗失", "--operator", "王芳", "--db", str(db)).exit_code == 0
+    stale = _tg("badge", "verify", old, "--keys", str(keys), "--date", DAY, "--db", str(db))
+    assert (stale.exit_code, "superseded" in stale.stdout) == (5, True)
+    fresh = _tg("badge", "verify", _code(db, keys, second), "--keys", str(keys), "--date", DAY, "--db", str(db))
+    assert fresh.exit_code == 0
+
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(listing.read_text(encoding="utf-8").replace(first, first[:-1] + "9"), encoding="utf-8")
+    refused = _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY, "--revocations", str(tampered))
+    assert refused.exit_code == 1
+    assert "not signed by this centre's key" in refused.stderr
+
+
+def test_a_forged_code_and_a_missing_public_key_are_clear(tmp_path: Path) -> None:
+    """Garbage gives INVALID (malformed) with exit 5; no public key gives one error line with a hint."""
+    keys = tmp_path / "keys"
+    _tg("keys", "init", "--dir", str(keys))
+    forged = _tg("badge", "verify", "TG1.AAAA.AAAA.AAAA", "--keys", str(keys))
+    assert forged.exit_code == 5
+    assert "INVALID" in forged.stdout
+    missing = _tg("badge", "verify", "TG1.AAAA.AAAA.AAAA", "--public-key", str(tmp_path / "none.pub"))
+    assert missing.exit_code == 1
+    assert "does not exist" in missing.stderr
