@@ -230,7 +230,7 @@ def run_batch(
             name = obj["name"]
         try:
             if isinstance(obj, dict) and "exit" in obj:
-                yield _exit(number, obj, desk, clock)
+                yield _exit(number, obj, desk, clock, _line_ref(source, number, text))
                 continue
             record = parse_record(obj, gate.policy)
             clock.set(record.arrival.at)
@@ -256,12 +256,13 @@ def _line_ref(source: str | None, number: int, text: str) -> str | None:
     return f"{source[-150:]}:{number}:{digest}"
 
 
-def _exit(number: int, obj: Mapping[str, Any], desk: Desk, clock: ManualClock) -> dict[str, Any]:
+def _exit(number: int, obj: Mapping[str, Any], desk: Desk, clock: ManualClock, ref: str | None
+          ) -> dict[str, Any]:
     serial = obj["exit"]
     if not isinstance(serial, str):
         raise InvalidInputError("exit", f"{serial!r} is not a badge serial")
     clock.set(_time(obj.get("at"), "at"))
-    desk.record_exit(serial)
+    desk.record_exit(serial, source=ref)
     return {"line": number, "exit": serial, "outcome": "exited", "reason": None, "badge": serial}
 
 

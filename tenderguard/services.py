@@ -556,26 +556,31 @@ class Desk:
 
     # -- exits and overrides
 
-    def record_exit(self, badge: str) -> None:
-        """A badge holder left through the exit: the hall has one person fewer."""
+    def record_exit(self, badge: str, *, source: str | None = None) -> None:
+        """A badge holder left through the exit: the hall has one person fewer.
+
+        ``source`` names a replayed record (a batch line): an exit already recorded from the same source is not
+        recorded again.
+        """
 
         def work(uow: AbstractUnitOfWork, at: dt.datetime) -> None:
-            if any(e.at == at for e in uow.audit.about(badge, "exit")):
-                return  # this very exit is already recorded (a replayed record): nothing to do
+            if source is not None and any(e.payload.get("source") == source for e in uow.audit.about(badge, "exit")):
+                return  # this very exit was recorded by an earlier run of the same replay
             admission = uow.attendance.by_badge(badge)
             if admission is None:
                 raise NotFoundError(f"no active admission holds badge {badge!r}", hint="check the serial")
             if not admission.inside:
                 raise InvalidInputError("badge", f"{badge} is already recorded as having left")
-            self._exit(uow, admission, at, on_return=False)
+            self._exit(uow, admission, at, on_return=False, source=source)
 
         self._run(work)
 
-    def _exit(self, uow: AbstractUnitOfWork, admission: Admission, at: dt.datetime, *, on_return: bool) -> None:
+    def _exit(self, uow: AbstractUnitOfWork, admission: Admission, at: dt.datetime, *, on_return: bool,
+              source: str | None = None) -> None:
         admission.inside, admission.exited_at = False, at
         uow.attendance.save(admission)
         uow.events.append(events.Exited(at=at, badge=admission.badge, hall=admission.hall,
-                                        recorded_on_return=on_return))
+                                        recorded_on_return=on_return, source=source))
 
     def substitute(self, arrival: Arrival, *, replaces: str, reason: str, source: str | None = None
                    ) -> ScreeningView:

@@ -135,3 +135,5 @@ class Exited(DomainEvent):
     badge: str
     hall: str
     recorded_on_return: bool
+    #: Where a replayed exit came from (a batch line's reference), so a second replay does not repeat it.
+    source: str | None = None

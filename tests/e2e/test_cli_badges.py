@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import stat
 from pathlib import Path
@@ -10,25 +11,34 @@ from click.testing import CliRunner, Result
 
 from tenderguard import Centre, Gate, SqlStore, load_preset
 from tenderguard.cli import cli
+from tenderguard.domain.model import SHANGHAI
 from tenderguard.keys import load_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "arrivals.jsonl"
-DAY = "2026-11-23"
 
 
 def _tg(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
 
 
-def _day(tmp_path: Path) -> tuple[Path, Path, list[str]]:
-    """Keys, a screened sample day, and its badge serials."""
+def _today_queue(path: Path) -> str:
+    """The sample queue moved to today (Asia/Shanghai), since badges are reprinted on their own day only."""
+    today = dt.datetime.now(SHANGHAI).date().isoformat()
+    path.write_text(SAMPLE.read_text(encoding="utf-8").replace("2026-11-23T", f"{today}T"), encoding="utf-8")
+    return today
+
+
+def _day(tmp_path: Path) -> tuple[Path, Path, list[str], str]:
+    """Keys, a screened day (today), its badge serials and its date."""
     keys, db = tmp_path / "keys", tmp_path / "day.db"
     assert _tg("keys", "init", "--dir", str(keys)).exit_code == 0
-    _tg("screen", "--batch", str(SAMPLE), "--db", str(db), "--keys", str(keys))
-    listed = _tg("badge", "list", "--date", DAY, "--db", str(db), "--json")
+    queue = tmp_path / "today.jsonl"
+    day = _today_queue(queue)
+    _tg("screen", "--batch", str(queue), "--db", str(db), "--keys", str(keys))
+    listed = _tg("badge", "list", "--date", day, "--db", str(db), "--json")
     serials = [json.loads(line)["serial"] for line in listed.stdout.splitlines()]
-    return keys, db, serials
+    return keys, db, serials, day
 
 
 def _code(db: Path, keys: Path, serial: str) -> str:
@@ -60,37 +70,38 @@ def test_keys_init_creates_private_files_once_and_never_prints_them(tmp_path: Pa
 
 def test_verify_offline_online_revoke_and_reprint(tmp_path: Path) -> None:
     """Valid → exit 0; revoked (online and via the signed list) and superseded prints → exit 5."""
-    keys, db, serials = _day(tmp_path)
+    keys, db, serials, day = _day(tmp_path)
     first, second = serials[0], serials[2]
     code = _code(db, keys, first)
-    ok = _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY)
+    ok = _tg("badge", "verify", code, "--keys", str(keys), "--date", day)
     assert ok.exit_code == 0, ok.output
     assert ok.stdout.startswith("VALID")
-    assert _tg("badge", "verify", code, "--keys", str(keys), "--date", "2026-11-24").exit_code == 5
-    assert _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY, "--centre-code", "BJ").exit_code == 5
+    tomorrow = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+    assert _tg("badge", "verify", code, "--keys", str(keys), "--date", tomorrow).exit_code == 5
+    assert _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--centre-code", "BJ").exit_code == 5
 
     revoked = _tg("badge", "revoke", first, "--reason", "认错人", "--operator", "王芳", "--db", str(db))
     assert revoked.exit_code == 0, revoked.output
-    online = _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY, "--db", str(db), "--json")
+    online = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--db", str(db), "--json")
     assert online.exit_code == 5
     assert json.loads(online.stdout)["reason"] == "revoked"
     listing = tmp_path / "revoked.json"
-    made = _tg("badge", "revocations", "--date", DAY, "--db", str(db), "--keys", str(keys), "--out", str(listing))
+    made = _tg("badge", "revocations", "--date", day, "--db", str(db), "--keys", str(keys), "--out", str(listing))
     assert made.exit_code == 0, made.output
-    offline = _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY, "--revocations", str(listing))
+    offline = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(listing))
     assert offline.exit_code == 5
     assert "revoked" in offline.stdout
 
     old = _code(db, keys, second)
     assert _tg("badge", "reprint", second, "--reason", "遗失", "--operator", "王芳", "--db", str(db)).exit_code == 0
-    stale = _tg("badge", "verify", old, "--keys", str(keys), "--date", DAY, "--db", str(db))
+    stale = _tg("badge", "verify", old, "--keys", str(keys), "--date", day, "--db", str(db))
     assert (stale.exit_code, "superseded" in stale.stdout) == (5, True)
-    fresh = _tg("badge", "verify", _code(db, keys, second), "--keys", str(keys), "--date", DAY, "--db", str(db))
+    fresh = _tg("badge", "verify", _code(db, keys, second), "--keys", str(keys), "--date", day, "--db", str(db))
     assert fresh.exit_code == 0
 
     tampered = tmp_path / "tampered.json"
     tampered.write_text(listing.read_text(encoding="utf-8").replace(first, first[:-1] + "9"), encoding="utf-8")
-    refused = _tg("badge", "verify", code, "--keys", str(keys), "--date", DAY, "--revocations", str(tampered))
+    refused = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(tampered))
     assert refused.exit_code == 1
     assert "not signed by this centre's key" in refused.stderr
 
