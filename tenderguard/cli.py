@@ -101,6 +101,7 @@ def _store(db: str, centre: Centre) -> Iterator[SqlStore]:
     store = SqlStore(_db_url(db), centre)
     try:
         yield store
+        store.seal_audit()  # leave nothing of this run waiting to be chained
     finally:
         store.dispose()
 
@@ -208,8 +209,10 @@ def audit() -> None:
 @_centre_options
 def audit_verify(db: str, centre_code: str, centre_name: str) -> None:
     """Check the audit trail's hash chain; name the first altered or missing entry (exit 4 if broken)."""
-    with _store(db, Centre(code=centre_code, name=centre_name)) as store, store.unit_of_work() as uow:
-        report = verify_trail(uow.audit)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        store.seal_audit()
+        with store.unit_of_work() as uow:
+            report = verify_trail(uow.audit)
     if not report.ok:
         click.echo(f"error: {report}", err=True)
         sys.exit(EXIT_AUDIT_BROKEN)

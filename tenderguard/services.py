@@ -44,7 +44,7 @@ from tenderguard.policy import Policy
 from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
 from tenderguard.records.export import FORMATS, export_rows, write_export
 from tenderguard.records.retention import PurgeReport, cutoffs
-from tenderguard.store.unit_of_work import AbstractUnitOfWork
+from tenderguard.store.unit_of_work import AbstractUnitOfWork, seal_all
 
 __all__ = ["Desk", "Gate", "MessageBus", "ScreeningView"]
 
@@ -202,8 +202,13 @@ class Gate:
         with self.uow_factory() as uow:
             return [_view(s, self.machine) for s in uow.screenings.open()]
 
+    def seal_audit(self) -> int:
+        """Seal every audit entry written so far into the chain (desks do it every second or so anyway)."""
+        return seal_all(self.uow_factory)
+
     def verify_audit(self) -> ChainReport:
-        """Check the audit trail's hash chain; the report names the first altered or missing entry."""
+        """Seal what is waiting, then check the trail's hash chain; the report names the first bad entry."""
+        self.seal_audit()
         with self.uow_factory() as uow:
             return verify_trail(uow.audit)
 

@@ -19,7 +19,11 @@ import attrs
 from tenderguard.domain import events
 from tenderguard.domain.screening import StepRecord
 
-__all__ = ["GENESIS", "AuditDraft", "AuditEntry", "ChainReport", "chain", "drafts_for", "verify_chain", "verify_trail"]
+__all__ = ["GENESIS", "AuditDraft", "AuditEntry", "ChainReport", "chain", "chain_hashes", "drafts_for", "verify_chain",
+           "verify_trail"]
+
+#: An entry's hashed contents: ``(at, kind, subject, desk, operator, payload)``.
+Contents = tuple[dt.datetime, str, str | None, str | None, str | None, Mapping[str, Any]]
 
 #: The ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
@@ -73,11 +77,31 @@ class AuditEntry:
         return entry_hash(self.prev_hash, self.seq, contents)
 
 
+def _digest(prev_hash: str, seq: int, contents: Contents) -> str:
+    at, kind, subject, desk, operator, payload = contents
+    body = canonical({"seq": seq, "at": _instant(at), "kind": kind, "subject": subject, "desk": desk,
+                      "operator": operator, "payload": payload})
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
 def entry_hash(prev_hash: str, seq: int, d: AuditDraft) -> str:
     """SHA-256 over the previous hash and the canonical JSON of an entry's position and contents."""
-    body = canonical({"seq": seq, "at": _instant(d.at), "kind": d.kind, "subject": d.subject, "desk": d.desk,
-                      "operator": d.operator, "payload": d.payload})
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    return _digest(prev_hash, seq, (d.at, d.kind, d.subject, d.desk, d.operator, d.payload))
+
+
+def chain_hashes(rows: Iterable[Contents], last_seq: int, last_hash: str) -> list[tuple[int, str, str]]:
+    """``(seq, prev_hash, hash)`` for stored entries' contents after a head (the sealing path).
+
+    The payloads come from a JSON column already, so they are hashed as they are, without a draft each.
+    """
+    linked: list[tuple[int, str, str]] = []
+    seq, prev = last_seq, last_hash
+    for contents in rows:
+        seq += 1
+        digest = _digest(prev, seq, contents)
+        linked.append((seq, prev, digest))
+        prev = digest
+    return linked
 
 
 def chain(drafts: Iterable[AuditDraft], last_seq: int, last_hash: str) -> list[AuditEntry]:

@@ -133,6 +133,12 @@ class _Audit(_Repo):
     def about(self, subject: str, kind: str | None = None) -> list[AuditEntry]:
         return [e for e in self.store.audit_log if e.subject == subject and kind in (None, e.kind)]
 
+    def pending(self) -> int:
+        return 0  # in memory, entries are chained as their operation commits
+
+    def seal(self, limit: int = 5_000, *, wait: bool = True) -> int:
+        return 0
+
 
 class _Attendance(_Repo):
     def add(self, admission: Admission) -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -63,7 +65,7 @@ from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.errors import ConflictError, TenderGuardError
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
-from tenderguard.records.audit import AuditDraft, AuditEntry, chain
+from tenderguard.records.audit import AuditDraft, AuditEntry, chain_hashes
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store import schema
 from tenderguard.store.schema import SchemaError
@@ -79,9 +81,11 @@ from tenderguard.store.tables import (
     screenings,
     sessions,
 )
-from tenderguard.store.unit_of_work import AbstractUnitOfWork
+from tenderguard.store.unit_of_work import AbstractUnitOfWork, seal_all
 
 __all__ = ["SchemaError", "SqlStore", "SqlUnitOfWork", "create_engine_for"]
+
+log = logging.getLogger(__name__)
 
 #: How long a SQLite writer waits for another desk's transaction before giving up (ConflictError), in ms.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -154,6 +158,9 @@ class SqlStore:
     this code does not know, is refused with :class:`SchemaError` (see :mod:`tenderguard.store.schema`).
     """
 
+    #: How many recently committed screenings a process keeps to skip reloading them.
+    cache_size = 512
+
     def __init__(self, url_or_engine: str | Engine, centre: Centre) -> None:
         owned = isinstance(url_or_engine, str)
         if isinstance(url_or_engine, str):
@@ -164,6 +171,13 @@ class SqlStore:
                 _configure_sqlite(self.engine)
         self.centre = centre
         self.dialect = self.engine.dialect.name
+        self.last_seal = 0.0
+        #: Sessions and companies never change once registered: each process remembers those it has read.
+        self.known_sessions: dict[str, BidSession] = {}
+        self.known_companies: dict[str, str] = {}
+        #: Screenings this process committed last, reused by its next operation (a stale one fails the version
+        #: check on write, and the desk's retry reloads it).
+        self._screenings: dict[str, _Tracked] = {}
         try:
             self._ensure_schema()
         except BaseException:
@@ -173,6 +187,25 @@ class SqlStore:
 
     def _ensure_schema(self) -> None:
         schema.ensure(self.engine)
+
+    #: How often (seconds) a desk's commit also seals the audit trail's new entries into the chain.
+    seal_interval = 1.0
+
+    def remember(self, entry: _Tracked) -> None:
+        """Keep a committed screening for this process's next operation on it (checked by its version)."""
+        cache = self._screenings
+        cache.pop(entry.screening.id, None)
+        cache[entry.screening.id] = _Tracked(entry.screening, entry.version, entry.n_records, dict(entry.values))
+        while len(cache) > self.cache_size:
+            del cache[next(iter(cache))]
+
+    def recall(self, screening_id: str) -> _Tracked | None:
+        """The screening as this process last committed it, if still remembered (taken out of the cache)."""
+        return self._screenings.pop(screening_id, None)
+
+    def seal_audit(self) -> int:
+        """Seal every unsealed audit entry into the chain now; returns how many were sealed."""
+        return seal_all(self.unit_of_work)
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work on this store (a ``uow_factory`` for :class:`~tenderguard.services.Gate`)."""
@@ -278,8 +311,15 @@ class _Sessions(_Repo):
                           hall=row["hall"], agency=row["agency"])
 
     def get(self, code: str) -> BidSession | None:
-        row = self.uow.execute(select(sessions).where(sessions.c.code == code)).mappings().first()
-        return None if row is None else self._of(row)
+        known = self.store.known_sessions.get(code)
+        if known is not None:
+            return known
+        row = self.uow.execute(_SELECT_SESSION, {"b_code": code}).mappings().first()
+        if row is None:
+            return None
+        found = self._of(row)
+        self.uow.learned(self.store.known_sessions, code, found)
+        return found
 
     def all(self, day: dt.date | None = None) -> list[BidSession]:
         query = select(sessions).order_by(sessions.c.opens_at, sessions.c.code)
@@ -306,8 +346,12 @@ class _Agencies(_Repo):
 
 class _Companies(_Repo):
     def get(self, credit_code: str) -> str | None:
-        found: str | None = self.uow.execute(
-            select(companies.c.name).where(companies.c.credit_code == credit_code)).scalar()
+        known = self.store.known_companies.get(credit_code)
+        if known is not None:
+            return known
+        found: str | None = self.uow.execute(_SELECT_COMPANY, {"b_code": credit_code}).scalar()
+        if found is not None:
+            self.uow.learned(self.store.known_companies, credit_code, found)
         return found
 
     def by_key(self, name_key: str) -> str | None:
@@ -355,6 +399,10 @@ class _Screenings(_Repo):
         known = self.uow.tracked(screening_id)
         if known is not None:
             return known
+        remembered = self.store.recall(screening_id)
+        if remembered is not None:  # as this process committed it; the version check on write catches staleness
+            self.uow.track(remembered)
+            return remembered.screening
         row = self.uow.execute(_SELECT_SCREENING, {"b_id": screening_id}).mappings().first()
         if row is None:
             return None
@@ -507,14 +555,30 @@ class _Badges(_Repo):
         return [self._of(row) for row in self.uow.execute(query).mappings()]
 
 
+_SELECT_SESSION = select(sessions).where(sessions.c.code == bindparam("b_code"))
+_SELECT_COMPANY = select(companies.c.name).where(companies.c.credit_code == bindparam("b_code"))
+_AUDIT_FIELDS = ("at", "kind", "subject", "desk", "operator", "payload")
+_INSERT_AUDIT = insert(audit_log)
+_SELECT_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+_LOCK_HEAD = _SELECT_HEAD.with_for_update()
+_SELECT_PENDING = (select(audit_log.c.id, *(audit_log.c[f] for f in _AUDIT_FIELDS))
+                   .where(audit_log.c.seq.is_(None)).order_by(audit_log.c.id).limit(bindparam("b_limit")))
+_SEAL_ENTRY = (update(audit_log).where(audit_log.c.id == bindparam("b_id"))
+               .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")))
+_MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+#: PostgreSQL advisory lock of the sealer ("tg_aud"): one desk seals at a time, the others skip it.
+_SEAL_LOCK = 0x7467_5F61_7564
+
+
 class _Audit(_Repo):
     def record(self, draft: AuditDraft) -> None:
         self.uow.audit_drafts.append(draft)
 
     def _entries(self, query: Select[Any]) -> list[AuditEntry]:
-        return [AuditEntry(seq=r["seq"], at=self._local(r["at"]), kind=r["kind"], subject=r["subject"],
-                           desk=r["desk"], operator=r["operator"], payload=r["payload"], prev_hash=r["prev_hash"],
-                           hash=r["hash"]) for r in self.uow.execute(query).mappings()]
+        return [AuditEntry(seq=r["seq"] or 0, at=self._local(r["at"]), kind=r["kind"], subject=r["subject"],
+                           desk=r["desk"], operator=r["operator"], payload=r["payload"],
+                           prev_hash=r["prev_hash"] or "", hash=r["hash"] or "")
+                for r in self.uow.execute(query).mappings()]
 
     def entries(self, after: int = 0, limit: int | None = None) -> list[AuditEntry]:
         query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq)
@@ -523,26 +587,40 @@ class _Audit(_Repo):
         return self._entries(query)
 
     def about(self, subject: str, kind: str | None = None) -> list[AuditEntry]:
-        query = select(audit_log).where(audit_log.c.subject == subject).order_by(audit_log.c.seq)
+        query = select(audit_log).where(audit_log.c.subject == subject).order_by(audit_log.c.id)
         if kind is not None:
             query = query.where(audit_log.c.kind == kind)
         return self._entries(query)
 
     def head(self) -> tuple[int, str]:
-        row = self.uow.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
+        row = self.uow.execute(_SELECT_HEAD).one()
         return int(row.seq), str(row.hash)
 
     def append(self, drafts: Sequence[AuditDraft]) -> None:
-        """Chain and write the operation's entries after the head, which is locked until commit."""
-        query = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+        """Write the operation's entries, not yet sealed: no lock, so desks never queue on the trail."""
+        self.uow.execute(_INSERT_AUDIT, [{f: getattr(d, f) for f in _AUDIT_FIELDS} for d in drafts])
+
+    def pending(self) -> int:
+        count: int = self.uow.execute(select(func.count()).select_from(audit_log)
+                                      .where(audit_log.c.seq.is_(None))).scalar_one()
+        return count
+
+    def seal(self, limit: int = 5_000, *, wait: bool = True) -> int:
+        """Chain up to ``limit`` unsealed entries after the head, in the order they were written."""
         if self.pg:
-            query = query.with_for_update()
-        row = self.uow.execute(query).one()
-        linked = chain(drafts, int(row.seq), str(row.hash))
-        self.uow.execute(insert(audit_log), [attrs.asdict(e, recurse=False) | {"payload": dict(e.payload)}
-                                             for e in linked])
-        self.uow.execute(update(audit_head).where(audit_head.c.id == 1)
-                         .values(seq=linked[-1].seq, hash=linked[-1].hash))
+            lock = func.pg_advisory_xact_lock if wait else func.pg_try_advisory_xact_lock
+            if self.uow.execute(select(lock(_SEAL_LOCK))).scalar() is False:
+                return 0  # another desk is sealing right now
+        head = self.uow.execute(_LOCK_HEAD if self.pg else _SELECT_HEAD).one()
+        rows = self.uow.execute(_SELECT_PENDING, {"b_limit": limit}).mappings().all()
+        if not rows:
+            return 0
+        linked = chain_hashes(((r["at"], r["kind"], r["subject"], r["desk"], r["operator"], r["payload"])
+                               for r in rows), int(head.seq), str(head.hash))
+        self.uow.execute(_SEAL_ENTRY, [{"b_id": r["id"], "seq": seq, "prev_hash": prev, "hash": digest}
+                                       for r, (seq, prev, digest) in zip(rows, linked, strict=True)])
+        self.uow.execute(_MOVE_HEAD, {"seq": linked[-1][0], "hash": linked[-1][2]})
+        return len(linked)
 
 
 _SCRUB_SCREENING = (
@@ -610,6 +688,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self.store = store
         self._conn: Connection | None = None
         self._tracked: dict[str, _Tracked] = {}
+        self._learned: list[tuple[dict[str, Any], str, Any]] = []
         self.sessions = _Sessions(self)
         self.agencies = _Agencies(self)
         self.companies = _Companies(self)
@@ -624,6 +703,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         """Open a connection and begin the transaction (on SQLite: take the write lock)."""
         super().__enter__()
         self._tracked.clear()
+        self._learned.clear()
         conn = self.store.engine.connect()
         try:
             conn.begin()  # on SQLite the engine's "begin" listener emits BEGIN IMMEDIATE
@@ -667,6 +747,10 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         if _is_conflict(exc):
             raise ConflictError("another desk changed the same records first", hint="retry the operation") from exc
         raise exc
+
+    def learned(self, cache: dict[str, Any], key: str, value: Any) -> None:
+        """Remember a registered record in a store-wide cache once this operation commits."""
+        self._learned.append((cache, key, value))
 
     def track(self, entry: _Tracked) -> None:
         """Remember a screening handed out (loaded or added) so that commit writes it back."""
@@ -734,6 +818,30 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             entry.version = version
             entry.n_records = len(entry.screening.records)
             entry.values = _mutable_values(entry.screening)
+            self.store.remember(entry)
+        for cache, key, value in self._learned:
+            cache[key] = value
+        self._learned.clear()
+        if drafts:
+            self._seal_now_and_then()
+
+    def _seal_now_and_then(self) -> None:
+        """Seal the trail in a short transaction of its own, at most every ``store.seal_interval`` seconds.
+
+        A failure here never touches the operation just committed: its entries wait, durable, for the next seal.
+        """
+        store = self.store
+        now = time.monotonic()
+        if now - store.last_seal < store.seal_interval:
+            return
+        store.last_seal = now
+        try:
+            self.connection.begin()
+            self._audit.seal(wait=False)
+            self.connection.commit()
+        except (DBAPIError, TenderGuardError):
+            log.warning("sealing the audit trail failed; it is retried with a later operation", exc_info=True)
+            self.rollback()
 
     def rollback(self) -> None:
         """Discard the uncommitted changes of this operation."""

@@ -223,18 +223,21 @@ day_sequences = Table(
     PrimaryKeyConstraint("centre", "day"),
 )
 
-#: The tamper-evident audit trail: each entry holds the hash of the one before (see ``tenderguard.records.audit``).
+#: The tamper-evident audit trail (see ``tenderguard.records.audit``). Desks append entries in their own
+#: transactions without waiting for each other (``seq`` and the hashes still NULL); a short sealing transaction
+#: then gives them their place in the chain: ``seq`` 1, 2, 3… and each entry the hash of the one before.
 audit_log = Table(
     "audit_log", metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
+    Column("seq", BigInteger, unique=True),
     Column("at", AwareDateTime, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("subject", String(128)),
     Column("desk", Text),
     Column("operator", Text),
     Column("payload", JSON, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
     Index("ix_audit_subject", "subject"),
 )
 

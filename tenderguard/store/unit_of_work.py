@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -28,6 +28,7 @@ __all__ = [
     "RetentionRepository",
     "ScreeningRepository",
     "SessionRepository",
+    "seal_all",
 ]
 
 
@@ -137,7 +138,16 @@ class AuditRepository(Protocol):
         """The last sequence number and hash written."""
 
     def about(self, subject: str, kind: str | None = None) -> list[AuditEntry]:
-        """The entries about a subject (a screening id, a badge serial…), optionally of one kind, in order."""
+        """The entries about a subject (a screening id, a badge serial…), optionally of one kind, in order.
+
+        Entries not sealed into the chain yet are included, with ``seq`` 0.
+        """
+
+    def pending(self) -> int:
+        """How many entries are written but not sealed into the chain yet."""
+
+    def seal(self, limit: int = 5_000, *, wait: bool = True) -> int:
+        """Give up to ``limit`` unsealed entries their place in the chain; returns how many (0: none waiting)."""
 
 
 class RetentionRepository(Protocol):
@@ -209,3 +219,15 @@ class AbstractUnitOfWork(abc.ABC):
         self.events = []
         collected.sort(key=lambda e: e.at)
         return collected
+
+
+def seal_all(uow_factory: Callable[[], AbstractUnitOfWork]) -> int:
+    """Seal every unsealed audit entry, in transactions of up to 5,000 entries; returns how many."""
+    sealed = 0
+    while True:
+        with uow_factory() as uow:
+            done = uow.audit.seal()
+            uow.commit()
+        sealed += done
+        if not done:
+            return sealed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -23,9 +24,15 @@ def store(db_url: str) -> Iterator[SqlStore]:
 
 
 def _verify(store: SqlStore) -> tuple[bool, int | None, str | None]:
+    store.seal_audit()
     with store.unit_of_work() as uow:
         report = verify_trail(uow.audit, page=7)  # a small page: the paging is exercised too
     return report.ok, report.first_bad, report.problem
+
+
+def _hold_seals(store: SqlStore) -> None:
+    """Stop this store's commits from sealing (for the next hour)."""
+    store.seal_interval, store.last_seal = 3600.0, time.monotonic()
 
 
 def _a_small_day(store: SqlStore) -> None:
@@ -37,6 +44,7 @@ def _a_small_day(store: SqlStore) -> None:
     assert refused.reason == "company_quota"
     assert admitted.badge is not None
     desk.record_exit(admitted.badge)
+    store.seal_audit()
 
 
 def test_every_committed_step_and_badge_is_in_the_chain(store: SqlStore) -> None:
@@ -116,12 +124,16 @@ def test_a_rewritten_chain_with_recomputed_hashes_is_caught_at_the_head(store: S
 def test_explicit_entries_are_chained_on_commit_and_dropped_on_rollback(store: SqlStore) -> None:
     """An entry recorded in a unit of work that rolls back never reaches the trail."""
     draft = AuditDraft(at=arrival(1).at, kind="export", subject=str(DAY), payload={"rows": 3})
+    _hold_seals(store)
     with store.unit_of_work() as uow:
         uow.audit.record(draft)
     with store.unit_of_work() as uow:
         assert uow.audit.head()[0] == 0
         uow.audit.record(draft)
         uow.commit()
+    with store.unit_of_work() as uow:
+        assert (uow.audit.pending(), uow.audit.entries()) == (1, [])  # written, waiting for its seal
+    assert store.seal_audit() == 1
     with store.unit_of_work() as uow:
         [entry] = uow.audit.entries()
     assert (entry.seq, entry.kind, entry.payload) == (1, "export", {"rows": 3})
@@ -154,3 +166,27 @@ def test_desks_appending_at_once_keep_one_unbroken_chain(store: SqlStore, db_url
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(audit_log)).scalar_one() == \
             conn.execute(select(audit_head.c.seq)).scalar_one()
+
+
+def test_desks_seal_as_they_go_and_a_crash_leaves_entries_waiting_not_lost(store: SqlStore) -> None:
+    """Commits seal the trail every seal_interval; entries written but not sealed are chained by the next seal."""
+    gate = set_up_day(store)
+    desk = gate.desk("A", "王芳")
+    store.seal_interval = 0.0  # seal after every commit
+    screen_fully(desk, desk.arrive(arrival(1, 1)))
+    with store.unit_of_work() as uow:
+        assert uow.audit.pending() == 0
+        sealed = uow.audit.head()[0]
+    assert sealed > 0
+    _hold_seals(store)  # as if the process died before sealing again
+    screen_fully(desk, desk.arrive(arrival(2, 2)))
+    with store.unit_of_work() as uow:
+        waiting = uow.audit.pending()
+    assert waiting > 0
+    restarted = SqlStore(str(store.engine.url.render_as_string(hide_password=False)), CENTRE)
+    try:
+        report = gate_on(restarted).verify_audit()
+    finally:
+        restarted.dispose()
+    assert report.ok
+    assert report.checked == sealed + waiting

@@ -24,16 +24,18 @@ def upgrade() -> None:
     """Add the audit tables and the two screening columns."""
     op.create_table(
         "audit_log",
-        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), sa.Identity(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=True),
         sa.Column("at", AwareDateTime(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("subject", sa.String(length=128), nullable=True),
         sa.Column("desk", sa.Text(), nullable=True),
         sa.Column("operator", sa.Text(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("seq"),
+        sa.Column("prev_hash", sa.String(length=64), nullable=True),
+        sa.Column("hash", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("seq"),
     )
     op.create_index("ix_audit_subject", "audit_log", ["subject"], unique=False)
     op.create_table(
