@@ -10,11 +10,13 @@ from collections.abc import Iterable, Sequence
 
 __all__ = [
     "ConflictError",
+    "FontCoverageError",
     "InvalidInputError",
     "InvalidTransitionError",
     "NotFoundError",
     "OverrideError",
     "PolicyError",
+    "RenderError",
     "ScreeningError",
     "TenderGuardError",
 ]
@@ -86,3 +88,29 @@ class OverrideError(TenderGuardError):
 
 class ConflictError(TenderGuardError):
     """Raised when two desks changed the same record at once and this operation lost; retry it."""
+
+
+class RenderError(TenderGuardError):
+    """Raised when a document cannot be rendered: a template, a resource, the font or a value to print is wrong.
+
+    ``field`` names the offending value when one is to blame (``company``, ``sessions[1]``…), as
+    :class:`InvalidInputError` does for the desk's input.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message, hint=hint)
+
+
+class FontCoverageError(RenderError):
+    """Raised when the font has no glyph for characters to print; ``missing`` lists them instead of printing tofu."""
+
+    def __init__(self, font: str, missing: Iterable[str], *, field: str | None = None) -> None:
+        self.font = font
+        self.missing: Sequence[str] = tuple(sorted(set(missing)))
+        shown = ", ".join(f"U+{ord(char):04X} {char}" for char in self.missing)
+        super().__init__(
+            f"the font {font} cannot draw {shown}",
+            hint="replace these characters, or install a font that has them",
+            field=field,
+        )
