@@ -1,0 +1,1 @@
+"""Reminder notices to procurement agencies: SMS text, call log and email sending."""
