@@ -28,8 +28,9 @@ from tenderguard.batch import run_batch
 from tenderguard.domain.badge_code import Revocations, describe, verify_code
 from tenderguard.domain.machine import ScreeningMachine
 from tenderguard.domain.model import SHANGHAI, Badge, Centre, ManualClock
+from tenderguard.domain.reminders import AgencyDay, CallOutcome
 from tenderguard.errors import TenderGuardError
-from tenderguard.identity import parse_document
+from tenderguard.identity import mask_phone, parse_document
 from tenderguard.keys import (
     DEFAULT_KEYS_DIR,
     PUBLIC_KEY_FILE,
@@ -260,6 +261,80 @@ def export(db: str, policy_spec: str, centre_code: str, centre_name: str, day: d
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         rows = _gate(store, policy_spec).export(day.date(), out, fmt=fmt, unmasked=unmasked, operator=operator)
     click.echo(f"{rows} screening(s) of {day:%Y-%m-%d} written to {out}" + (" (UNMASKED)" if unmasked else ""))
+
+
+@cli.group()
+def remind() -> None:
+    """Pre-bid reminders through the agencies: the call plan, the call log and who is still to call."""
+
+
+def _groups_table(groups: list[AgencyDay], *, show_phones: bool, as_json: bool) -> None:
+    for g in groups:
+        phone = g.agency.phone if show_phones else (mask_phone(g.agency.phone) if g.agency.phone else None)
+        row: dict[str, Any] = {"day": g.day.isoformat(), "agency": g.agency.code, "name": g.agency.name,
+               "contact": g.agency.contact, "phone": phone, "sessions": [s.code for s in g.sessions],
+               "first_opening": g.sessions[0].opens_at.strftime("%H:%M"), "reached": g.reached,
+               "attempts": g.attempts, "callback_at": g.callback_at.isoformat() if g.callback_at else None}
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        state = "已通知" if g.reached else (f"约定回拨 {g.callback_at:%m-%d %H:%M}" if g.callback_at
+                                            else f"待通知(已拨 {g.attempts} 次)")
+        click.echo(f"{g.day} {row['first_opening']}  {g.agency.name}  {g.agency.contact or '-'} {phone or '-'}  "
+                   f"{'、'.join(s.code for s in g.sessions)}  {state}")
+
+
+@remind.command("plan")
+@click.option("--days", type=int, default=3, show_default=True, help="How many days ahead, from today.")
+@click.option("--show-phones", is_flag=True, help="Show the agencies' phone numbers unmasked (for the caller).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per agency-day.")
+@_db_option
+@_centre_options
+def remind_plan(days: int, show_phones: bool, as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
+    """Every agency with sessions in the next days, one call per agency and day, and where each call stands."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        groups = _gate(store, "badge-only").reminder_groups(days)
+    _groups_table(groups, show_phones=show_phones, as_json=as_json)
+
+
+@remind.command("due")
+@click.option("--days", type=int, default=3, show_default=True, help="How many days ahead, from today.")
+@click.option("--show-phones", is_flag=True, help="Show the agencies' phone numbers unmasked (for the caller).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per agency-day.")
+@_db_option
+@_centre_options
+def remind_due(days: int, show_phones: bool, as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
+    """The agencies not reached yet for their sessions in the next days (callbacks once their time has come)."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        groups = _gate(store, "badge-only").reminders_due(days)
+    _groups_table(groups, show_phones=show_phones, as_json=as_json)
+    if not groups and not as_json:
+        click.echo("nothing due: every agency with sessions in the period has been reached")
+
+
+@remind.command("call")
+@click.option("--agency", required=True, help="The agency's code.")
+@click.option("--outcome", required=True, type=click.Choice([o.value for o in CallOutcome]))
+@click.option("--caller", required=True, help="Who made the call.")
+@click.option("--answered-by", default=None, help="Who answered (required when reached).")
+@click.option("--session", "sessions", multiple=True, help="A session the call covered (default: all of the "
+              "agency's sessions on its next day).")
+@click.option("--callback-at", type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]), default=None,
+              help="For a callback: when to call again (local time, YYYY-MM-DDTHH:MM).")
+@click.option("--note", default=None, help="A short note.")
+@_db_option
+@_centre_options
+def remind_call(agency: str, outcome: str, caller: str, answered_by: str | None, sessions: tuple[str, ...],
+                callback_at: dt.datetime | None, note: str | None, db: str, centre_code: str,
+                centre_name: str) -> None:
+    """Log a reminder call to an agency and its outcome (audited)."""
+    centre = Centre(code=centre_code, name=centre_name)
+    when = callback_at.replace(tzinfo=centre.tz) if callback_at else None
+    with _store(db, centre) as store:
+        call = _gate(store, "badge-only").log_call(
+            agency=agency, caller=caller, outcome=outcome, sessions=sessions or None, answered_by=answered_by,
+            callback_at=when, note=note)
+    click.echo(f"logged: {call.agency} {call.outcome} ({'、'.join(call.sessions)}) at {call.at:%Y-%m-%d %H:%M}")
 
 
 @cli.group()

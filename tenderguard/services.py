@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -36,17 +36,21 @@ from tenderguard.domain.model import (
     SystemClock,
     Visitor,
 )
+from tenderguard.domain.reminders import AgencyDay, ReminderCall, agency_days, due
 from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival
 from tenderguard.domain.screening import Actor, Screening
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
 from tenderguard.identity import company_key, mask_name, person_key
-from tenderguard.policy import Policy
+from tenderguard.policy import Policy, Role
 from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
 from tenderguard.records.export import FORMATS, export_rows, write_export
 from tenderguard.records.retention import PurgeReport, cutoffs
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, seal_all
 
-__all__ = ["Desk", "Gate", "MessageBus", "ScreeningView"]
+if TYPE_CHECKING:
+    from tenderguard.render.badges import BadgeCard
+
+__all__ = ["ROLE_LABELS", "WEEKDAYS", "Desk", "Gate", "MessageBus", "ScreeningView"]
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=events.DomainEvent)
@@ -126,6 +130,14 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
     )
 
 
+#: Printed on badges and notices.
+WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+ROLE_LABELS: Mapping[str, str] = {
+    Role.BIDDER: "投标人", Role.TENDERER: "招标人", Role.AGENCY: "招标代理", Role.SUPERVISOR: "监督人员",
+    Role.EXPERT: "评标专家", Role.OTHER: "其他人员",
+}
+
+
 class Gate:
     """A centre's entrance on bid-opening days: its policy, store, clock and event bus; desks open from it."""
 
@@ -169,6 +181,54 @@ class Gate:
                                         hint="use a new code for a new session")
             uow.sessions.add(session)
             uow.commit()
+
+    # -- pre-bid reminders through the agencies
+
+    def reminder_groups(self, days: int, *, start: dt.date | None = None) -> list[AgencyDay]:
+        """Each agency's sessions per day from ``start`` (today) for ``days`` days, with the calls made so far."""
+        if not isinstance(days, int) or not 1 <= days <= 60:
+            raise InvalidInputError("days", f"{days!r} is not 1..60", hint="e.g. --days 3")
+        first = start or self.centre.day_of(self.clock.now())
+        wanted = {first + dt.timedelta(days=n) for n in range(days)}
+        with self.uow_factory() as uow:
+            upcoming = [s for s in uow.sessions.all() if s.day(self.centre) in wanted]
+            agencies = {a.code: a for a in uow.agencies.all()}
+            calls = uow.calls.for_agencies({s.agency for s in upcoming if s.agency})
+        return agency_days(upcoming, agencies, calls, self.centre)
+
+    def reminders_due(self, days: int) -> list[AgencyDay]:
+        """The agency-days still to call in the next ``days`` days (callbacks once their time has come)."""
+        return due(self.reminder_groups(days), self.clock.now())
+
+    def log_call(self, *, agency: str, caller: str, outcome: str, sessions: Iterable[str] | None = None,
+                 answered_by: str | None = None, callback_at: dt.datetime | None = None,
+                 note: str | None = None) -> ReminderCall:
+        """Log a reminder call to an agency (by default about all its sessions on its next day with any)."""
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            if uow.agencies.get(agency) is None:
+                raise NotFoundError(f"no agency {agency!r}", hint="register the agency first")
+            mine = [s for s in uow.sessions.all() if s.agency == agency and s.opens_at >= now]
+            if sessions is None:
+                if not mine:
+                    raise InvalidInputError("sessions", f"agency {agency} has no upcoming session",
+                                            hint="name the sessions the call was about")
+                first_day = mine[0].day(self.centre)
+                codes = tuple(s.code for s in mine if s.day(self.centre) == first_day)
+            else:
+                codes = tuple(sessions)
+                theirs = {s.code for s in uow.sessions.all() if s.agency == agency}
+                foreign = [c for c in codes if c not in theirs]
+                if foreign:
+                    raise InvalidInputError("sessions", f"{', '.join(foreign)} is not a session of agency {agency}",
+                                            hint="a call to an agency covers only that agency's sessions")
+            call = ReminderCall(agency=agency, sessions=codes, at=now, caller=caller, outcome=outcome,
+                                answered_by=answered_by, callback_at=callback_at, note=note)
+            uow.calls.add(call)
+            uow.audit.record(AuditDraft(at=now, kind="reminder_call", subject=agency, operator=caller, payload={
+                "sessions": list(codes), "outcome": str(call.outcome)}))
+            uow.commit()
+        return call
 
     def session(self, code: str) -> BidSession:
         """The registered session with this code."""
@@ -326,6 +386,27 @@ class Gate:
         """The signed QR text of a badge's current print."""
         return sign_claim(BadgeClaim(centre=badge.centre, serial=badge.serial, day=badge.day,
                                      reprint=badge.reprints), key)
+
+    def badge_cards(self, day: dt.date, key: Ed25519PrivateKey, *, serials: Iterable[str] | None = None,
+                    include_revoked: bool = False) -> list[BadgeCard]:
+        """What to print for a day's badges (all, or the serials given): masked holders, day colour, signed QR."""
+        from tenderguard.render.badges import BadgeCard  # noqa: PLC0415 - keeps WeasyPrint out of desk start-up
+
+        wanted = set(serials) if serials is not None else None
+        with self.uow_factory() as uow:
+            found = uow.badges.for_day(day)
+        if wanted is not None:
+            unknown = sorted(wanted - {b.serial for b in found})
+            if unknown:
+                raise NotFoundError(f"no badge {', '.join(unknown)} on {day}", hint="check the serials and --date")
+        style = self.policy.badge
+        return [BadgeCard(
+            serial=b.serial, centre_name=self.centre.name, title=style.title, day=b.day,
+            weekday=WEEKDAYS[b.day.weekday()], colour=style.colour_of(b.day), company=b.company,
+            holder=b.holder_masked, role=ROLE_LABELS.get(b.role, str(b.role)), sessions=(b.session,), hall=b.hall,
+            reprint=b.reprints, qr_payload=self.badge_code(b, key),
+        ) for b in found if (wanted is None or b.serial in wanted)
+            and (include_revoked or b.status is not BadgeStatus.REVOKED)]
 
     def verify_badge(self, code: str, public_key: Ed25519PublicKey, *, today: dt.date | None = None) -> Verdict:
         """Verify a scanned code against the key and this centre's records (revocations, reprints, unknown)."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
 
 from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
+from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Screening, StepRecord
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
@@ -49,6 +50,7 @@ class InMemoryStore:
     sequences: dict[tuple[str, dt.date], int] = attrs.field(factory=dict)
     screenings_by_source: dict[str, str] = attrs.field(factory=dict)
     audit_log: list[AuditEntry] = attrs.field(factory=list)
+    calls: list[ReminderCall] = attrs.field(factory=list)
 
 
 class _Repo:
@@ -221,6 +223,15 @@ class _Badges(_Repo):
         return sorted((b for b in self.store.badges.values() if b.day == day), key=lambda b: b.serial)
 
 
+class _Calls(_Repo):
+    def add(self, call: ReminderCall) -> None:
+        self.uow.append(self.store.calls, attrs.evolve(call, id=len(self.store.calls) + 1))
+
+    def for_agencies(self, codes: Iterable[str]) -> list[ReminderCall]:
+        wanted = set(codes)
+        return [c for c in self.store.calls if c.agency in wanted]
+
+
 class _Retention(_Repo):
     """The purge, applied to the live objects directly (it cannot fail half-way in memory)."""
 
@@ -293,6 +304,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.badges = _Badges(self)
         self.audit = _Audit(self)
         self.retention = _Retention(self)
+        self.calls = _Calls(self)
         self.commits = 0
 
     def __enter__(self) -> InMemoryUnitOfWork:

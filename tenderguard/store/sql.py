@@ -61,6 +61,7 @@ from tenderguard.domain.model import (
     Reason,
     Visitor,
 )
+from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.errors import ConflictError, TenderGuardError
 from tenderguard.identity import mask_name
@@ -77,6 +78,7 @@ from tenderguard.store.tables import (
     badges,
     companies,
     day_sequences,
+    reminder_calls,
     screening_events,
     screenings,
     sessions,
@@ -631,6 +633,22 @@ _SCRUB_SCREENING = (
 )
 
 
+class _Calls(_Repo):
+    def add(self, call: ReminderCall) -> None:
+        self.uow.execute(insert(reminder_calls), {
+            "agency": call.agency, "sessions": list(call.sessions), "at": call.at, "caller": call.caller,
+            "answered_by": call.answered_by, "outcome": str(call.outcome), "callback_at": call.callback_at,
+            "note": call.note})
+
+    def for_agencies(self, codes: Iterable[str]) -> list[ReminderCall]:
+        query = (select(reminder_calls).where(reminder_calls.c.agency.in_(list(codes)))
+                 .order_by(reminder_calls.c.at, reminder_calls.c.id))
+        return [ReminderCall(agency=r["agency"], sessions=tuple(r["sessions"]), at=self._local(r["at"]),
+                             caller=r["caller"], outcome=r["outcome"], answered_by=r["answered_by"],
+                             callback_at=self._opt_local(r["callback_at"]), note=r["note"], id=r["id"])
+                for r in self.uow.execute(query).mappings()]
+
+
 class _Retention(_Repo):
     def _count(self, table: Table, *where: Any) -> int:
         found: int = self.uow.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
@@ -698,6 +716,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self._audit = _Audit(self)
         self.audit = self._audit
         self.retention = _Retention(self)
+        self.calls = _Calls(self)
 
     def __enter__(self) -> SqlUnitOfWork:
         """Open a connection and begin the transaction (on SQLite: take the write lock)."""

@@ -42,6 +42,7 @@ __all__ = [
     "companies",
     "day_sequences",
     "metadata",
+    "reminder_calls",
     "screening_events",
     "screenings",
     "sessions",
@@ -247,4 +248,19 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+#: The pre-bid reminder calls to agencies (开标前电话提醒): one row per call, covering one or more sessions.
+reminder_calls = Table(
+    "reminder_calls", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
+    Column("agency", String(64), ForeignKey("agencies.code"), nullable=False),
+    Column("sessions", JSON, nullable=False),
+    Column("at", AwareDateTime, nullable=False),
+    Column("caller", Text, nullable=False),
+    Column("answered_by", Text),
+    Column("outcome", String(16), nullable=False),
+    Column("callback_at", AwareDateTime),
+    Column("note", Text),
+    Index("ix_reminder_calls_agency", "agency", "at"),
 )

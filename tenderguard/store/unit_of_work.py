@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Protocol, Self
 
 from tenderguard.domain.events import DomainEvent
 from tenderguard.domain.model import Admission, Agency, Badge, BidSession
+from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.rules import AttendanceView
 from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.records.audit import AuditDraft, AuditEntry, drafts_for
@@ -24,6 +25,7 @@ __all__ = [
     "AttendanceRepository",
     "AuditRepository",
     "BadgeRepository",
+    "CallRepository",
     "CompanyRepository",
     "RetentionRepository",
     "ScreeningRepository",
@@ -150,6 +152,16 @@ class AuditRepository(Protocol):
         """Give up to ``limit`` unsealed entries their place in the chain; returns how many (0: none waiting)."""
 
 
+class CallRepository(Protocol):
+    """The log of reminder calls to agencies."""
+
+    def add(self, call: ReminderCall) -> None:
+        """Log a call."""
+
+    def for_agencies(self, codes: Iterable[str]) -> list[ReminderCall]:
+        """The calls to these agencies, oldest first."""
+
+
 class RetentionRepository(Protocol):
     """Deleting what the retention periods say must go (see :mod:`tenderguard.records.retention`)."""
 
@@ -169,6 +181,7 @@ class AbstractUnitOfWork(abc.ABC):
     badges: BadgeRepository
     audit: AuditRepository
     retention: RetentionRepository
+    calls: CallRepository
     #: Whether loaded screenings are the same live objects from one operation to the next (in-memory store).
     live_objects: bool = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tenderguard import Agency, BidSession, Centre, Gate, SqlStore, load_preset
 from tenderguard.cli import cli
+from tenderguard.domain.model import SHANGHAI
 from tenderguard.identity import credit_code_check_char, resident_id_check_digit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,3 +188,29 @@ def test_purge_dry_run_then_purge_and_export(tmp_path: Path) -> None:
     assert names == 0
     assert kinds == ["export", "purge"]
     assert CliRunner().invoke(cli, ["audit", "verify", "--db", str(db)]).exit_code == 0
+
+
+def test_remind_plan_call_and_due(tmp_path: Path) -> None:
+    """`remind plan` lists agency-days with masked phones; `remind call` logs; `remind due` then omits them."""
+    db = tmp_path / "day.db"
+    store = SqlStore(f"sqlite:///{db}", Centre(code="MY", name="公共资源交易中心"))
+    gate = Gate(policy=load_preset("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
+    gate.register_agency(Agency(code="ZX", name="北京正信招标代理有限公司", contact="李娜", phone="13811112222"))
+    tomorrow = dt.datetime.now(SHANGHAI).replace(hour=9, minute=30, second=0, microsecond=0) + dt.timedelta(days=1)
+    gate.register_session(BidSession(code="T1", project_name="道路工程", opens_at=tomorrow, hall="第一开标室",
+                                     agency="ZX"))
+    store.dispose()
+    plan = CliRunner().invoke(cli, ["remind", "plan", "--db", str(db), "--days", "2"])
+    assert plan.exit_code == 0, plan.output
+    assert "138****2222" in plan.stdout
+    assert "13811112222" not in plan.stdout
+    assert "待通知" in plan.stdout
+    called = CliRunner().invoke(cli, ["remind", "call", "--db", str(db), "--agency", "ZX", "--outcome",
+                                      "will_relay", "--caller", "王芳", "--answered-by", "李娜"])
+    assert called.exit_code == 0, called.output
+    due = CliRunner().invoke(cli, ["remind", "due", "--db", str(db), "--days", "2"])
+    assert "nothing due" in due.stdout
+    bad = CliRunner().invoke(cli, ["remind", "call", "--db", str(db), "--agency", "ZX", "--outcome", "reached",
+                                   "--caller", "王芳"])
+    assert bad.exit_code == 1
+    assert "who answered" in bad.stderr
