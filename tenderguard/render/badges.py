@@ -1,0 +1,547 @@
+"""The day's health badges (健康标识) as PDF: an A4 sheet of 8 cards, single cards, or labels.
+
+:func:`render_badges` validates every card, checks that the font can draw every character, then lays the cards
+out with Jinja (``templates/badges/sheet.html``) and WeasyPrint. Small batches render in this process (the
+first badge of a day is out in well under a second). Large batches render in chunks of :data:`CHUNK_SIZE` cards
+in a pool of worker processes (forked from a ``forkserver`` that imported WeasyPrint once), one PDF per chunk,
+joined in order with pypdf while later chunks still render: a chunk keeps a process well under 200 MB, and the
+pool uses every core. Figures: ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import multiprocessing
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import attrs
+from weasyprint import CSS, HTML  # type: ignore[import-untyped]
+from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]
+
+from tenderguard.errors import FontCoverageError, RenderError, TenderGuardError
+from tenderguard.render.environment import render_template, templates_dir
+from tenderguard.render.fetcher import TemplateFetcher
+from tenderguard.render.fonts import (
+    CjkFont,
+    check_coverage,
+    cjk_font,
+    font_configuration,
+    missing_characters,
+    print_stylesheet,
+)
+from tenderguard.render.qr import MAX_PAYLOAD_BYTES, qr_png
+from tenderguard.render.text import check_text
+
+__all__ = [
+    "CHUNK_SIZE",
+    "LAYOUTS",
+    "PARALLEL_MIN",
+    "WEEKDAYS",
+    "BadgeCard",
+    "Layout",
+    "RenderResult",
+    "render_badges",
+    "render_html",
+]
+
+WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+_SHORT_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+#: Text the template itself prints, checked against the font with the cards' text.
+_LABELS = "身份：开标室：场次：、补打 0123456789-"
+_SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,23}")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+#: Cards per chunk (a multiple of 8, so every chunk but the last fills its A4 pages).
+CHUNK_SIZE = 128
+#: Batches smaller than this render in the calling process; starting worker processes costs about a second.
+PARALLEL_MIN = 256
+
+
+@attrs.frozen
+class Layout:
+    """A page layout: its stylesheet in ``templates/badges/`` and how many cards a page holds."""
+
+    name: str
+    stylesheet: str
+    per_page: int
+    description: str
+
+
+LAYOUTS: dict[str, Layout] = {
+    layout.name: layout
+    for layout in (
+        Layout("a4-8", "layout-a4-8.css", 8, "A4 portrait, 8 cards of 85 × 54 mm in 2 × 4, with crop marks"),
+        Layout("card", "layout-card.css", 1, "one card a page, page of 85 × 54 mm for a badge printer"),
+        Layout("label", "layout-label.css", 1, "one card a page on a 100 × 70 mm label"),
+    )
+}
+
+
+def _text(max_length: int) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """An attrs validator: printable text of at most ``max_length`` characters (see :func:`check_text`)."""
+
+    def validate(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        check_text(attribute.name, value, max_length=max_length)
+
+    return validate
+
+
+def _sessions(value: Iterable[str]) -> tuple[str, ...]:
+    """The sessions as a tuple (a list or any iterable of codes is accepted)."""
+    if isinstance(value, str):  # one code, not its characters
+        return (value,)
+    return tuple(value)
+
+
+def _check_serial(_instance: BadgeCard, _attribute: attrs.Attribute[str], value: str) -> None:
+    """The serial is 1–24 letters, digits and hyphens (``MY-20261123-0007``)."""
+    if not isinstance(value, str) or not _SERIAL.fullmatch(value):
+        raise RenderError(
+            f"{value!r} is not a badge serial", hint="use letters, digits and hyphens, at most 24", field="serial"
+        )
+
+
+def _check_day(_instance: BadgeCard, _attribute: attrs.Attribute[dt.date], value: dt.date) -> None:
+    """The day is a calendar date (not a datetime)."""
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise RenderError(f"must be a datetime.date, not {type(value).__name__}", field="day")
+
+
+def _check_weekday(instance: BadgeCard, _attribute: attrs.Attribute[str], value: str) -> None:
+    """The weekday is the day's (``星期一`` or ``周一``)."""
+    index = instance.day.weekday()
+    if value not in (WEEKDAYS[index], _SHORT_WEEKDAYS[index]):
+        raise RenderError(
+            f"{value!r} is not the weekday of {instance.day.isoformat()}",
+            hint=f"use {WEEKDAYS[index]}",
+            field="weekday",
+        )
+
+
+def _check_colour(_instance: BadgeCard, _attribute: attrs.Attribute[str], value: str) -> None:
+    """The colour is a CSS hex colour ``#rrggbb``."""
+    if not isinstance(value, str) or not _COLOUR.fullmatch(value):
+        raise RenderError(f"{value!r} is not a colour", hint="use #rrggbb, e.g. #d32f2f", field="colour")
+
+
+def _check_company(instance: BadgeCard, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    """No company (an official, a supervisor), or printable text of at most 48 characters."""
+    if value is not None:
+        _text(48)(instance, attribute, value)
+
+
+def _check_sessions(_instance: BadgeCard, _attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+    """At most 4 sessions of at most 20 characters each, 40 together."""
+    if len(value) > 4:
+        raise RenderError(f"{len(value)} sessions; at most 4 fit on the badge", field="sessions")
+    for index, session in enumerate(value):
+        check_text(f"sessions[{index}]", session, max_length=20)
+    joined = len("、".join(value))
+    if joined > 40:
+        raise RenderError(
+            f"are {joined} characters long together; at most 40 fit on the badge",
+            hint="print fewer sessions or their short codes",
+            field="sessions",
+        )
+
+
+def _check_reprint(_instance: BadgeCard, _attribute: attrs.Attribute[int], value: int) -> None:
+    """The reprint count is 0 (the original) to 99."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 99:
+        raise RenderError(f"{value!r} is not a reprint count", hint="0 for the original, 1–99", field="reprint")
+
+
+def _check_payload(_instance: BadgeCard, _attribute: attrs.Attribute[str], value: str) -> None:
+    """The QR payload is 1 to 300 bytes of printable text."""
+    check_text("qr_payload", value, max_length=MAX_PAYLOAD_BYTES)
+    if len(value.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise RenderError(f"is more than {MAX_PAYLOAD_BYTES} bytes in UTF-8", field="qr_payload")
+
+
+@attrs.frozen
+class BadgeCard:
+    """Everything printed on one badge, already decided and masked; the renderer only lays it out.
+
+    ``colour`` is the day's colour (``#d32f2f``), shown as the card's border and bottom band; ``reprint`` is 0
+    for the original and N for the N-th reprint, printed as ``补打 N``; ``qr_payload`` is exactly what the QR
+    code encodes.
+    """
+
+    serial: str = attrs.field(validator=_check_serial)
+    centre_name: str = attrs.field(validator=_text(20))
+    title: str = attrs.field(validator=_text(10))
+    day: dt.date = attrs.field(validator=_check_day)
+    weekday: str = attrs.field(validator=_check_weekday)
+    colour: str = attrs.field(validator=_check_colour)
+    company: str | None = attrs.field(validator=_check_company)
+    holder: str = attrs.field(validator=_text(12))
+    role: str = attrs.field(validator=_text(8))
+    sessions: tuple[str, ...] = attrs.field(converter=_sessions, validator=_check_sessions)
+    hall: str = attrs.field(validator=_text(16))
+    reprint: int = attrs.field(validator=_check_reprint)
+    qr_payload: str = attrs.field(validator=_check_payload)
+
+    def printed_text(self) -> Iterator[tuple[str, str]]:
+        """Each printed field with its text, for the font coverage check."""
+        yield "serial", self.serial
+        yield "centre_name", self.centre_name
+        yield "title", self.title
+        yield "weekday", self.weekday
+        if self.company is not None:
+            yield "company", self.company
+        yield "holder", self.holder
+        yield "role", self.role
+        for index, session in enumerate(self.sessions):
+            yield f"sessions[{index}]", session
+        yield "hall", self.hall
+
+
+@attrs.frozen
+class RenderResult:
+    """A rendered PDF: where it is, how many pages and badges it holds, its size in bytes."""
+
+    path: Path
+    pages: int
+    badges: int
+    bytes: int
+
+
+# ------------------------------------------------------------------------------------------------ one document
+
+
+def _ink(colour: str) -> str:
+    """Black or white, whichever reads better on ``colour`` (WCAG relative luminance)."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return "#111" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.4 else "#fff"
+
+
+def _card_view(card: BadgeCard, fetcher: TemplateFetcher, colour_key: int) -> dict[str, object]:
+    """What the template prints for ``card``: its text, size classes for long text, the QR code's URL."""
+    company = card.company or ""
+    return {
+        "serial": card.serial,
+        "centre_name": card.centre_name,
+        "title": card.title,
+        "header_size": "s1" if len(card.centre_name) + len(card.title) <= 22 else "s2",
+        "date": card.day.isoformat(),
+        "weekday": card.weekday,
+        "colour_key": colour_key,
+        "company": company,
+        "company_size": "s1" if len(company) <= 16 else "s2" if len(company) <= 38 else "s3",
+        "holder": card.holder,
+        "holder_size": "s1" if len(card.holder) <= 6 else "s2",
+        "role": card.role,
+        "hall": card.hall,
+        "sessions": "、".join(card.sessions),
+        "reprint": card.reprint,
+        "qr_url": fetcher.register(qr_png(card.qr_payload), "image/png"),
+    }
+
+
+_stylesheet_cache: dict[str, list[Any]] = {}
+#: WeasyPrint's shared FontConfiguration and the caches here are not thread-safe: one document at a time.
+_RENDERING = threading.RLock()
+
+
+def _stylesheets(layout: Layout) -> list[Any]:
+    """The parsed stylesheets of the card and of ``layout``, parsed once per process."""
+    sheets = _stylesheet_cache.get(layout.name)
+    if sheets is None:
+        fetcher = TemplateFetcher()
+        folder = templates_dir() / "badges"
+        sheets = [
+            CSS(url=(folder / name).as_uri(), url_fetcher=fetcher)
+            for name in ("badge.css", layout.stylesheet)
+        ]
+        _stylesheet_cache[layout.name] = sheets
+    return sheets
+
+
+def _document_title(cards: Sequence[BadgeCard]) -> str:
+    """``健康标识 2026-11-23``: the PDF's title, from the cards' days."""
+    days = sorted({card.day for card in cards})
+    span = days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()}–{days[-1].isoformat()}"
+    return f"{cards[0].title} {span}"
+
+
+def render_html(
+    html: str,
+    target: Path,
+    *,
+    layout: Layout,
+    text: str = "",
+    font: CjkFont | None = None,
+    fetcher: TemplateFetcher | None = None,
+) -> int:
+    """Write ``html`` (from the badge templates) to the PDF ``target`` with ``layout``'s stylesheets; the page count.
+
+    ``text`` holds the characters the font must have (beyond the common ones). Resources load only through
+    :class:`TemplateFetcher`; a refused one stops the rendering with RenderError.
+    """
+    fetcher = fetcher or TemplateFetcher()
+    try:
+        with _RENDERING:
+            base_url = (templates_dir() / "badges").as_uri() + "/"
+            document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+            stylesheets = [*_stylesheets(layout), print_stylesheet([_LABELS, text], font)]
+            rendered = document.render(font_config=font_configuration(), stylesheets=stylesheets)
+            rendered.write_pdf(target)
+    except FatalURLFetchingError as exc:
+        if isinstance(exc.__cause__, RenderError):
+            raise exc.__cause__ from None
+        raise RenderError(f"a resource could not be loaded: {exc}", hint="check the templates") from exc
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise RenderError(f"WeasyPrint could not render the badges: {exc}", hint="check the templates") from exc
+    return len(rendered.pages)
+
+
+def _render_document(
+    cards: Sequence[BadgeCard], layout: Layout, target: Path, text: str, font: CjkFont | None = None
+) -> int:
+    """Render ``cards`` as one PDF at ``target``, with a font subset holding ``text``; the number of pages."""
+    fetcher = TemplateFetcher()
+    colours = {colour: key for key, colour in enumerate(dict.fromkeys(card.colour.lower() for card in cards))}
+    views = [_card_view(card, fetcher, colours[card.colour.lower()]) for card in cards]
+    pages = [views[i : i + layout.per_page] for i in range(0, len(views), layout.per_page)]
+    html = render_template(
+        "badges/sheet.html",
+        pages=pages,
+        per_page=layout.per_page,
+        layout=layout.name,
+        document_title=_document_title(cards),
+        colours=[(colour, _ink(colour)) for colour in colours],
+    )
+    return render_html(html, target, layout=layout, text=text, font=font, fetcher=fetcher)
+
+
+@attrs.frozen
+class _ChunkOutcome:
+    """What a worker reports for one chunk: its page count, or the error that stopped it."""
+
+    pages: int = 0
+    badges: int = 0
+    error: tuple[str, str | None, str | None] | None = None
+
+
+def _render_chunk(
+    cards: tuple[BadgeCard, ...], layout_name: str, target: str, text: str, font: CjkFont
+) -> _ChunkOutcome:
+    """Worker entry point: render one chunk to ``target``; errors come back as data (they pickle badly).
+
+    ``text`` holds the characters of the whole batch, so that every chunk a worker renders uses one font subset;
+    ``font`` is the parent's choice (the worker does not look for fonts again).
+    """
+    try:
+        pages = _render_document(cards, LAYOUTS[layout_name], Path(target), text, font)
+    except RenderError as exc:
+        return _ChunkOutcome(error=(exc.message, exc.hint, exc.field))
+    except TenderGuardError as exc:
+        return _ChunkOutcome(error=(exc.message, exc.hint, None))
+    return _ChunkOutcome(pages=pages, badges=len(cards))
+
+
+# ------------------------------------------------------------------------------------------------ batches
+
+
+class _Joiner:
+    """Concatenates chunk PDFs in order with pypdf, as they arrive (overlapping the rendering of later chunks)."""
+
+    def __init__(self) -> None:
+        from pypdf import PdfWriter  # noqa: PLC0415  # only batches of several chunks need pypdf
+
+        self._writer = PdfWriter()
+
+    def add(self, part: Path) -> None:
+        """Append the pages of the PDF ``part``."""
+        self._writer.append(part)
+
+    def write(self, target: Path, title: str) -> int:
+        """Write the joined PDF to ``target`` with ``title``; its number of pages."""
+        self._writer.add_metadata({"/Title": title, "/Producer": "TenderGuard (WeasyPrint, pypdf)"})
+        with target.open("wb") as stream:
+            self._writer.write(stream)
+        return len(self._writer.pages)
+
+
+def _can_join() -> bool:
+    """Whether pypdf, which joins chunk PDFs, is installed."""
+    try:
+        import pypdf  # noqa: F401, PLC0415
+    except ImportError:
+        return False
+    return True
+
+
+def _workers(chunks: int) -> int:
+    """Worker processes for ``chunks`` chunks: one per usable core, at most one per chunk."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, chunks))
+
+
+@attrs.frozen
+class _Job:
+    """One call of :func:`render_badges`: the chunks, the layout, the batch's characters, where to write."""
+
+    chunks: tuple[tuple[BadgeCard, ...], ...]
+    layout: Layout
+    text: str
+    font: CjkFont
+    scratch: Path
+    report: Callable[[int], None]
+
+    def part(self, index: int) -> Path:
+        """Where chunk ``index`` is written before the chunks are joined."""
+        return self.scratch / f"chunk-{index:05d}.pdf"
+
+
+def _render_in_process(job: _Job, target: Path) -> int:
+    """Render the chunks one after another in this process (joined if more than one); the page count."""
+    if len(job.chunks) == 1:
+        pages = _render_document(job.chunks[0], job.layout, target, job.text, job.font)
+        job.report(len(job.chunks[0]))
+        return pages
+    joiner = _Joiner()
+    for index, chunk in enumerate(job.chunks):
+        _render_document(chunk, job.layout, job.part(index), job.text, job.font)
+        joiner.add(job.part(index))
+        job.report(len(chunk))
+    return joiner.write(target, _document_title(job.chunks[0]))
+
+
+def _render_in_pool(job: _Job, target: Path) -> int:
+    """Render the chunks in worker processes, in parallel, joining them in order as they come; the page count.
+
+    Workers fork from a ``forkserver`` that has imported WeasyPrint once; it stays up for later batches.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    joiner = _Joiner()
+    rendered: set[int] = set()
+    joined = 0
+    with ProcessPoolExecutor(max_workers=_workers(len(job.chunks)), mp_context=context) as pool:
+        pending: dict[Future[_ChunkOutcome], int] = {
+            pool.submit(_render_chunk, chunk, job.layout.name, str(job.part(index)), job.text, job.font): index
+            for index, chunk in enumerate(job.chunks)
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool as exc:
+                    raise RenderError(
+                        "a badge worker process died (out of memory, or killed)",
+                        hint="render the batch again; with little memory, render it in smaller batches",
+                    ) from exc
+                if outcome.error is not None:
+                    for other in pending:
+                        other.cancel()
+                    message, hint, field = outcome.error
+                    raise RenderError(message, hint=hint, field=field)
+                rendered.add(index)
+                job.report(outcome.badges)
+            while joined in rendered:
+                joiner.add(job.part(joined))
+                joined += 1
+    return joiner.write(target, _document_title(job.chunks[0]))
+
+
+def _check_font(batch: Sequence[BadgeCard]) -> str:
+    """The characters the batch prints, once the font is known to draw them all.
+
+    Otherwise FontCoverageError lists every missing character and names the badges and fields holding them.
+    """
+    font = cjk_font()
+    check_coverage([("template", _LABELS)], font)
+    needed = "".join(sorted({char for card in batch for _, text in card.printed_text() for char in text}))
+    missing = missing_characters(needed, font)
+    if missing:
+        absent = set(missing)
+        where = [
+            f"{card.serial} {field}" for card in batch for field, text in card.printed_text() if absent & set(text)
+        ]
+        shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+        raise FontCoverageError(font.family, missing, field=shown)
+    return needed
+
+
+def render_badges(
+    cards: Sequence[BadgeCard],
+    out: Path | str,
+    *,
+    layout: str = "a4-8",
+    progress: Callable[[int, int], None] | None = None,
+) -> RenderResult:
+    """Render ``cards`` to the PDF ``out`` in ``layout`` (``a4-8``, ``card`` or ``label``).
+
+    Every character is checked against the font first (:class:`FontCoverageError` names the missing ones).
+    ``progress(done, total)`` is called with 0 first, then as chunks of badges are written. The file appears
+    complete or not at all (written under a temporary name, then renamed). Batches of :data:`PARALLEL_MIN`
+    cards or more render in worker processes (``forkserver``), which import the main module as ``spawn``
+    does: a script calling this must guard its entry point with ``if __name__ == "__main__":``.
+    """
+    chosen = LAYOUTS.get(layout)
+    if chosen is None:
+        raise RenderError(f"unknown layout {layout!r}", hint="use one of " + ", ".join(LAYOUTS), field="layout")
+    batch = tuple(cards)
+    if not batch:
+        raise RenderError("no badges to render", hint="pass at least one BadgeCard", field="cards")
+    for index, card in enumerate(batch):
+        if not isinstance(card, BadgeCard):
+            raise RenderError(f"is a {type(card).__name__}, not a BadgeCard", field=f"cards[{index}]")
+    text = _check_font(batch)
+
+    total = len(batch)
+    done = 0
+
+    def report(count: int) -> None:
+        """Count ``count`` more badges written and tell ``progress``."""
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    report(0)
+    joinable = _can_join()
+    if joinable:
+        size = CHUNK_SIZE - CHUNK_SIZE % chosen.per_page
+        chunks = tuple(batch[i : i + size] for i in range(0, total, size))
+    else:  # without pypdf the batch is one document, rendered here
+        chunks = (batch,)
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    with tempfile.TemporaryDirectory(prefix="tenderguard-badges-") as scratch:
+        job = _Job(chunks=chunks, layout=chosen, text=text, font=cjk_font(), scratch=Path(scratch), report=report)
+        parallel = (
+            joinable
+            and total >= PARALLEL_MIN
+            and _workers(len(chunks)) > 1
+            and not multiprocessing.current_process().daemon  # a daemon process cannot start workers
+        )
+        try:
+            pages = (_render_in_pool if parallel else _render_in_process)(job, partial)
+            expected = sum(math.ceil(len(chunk) / chosen.per_page) for chunk in chunks)
+            if pages != expected:
+                raise RenderError(
+                    f"the PDF has {pages} pages, expected {expected}: a badge overflowed its page",
+                    hint="shorten the longest texts",
+                )
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+    return RenderResult(path=target, pages=pages, badges=total, bytes=target.stat().st_size)
