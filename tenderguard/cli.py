@@ -21,6 +21,8 @@ from typing import Any, TextIO
 
 import attrs
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from tenderguard import __version__
@@ -440,6 +442,32 @@ def badge_list(day: dt.datetime, db: str, centre_code: str, centre_name: str, as
                "company": b.company, "holder": b.holder_masked, "session": b.session, "hall": b.hall}
         click.echo(json.dumps(row, ensure_ascii=False) if as_json else
                    f"{b.serial}\t{b.status}\t{b.holder_masked}\t{b.company or '-'}\tprint {b.reprints}")
+
+
+@badge.command("print")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day (default today).")
+@click.option("--layout", type=click.Choice(["a4-8", "card", "label"]), default="a4-8", show_default=True,
+              help="a4-8: A4 sheets of 8 cards with crop marks; card: one 85×54 mm card per page; label: 100×70 mm.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The PDF to write.")
+@click.option("--serial", "serials", multiple=True, help="Only these badges (repeat the option); default all.")
+@click.option("--operator", default="system", show_default=True, help="Who prints (audited).")
+@_db_option
+@_keys_option
+@_policy_option
+@_centre_options
+def badge_print(day: dt.datetime | None, layout: str, out: str, serials: tuple[str, ...], operator: str, db: str,
+                keys: str, policy_spec: str, centre_code: str, centre_name: str) -> None:
+    """Print the day's badges as a PDF (day colour, masked holder, signed QR), with a progress bar."""
+    key = load_signing_key(keys)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, policy_spec)
+        when = day.date() if day else _now().date()
+        with Progress(TextColumn("[bold]badges[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("badges", total=None)
+            result = gate.print_badges(when, key, out, layout=layout, serials=serials or None, operator=operator,
+                                       progress=lambda done, total: bar.update(task, completed=done, total=total))
+    click.echo(f"{result.badges} badge(s) of {when} on {result.pages} page(s), {result.bytes:,} bytes: {result.path}")
 
 
 @badge.command("revocations")

@@ -48,9 +48,9 @@ from tenderguard.records.retention import PurgeReport, cutoffs
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, seal_all
 
 if TYPE_CHECKING:
-    from tenderguard.render.badges import BadgeCard
+    from tenderguard.render.badges import BadgeCard, RenderResult
 
-__all__ = ["ROLE_LABELS", "WEEKDAYS", "Desk", "Gate", "MessageBus", "ScreeningView"]
+__all__ = ["ROLE_LABELS", "Desk", "Gate", "MessageBus", "ScreeningView"]
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=events.DomainEvent)
@@ -131,7 +131,6 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
 
 
 #: Printed on badges and notices.
-WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 ROLE_LABELS: Mapping[str, str] = {
     Role.BIDDER: "投标人", Role.TENDERER: "招标人", Role.AGENCY: "招标代理", Role.SUPERVISOR: "监督人员",
     Role.EXPERT: "评标专家", Role.OTHER: "其他人员",
@@ -390,7 +389,7 @@ class Gate:
     def badge_cards(self, day: dt.date, key: Ed25519PrivateKey, *, serials: Iterable[str] | None = None,
                     include_revoked: bool = False) -> list[BadgeCard]:
         """What to print for a day's badges (all, or the serials given): masked holders, day colour, signed QR."""
-        from tenderguard.render.badges import BadgeCard  # noqa: PLC0415 - keeps WeasyPrint out of desk start-up
+        from tenderguard.render.badges import WEEKDAYS, BadgeCard  # noqa: PLC0415 - WeasyPrint loads on demand
 
         wanted = set(serials) if serials is not None else None
         with self.uow_factory() as uow:
@@ -407,6 +406,24 @@ class Gate:
             reprint=b.reprints, qr_payload=self.badge_code(b, key),
         ) for b in found if (wanted is None or b.serial in wanted)
             and (include_revoked or b.status is not BadgeStatus.REVOKED)]
+
+    def print_badges(self, day: dt.date, key: Ed25519PrivateKey, out: str | Path, *, layout: str = "a4-8",
+                     serials: Iterable[str] | None = None, operator: str = "system",
+                     progress: Callable[[int, int], None] | None = None) -> RenderResult:
+        """Render a day's badges (all valid ones, or the serials given) to a PDF; the print run is audited."""
+        from tenderguard.render.badges import render_badges  # noqa: PLC0415 - WeasyPrint loads on demand
+
+        cards = self.badge_cards(day, key, serials=serials)
+        if not cards:
+            raise NotFoundError(f"no valid badge on {day}", hint="screen arrivals first, or check --date")
+        result = render_badges(cards, out, layout=layout, progress=progress)
+        with self.uow_factory() as uow:
+            uow.audit.record(AuditDraft(at=self.clock.now(), kind="badge_print", subject=day.isoformat(),
+                                        operator=operator, payload={
+                                            "layout": layout, "badges": result.badges, "pages": result.pages,
+                                            "reprints": sum(1 for c in cards if c.reprint)}))
+            uow.commit()
+        return result
 
     def verify_badge(self, code: str, public_key: Ed25519PublicKey, *, today: dt.date | None = None) -> Verdict:
         """Verify a scanned code against the key and this centre's records (revocations, reprints, unknown)."""

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import sqlite3
 import stat
+import subprocess
 from pathlib import Path
 
+import zxingcpp
 from click.testing import CliRunner, Result
+from PIL import Image
+from pypdf import PdfReader
 
 from tenderguard import Centre, Gate, SqlStore, load_preset
 from tenderguard.cli import cli
@@ -116,3 +122,33 @@ def test_a_forged_code_and_a_missing_public_key_are_clear(tmp_path: Path) -> Non
     missing = _tg("badge", "verify", "TG1.AAAA.AAAA.AAAA", "--public-key", str(tmp_path / "none.pub"))
     assert missing.exit_code == 1
     assert "does not exist" in missing.stderr
+
+
+def test_print_a_day_then_scan_and_verify_every_badge(tmp_path: Path) -> None:
+    """`badge print` writes the day's sheet; each QR decoded from the rendered page verifies with the CLI."""
+    keys, db = tmp_path / "keys", tmp_path / "day.db"
+    _tg("keys", "init", "--dir", str(keys))
+    _tg("screen", "--batch", str(SAMPLE), "--db", str(db), "--keys", str(keys))
+    out = tmp_path / "sheet.pdf"
+    printed = _tg("badge", "print", "--date", "2026-11-23", "--db", str(db), "--keys", str(keys), "--out", str(out),
+                  "--operator", "王芳")
+    assert printed.exit_code == 0, printed.output
+    listed = [json.loads(line) for line in _tg("badge", "list", "--date", "2026-11-23", "--db", str(db),
+                                                "--json").stdout.splitlines()]
+    valid = [row["serial"] for row in listed if row["status"] == "active"]
+    assert f"{len(valid)} badge(s) of 2026-11-23 on 1 page(s)" in printed.stdout
+    text = "".join(page.extract_text() for page in PdfReader(out).pages)
+    assert all(serial in text for serial in valid)
+    assert "张伟" not in text  # holders are masked on the card
+    pdftoppm = shutil.which("pdftoppm")
+    assert pdftoppm is not None, "poppler-utils is installed by scripts/run.sh"
+    subprocess.run([pdftoppm, "-r", "200", "-png", str(out), str(tmp_path / "page")], check=True)
+    [png] = sorted(tmp_path.glob("page*.png"))
+    codes = [r.text for r in zxingcpp.read_barcodes(Image.open(png))]
+    assert len(codes) == len(valid)
+    for code in codes:
+        verified = _tg("badge", "verify", code, "--keys", str(keys), "--date", "2026-11-23", "--db", str(db))
+        assert verified.exit_code == 0, verified.output
+    with sqlite3.connect(db) as conn:
+        [(payload,)] = conn.execute("SELECT payload FROM audit_log WHERE kind = 'badge_print'").fetchall()
+    assert json.loads(payload)["badges"] == len(valid)
