@@ -13,6 +13,7 @@ import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from email.utils import make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +37,7 @@ from tenderguard.domain.model import (
     SystemClock,
     Visitor,
 )
+from tenderguard.domain.outbox import MAX_ATTEMPTS, OutboxItem, OutboxStatus, retry_delay
 from tenderguard.domain.reminders import AgencyDay, ReminderCall, agency_days, due
 from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival
 from tenderguard.domain.screening import Actor, Screening
@@ -228,6 +230,96 @@ class Gate:
                 "sessions": list(codes), "outcome": str(call.outcome)}))
             uow.commit()
         return call
+
+    def queue_notices(self, days: int) -> tuple[list[OutboxItem], list[AgencyDay]]:
+        """Queue the email notice of every agency-day in the next ``days`` days (each once, ever).
+
+        Returns the items queued now and the agency-days that cannot be emailed (no address: call them).
+        """
+        now = self.clock.now()
+        queued: list[OutboxItem] = []
+        no_address: list[AgencyDay] = []
+        groups = self.reminder_groups(days)
+        with self.uow_factory() as uow:
+            for g in groups:
+                if g.agency.email is None:
+                    no_address.append(g)
+                    continue
+                key = f"notice:{g.agency.code}:{g.day.isoformat()}"
+                message_id = make_msgid(idstring=f"{g.agency.code}.{g.day:%Y%m%d}", domain="tenderguard.invalid")
+                item = OutboxItem(key=key, kind="agency_notice", agency=g.agency.code, day=g.day,
+                                  recipient=g.agency.email, created_at=now, next_attempt_at=now,
+                                  message_id=message_id)
+                if uow.outbox.add(item):
+                    queued.append(item)
+            uow.commit()
+        return queued, no_address
+
+    def send_notices(self, send: Callable[[OutboxItem, AgencyDay], None], *, limit: int = 100) -> dict[str, int]:
+        """Send the queued notices whose time has come; ``send(item, group)`` emails one or raises.
+
+        An exception with ``transient = True`` (a busy or unreachable server) schedules a retry with a growing
+        delay; any other failure marks the item failed. Each item is claimed in a committed transaction first,
+        so two senders never send the same notice, and a crash mid-send leaves it visibly ``sending``.
+        """
+        now = self.clock.now()
+        counts = {"sent": 0, "retry": 0, "failed": 0}
+        with self.uow_factory() as uow:
+            ready = [i for i in uow.outbox.items([OutboxStatus.PENDING, OutboxStatus.RETRY])
+                     if i.next_attempt_at is None or i.next_attempt_at <= now][:limit]
+        groups = {(g.agency.code, g.day): g for g in self.reminder_groups(60, start=min(
+            (i.day for i in ready), default=self.centre.day_of(now)))} if ready else {}
+        for item in ready:
+            with self.uow_factory() as uow:
+                if not uow.outbox.claim(item, now):
+                    continue  # another sender took it
+                uow.commit()
+            outcome = self._send_one(item, groups.get((item.agency, item.day)), send, now)
+            counts[outcome] += 1
+        return counts
+
+    def _send_one(self, item: OutboxItem, group: AgencyDay | None, send: Callable[[OutboxItem, AgencyDay], None],
+                  now: dt.datetime) -> str:
+        try:
+            if group is None:
+                raise NotFoundError(f"agency {item.agency} has no session on {item.day} any more")
+            send(item, group)
+        except Exception as exc:
+            transient = bool(getattr(exc, "transient", False))
+            item.last_error = str(exc)[:500]
+            if transient and item.attempts < MAX_ATTEMPTS:
+                item.status, item.next_attempt_at = OutboxStatus.RETRY, now + retry_delay(item.attempts)
+            else:
+                item.status = OutboxStatus.FAILED
+        else:
+            item.status, item.sent_at, item.last_error = OutboxStatus.SENT, self.clock.now(), None
+        with self.uow_factory() as uow:
+            uow.outbox.save(item)
+            uow.audit.record(AuditDraft(at=self.clock.now(), kind="notice_" + str(item.status), subject=item.agency,
+                                        payload={"day": item.day.isoformat(), "message_id": item.message_id,
+                                                 "attempts": item.attempts}))
+            uow.commit()
+        return {OutboxStatus.SENT: "sent", OutboxStatus.RETRY: "retry"}.get(item.status, "failed")
+
+    def outbox(self) -> list[OutboxItem]:
+        """Every queued notice and its status (``sending`` after a crash: check the mail log, then requeue)."""
+        with self.uow_factory() as uow:
+            return uow.outbox.items()
+
+    def requeue_notice(self, key: str, *, operator: str) -> OutboxItem:
+        """Send a failed or stuck notice again (audited): for a ``sending`` item, check it did not go first."""
+        with self.uow_factory() as uow:
+            item = uow.outbox.get(key)
+            if item is None:
+                raise NotFoundError(f"no queued notice {key!r}", hint="see `tenderguard remind outbox`")
+            if item.status is OutboxStatus.SENT:
+                raise OverrideError(f"notice {key} was sent at {item.sent_at}", hint="it is not sent twice")
+            item.status, item.next_attempt_at, item.attempts = OutboxStatus.PENDING, self.clock.now(), 0
+            uow.outbox.save(item)
+            uow.audit.record(AuditDraft(at=self.clock.now(), kind="notice_requeued", subject=item.agency,
+                                        operator=operator, payload={"key": key}))
+            uow.commit()
+        return item
 
     def session(self, code: str) -> BidSession:
         """The registered session with this code."""

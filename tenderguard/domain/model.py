@@ -169,6 +169,17 @@ def _agency_phone(value: str | None) -> str | None:
     return None if value is None or value == "" else normalise_mobile(value, field="agency.phone")
 
 
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
+
+
+def _agency_email(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _EMAIL.match(value.strip()):
+        raise InvalidInputError("agency.email", f"{value!r} is not an email address", hint="e.g. bid@agency.cn")
+    return value.strip()
+
+
 def _opens_at(value: dt.datetime) -> dt.datetime:
     return aware(value, field="session.opens_at")
 
@@ -181,6 +192,8 @@ class Agency:
     name: str = attrs.field(converter=_agency_name)
     contact: str | None = None
     phone: str | None = attrs.field(default=None, converter=_agency_phone)
+    #: Where the centre emails the reminder notice.
+    email: str | None = attrs.field(default=None, converter=_agency_email)
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
+from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Screening, StepRecord
 from tenderguard.identity import mask_name
@@ -51,6 +52,7 @@ class InMemoryStore:
     screenings_by_source: dict[str, str] = attrs.field(factory=dict)
     audit_log: list[AuditEntry] = attrs.field(factory=list)
     calls: list[ReminderCall] = attrs.field(factory=list)
+    outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
 
 
 class _Repo:
@@ -232,6 +234,39 @@ class _Calls(_Repo):
         return [c for c in self.store.calls if c.agency in wanted]
 
 
+class _Outbox(_Repo):
+    def add(self, item: OutboxItem) -> bool:
+        if item.key in self.store.outbox:
+            return False
+        item.id = len(self.store.outbox) + 1
+        self.uow.put(self.store.outbox, item.key, item)
+        return True
+
+    def get(self, key: str) -> OutboxItem | None:
+        found = self.store.outbox.get(key)
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def items(self, statuses: Iterable[OutboxStatus] | None = None) -> list[OutboxItem]:
+        wanted = set(statuses) if statuses is not None else None
+        return [i for i in self.store.outbox.values() if wanted is None or i.status in wanted]
+
+    def claim(self, item: OutboxItem, at: dt.datetime) -> bool:
+        stored = self.get(item.key)
+        if stored is None or not stored.status.sendable:
+            return False
+        stored.status, stored.claimed_at, stored.attempts = OutboxStatus.SENDING, at, stored.attempts + 1
+        item.status, item.claimed_at, item.attempts = stored.status, at, stored.attempts
+        return True
+
+    def save(self, item: OutboxItem) -> None:
+        stored = self.get(item.key)
+        if stored is not None and stored is not item:
+            for field in attrs.fields(OutboxItem):
+                setattr(stored, field.name, getattr(item, field.name))
+
+
 class _Retention(_Repo):
     """The purge, applied to the live objects directly (it cannot fail half-way in memory)."""
 
@@ -305,6 +340,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.audit = _Audit(self)
         self.retention = _Retention(self)
         self.calls = _Calls(self)
+        self.outbox = _Outbox(self)
         self.commits = 0
 
     def __enter__(self) -> InMemoryUnitOfWork:
@@ -332,7 +368,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         items.append(value)
         self._undo.append(items.pop)
 
-    def track(self, obj: Screening | Admission | Badge) -> None:
+    def track(self, obj: Screening | Admission | Badge | OutboxItem) -> None:
         """Snapshot a live object the first time this operation sees it."""
         key = id(obj)
         if key in self._snapshots:

@@ -61,6 +61,7 @@ from tenderguard.domain.model import (
     Reason,
     Visitor,
 )
+from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.errors import ConflictError, TenderGuardError
@@ -78,6 +79,7 @@ from tenderguard.store.tables import (
     badges,
     companies,
     day_sequences,
+    outbox,
     reminder_calls,
     screening_events,
     screenings,
@@ -332,7 +334,8 @@ class _Sessions(_Repo):
 
 class _Agencies(_Repo):
     def add(self, agency: Agency) -> None:
-        values = {"code": agency.code, "name": agency.name, "contact": agency.contact, "phone": agency.phone}
+        values = {"code": agency.code, "name": agency.name, "contact": agency.contact, "phone": agency.phone,
+                  "email": agency.email}
         stmt = (postgresql.insert(agencies) if self.pg else sqlite_dialect.insert(agencies)).values(values)
         stmt = stmt.on_conflict_do_update(index_elements=[agencies.c.code],
                                           set_={k: v for k, v in values.items() if k != "code"})
@@ -649,6 +652,51 @@ class _Calls(_Repo):
                 for r in self.uow.execute(query).mappings()]
 
 
+class _Outbox(_Repo):
+    def _of(self, row: RowMapping) -> OutboxItem:
+        return OutboxItem(
+            key=row["key"], kind=row["kind"], agency=row["agency"], day=row["day"], recipient=row["recipient"],
+            message_id=row["message_id"], created_at=self._local(row["created_at"]),
+            status=OutboxStatus(row["status"]), attempts=row["attempts"],
+            next_attempt_at=self._local(row["next_attempt_at"]), claimed_at=self._opt_local(row["claimed_at"]),
+            sent_at=self._opt_local(row["sent_at"]), last_error=row["last_error"], id=row["id"])
+
+    def _row(self, item: OutboxItem) -> dict[str, Any]:
+        row = attrs.asdict(item, recurse=False)
+        row["status"] = str(item.status)
+        row["next_attempt_at"] = item.next_attempt_at or item.created_at
+        del row["id"]
+        return row
+
+    def add(self, item: OutboxItem) -> bool:
+        dialect_insert = postgresql.insert if self.pg else sqlite_dialect.insert
+        stmt = dialect_insert(outbox).values(self._row(item)).on_conflict_do_nothing(index_elements=[outbox.c.key])
+        return bool(self.uow.execute(stmt).rowcount)
+
+    def get(self, key: str) -> OutboxItem | None:
+        row = self.uow.execute(select(outbox).where(outbox.c.key == key)).mappings().first()
+        return None if row is None else self._of(row)
+
+    def items(self, statuses: Iterable[OutboxStatus] | None = None) -> list[OutboxItem]:
+        query = select(outbox).order_by(outbox.c.id)
+        if statuses is not None:
+            query = query.where(outbox.c.status.in_([str(s) for s in statuses]))
+        return [self._of(r) for r in self.uow.execute(query).mappings()]
+
+    def claim(self, item: OutboxItem, at: dt.datetime) -> bool:
+        sendable = [str(s) for s in OutboxStatus if s.sendable]
+        done = self.uow.execute(update(outbox).where(outbox.c.key == item.key, outbox.c.status.in_(sendable))
+                                .values(status=str(OutboxStatus.SENDING), claimed_at=at,
+                                        attempts=outbox.c.attempts + 1))
+        if done.rowcount != 1:
+            return False
+        item.status, item.claimed_at, item.attempts = OutboxStatus.SENDING, at, item.attempts + 1
+        return True
+
+    def save(self, item: OutboxItem) -> None:
+        self.uow.execute(update(outbox).where(outbox.c.key == item.key).values(self._row(item)))
+
+
 class _Retention(_Repo):
     def _count(self, table: Table, *where: Any) -> int:
         found: int = self.uow.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
@@ -717,6 +765,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self.audit = self._audit
         self.retention = _Retention(self)
         self.calls = _Calls(self)
+        self.outbox = _Outbox(self)
 
     def __enter__(self) -> SqlUnitOfWork:
         """Open a connection and begin the transaction (on SQLite: take the write lock)."""

@@ -42,6 +42,7 @@ __all__ = [
     "companies",
     "day_sequences",
     "metadata",
+    "outbox",
     "reminder_calls",
     "screening_events",
     "screenings",
@@ -88,6 +89,7 @@ agencies = Table(
     Column("name", Text, nullable=False),
     Column("contact", Text),
     Column("phone", String(32)),
+    Column("email", String(254)),
 )
 
 sessions = Table(
@@ -263,4 +265,25 @@ reminder_calls = Table(
     Column("callback_at", AwareDateTime),
     Column("note", Text),
     Index("ix_reminder_calls_agency", "agency", "at"),
+)
+
+#: Notices waiting to be emailed, sent, or failed: one row per agency and day (``key``), so a notice is never
+#: queued twice; ``message_id`` stays the same across retries.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("agency", String(64), ForeignKey("agencies.code"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("message_id", String(200), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", AwareDateTime, nullable=False),
+    Column("claimed_at", AwareDateTime),
+    Column("sent_at", AwareDateTime),
+    Column("last_error", Text),
+    Column("created_at", AwareDateTime, nullable=False),
+    Index("ix_outbox_status", "status", "next_attempt_at"),
 )

@@ -13,6 +13,7 @@ from typing import Protocol, Self
 
 from tenderguard.domain.events import DomainEvent
 from tenderguard.domain.model import Admission, Agency, Badge, BidSession
+from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.rules import AttendanceView
 from tenderguard.domain.screening import Actor, Screening, StepRecord
@@ -27,6 +28,7 @@ __all__ = [
     "BadgeRepository",
     "CallRepository",
     "CompanyRepository",
+    "OutboxRepository",
     "RetentionRepository",
     "ScreeningRepository",
     "SessionRepository",
@@ -162,6 +164,25 @@ class CallRepository(Protocol):
         """The calls to these agencies, oldest first."""
 
 
+class OutboxRepository(Protocol):
+    """Notices waiting to be emailed, and what became of them."""
+
+    def add(self, item: OutboxItem) -> bool:
+        """Queue an item; False when one with the same key is already queued (it is never queued twice)."""
+
+    def get(self, key: str) -> OutboxItem | None:
+        """The item with this key."""
+
+    def items(self, statuses: Iterable[OutboxStatus] | None = None) -> list[OutboxItem]:
+        """Items (of some statuses), oldest first."""
+
+    def claim(self, item: OutboxItem, at: dt.datetime) -> bool:
+        """Mark a sendable item ``sending`` unless another sender claimed it first."""
+
+    def save(self, item: OutboxItem) -> None:
+        """Write an item's new status."""
+
+
 class RetentionRepository(Protocol):
     """Deleting what the retention periods say must go (see :mod:`tenderguard.records.retention`)."""
 
@@ -182,6 +203,7 @@ class AbstractUnitOfWork(abc.ABC):
     audit: AuditRepository
     retention: RetentionRepository
     calls: CallRepository
+    outbox: OutboxRepository
     #: Whether loaded screenings are the same live objects from one operation to the next (in-memory store).
     live_objects: bool = False
 
