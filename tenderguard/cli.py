@@ -41,7 +41,10 @@ from tenderguard.keys import (
     load_public_key,
     load_signing_key,
 )
-from tenderguard.policy import Policy, list_presets, load_policy
+from tenderguard.notices.documents import build_notice, render_declaration_form, render_notice_pdf
+from tenderguard.notices.mail import SmtpSettings
+from tenderguard.notices.sending import notice_sender
+from tenderguard.policy import DeclarationStep, Policy, list_presets, load_policy
 from tenderguard.records.audit import verify_trail
 from tenderguard.services import Gate
 from tenderguard.store import schema
@@ -337,6 +340,92 @@ def remind_call(agency: str, outcome: str, caller: str, answered_by: str | None,
             agency=agency, caller=caller, outcome=outcome, sessions=sessions or None, answered_by=answered_by,
             callback_at=when, note=note)
     click.echo(f"logged: {call.agency} {call.outcome} ({'、'.join(call.sessions)}) at {call.at:%Y-%m-%d %H:%M}")
+
+
+@remind.command("render")
+@click.option("--session", "session_code", required=True, help="A session: its agency's notice for that day.")
+@click.option("--out", "folder", type=click.Path(file_okay=False), required=True, help="The folder to write to.")
+@click.option("--contact-phone", default=None, help="The centre's phone for questions (printed on the notice).")
+@_db_option
+@_policy_option
+@_centre_options
+def remind_render(session_code: str, folder: str, contact_phone: str | None, db: str, policy_spec: str,
+                  centre_code: str, centre_name: str) -> None:
+    """Write an agency's notice for a day (HTML, text, PDF, SMS, phone script) and the session's blank form."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, policy_spec)
+        session = gate.session(session_code)
+        if session.agency is None:
+            raise click.ClickException(f"session {session_code} has no agency to remind")
+        day = session.day(gate.centre)
+        [group] = [g for g in gate.reminder_groups(1, start=day) if g.agency.code == session.agency]
+        notice = build_notice(group, policy=gate.policy, centre=gate.centre, contact_phone=contact_phone)
+        files = {"notice.html": notice.html, "notice.txt": notice.text, "phone-script.txt": notice.phone_script,
+                 "sms.txt": "\n\n".join(f"[{i}/{notice.sms.count}] {part}"
+                                         for i, part in enumerate(notice.sms.parts, start=1))}
+        for name, text in files.items():
+            (out / name).write_text(text + "\n", encoding="utf-8")
+        render_notice_pdf(notice, out / "notice.pdf", policy=gate.policy, centre=gate.centre,
+                          contact_phone=contact_phone)
+        written = [*files, "notice.pdf"]
+        if any(isinstance(s, DeclarationStep) for s in gate.policy.steps):
+            for s in group.sessions:
+                render_declaration_form(gate.policy, s, out / f"declaration-form-{s.code}.pdf", centre=gate.centre)
+                written.append(f"declaration-form-{s.code}.pdf")
+    for warning in notice.sms.warnings:
+        click.echo(f"warning: SMS: {warning}", err=True)
+    click.echo(f"{group.agency.name} {day}: {', '.join(written)} in {out}")
+
+
+@remind.command("send")
+@click.option("--days", type=int, default=2, show_default=True, help="Queue the notices of the next days first.")
+@click.option("--contact-phone", default=None, help="The centre's phone for questions (printed on the notice).")
+@_db_option
+@_policy_option
+@_centre_options
+def remind_send(days: int, contact_phone: str | None, db: str, policy_spec: str, centre_code: str,
+                centre_name: str) -> None:
+    """Queue and email the agencies' notices over SMTP (settings from TENDERGUARD_SMTP_*); retries what failed."""
+    settings = SmtpSettings.from_env()
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, policy_spec)
+        queued, no_address = gate.queue_notices(days)
+        sender = notice_sender(settings, policy=gate.policy, centre=gate.centre, contact_phone=contact_phone)
+        counts = gate.send_notices(sender)
+    click.echo(f"queued {len(queued)}; sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
+    for g in no_address:
+        click.echo(f"no email address: call {g.agency.name} about {g.day} instead", err=True)
+    if counts["failed"]:
+        click.echo("see `tenderguard remind outbox` for the failed notices", err=True)
+
+
+@remind.command("outbox")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per notice.")
+@_db_option
+@_centre_options
+def remind_outbox(as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
+    """Every queued notice and its status; 'sending' after a crash: check the mail log for its Message-ID."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        items = _gate(store, "badge-only").outbox()
+    for i in items:
+        row = {"key": i.key, "status": str(i.status), "recipient": i.recipient, "attempts": i.attempts,
+               "message_id": i.message_id, "last_error": i.last_error}
+        click.echo(json.dumps(row, ensure_ascii=False) if as_json else
+                   f"{i.key}\t{i.status}\t{i.attempts}\t{i.last_error or ''}")
+
+
+@remind.command("requeue")
+@click.argument("key")
+@click.option("--operator", required=True, help="Who requeues it (audited).")
+@_db_option
+@_centre_options
+def remind_requeue(key: str, operator: str, db: str, centre_code: str, centre_name: str) -> None:
+    """Queue a failed or stuck notice again (never one already sent)."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        item = _gate(store, "badge-only").requeue_notice(key, operator=operator)
+    click.echo(f"requeued {item.key} for {item.recipient}")
 
 
 @cli.group()

@@ -1,0 +1,119 @@
+"""`tenderguard remind render` and `remind send` end to end, with a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from tenderguard import Agency, BidSession, Centre, Gate, SqlStore, load_preset
+from tenderguard.cli import cli
+from tenderguard.domain.model import SHANGHAI
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        """Empty."""
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Keep the message."""
+        assert isinstance(envelope.content, bytes)
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, email.message.EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    """A plain SMTP server on 127.0.0.1 and its port."""
+    handler, port = Inbox(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def _day(db: Path) -> None:
+    """Two agencies with sessions tomorrow (one without an email address)."""
+    store = SqlStore(f"sqlite:///{db}", Centre(code="MY", name="密云区公共资源交易中心"))
+    gate = Gate(policy=load_preset("miyun-2020"), centre=store.centre, uow_factory=store.unit_of_work)
+    gate.register_agency(Agency(code="ZX", name="北京正信招标代理有限公司", contact="李娜", phone="13811112222",
+                                email="bid@zhengxin.example"))
+    gate.register_agency(Agency(code="HY", name="北京华宇工程咨询有限公司"))
+    tomorrow = dt.datetime.now(SHANGHAI).replace(hour=9, minute=30, second=0, microsecond=0) + dt.timedelta(days=1)
+    for code, agency in (("MY-T1", "ZX"), ("MY-T2", "ZX"), ("MY-T3", "HY")):
+        gate.register_session(BidSession(code=code, project_name=f"密云区道路工程{code}", opens_at=tomorrow,
+                                         hall="第一开标室", agency=agency))
+    store.dispose()
+
+
+def _env(port: int) -> dict[str, Any]:
+    return {"TENDERGUARD_SMTP_HOST": "127.0.0.1", "TENDERGUARD_SMTP_PORT": str(port),
+            "TENDERGUARD_SMTP_SECURITY": "none", "TENDERGUARD_SMTP_TIMEOUT": "5",
+            "TENDERGUARD_SMTP_SENDER": "密云区公共资源交易中心 <notice@centre.example>"}
+
+
+def test_render_writes_the_notice_and_the_forms(tmp_path: Path) -> None:
+    """`remind render` writes the notice in every form and one declaration form per session of the agency."""
+    db = tmp_path / "day.db"
+    _day(db)
+    result = CliRunner().invoke(cli, ["remind", "render", "--session", "MY-T1", "--out", str(tmp_path / "out"),
+                                      "--db", str(db), "--contact-phone", "010-69041234"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["declaration-form-MY-T1.pdf", "declaration-form-MY-T2.pdf", "notice.html", "notice.pdf",
+                     "notice.txt", "phone-script.txt", "sms.txt"]
+    text = "".join(page.extract_text() for page in PdfReader(out / "notice.pdf").pages)
+    assert "MY-T1" in text
+    assert "MY-T2" in text
+    assert "MY-T3" not in text  # another agency's session
+    assert "华宇" not in (out / "notice.html").read_text(encoding="utf-8")
+
+
+def test_send_emails_each_notice_once_and_retries_when_the_server_is_down(tmp_path: Path,
+                                                                          inbox: tuple[Inbox, int]) -> None:
+    """A down server leaves the notice to retry; once up, it arrives once with its PDF, and never again."""
+    db = tmp_path / "day.db"
+    _day(db)
+    handler, port = inbox
+    down = CliRunner().invoke(cli, ["remind", "send", "--db", str(db)], env=_env(_free_port()))
+    assert down.exit_code == 0, down.output
+    assert "to retry 1" in down.stdout
+    assert "call 北京华宇工程咨询有限公司" in down.stderr
+    requeue = CliRunner().invoke(cli, ["remind", "outbox", "--db", str(db)])
+    key = requeue.stdout.split("\t")[0]
+    assert "retry" in requeue.stdout
+    CliRunner().invoke(cli, ["remind", "requeue", key, "--operator", "王芳", "--db", str(db)])
+    up = CliRunner().invoke(cli, ["remind", "send", "--db", str(db)], env=_env(port))
+    assert "sent 1" in up.stdout, up.output
+    [message] = handler.messages
+    assert message["To"] == "bid@zhengxin.example"
+    assert "开标入场须知" in str(message["Subject"])
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "开标入场须知.pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+    again = CliRunner().invoke(cli, ["remind", "send", "--db", str(db)], env=_env(port))
+    assert "queued 0; sent 0" in again.stdout
+    assert len(handler.messages) == 1
