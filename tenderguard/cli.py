@@ -429,6 +429,34 @@ def remind_requeue(key: str, operator: str, db: str, centre_code: str, centre_na
 
 
 @cli.group()
+def notify() -> None:
+    """Notifications after the day: who is told about a refusal."""
+
+
+@notify.command("refusals")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day (default today).")
+@click.option("--out", "folder", type=click.Path(file_okay=False), required=True, help="The folder to write to.")
+@click.option("--operator", default="system", show_default=True, help="Who produces them (audited).")
+@_db_option
+@_policy_option
+@_centre_options
+def notify_refusals(day: dt.datetime | None, folder: str, operator: str, db: str, policy_spec: str,
+                    centre_code: str, centre_name: str) -> None:
+    """Write the letters about the day's refusals: to the company, the community (per policy) and the agency."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, policy_spec)
+        when = day.date() if day else _now().date()
+        found = gate.refusal_notices(when, operator=operator)
+    for notice in found:
+        for letter in notice.letters:
+            (out / letter.filename).write_text(letter.text, encoding="utf-8")
+    letters = sum(len(n.letters) for n in found)
+    click.echo(f"{len(found)} refusal(s) to notify on {when}: {letters} letter(s) in {out}")
+
+
+@cli.group()
 def keys() -> None:
     """The centre's keys: the ID-hash key and the badge-signing key pair."""
 

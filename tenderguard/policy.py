@@ -35,6 +35,7 @@ __all__ = [
     "Question",
     "QuestionsStep",
     "Reentry",
+    "RefusalNotices",
     "Retention",
     "Role",
     "Step",
@@ -303,6 +304,25 @@ class Retention(_Checked):
         return problems
 
 
+@attrs.frozen
+class RefusalNotices(_Checked):
+    """Who is told when someone is refused: the company always, the community and the agency's detail per policy."""
+
+    #: Refusal reasons that are notified (the seed's rule: a fever is reported to the person's unit).
+    reasons: tuple[str, ...] = ("fever", "symptoms", "health_code", "test_positive")
+    #: Also notify the residential street / community office (社区) named on the declaration.
+    notify_community: bool = False
+    #: Tell the agency the reason category (健康原因 is always said; the reason itself only if true).
+    tell_agency_reason: bool = False
+
+    def _problems(self) -> Problems:
+        problems: Problems = []
+        for i, reason in enumerate(self.reasons):
+            if not re.match(r"^[a-z][a-z0-9_]{0,39}$", reason):
+                problems.append((f"reasons[{i}]", f"{reason!r} is not a reason code"))
+        return problems
+
+
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: Seven clearly different day colours (red, orange, yellow, green, blue, purple, slate).
 DEFAULT_PALETTE = ("#d32f2f", "#f57c00", "#fbc02d", "#388e3c", "#1976d2", "#7b1fa2", "#455a64")
@@ -356,6 +376,7 @@ class Policy(_Checked):
     reentry: Reentry = attrs.field(factory=Reentry)
     retention: Retention = attrs.field(factory=Retention)
     badge: BadgeStyle = attrs.field(factory=BadgeStyle)
+    notices: RefusalNotices = attrs.field(factory=RefusalNotices)
     #: Keep full ID numbers (not only a keyed hash and the masked form); off by default (PIPL: store the minimum).
     store_full_id: bool = False
 
@@ -586,6 +607,11 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
     badge = _build(BadgeStyle, bt, title=bt.text("title", BadgeStyle().title),
                    palette=bt.texts("palette", DEFAULT_PALETTE))
     bt.finish()
+    nt = root.table("refusal_notices")
+    notices = _build(RefusalNotices, nt, reasons=nt.texts("reasons", RefusalNotices().reasons),
+                     notify_community=nt.flag("notify_community", False),
+                     tell_agency_reason=nt.flag("tell_agency_reason", False))
+    nt.finish()
     default_cap = root.whole("default_hall_capacity", None)
     store_full_id = root.flag("store_full_id", False)
     root.finish()
@@ -599,6 +625,7 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
         quotas=quotas, hall_capacity={k: v for k, v in halls.items() if isinstance(v, int)},
         default_hall_capacity=default_cap, key_area=key_area or KeyAreaRule(),
         reentry=reentry or Reentry(), retention=retention or Retention(), badge=badge or BadgeStyle(),
+        notices=notices or RefusalNotices(),
         store_full_id=bool(store_full_id),
     )
     if None in steps:  # cross-step rules cannot be judged while a step is itself invalid

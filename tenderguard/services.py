@@ -50,6 +50,7 @@ from tenderguard.records.retention import PurgeReport, cutoffs
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, seal_all
 
 if TYPE_CHECKING:
+    from tenderguard.notices.refusals import RefusalNotice
     from tenderguard.render.badges import BadgeCard, RenderResult
 
 __all__ = ["ROLE_LABELS", "Desk", "Gate", "MessageBus", "ScreeningView"]
@@ -300,6 +301,22 @@ class Gate:
                                                  "attempts": item.attempts}))
             uow.commit()
         return {OutboxStatus.SENT: "sent", OutboxStatus.RETRY: "retry"}.get(item.status, "failed")
+
+    def refusal_notices(self, day: dt.date, *, operator: str = "system") -> list[RefusalNotice]:
+        """The letters for the day's refusals the policy notifies (company, community, agency); audited."""
+        from tenderguard.notices.refusals import refusal_notices  # noqa: PLC0415 - templates load on demand
+
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            found = refusal_notices(uow.screenings.for_day(day), sessions={s.code: s for s in uow.sessions.all(day)},
+                                    agencies={a.code: a for a in uow.agencies.all()}, policy=self.policy,
+                                    centre=self.centre, written_at=now)
+            if found:
+                uow.audit.record(AuditDraft(at=now, kind="refusal_notices", subject=day.isoformat(), operator=operator,
+                                            payload={"refusals": len(found),
+                                                     "letters": sum(len(n.letters) for n in found)}))
+                uow.commit()
+        return found
 
     def outbox(self) -> list[OutboxItem]:
         """Every queued notice and its status (``sending`` after a crash: check the mail log, then requeue)."""

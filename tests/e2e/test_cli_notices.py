@@ -117,3 +117,17 @@ def test_send_emails_each_notice_once_and_retries_when_the_server_is_down(tmp_pa
     again = CliRunner().invoke(cli, ["remind", "send", "--db", str(db)], env=_env(port))
     assert "queued 0; sent 0" in again.stdout
     assert len(handler.messages) == 1
+
+
+def test_notify_refusals_writes_the_letters_of_the_sample_day(tmp_path: Path) -> None:
+    """The sample queue's fever refusal gives a company letter; the command says how many letters it wrote."""
+    db = tmp_path / "day.db"
+    sample = Path(__file__).resolve().parents[2] / "examples" / "arrivals.jsonl"
+    CliRunner().invoke(cli, ["screen", "--batch", str(sample), "--db", str(db)])
+    result = CliRunner().invoke(cli, ["notify", "refusals", "--date", "2026-11-23", "--out", str(tmp_path / "out"),
+                                      "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "1 refusal(s) to notify on 2026-11-23: 1 letter(s)" in result.stdout
+    [letter] = (tmp_path / "out").iterdir()
+    assert letter.name.endswith("-company.txt")
+    assert "体温" in letter.read_text(encoding="utf-8")
