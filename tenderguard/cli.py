@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from tenderguard import __version__
 from tenderguard.batch import run_batch
+from tenderguard.domain.arrival_slots import ArrivalPlan, ArrivalWindow, SessionLoad, plan_arrivals
 from tenderguard.domain.badge_code import Revocations, describe, verify_code
 from tenderguard.domain.machine import ScreeningMachine
 from tenderguard.domain.model import SHANGHAI, Badge, Centre, ManualClock
@@ -342,15 +343,91 @@ def remind_call(agency: str, outcome: str, caller: str, answered_by: str | None,
     click.echo(f"logged: {call.agency} {call.outcome} ({'、'.join(call.sessions)}) at {call.at:%Y-%m-%d %H:%M}")
 
 
+def _expected(values: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    found: dict[str, tuple[int, int]] = {}
+    for value in values:
+        code, _, span = value.partition("=")
+        low, _, high = span.partition("-")
+        if not code or not low.isdigit() or not (high or low).isdigit():
+            raise click.BadParameter(f"{value!r} is not SESSION=MIN-MAX (e.g. MY-2026-118=20-35)",
+                                     param_hint="--expected")
+        found[code] = (int(low), int(high or low))
+    return found
+
+
+def _windows_to_json(plan: ArrivalPlan) -> str:
+    return json.dumps({code: {"hall": w.hall, "opens_at": w.opens_at.isoformat(), "start": w.start.isoformat(),
+                              "end": w.end.isoformat(), "people": w.people} for code, w in plan.windows.items()},
+                      ensure_ascii=False, indent=1)
+
+
+def _windows_from(file: TextIO | None) -> dict[str, ArrivalWindow] | None:
+    if file is None:
+        return None
+    try:
+        data = json.load(file)
+        return {code: ArrivalWindow(session=code, hall=w["hall"], opens_at=dt.datetime.fromisoformat(w["opens_at"]),
+                                    start=dt.datetime.fromisoformat(w["start"]),
+                                    end=dt.datetime.fromisoformat(w["end"]), people=int(w["people"]))
+                for code, w in data.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise click.BadParameter("is not a windows file written by `remind slots --out`",
+                                 param_hint="--windows") from None
+
+
+_WINDOWS_OPTION = click.option("--windows", type=click.File("r", encoding="utf-8"), default=None,
+                               help="Arrival windows from `remind slots --out FILE`, printed on the notices.")
+
+
+@remind.command("slots")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
+@click.option("--expected", multiple=True, required=True, metavar="SESSION=MIN-MAX",
+              help="Expected attendance of a session (repeat for each session).")
+@click.option("--desks", type=int, default=2, show_default=True, help="Entrance desks open.")
+@click.option("--throughput", type=float, default=1.0, show_default=True, help="People per minute per desk.")
+@click.option("--max-queue", type=int, default=20, show_default=True, help="Longest acceptable queue.")
+@click.option("--gate-opens", default="07:30", show_default=True, help="When the entrance opens (HH:MM).")
+@click.option("--out", type=click.File("w", encoding="utf-8"), default=None, help="Write the windows as JSON.")
+@_db_option
+@_centre_options
+def remind_slots(day: dt.datetime, expected: tuple[str, ...], desks: int, throughput: float, max_queue: int,
+                 gate_opens: str, out: TextIO | None, db: str, centre_code: str, centre_name: str) -> None:
+    """Plan staggered arrival windows (分段进入) so the queue stays short and everyone is in before opening."""
+    wanted = _expected(expected)
+    centre = Centre(code=centre_code, name=centre_name)
+    try:
+        opens = dt.time.fromisoformat(gate_opens)
+    except ValueError:
+        raise click.BadParameter(f"{gate_opens!r} is not HH:MM", param_hint="--gate-opens") from None
+    with _store(db, centre) as store:
+        sessions = {s.code: s for s in _gate(store, "badge-only").reminder_sessions(day.date())}
+    unknown = sorted(set(wanted) - set(sessions))
+    if unknown:
+        raise click.BadParameter(f"no session {', '.join(unknown)} on {day:%Y-%m-%d}", param_hint="--expected")
+    loads = [SessionLoad.of(sessions[code], span) for code, span in wanted.items()]
+    plan = plan_arrivals(loads, desks=desks, throughput=throughput, max_queue=max_queue,
+                         gate_opens=dt.datetime.combine(day.date(), opens, tzinfo=centre.tz))
+    if not plan.feasible:
+        for problem in plan.problems:
+            click.echo(f"cannot plan: {problem}", err=True)
+        sys.exit(1)
+    for code, w in sorted(plan.windows.items(), key=lambda kv: kv[1].start):
+        click.echo(f"{code}\t{w.hall}\t{w.describe()}\t(opens {w.opens_at:%H:%M}, {w.people} people)")
+    click.echo(f"peak queue {plan.peak_queue:.0f}, desks busy {plan.utilisation:.0%}")
+    if out is not None:
+        out.write(_windows_to_json(plan) + "\n")
+
+
 @remind.command("render")
 @click.option("--session", "session_code", required=True, help="A session: its agency's notice for that day.")
 @click.option("--out", "folder", type=click.Path(file_okay=False), required=True, help="The folder to write to.")
 @click.option("--contact-phone", default=None, help="The centre's phone for questions (printed on the notice).")
+@_WINDOWS_OPTION
 @_db_option
 @_policy_option
 @_centre_options
-def remind_render(session_code: str, folder: str, contact_phone: str | None, db: str, policy_spec: str,
-                  centre_code: str, centre_name: str) -> None:
+def remind_render(session_code: str, folder: str, contact_phone: str | None, windows: TextIO | None, db: str,
+                  policy_spec: str, centre_code: str, centre_name: str) -> None:
     """Write an agency's notice for a day (HTML, text, PDF, SMS, phone script) and the session's blank form."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -361,14 +438,17 @@ def remind_render(session_code: str, folder: str, contact_phone: str | None, db:
             raise click.ClickException(f"session {session_code} has no agency to remind")
         day = session.day(gate.centre)
         [group] = [g for g in gate.reminder_groups(1, start=day) if g.agency.code == session.agency]
-        notice = build_notice(group, policy=gate.policy, centre=gate.centre, contact_phone=contact_phone)
+        planned = _windows_from(windows)
+        mine = {s.code: planned[s.code] for s in group.sessions if s.code in planned} if planned else None
+        notice = build_notice(group, policy=gate.policy, centre=gate.centre, contact_phone=contact_phone,
+                              windows=mine)
         files = {"notice.html": notice.html, "notice.txt": notice.text, "phone-script.txt": notice.phone_script,
                  "sms.txt": "\n\n".join(f"[{i}/{notice.sms.count}] {part}"
                                          for i, part in enumerate(notice.sms.parts, start=1))}
         for name, text in files.items():
             (out / name).write_text(text + "\n", encoding="utf-8")
         render_notice_pdf(notice, out / "notice.pdf", policy=gate.policy, centre=gate.centre,
-                          contact_phone=contact_phone)
+                          contact_phone=contact_phone, windows=mine)
         written = [*files, "notice.pdf"]
         if any(isinstance(s, DeclarationStep) for s in gate.policy.steps):
             for s in group.sessions:
@@ -382,17 +462,19 @@ def remind_render(session_code: str, folder: str, contact_phone: str | None, db:
 @remind.command("send")
 @click.option("--days", type=int, default=2, show_default=True, help="Queue the notices of the next days first.")
 @click.option("--contact-phone", default=None, help="The centre's phone for questions (printed on the notice).")
+@_WINDOWS_OPTION
 @_db_option
 @_policy_option
 @_centre_options
-def remind_send(days: int, contact_phone: str | None, db: str, policy_spec: str, centre_code: str,
-                centre_name: str) -> None:
+def remind_send(days: int, contact_phone: str | None, windows: TextIO | None, db: str, policy_spec: str,
+                centre_code: str, centre_name: str) -> None:
     """Queue and email the agencies' notices over SMTP (settings from TENDERGUARD_SMTP_*); retries what failed."""
     settings = SmtpSettings.from_env()
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = _gate(store, policy_spec)
         queued, no_address = gate.queue_notices(days)
-        sender = notice_sender(settings, policy=gate.policy, centre=gate.centre, contact_phone=contact_phone)
+        sender = notice_sender(settings, policy=gate.policy, centre=gate.centre, contact_phone=contact_phone,
+                               windows=_windows_from(windows))
         counts = gate.send_notices(sender)
     click.echo(f"queued {len(queued)}; sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
     for g in no_address:

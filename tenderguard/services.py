@@ -198,6 +198,11 @@ class Gate:
             calls = uow.calls.for_agencies({s.agency for s in upcoming if s.agency})
         return agency_days(upcoming, agencies, calls, self.centre)
 
+    def reminder_sessions(self, day: dt.date) -> list[BidSession]:
+        """The sessions opening on a day, by opening time."""
+        with self.uow_factory() as uow:
+            return uow.sessions.all(day)
+
     def reminders_due(self, days: int) -> list[AgencyDay]:
         """The agency-days still to call in the next ``days`` days (callbacks once their time has come)."""
         return due(self.reminder_groups(days), self.clock.now())

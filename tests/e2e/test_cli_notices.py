@@ -131,3 +131,26 @@ def test_notify_refusals_writes_the_letters_of_the_sample_day(tmp_path: Path) ->
     [letter] = (tmp_path / "out").iterdir()
     assert letter.name.endswith("-company.txt")
     assert "体温" in letter.read_text(encoding="utf-8")
+
+
+def test_slots_plan_the_day_and_the_windows_appear_on_the_notice(tmp_path: Path) -> None:
+    """`remind slots` writes windows before each opening; `remind render --windows` prints them on the notice."""
+    db = tmp_path / "day.db"
+    _day(db)
+    day = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=1)).date().isoformat()
+    windows = tmp_path / "windows.json"
+    planned = CliRunner().invoke(cli, ["remind", "slots", "--date", day, "--db", str(db), "--desks", "2",
+                                       "--expected", "MY-T1=20-40", "--expected", "MY-T2=30-50",
+                                       "--expected", "MY-T3=10-20", "--out", str(windows)])
+    assert planned.exit_code == 0, planned.output
+    assert planned.stdout.count("请于") == 3
+    result = CliRunner().invoke(cli, ["remind", "render", "--session", "MY-T1", "--out", str(tmp_path / "out"),
+                                      "--db", str(db), "--windows", str(windows)])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "notice.html").read_text(encoding="utf-8")
+    assert "请于" in html
+    too_many = CliRunner().invoke(cli, ["remind", "slots", "--date", day, "--db", str(db), "--desks", "1",
+                                        "--expected", "MY-T1=400-500"])
+    assert too_many.exit_code == 1
+    assert "cannot plan" in too_many.stderr
+    assert "short by" in too_many.stderr
