@@ -384,14 +384,18 @@ _WINDOWS_OPTION = click.option("--windows", type=click.File("r", encoding="utf-8
 @click.option("--expected", multiple=True, required=True, metavar="SESSION=MIN-MAX",
               help="Expected attendance of a session (repeat for each session).")
 @click.option("--desks", type=int, default=2, show_default=True, help="Entrance desks open.")
-@click.option("--throughput", type=float, default=1.0, show_default=True, help="People per minute per desk.")
+@click.option("--throughput", type=float, default=None, help="People per minute per desk [default: measured "
+              "on --measured-on, else 1.0].")
+@click.option("--measured-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Take the throughput from this past day's records (e.g. yesterday).")
 @click.option("--max-queue", type=int, default=20, show_default=True, help="Longest acceptable queue.")
 @click.option("--gate-opens", default="07:30", show_default=True, help="When the entrance opens (HH:MM).")
 @click.option("--out", type=click.File("w", encoding="utf-8"), default=None, help="Write the windows as JSON.")
 @_db_option
 @_centre_options
-def remind_slots(day: dt.datetime, expected: tuple[str, ...], desks: int, throughput: float, max_queue: int,
-                 gate_opens: str, out: TextIO | None, db: str, centre_code: str, centre_name: str) -> None:
+def remind_slots(day: dt.datetime, expected: tuple[str, ...], desks: int, throughput: float | None,
+                 measured_on: dt.datetime | None, max_queue: int, gate_opens: str, out: TextIO | None, db: str,
+                 centre_code: str, centre_name: str) -> None:
     """Plan staggered arrival windows (分段进入) so the queue stays short and everyone is in before opening."""
     wanted = _expected(expected)
     centre = Centre(code=centre_code, name=centre_name)
@@ -400,7 +404,15 @@ def remind_slots(day: dt.datetime, expected: tuple[str, ...], desks: int, throug
     except ValueError:
         raise click.BadParameter(f"{gate_opens!r} is not HH:MM", param_hint="--gate-opens") from None
     with _store(db, centre) as store:
-        sessions = {s.code: s for s in _gate(store, "badge-only").reminder_sessions(day.date())}
+        gate = _gate(store, "badge-only")
+        sessions = {s.code: s for s in gate.reminder_sessions(day.date())}
+        if throughput is None and measured_on is not None:
+            throughput = gate.measured_throughput(measured_on.date())
+            if throughput is None:
+                raise click.ClickException(f"too few records on {measured_on:%Y-%m-%d} to measure the desks; "
+                                           "give --throughput")
+            click.echo(f"measured on {measured_on:%Y-%m-%d}: {throughput:.2f} people per minute per desk")
+    throughput = throughput if throughput is not None else 1.0
     unknown = sorted(set(wanted) - set(sessions))
     if unknown:
         raise click.BadParameter(f"no session {', '.join(unknown)} on {day:%Y-%m-%d}", param_hint="--expected")

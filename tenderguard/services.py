@@ -198,6 +198,25 @@ class Gate:
             calls = uow.calls.for_agencies({s.agency for s in upcoming if s.agency})
         return agency_days(upcoming, agencies, calls, self.centre)
 
+    def measured_throughput(self, day: dt.date) -> float | None:
+        """People screened per minute per desk on a past day, from its records (None: too few to tell).
+
+        Each desk's busy time runs from its first to its last step of the day; finished screenings are counted
+        at the desk that opened them.
+        """
+        with self.uow_factory() as uow:
+            done = [s for s in uow.screenings.for_day(day) if s.closed and s.records]
+        spans: dict[str, list[dt.datetime]] = defaultdict(list)
+        counts: dict[str, int] = defaultdict(int)
+        for s in done:
+            counts[s.opened_by.desk] += 1
+            for r in s.records:
+                spans[r.desk].append(r.at)
+        minutes = sum((max(ts) - min(ts)).total_seconds() / 60 for ts in spans.values())
+        if sum(counts.values()) < 10 or minutes < 10:
+            return None
+        return sum(counts.values()) / minutes
+
     def reminder_sessions(self, day: dt.date) -> list[BidSession]:
         """The sessions opening on a day, by opening time."""
         with self.uow_factory() as uow:

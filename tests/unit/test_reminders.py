@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from gatekit import MORNING, Harness
+from gatekit import COMPANIES, MORNING, PEOPLE, Harness
 
 from tenderguard.domain.model import Agency, BidSession
 from tenderguard.domain.reminders import CallOutcome, ReminderCall
@@ -90,3 +90,13 @@ def test_outcomes_that_count_as_reached() -> None:
     with pytest.raises(InvalidInputError, match="not after the call"):
         ReminderCall(agency="ZX", sessions=("T1",), at=MORNING, caller="王芳", outcome="callback",
                      callback_at=MORNING - dt.timedelta(minutes=5))
+
+
+def test_desk_throughput_is_measured_from_a_days_records(miyun: Harness) -> None:
+    """Twelve screenings finished a minute apart at one desk: 12 people over 11 busy minutes."""
+    for i in range(12):  # later arrivals of a company are refused at once: finished screenings all the same
+        assert miyun.admit(PEOPLE[i % len(PEOPLE)], COMPANIES[i % len(COMPANIES)]).closed
+        miyun.clock.advance(minutes=1)
+    measured = miyun.gate.measured_throughput(miyun.clock.now().date())
+    assert measured == pytest.approx(12 / 11)
+    assert Harness().gate.measured_throughput(MORNING.date()) is None  # nobody screened: nothing to measure
