@@ -34,6 +34,7 @@ from tenderguard.domain.model import SHANGHAI, Badge, Centre, ManualClock
 from tenderguard.domain.reminders import AgencyDay, CallOutcome
 from tenderguard.errors import TenderGuardError
 from tenderguard.identity import mask_phone, parse_document
+from tenderguard.imports import read_day_plan
 from tenderguard.keys import (
     DEFAULT_KEYS_DIR,
     PUBLIC_KEY_FILE,
@@ -520,6 +521,21 @@ def remind_requeue(key: str, operator: str, db: str, centre_code: str, centre_na
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         item = _gate(store, "badge-only").requeue_notice(key, operator=operator)
     click.echo(f"requeued {item.key} for {item.recipient}")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@_db_option
+@_centre_options
+def import_day(path: str, db: str, centre_code: str, centre_name: str) -> None:
+    """Import a day's sessions and agencies from CSV or XLSX: every bad row reported, nothing half-imported."""
+    centre = Centre(code=centre_code, name=centre_name)
+    plan = read_day_plan(path, centre)
+    with _store(db, centre) as store:
+        agencies, sessions = _gate(store, "badge-only").register_day(plan.agencies, plan.sessions)
+    click.echo(f"{len(plan.sessions)} session(s) of {agencies} agencies read; {sessions} newly registered")
+    for code, (low, high) in plan.expected.items():
+        click.echo(f"  {code}: expected {low}-{high} (for `remind slots --expected {code}={low}-{high}`)")
 
 
 @cli.group()

@@ -362,6 +362,31 @@ class Gate:
             uow.commit()
         return item
 
+    def register_day(self, agencies: Iterable[Agency], sessions: Iterable[BidSession]) -> tuple[int, int]:
+        """Register a day's agencies and sessions in one transaction: all or nothing (an import).
+
+        Agencies are added or updated; a session already registered with the same details is left as it is, one
+        registered with other details is an error. Returns (agencies, sessions newly registered).
+        """
+        new_sessions = 0
+        agency_list = list(agencies)
+        with self.uow_factory() as uow:
+            for agency in agency_list:
+                uow.agencies.add(agency)
+            clashes = []
+            for session in sessions:
+                known = uow.sessions.get(session.code)
+                if known is None:
+                    uow.sessions.add(session)
+                    new_sessions += 1
+                elif known != session:
+                    clashes.append(session.code)
+            if clashes:
+                raise InvalidInputError("sessions", f"{', '.join(clashes)} already registered with other details",
+                                        hint="give changed sessions new codes; nothing was imported")
+            uow.commit()
+        return len(agency_list), new_sessions
+
     def session(self, code: str) -> BidSession:
         """The registered session with this code."""
         with self.uow_factory() as uow:
