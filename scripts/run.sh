@@ -79,7 +79,7 @@ run_tests() {
 
 case "${1:-}" in
   setup) setup ;;
-  demo) setup; shift; "$VENV/bin/python" examples/screen_queue.py "$@" ;;
+  demo) setup; shift; "$VENV/bin/python" examples/bid_opening_day.py "$@" ;;
   test) setup; shift; run_tests "$@" ;;
   *) echo "usage: bash scripts/run.sh demo|test|setup" >&2; exit 2 ;;
 esac

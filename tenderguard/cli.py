@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -521,6 +522,20 @@ def remind_requeue(key: str, operator: str, db: str, centre_code: str, centre_na
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         item = _gate(store, "badge-only").requeue_notice(key, operator=operator)
     click.echo(f"requeued {item.key} for {item.recipient}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), default="demo-output", show_default=True,
+              help="Where to write the demo day's database and files (replaced on each run).")
+def demo(out: str) -> None:
+    """Run the demo bid-opening day on a fresh SQLite database and print where every file went."""
+    from tenderguard.demo import print_summary, run_demo  # noqa: PLC0415 - only this command needs it
+
+    console = Console()
+    started = time.perf_counter()
+    with console.status("demo day") as status:
+        result = run_demo(Path(out), progress=status.update)
+    print_summary(result, console, seconds=time.perf_counter() - started)
 
 
 @cli.command("import")
