@@ -246,6 +246,35 @@ def _next_ordinal(table: Table) -> Any:
     return select(func.coalesce(func.max(table.c.ordinal), 0) + 1).scalar_subquery()
 
 
+def _upsert_sequence(dialect_insert: Any) -> Any:
+    return (dialect_insert(day_sequences).values(centre=bindparam("b_centre"), day=bindparam("b_day"), value=1)
+            .on_conflict_do_update(index_elements=[day_sequences.c.centre, day_sequences.c.day],
+                                   set_={"value": day_sequences.c.value + 1})
+            .returning(day_sequences.c.value))
+
+
+# Hot-path statements, built once (SQLAlchemy then reuses their compiled form).
+_INSERT_SCREENING_PG = insert(screenings)
+_INSERT_SCREENING_SQLITE = insert(screenings).values(ordinal=_next_ordinal(screenings))
+_INSERT_ADMISSION_PG = insert(admissions)
+_INSERT_ADMISSION_SQLITE = insert(admissions).values(ordinal=_next_ordinal(admissions))
+_INSERT_BADGE = insert(badges)
+_INSERT_COMPANY = insert(companies)
+_COMPANY_BY_KEY = select(companies.c.credit_code).where(companies.c.name_key == bindparam("b_key"))
+_LATEST_FOR_PERSON = (select(admissions).where(admissions.c.day == bindparam("b_day"),
+                                               admissions.c.person_key == bindparam("b_key"))
+                      .order_by(admissions.c.ordinal.desc()).limit(1))
+_ACTIVE_FOR_ORGANISATION = (select(admissions).where(
+    admissions.c.day == bindparam("b_day"), admissions.c.organisation == bindparam("b_org"),
+    admissions.c.role == bindparam("b_role"), admissions.c.status == str(AdmissionStatus.ACTIVE))
+    .order_by(admissions.c.ordinal))
+_INSIDE = select(func.count()).select_from(admissions).where(and_(
+    admissions.c.day == bindparam("b_day"), admissions.c.hall == bindparam("b_hall"),
+    admissions.c.inside.is_(True), admissions.c.status == str(AdmissionStatus.ACTIVE)))
+_NEXT_SEQUENCE_PG = _upsert_sequence(postgresql.insert)
+_NEXT_SEQUENCE_SQLITE = _upsert_sequence(sqlite_dialect.insert)
+
+
 def _is_conflict(exc: DBAPIError) -> bool:
     orig = exc.orig
     if getattr(orig, "sqlstate", None) in _PG_CONFLICTS:
@@ -360,12 +389,11 @@ class _Companies(_Repo):
         return found
 
     def by_key(self, name_key: str) -> str | None:
-        found: str | None = self.uow.execute(
-            select(companies.c.credit_code).where(companies.c.name_key == name_key)).scalar()
+        found: str | None = self.uow.execute(_COMPANY_BY_KEY, {"b_key": name_key}).scalar()
         return found
 
     def add(self, credit_code: str, name: str, name_key: str) -> None:
-        self.uow.execute(insert(companies), {"credit_code": credit_code, "name": name, "name_key": name_key})
+        self.uow.execute(_INSERT_COMPANY, {"credit_code": credit_code, "name": name, "name_key": name_key})
 
 
 class _Screenings(_Repo):
@@ -465,8 +493,7 @@ class _Attendance(_Repo):
         return [self._of(row) for row in self.uow.execute(query).mappings()]
 
     def add(self, admission: Admission) -> None:
-        stmt = insert(admissions) if self.pg else insert(admissions).values(ordinal=_next_ordinal(admissions))
-        self.uow.execute(stmt, self._row(admission))
+        self.uow.execute(_INSERT_ADMISSION_PG if self.pg else _INSERT_ADMISSION_SQLITE, self._row(admission))
 
     def save(self, admission: Admission) -> None:
         row = self._row(admission)
@@ -485,10 +512,8 @@ class _Attendance(_Repo):
         return self._list(select(admissions).where(admissions.c.day == day).order_by(admissions.c.ordinal))
 
     def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        found = self._list(select(admissions)
-                           .where(admissions.c.day == day, admissions.c.person_key == person_key)
-                           .order_by(admissions.c.ordinal.desc()).limit(1))
-        return found[0] if found else None
+        row = self.uow.execute(_LATEST_FOR_PERSON, {"b_day": day, "b_key": person_key}).mappings().first()
+        return None if row is None else self._of(row)
 
     def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
         found = self.latest_for_person(day, person_key)
@@ -504,15 +529,13 @@ class _Attendance(_Repo):
         # Rows another desk has not committed yet cannot be locked: desks counting one organisation's role
         # queue on an advisory lock instead (and the unique index settles bidders' races in any case).
         self._serialise("quota", day, organisation, role)
-        return self._list(select(admissions).where(
-            admissions.c.day == day, admissions.c.organisation == organisation, admissions.c.role == str(role),
-            admissions.c.status == str(AdmissionStatus.ACTIVE)).order_by(admissions.c.ordinal))
+        rows = self.uow.execute(_ACTIVE_FOR_ORGANISATION, {"b_day": day, "b_org": organisation,
+                                                           "b_role": str(role)}).mappings()
+        return [self._of(row) for row in rows]
 
     def inside(self, day: dt.date, hall: str) -> int:
         self._serialise("hall", day, hall)
-        count: int = self.uow.execute(select(func.count()).select_from(admissions).where(and_(
-            admissions.c.day == day, admissions.c.hall == hall, admissions.c.inside.is_(True),
-            admissions.c.status == str(AdmissionStatus.ACTIVE)))).scalar_one()
+        count: int = self.uow.execute(_INSIDE, {"b_day": day, "b_hall": hall}).scalar_one()
         return count
 
 
@@ -532,7 +555,7 @@ class _Badges(_Repo):
         )
 
     def add(self, badge: Badge) -> None:
-        self.uow.execute(insert(badges), self._row(badge))
+        self.uow.execute(_INSERT_BADGE, self._row(badge))
 
     def get(self, serial: str) -> Badge | None:
         query = select(badges).where(badges.c.serial == serial)
@@ -547,12 +570,8 @@ class _Badges(_Repo):
         self.uow.execute(_UPDATE_BADGE, row)
 
     def next_sequence(self, centre: str, day: dt.date) -> int:
-        dialect_insert = postgresql.insert if self.pg else sqlite_dialect.insert
-        stmt = (dialect_insert(day_sequences).values(centre=centre, day=day, value=1)
-                .on_conflict_do_update(index_elements=[day_sequences.c.centre, day_sequences.c.day],
-                                       set_={"value": day_sequences.c.value + 1})
-                .returning(day_sequences.c.value))
-        value: int = self.uow.execute(stmt).scalar_one()
+        stmt = _NEXT_SEQUENCE_PG if self.pg else _NEXT_SEQUENCE_SQLITE
+        value: int = self.uow.execute(stmt, {"b_centre": centre, "b_day": day}).scalar_one()
         return value
 
     def for_day(self, day: dt.date) -> list[Badge]:
@@ -853,9 +872,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                     "opened_desk": s.opened_by.desk, "opened_operator": s.opened_by.operator, "version": 1,
                     "source_ref": s.source, "document_number": v.document_number,
                 }
-                stmt = (insert(screenings) if self.store.dialect == "postgresql"
-                        else insert(screenings).values(ordinal=_next_ordinal(screenings)))
-                self.execute(stmt, row)
+                self.execute(_INSERT_SCREENING_PG if self.store.dialect == "postgresql"
+                             else _INSERT_SCREENING_SQLITE, row)
                 written.append((entry, 1))
             elif values != entry.values or len(s.records) > entry.n_records:
                 params = values | {"b_id": s.id, "b_version": entry.version, "version": entry.version + 1}
