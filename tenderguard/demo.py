@@ -32,11 +32,13 @@ from rich.table import Table
 from tenderguard.batch import run_batch
 from tenderguard.domain.arrival_slots import SessionLoad, plan_arrivals
 from tenderguard.domain.model import SHANGHAI, Centre, ManualClock
+from tenderguard.errors import TenderGuardError
 from tenderguard.identity import credit_code_check_char, resident_id_check_digit
 from tenderguard.imports import read_day_plan
 from tenderguard.keys import init_keys, load_id_secret, load_signing_key
 from tenderguard.notices.documents import build_notice, render_declaration_form, render_notice_pdf
 from tenderguard.policy import load_policy
+from tenderguard.reports.daily import write_report_csv, write_report_pdf, write_report_xlsx
 from tenderguard.services import Gate
 from tenderguard.store.sql import SqlStore
 
@@ -207,19 +209,7 @@ def run_demo(out: Path, *, sessions_file: Path | None = None,
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
         files["screening results"] = out / "screening-results.jsonl"
 
-        progress("printing the badges")
-        sheet = gate.print_badges(DAY, load_signing_key(keys), out / "badges-2026-11-23.pdf", operator="王芳")
-        files["badge sheet"] = sheet.path
-        progress("writing the refusal letters")
-        letters = out / "refusal-letters"
-        letters.mkdir(exist_ok=True)
-        for notice in gate.refusal_notices(DAY, operator="王芳"):
-            for letter in notice.letters:
-                (letters / letter.filename).write_text(letter.text, encoding="utf-8")
-        files["refusal letters"] = letters
-        progress("exporting the day")
-        gate.export(DAY, str(out / "records-2026-11-23.xlsx"), fmt="xlsx", operator="王芳")
-        files["export (masked)"] = out / "records-2026-11-23.xlsx"
+        _after_the_day(gate, out, keys, files, progress)
         progress("verifying the audit trail")
         report = gate.verify_audit()
         return DemoResult(files=files, outcomes=dict(outcomes), audit=str(report),
@@ -260,3 +250,29 @@ def print_summary(result: DemoResult, console: Console, *, seconds: float) -> No
         table.add_row(what, str(path))
     console.print(table)
     console.print(f"finished in {seconds:.1f} s")
+
+
+def _after_the_day(gate: Gate, out: Path, keys: Path, files: dict[str, Path],
+                   progress: Callable[[str], None]) -> None:
+    """The badge sheet, the refusal letters, the daily report and the masked export."""
+    progress("printing the badges")
+    sheet = gate.print_badges(DAY, load_signing_key(keys), out / "badges-2026-11-23.pdf", operator="王芳")
+    files["badge sheet"] = sheet.path
+    progress("writing the refusal letters")
+    letters = out / "refusal-letters"
+    letters.mkdir(exist_ok=True)
+    for notice in gate.refusal_notices(DAY, operator="王芳"):
+        for letter in notice.letters:
+            (letters / letter.filename).write_text(letter.text, encoding="utf-8")
+    files["refusal letters"] = letters
+    progress("writing the daily report")
+    daily, problems = gate.daily_report(DAY)
+    if problems:
+        raise TenderGuardError("the daily report does not match the audit trail: " + "; ".join(problems))
+    files["daily report"] = write_report_pdf(daily, out / "daily-report-2026-11-23.pdf")
+    write_report_csv(daily, out / "daily-report-2026-11-23.csv")
+    write_report_xlsx(daily, out / "daily-report-2026-11-23.xlsx")
+    files["daily report (CSV, XLSX)"] = out / "daily-report-2026-11-23.{csv,xlsx}"
+    progress("exporting the day")
+    gate.export(DAY, str(out / "records-2026-11-23.xlsx"), fmt="xlsx", operator="王芳")
+    files["export (masked)"] = out / "records-2026-11-23.xlsx"

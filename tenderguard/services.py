@@ -52,6 +52,7 @@ from tenderguard.store.unit_of_work import AbstractUnitOfWork, seal_all
 if TYPE_CHECKING:
     from tenderguard.notices.refusals import RefusalNotice
     from tenderguard.render.badges import BadgeCard, RenderResult
+    from tenderguard.reports.daily import DailyReport
 
 __all__ = ["ROLE_LABELS", "Desk", "Gate", "MessageBus", "ScreeningView"]
 
@@ -341,6 +342,16 @@ class Gate:
                                                      "letters": sum(len(n.letters) for n in found)}))
                 uow.commit()
         return found
+
+    def daily_report(self, day: dt.date) -> tuple[DailyReport, list[str]]:
+        """The day's report from the stored records, and its mismatches with the audit trail (none expected)."""
+        from tenderguard.reports.daily import daily_report, reconcile  # noqa: PLC0415 - loaded on demand
+
+        with self.uow_factory() as uow:
+            report = daily_report(uow, day=day, centre=self.centre, policy=self.policy)
+            problems = reconcile(report, uow)
+            uow.commit()  # keeps the audit seal reconcile made
+        return report, problems
 
     def outbox(self) -> list[OutboxItem]:
         """Every queued notice and its status (``sending`` after a crash: check the mail log, then requeue)."""

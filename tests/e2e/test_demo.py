@@ -38,3 +38,9 @@ def test_the_demo_day_runs_and_covers_its_cases(tmp_path: Path) -> None:
     letters = list((out / "refusal-letters").iterdir())
     assert any(p.name.endswith("-company.txt") for p in letters)
     assert "回拨已通知" in (out / "call-log.txt").read_text(encoding="utf-8")
+    report = "".join(page.extract_text() for page in PdfReader(out / "daily-report-2026-11-23.pdf").pages)
+    assert "MY-2026-118" in report
+    again = CliRunner().invoke(cli, ["report", "--db", str(out / "tenderguard.db"), "--date", "2026-11-23",
+                                     "--format", "csv", "--out", str(tmp_path / "report.csv")])
+    assert again.exit_code == 0, again.output
+    assert f"{len(screened)} arrivals" in again.stdout
