@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,10 +130,51 @@ def _policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+#: Settings a configuration file may give, and the option (parameter) each one sets on every command having it.
+CONFIG_KEYS = {"db": "db", "keys": "keys", "policy": "policy_spec", "centre_code": "centre_code",
+               "centre_name": "centre_name", "desk": "desk", "operator": "operator"}
+DEFAULT_CONFIG = "tenderguard.toml"
+
+
+def _config_defaults(command: click.Command, settings: dict[str, str]) -> dict[str, Any]:
+    """The ``default_map`` that gives every (sub)command the configured values of the options it has."""
+    found: dict[str, Any] = {}
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            nested = _config_defaults(sub, settings)
+            if nested:
+                found[name] = nested
+        return found
+    params = {p.name for p in command.params}
+    return {CONFIG_KEYS[k]: v for k, v in settings.items() if CONFIG_KEYS[k] in params}
+
+
+def _read_config(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TenderGuardError(f"cannot read the configuration {path}: {exc}",
+                               hint="fix the file or point --config elsewhere") from None
+    table = data.get("tenderguard", data)
+    unknown = sorted(set(table) - set(CONFIG_KEYS))
+    if unknown or not all(isinstance(v, str) for v in table.values()):
+        raise TenderGuardError(f"{path}: unknown or non-text settings {', '.join(unknown) or '(a value)'}",
+                               hint=f"known settings: {', '.join(CONFIG_KEYS)} (all text)")
+    return {str(k): str(v) for k, v in table.items()}
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tenderguard")
-def cli() -> None:
+@click.option("--config", type=click.Path(dir_okay=False), envvar="TENDERGUARD_CONFIG", default=None,
+              help=f"A TOML file of defaults (db, keys, policy, centre_code, centre_name, desk, operator) "
+                   f"[env TENDERGUARD_CONFIG; default ./{DEFAULT_CONFIG} if present]. Options and environment "
+                   "variables win over it.")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
     """TenderGuard: the health-screening gate of a trading centre on bid-opening days."""
+    path = Path(config) if config else Path(DEFAULT_CONFIG)
+    if config is not None or path.is_file():
+        ctx.default_map = _config_defaults(cli, _read_config(path))
 
 
 @cli.command()

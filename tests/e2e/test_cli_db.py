@@ -214,3 +214,22 @@ def test_remind_plan_call_and_due(tmp_path: Path) -> None:
                                    "--caller", "王芳"])
     assert bad.exit_code == 1
     assert "who answered" in bad.stderr
+
+
+def test_a_config_file_sets_the_defaults_and_options_win(tmp_path: Path) -> None:
+    """./tenderguard.toml gives --db to every command; an explicit option or variable still wins; typos are errors."""
+    db = tmp_path / "configured.db"
+    (tmp_path / "tenderguard.toml").write_text(f'db = "{db}"\ncentre_code = "MY"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE)])
+    assert result.exit_code == 3, result.output  # the sample's last line is invalid on purpose
+    assert db.is_file()
+    assert not (tmp_path / "tenderguard.db").exists()
+    listed = CliRunner().invoke(cli, ["badge", "list", "--date", "2026-11-23"])
+    assert "MY-20261123-0001" in listed.stdout
+    elsewhere = tmp_path / "other.db"
+    CliRunner().invoke(cli, ["db", "upgrade"], env={"TENDERGUARD_DB": str(elsewhere)})
+    assert elsewhere.is_file()
+    (tmp_path / "bad.toml").write_text('database = "x.db"\n', encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["--config", str(tmp_path / "bad.toml"), "db", "status"])
+    assert bad.exit_code == 1
+    assert "unknown or non-text settings database" in bad.stderr
