@@ -869,6 +869,15 @@ def identity_check(number: str, kind: str | None) -> None:
     click.echo(f"valid {doc.kind}: {doc.masked()}{born}")
 
 
+def _register_desk() -> None:
+    from tenderguard.desk.command import desk_command  # noqa: PLC0415 - the desk imports this module's helpers
+
+    cli.add_command(desk_command)
+
+
+_register_desk()
+
+
 def main() -> None:
     """Entry point of the ``tenderguard`` console script."""
     cli(prog_name="tenderguard")

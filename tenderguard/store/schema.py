@@ -13,6 +13,8 @@ empty database do not race to create it; SQLite's ``BEGIN IMMEDIATE`` serialises
 
 from __future__ import annotations
 
+import functools
+import threading
 from pathlib import Path
 
 import attrs
@@ -45,8 +47,14 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+#: Alembic keeps module-level state while it runs migrations and loads revision files: one thread at a time.
+_ALEMBIC = threading.RLock()
+
+
+@functools.cache
 def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+    with _ALEMBIC:
+        return ScriptDirectory.from_config(_config())
 
 
 def head_revision() -> str:
@@ -120,7 +128,7 @@ def check(conn: Connection) -> SchemaStatus:
 
 def ensure(engine: Engine) -> SchemaStatus:
     """Create the schema in an empty database; otherwise check it is current (used when a store opens)."""
-    with engine.begin() as conn:
+    with _ALEMBIC, engine.begin() as conn:
         _lock(conn)
         found = status(conn)
         if found.state == "empty":
@@ -133,7 +141,7 @@ def ensure(engine: Engine) -> SchemaStatus:
 
 def upgrade(engine: Engine) -> tuple[SchemaStatus, SchemaStatus]:
     """Bring an empty, legacy or older schema up to the newest revision; returns the status before and after."""
-    with engine.begin() as conn:
+    with _ALEMBIC, engine.begin() as conn:
         _lock(conn)
         before = status(conn)
         if before.state == "unknown":
