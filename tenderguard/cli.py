@@ -783,6 +783,19 @@ def badge_print(day: dt.datetime | None, layout: str, out: str, serials: tuple[s
     click.echo(f"{result.badges} badge(s) of {when} on {result.pages} page(s), {result.bytes:,} bytes: {result.path}")
 
 
+@badge.command("code")
+@click.argument("serial")
+@_db_option
+@_keys_option
+@_centre_options
+def badge_code(serial: str, db: str, keys: str, centre_code: str, centre_name: str) -> None:
+    """Print the signed QR text of a badge's current print (what its QR code carries)."""
+    key = load_signing_key(keys)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, "badge-only")
+        click.echo(gate.badge_code(gate.badge(serial), key))
+
+
 @badge.command("revocations")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
 @click.option("--out", type=click.File("w", encoding="utf-8"), default="-", help="Where to write the list.")
