@@ -19,19 +19,13 @@ project's one Jinja environment, its URL fetcher (templates folder and generated
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import attrs
-from weasyprint import CSS, HTML  # type: ignore[import-untyped]
-from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]
 
 from tenderguard.domain.arrival_slots import ArrivalWindow
 from tenderguard.domain.model import BidSession, Centre
@@ -52,10 +46,10 @@ from tenderguard.policy import (
 
 # WeasyPrint's shared FontConfiguration and the print-font cache are not thread-safe: one document at a time, for
 # badges and notices alike, so the badges' lock is shared rather than a second one made here.
-from tenderguard.render.badges import _RENDERING, WEEKDAYS
-from tenderguard.render.environment import render_template, templates_dir
+from tenderguard.render.badges import WEEKDAYS
+from tenderguard.render.environment import render_template
 from tenderguard.render.fetcher import TemplateFetcher
-from tenderguard.render.fonts import check_coverage, font_configuration, print_stylesheet
+from tenderguard.render.pdf import write_pdf
 from tenderguard.render.qr import qr_png
 from tenderguard.render.text import check_text
 
@@ -430,66 +424,10 @@ def build_notice(
 # ------------------------------------------------------------------------------------------------ PDFs
 
 
-class _VisibleText(HTMLParser):
-    """Collects the text an HTML document prints (not its style, script or title)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """Enter a hidden element."""
-        if tag in ("style", "script", "title"):
-            self._hidden += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        """Leave a hidden element."""
-        if tag in ("style", "script", "title"):
-            self._hidden = max(0, self._hidden - 1)
-
-    def handle_data(self, data: str) -> None:
-        """Keep printed text."""
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def _visible_text(html: str) -> str:
-    """The characters ``html`` prints, without whitespace (which every font draws or skips)."""
-    parser = _VisibleText()
-    parser.feed(html)
-    parser.close()
-    return "".join(char for char in "".join(parser.parts) if not char.isspace())
-
-
 def _write_pdf(html: str, out: Path, *, stylesheet: str, fields: Iterable[tuple[str, str]],
                fetcher: TemplateFetcher) -> Path:
-    """Check the font covers ``fields`` and the printed text, then write ``html`` as a PDF to ``out`` atomically."""
-    printed = _visible_text(html)
-    check_coverage([*((name, "".join(v.split())) for name, v in fields), ("template", printed)])
-    folder = templates_dir() / _FOLDER
-    out = Path(out)
-    try:
-        descriptor, scratch = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    except OSError as exc:
-        raise RenderError(f"cannot write to {out.parent}: {exc}", hint="create the folder or pick another") from exc
-    os.close(descriptor)
-    try:
-        with _RENDERING:
-            document = HTML(string=html, base_url=folder.as_uri() + "/", url_fetcher=fetcher)
-            sheets = [CSS(url=(folder / stylesheet).as_uri(), url_fetcher=fetcher), print_stylesheet([printed])]
-            document.render(font_config=font_configuration(), stylesheets=sheets).write_pdf(scratch)
-        Path(scratch).replace(out)
-    except FatalURLFetchingError as exc:
-        if isinstance(exc.__cause__, RenderError):
-            raise exc.__cause__ from None
-        raise RenderError(f"a resource could not be loaded: {exc}", hint="check the templates") from exc
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise RenderError(f"WeasyPrint could not render {out.name}: {exc}", hint="check the templates") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            Path(scratch).unlink()
-    return out
+    """Write a notice or form (resources from ``templates/notices``) as a PDF, fonts checked first."""
+    return write_pdf(html, out, folder=_FOLDER, stylesheet=stylesheet, fields=fields, fetcher=fetcher)
 
 
 def render_notice_pdf(

@@ -22,12 +22,9 @@ Health figures are only as complete as the stored health data: once the retentio
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
-import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -40,11 +37,11 @@ from openpyxl.utils import get_column_letter
 
 from tenderguard.domain.model import Badge, BadgeStatus, BidSession, Centre, Outcome
 from tenderguard.domain.screening import Screening
-from tenderguard.errors import InvalidInputError, RenderError
+from tenderguard.errors import InvalidInputError
 from tenderguard.policy import Policy
 from tenderguard.records.audit import AuditEntry
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON
-from tenderguard.render.environment import render_template, templates_dir
+from tenderguard.render.environment import render_template
 from tenderguard.render.text import check_text
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, AuditRepository
 
@@ -620,57 +617,17 @@ def render_report_html(report: DailyReport) -> str:
     )
 
 
-def _visible_text(html: str) -> str:
-    """The characters ``html`` prints (the project's notice renderer defines how)."""
-    from tenderguard.notices.documents import _visible_text as visible  # noqa: PLC0415 - loads WeasyPrint
-
-    return visible(html)
-
-
 def write_report_pdf(report: DailyReport, out: Path) -> Path:
     """Write the report as an A4 PDF in Chinese to ``out`` (complete or not at all); returns ``out``.
 
-    Printed through the project's Jinja environment, the template fetcher (nothing outside the templates
-    folder, no network), a font checked for every character and the render lock shared with badges and notices.
+    Printed through the project's Jinja environment and the shared PDF writer (template fetcher, font checked for
+    every character, the render lock shared with badges and notices).
     """
     # WeasyPrint loads on demand: reading a report (or the CLI's help) does not pay for it.
-    from weasyprint import CSS, HTML  # type: ignore[import-untyped]  # noqa: PLC0415
-    from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]  # noqa: PLC0415
+    from tenderguard.render.pdf import write_pdf  # noqa: PLC0415
 
-    from tenderguard.render.badges import _RENDERING  # noqa: PLC0415 - one document at a time, process-wide
-    from tenderguard.render.fetcher import TemplateFetcher  # noqa: PLC0415
-    from tenderguard.render.fonts import check_coverage, font_configuration, print_stylesheet  # noqa: PLC0415
-
-    html = render_report_html(report)
-    printed = _visible_text(html)
-    fields = _checked(report)
-    check_coverage([*((name, "".join(value.split())) for name, value in fields), ("template", printed),
-                    ("stylesheet", _STYLESHEET_TEXT)])
-    out = Path(out)
-    folder = templates_dir() / "reports"
-    fetcher = TemplateFetcher()
-    try:
-        descriptor, scratch = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    except OSError as exc:
-        raise RenderError(f"cannot write to {out.parent}: {exc}", hint="create the folder or pick another") from exc
-    os.close(descriptor)
-    try:
-        with _RENDERING:
-            document = HTML(string=html, base_url=folder.as_uri() + "/", url_fetcher=fetcher)
-            sheets = [CSS(url=(folder / "daily.css").as_uri(), url_fetcher=fetcher),
-                      print_stylesheet([printed, _STYLESHEET_TEXT])]
-            document.render(font_config=font_configuration(), stylesheets=sheets).write_pdf(scratch)
-        Path(scratch).replace(out)
-    except FatalURLFetchingError as exc:
-        if isinstance(exc.__cause__, RenderError):
-            raise exc.__cause__ from None
-        raise RenderError(f"a resource could not be loaded: {exc}", hint="check the templates") from exc
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise RenderError(f"WeasyPrint could not render {out.name}: {exc}", hint="check the templates") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            Path(scratch).unlink()
-    return out
+    return write_pdf(render_report_html(report), Path(out), folder="reports", stylesheet="daily.css",
+                     fields=_checked(report), css_text=[_STYLESHEET_TEXT])
 
 
 # ------------------------------------------------------------------------------------------ CSV and XLSX

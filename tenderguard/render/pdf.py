@@ -1,0 +1,95 @@
+"""Writing an HTML document as a PDF: the one path every printed document takes (notices, forms, reports).
+
+Before WeasyPrint runs, every character the document prints is checked against the CJK font; the document is
+rendered through the template fetcher (nothing outside ``templates/``, no network) under the process-wide render
+lock, written to a temporary file and renamed, so a PDF appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from html.parser import HTMLParser
+from pathlib import Path
+
+from weasyprint import CSS, HTML  # type: ignore[import-untyped]
+from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]
+
+from tenderguard.errors import RenderError
+from tenderguard.render.badges import _RENDERING
+from tenderguard.render.environment import templates_dir
+from tenderguard.render.fetcher import TemplateFetcher
+from tenderguard.render.fonts import check_coverage, font_configuration, print_stylesheet
+
+__all__ = ["visible_text", "write_pdf"]
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text an HTML document prints (not its style, script or title)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Enter a hidden element."""
+        if tag in ("style", "script", "title"):
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        """Leave a hidden element."""
+        if tag in ("style", "script", "title"):
+            self._hidden = max(0, self._hidden - 1)
+
+    def handle_data(self, data: str) -> None:
+        """Keep printed text."""
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    """The characters ``html`` prints, without whitespace (which every font draws or skips)."""
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return "".join(char for char in "".join(parser.parts) if not char.isspace())
+
+
+def write_pdf(html: str, out: Path, *, folder: str, stylesheet: str, fields: Iterable[tuple[str, str]] = (),
+              css_text: Sequence[str] = (), fetcher: TemplateFetcher | None = None) -> Path:
+    """Check the font covers ``fields``, the printed text and ``css_text``; write ``html`` as a PDF to ``out``.
+
+    ``folder`` is the templates sub-folder the document's resources come from, ``stylesheet`` its CSS file there;
+    ``css_text`` is text the stylesheet prints (``content:``), checked and subset with the rest.
+    """
+    fetcher = fetcher or TemplateFetcher()
+    printed = visible_text(html)
+    check_coverage([*((name, "".join(v.split())) for name, v in fields), ("template", printed),
+                    *(("stylesheet", text) for text in css_text)])
+    base = templates_dir() / folder
+    out = Path(out)
+    try:
+        descriptor, scratch = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as exc:
+        raise RenderError(f"cannot write to {out.parent}: {exc}", hint="create the folder or pick another") from exc
+    os.close(descriptor)
+    try:
+        with _RENDERING:
+            document = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
+            sheets = [CSS(url=(base / stylesheet).as_uri(), url_fetcher=fetcher),
+                      print_stylesheet([printed, *css_text])]
+            document.render(font_config=font_configuration(), stylesheets=sheets).write_pdf(scratch)
+        Path(scratch).replace(out)
+    except FatalURLFetchingError as exc:
+        if isinstance(exc.__cause__, RenderError):
+            raise exc.__cause__ from None
+        raise RenderError(f"a resource could not be loaded: {exc}", hint="check the templates") from exc
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise RenderError(f"WeasyPrint could not render {out.name}: {exc}", hint="check the templates") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            Path(scratch).unlink()
+    return out
