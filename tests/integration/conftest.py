@@ -38,6 +38,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_unreachable: str |
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'gate.db'}"
         return
+    yield from _pg_schema(pg_unreachable)
+
+
+@pytest.fixture
+def pg_url(pg_unreachable: str | None) -> Iterator[str]:
+    """A URL to a fresh PostgreSQL schema (for tests about the server itself), dropped after the test."""
+    yield from _pg_schema(pg_unreachable)
+
+
+def _pg_schema(pg_unreachable: str | None) -> Iterator[str]:
     if pg_unreachable is not None:
         pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {pg_unreachable}")
     schema = f"tg_test_{secrets.token_hex(6)}"
