@@ -52,12 +52,17 @@ class AttendanceView(Protocol):
         """The person's most recent admission today, whatever its status."""
         ...
 
-    def active_for_organisation(self, day: dt.date, organisation: str, role: Role) -> list[Admission]:
-        """Admissions today of an organisation in a role that still hold their place."""
+    def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
+                                deciding: bool = False) -> list[Admission]:
+        """Admissions today of an organisation in a role that still hold their place.
+
+        ``deciding``: the count decides an admission, so other desks counting the same must wait for it
+        (a database store locks); the early check at arrival does not need to.
+        """
         ...
 
-    def inside(self, day: dt.date, hall: str) -> int:
-        """How many admitted people are in the hall now (admitted and not exited)."""
+    def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
+        """How many admitted people are in the hall now (admitted and not exited); ``deciding`` as above."""
         ...
 
 
@@ -82,11 +87,11 @@ PROCEED = Decision("proceed")
 
 
 def _quota_decision(policy: Policy, view: AttendanceView, day: dt.date, role: Role,
-                    organisation: str | None) -> Decision:
+                    organisation: str | None, *, deciding: bool) -> Decision:
     limit = policy.quota(role)
     if limit is None or organisation is None:
         return PROCEED
-    holders = view.active_for_organisation(day, organisation, role)
+    holders = view.active_for_organisation(day, organisation, role, deciding=deciding)
     if len(holders) < limit:
         return PROCEED
     first = min(holders, key=lambda a: a.at)
@@ -96,9 +101,10 @@ def _quota_decision(policy: Policy, view: AttendanceView, day: dt.date, role: Ro
     return Decision("refuse", reason, detail)
 
 
-def _capacity_decision(policy: Policy, view: AttendanceView, day: dt.date, hall: str) -> Decision:
+def _capacity_decision(policy: Policy, view: AttendanceView, day: dt.date, hall: str, *,
+                       deciding: bool) -> Decision:
     capacity = policy.capacity(hall)
-    if capacity is not None and view.inside(day, hall) >= capacity:
+    if capacity is not None and view.inside(day, hall, deciding=deciding) >= capacity:
         return Decision("refuse", Reason.HALL_FULL, {"hall": hall, "capacity": capacity})
     return PROCEED
 
@@ -117,17 +123,17 @@ def check_arrival(policy: Policy, view: AttendanceView, arrival: Arrival, *, day
         if policy.key_area.action == "refuse":
             return Decision("refuse", Reason.KEY_AREA)
         return Decision("refer", Reason.KEY_AREA, services=policy.key_area.services or ("separate_room",))
-    decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation)
+    decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation, deciding=False)
     if not decision.proceeds:
         return decision
-    return _capacity_decision(policy, view, day, hall)
+    return _capacity_decision(policy, view, day, hall, deciding=False)
 
 
 def check_admission(policy: Policy, view: AttendanceView, arrival: Arrival | Visitor, *, day: dt.date, hall: str,
                     reentry: bool) -> Decision:
     """The final check once every step passed: the place may have been taken meanwhile at another desk."""
     if not reentry:
-        decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation)
+        decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation, deciding=True)
         if not decision.proceeds:
             return decision
-    return _capacity_decision(policy, view, day, hall)
+    return _capacity_decision(policy, view, day, hall, deciding=True)

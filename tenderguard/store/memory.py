@@ -194,11 +194,12 @@ class _Attendance(_Repo):
         found = self.latest_for_person(day, person_key)
         return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
 
-    def active_for_organisation(self, day: dt.date, organisation: str, role: Role) -> list[Admission]:
+    def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
+                                deciding: bool = False) -> list[Admission]:
         ids = self.store.by_organisation.get((day, organisation, role))
         return [a for a in self._load(ids) if a.status is AdmissionStatus.ACTIVE]
 
-    def inside(self, day: dt.date, hall: str) -> int:
+    def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
         return self.store.inside.get((day, hall), 0)
 
 

@@ -526,16 +526,20 @@ class _Attendance(_Repo):
             name = "|".join(str(k) for k in key)
             self.uow.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
 
-    def active_for_organisation(self, day: dt.date, organisation: str, role: Role) -> list[Admission]:
-        # Rows another desk has not committed yet cannot be locked: desks counting one organisation's role
-        # queue on an advisory lock instead (and the unique index settles bidders' races in any case).
-        self._serialise("quota", day, organisation, role)
+    def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
+                                deciding: bool = False) -> list[Admission]:
+        # Rows another desk has not committed yet cannot be locked: desks deciding on one organisation's role
+        # queue on an advisory lock instead (and the unique index settles bidders' races in any case). The
+        # early check at arrival reads without waiting; the admission re-checks under the lock.
+        if deciding:
+            self._serialise("quota", day, organisation, role)
         rows = self.uow.execute(_ACTIVE_FOR_ORGANISATION, {"b_day": day, "b_org": organisation,
                                                            "b_role": str(role)}).mappings()
         return [self._of(row) for row in rows]
 
-    def inside(self, day: dt.date, hall: str) -> int:
-        self._serialise("hall", day, hall)
+    def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
+        if deciding:
+            self._serialise("hall", day, hall)
         count: int = self.uow.execute(_INSIDE, {"b_day": day, "b_hall": hall}).scalar_one()
         return count
 
