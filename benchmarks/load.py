@@ -82,7 +82,16 @@ from benchmarks.screening import (
     resident_id,
     rest_minutes,
 )
-from benchmarks.storage import CENTRE, OPERATORS, PG_SERVER, bench_policy, fresh_database, pg_unreachable, pg_version
+from benchmarks.storage import (
+    CENTRE,
+    OPERATORS,
+    PG_SERVER,
+    bench_policy,
+    fresh_database,
+    pg_unreachable,
+    pg_version,
+    run_desks,
+)
 from tenderguard import Arrival, BidSession, Desk, Gate, ManualClock, Policy, Role, ScreeningView
 from tenderguard.domain.model import SHANGHAI
 from tenderguard.store.sql import SqlStore
@@ -333,27 +342,7 @@ def busy_day(backend: str, desks: int, per_desk: int, server: str, seed: int) ->
         jobs = [DeskJob(url=url, desk_no=d, plan=plan[d::desks], day_size=day_size,
                         warm_up=[Planned("plain", _arrival(5_000_000 + d * WARM_UP + i, 5_000_000 + d * WARM_UP + i))
                                  for i in range(WARM_UP)]) for d in range(desks)]
-        processes = [ctx.Process(target=desk_process, args=(job, start, results), daemon=True) for job in jobs]
-        for process in processes:
-            process.start()
-        reports: list[dict[str, Any]] = []
-        errors: list[str] = []
-        deadline = time.monotonic() + max(120.0, total * 0.5)
-        try:
-            for _ in processes:
-                _desk, error, report = results.get(timeout=max(1.0, deadline - time.monotonic()))
-                if error is not None:
-                    errors.append(error)
-                elif report is not None:
-                    reports.append(report)
-        finally:
-            for process in processes:
-                process.join(timeout=max(1.0, deadline - time.monotonic()))
-                if process.is_alive():
-                    process.kill()
-                    process.join()
-        if errors:
-            raise RuntimeError(f"{len(errors)} desk process(es) failed; the first:\n{errors[0]}")
+        reports = run_desks(ctx, desk_process, jobs, start, results, timeout=max(120.0, total * 0.5))
         found = check_day(url, policy)
     wall = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
     steps: dict[str, dict[str, float]] = {}

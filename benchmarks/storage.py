@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -226,6 +226,35 @@ def check_database(url: str) -> dict[str, int]:
             "not_admitted": sum(ended.values())}
 
 
+def run_desks(ctx: Any, target: Callable[..., None], jobs: Sequence[Any], start: Barrier,
+              results: Queue[tuple[int, str | None, dict[str, Any] | None]], *, timeout: float
+              ) -> list[dict[str, Any]]:
+    """Start one process per job, wait for every report (or ``timeout``), stop stragglers, raise on any error."""
+    processes = [ctx.Process(target=target, args=(job, start, results), name=f"desk-{n}", daemon=True)
+                 for n, job in enumerate(jobs)]
+    for process in processes:
+        process.start()
+    reports: list[dict[str, Any]] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + timeout
+    try:
+        for _ in processes:
+            _desk, error, report = results.get(timeout=max(1.0, deadline - time.monotonic()))
+            if error is not None:
+                errors.append(error)
+            elif report is not None:
+                reports.append(report)
+    finally:
+        for process in processes:
+            process.join(timeout=max(1.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} desk process(es) failed; the first:\n{errors[0]}")
+    return reports
+
+
 def run_case(backend: str, desks: int, count: int, server: str) -> dict[str, Any]:
     """One case on a fresh database: ``desks`` desk processes screening ``count`` people between them."""
     shares = [count // desks + (1 if d < count % desks else 0) for d in range(desks)]
@@ -243,28 +272,8 @@ def run_case(backend: str, desks: int, count: int, server: str) -> dict[str, Any
         results: Queue[tuple[int, str | None, dict[str, Any] | None]] = ctx.Queue()
         jobs = [DeskJob(url=url, desk_no=d, first_person=firsts[d], count=shares[d],
                         warm_up_person=count + d * WARM_UP, day_size=count + desks * WARM_UP) for d in range(desks)]
-        processes = [ctx.Process(target=desk_process, args=(job, start, results), name=f"desk-{job.desk_no}",
-                                 daemon=True) for job in jobs]
-        for process in processes:
-            process.start()
-        reports: list[dict[str, Any]] = []
-        errors: list[str] = []
-        deadline = time.monotonic() + max(60.0, count * SECONDS_PER_SCREENING)
-        try:
-            for _ in processes:
-                _desk, error, report = results.get(timeout=max(1.0, deadline - time.monotonic()))
-                if error is not None:
-                    errors.append(error)
-                elif report is not None:
-                    reports.append(report)
-        finally:
-            for process in processes:
-                process.join(timeout=max(1.0, deadline - time.monotonic()))
-                if process.is_alive():
-                    process.kill()
-                    process.join()
-        if errors:
-            raise RuntimeError(f"{len(errors)} desk process(es) failed; the first:\n{errors[0]}")
+        reports = run_desks(ctx, desk_process, jobs, start, results,
+                            timeout=max(60.0, count * SECONDS_PER_SCREENING))
         found = check_database(url)
     wall = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
     latencies = sorted(x for r in reports for x in r["latencies"])
