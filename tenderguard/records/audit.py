@@ -19,8 +19,18 @@ import attrs
 from tenderguard.domain import events
 from tenderguard.domain.screening import StepRecord
 
-__all__ = ["GENESIS", "AuditDraft", "AuditEntry", "ChainReport", "chain", "chain_hashes", "drafts_for", "verify_chain",
-           "verify_trail"]
+__all__ = [
+    "GENESIS",
+    "AuditDraft",
+    "AuditEntry",
+    "ChainReport",
+    "chain",
+    "chain_hashes",
+    "drafts_for",
+    "sealed_entries",
+    "verify_chain",
+    "verify_trail",
+]
 
 #: An entry's hashed contents: ``(at, kind, subject, desk, operator, payload)``.
 Contents = tuple[dt.datetime, str, str | None, str | None, str | None, Mapping[str, Any]]
@@ -226,17 +236,18 @@ class _Trail(Protocol):
     def head(self) -> tuple[int, str]: ...
 
 
+def sealed_entries(trail: _Trail, *, page: int = 5_000) -> Iterator[AuditEntry]:
+    """Every sealed entry of a stored trail (an ``AuditRepository``), in order, read page by page."""
+    after = 0
+    while True:
+        batch = trail.entries(after, page)
+        yield from batch
+        if len(batch) < page:
+            return
+        after = batch[-1].seq
+
+
 def verify_trail(trail: _Trail, *, page: int = 5_000) -> ChainReport:
     """Verify a stored trail (an ``AuditRepository``) page by page, against its recorded head."""
     head_seq, head_hash = trail.head()
-
-    def pages() -> Iterator[AuditEntry]:
-        after = 0
-        while True:
-            batch = trail.entries(after, page)
-            yield from batch
-            if len(batch) < page:
-                return
-            after = batch[-1].seq
-
-    return verify_chain(pages(), head_seq=head_seq, head_hash=head_hash)
+    return verify_chain(sealed_entries(trail, page=page), head_seq=head_seq, head_hash=head_hash)

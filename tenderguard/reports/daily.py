@@ -39,7 +39,7 @@ from tenderguard.domain.model import Badge, BadgeStatus, BidSession, Centre, Out
 from tenderguard.domain.screening import Screening
 from tenderguard.errors import InvalidInputError
 from tenderguard.policy import Policy
-from tenderguard.records.audit import AuditEntry
+from tenderguard.records.audit import AuditEntry, sealed_entries
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON
 from tenderguard.render.environment import render_template
 from tenderguard.render.text import check_text
@@ -473,13 +473,7 @@ class _Recount:
 
 def _trail(audit: AuditRepository) -> Iterator[AuditEntry]:
     """Every sealed entry of the trail, page by page."""
-    after = 0
-    while True:
-        batch = audit.entries(after, _AUDIT_PAGE)
-        yield from batch
-        if len(batch) < _AUDIT_PAGE:
-            return
-        after = batch[-1].seq
+    return sealed_entries(audit, page=_AUDIT_PAGE)
 
 
 def _reason_group(reason: str) -> str:
