@@ -45,9 +45,6 @@ from tenderguard.keys import (
     load_public_key,
     load_signing_key,
 )
-from tenderguard.notices.documents import build_notice, render_declaration_form, render_notice_pdf
-from tenderguard.notices.mail import SmtpSettings
-from tenderguard.notices.sending import notice_sender
 from tenderguard.policy import DeclarationStep, Policy, list_presets, load_policy
 from tenderguard.records.audit import verify_trail
 from tenderguard.services import Gate
@@ -485,6 +482,13 @@ def remind_slots(day: dt.datetime, expected: tuple[str, ...], desks: int, throug
 def remind_render(session_code: str, folder: str, contact_phone: str | None, windows: TextIO | None, db: str,
                   policy_spec: str, centre_code: str, centre_name: str) -> None:
     """Write an agency's notice for a day (HTML, text, PDF, SMS, phone script) and the session's blank form."""
+    # WeasyPrint loads only for the commands that print.
+    from tenderguard.notices.documents import (  # noqa: PLC0415
+        build_notice,
+        render_declaration_form,
+        render_notice_pdf,
+    )
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
@@ -525,6 +529,9 @@ def remind_render(session_code: str, folder: str, contact_phone: str | None, win
 def remind_send(days: int, contact_phone: str | None, windows: TextIO | None, db: str, policy_spec: str,
                 centre_code: str, centre_name: str) -> None:
     """Queue and email the agencies' notices over SMTP (settings from TENDERGUARD_SMTP_*); retries what failed."""
+    from tenderguard.notices.mail import SmtpSettings  # noqa: PLC0415 - WeasyPrint loads only to print
+    from tenderguard.notices.sending import notice_sender  # noqa: PLC0415
+
     settings = SmtpSettings.from_env()
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = _gate(store, policy_spec)
