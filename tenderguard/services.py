@@ -449,6 +449,7 @@ class Gate:
         """
         today = today or self.centre.day_of(self.clock.now())
         retention = self.policy.retention
+        self.seal_audit()  # chain what the days to purge wrote while it is all still there
         health_before, attendance_before = cutoffs(today, retention.health_data_days, retention.attendance_days)
         at = self.clock.now()
         with self.uow_factory() as uow:

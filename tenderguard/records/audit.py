@@ -24,6 +24,7 @@ __all__ = [
     "AuditDraft",
     "AuditEntry",
     "ChainReport",
+    "audited",
     "chain",
     "chain_hashes",
     "drafts_for",
@@ -170,6 +171,11 @@ def _event_draft(event: events.DomainEvent, desk: str | None, operator: str | No
     payload = {k: v for k, v in attrs.asdict(event, recurse=False).items() if k not in ("at", subject_field)}
     return AuditDraft(at=event.at, kind=kind, subject=str(getattr(event, subject_field)), desk=desk,
                       operator=operator, payload=payload)
+
+
+def audited(operation_events: Iterable[events.DomainEvent]) -> list[events.DomainEvent]:
+    """The events of an operation that go into the audit trail (badge, exit and override events)."""
+    return [e for e in operation_events if type(e) in _EVENT_KINDS]
 
 
 def drafts_for(records: Iterable[StepRecord], operation_events: Iterable[events.DomainEvent],

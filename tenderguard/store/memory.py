@@ -2,11 +2,14 @@
 
 The store keeps live objects. A unit of work snapshots every object it hands out and undoes what it added, so
 ``rollback`` really restores the state before the operation — the same contract a database transaction gives.
+As in the SQL store, a commit only queues its audit material; sealing (``Gate.seal_audit``, ``verify_audit``)
+chains it, off the desk's path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -16,14 +19,29 @@ import attrs
 from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
-from tenderguard.domain.screening import Screening, StepRecord
+from tenderguard.domain.screening import Screening
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
-from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, chain
+from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, audited, canonical, chain, drafts_for
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
+
+
+#: An audit entry waiting for its seal, as plain text: (at ISO, kind, subject, desk, operator, payload JSON) — a
+#: tuple of strings, which the garbage collector stops walking after one look.
+_PendingExtra = tuple[str, str, str | None, str | None, str | None, str]
+
+
+def _flat(d: AuditDraft) -> _PendingExtra:
+    return (d.at.isoformat(), d.kind, d.subject, d.desk, d.operator, canonical(d.payload))
+
+
+def _unflat(t: _PendingExtra) -> AuditDraft:
+    at, kind, subject, desk, operator, payload = t
+    return AuditDraft(at=dt.datetime.fromisoformat(at), kind=kind, subject=subject, desk=desk, operator=operator,
+                      payload=json.loads(payload))
 
 
 @attrs.define
@@ -51,6 +69,11 @@ class InMemoryStore:
     sequences: dict[tuple[str, dt.date], int] = attrs.field(factory=dict)
     screenings_by_source: dict[str, str] = attrs.field(factory=dict)
     audit_log: list[AuditEntry] = attrs.field(factory=list)
+    #: What is committed but not sealed into ``audit_log`` yet (see ``Gate.seal_audit``): per screening the index
+    #: of its first unsealed step record (one number each, nothing for the garbage collector to walk), and the
+    #: operations' audited events and explicit entries.
+    audit_marks: dict[str, int] = attrs.field(factory=dict)
+    audit_extra: list[_PendingExtra] = attrs.field(factory=list)
     calls: list[ReminderCall] = attrs.field(factory=list)
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
 
@@ -135,13 +158,35 @@ class _Audit(_Repo):
         return (log[-1].seq, log[-1].hash) if log else (0, GENESIS)
 
     def about(self, subject: str, kind: str | None = None) -> list[AuditEntry]:
-        return [e for e in self.store.audit_log if e.subject == subject and kind in (None, e.kind)]
+        waiting = [AuditEntry(seq=0, at=d.at, kind=d.kind, subject=d.subject, desk=d.desk, operator=d.operator,
+                              payload=d.payload, prev_hash="", hash="") for d in self._waiting()]
+        return [e for e in [*self.store.audit_log, *waiting] if e.subject == subject and kind in (None, e.kind)]
 
     def pending(self) -> int:
-        return 0  # in memory, entries are chained as their operation commits
+        store = self.store
+        records = sum(len(store.screenings[sid].records) - first for sid, first in store.audit_marks.items()
+                      if sid in store.screenings)
+        return records + len(store.audit_extra)
+
+    def _waiting(self) -> list[AuditDraft]:
+        """Drafts of everything committed and not sealed, in time order (steps first at equal times)."""
+        store = self.store
+        records = [r for sid, first in store.audit_marks.items() if sid in store.screenings
+                   for r in store.screenings[sid].records[first:]]
+        drafts = drafts_for(records, (), ()) + [_unflat(t) for t in store.audit_extra]
+        drafts.sort(key=lambda d: d.at)
+        return drafts
 
     def seal(self, limit: int = 5_000, *, wait: bool = True) -> int:
-        return 0
+        """Seal everything waiting (in memory the whole backlog is one step, whatever ``limit``)."""
+        store = self.store
+        drafts = self._waiting()
+        store.audit_marks.clear()
+        store.audit_extra.clear()
+        if drafts:
+            seq, last = self.head()
+            store.audit_log.extend(chain(drafts, seq, last))
+        return len(drafts)
 
 
 class _Attendance(_Repo):
@@ -383,16 +428,20 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
 
     # -- the contract
 
-    def _new_records(self) -> Iterator[StepRecord]:
-        for key, screening in self._touched.items():
-            yield from screening.records[self._record_marks[key]:]
 
     def commit(self) -> None:
-        """Append the operation's audit entries and keep every change; later rollbacks no longer undo them."""
-        drafts = self.pending_audit(self._new_records())
-        if drafts:
-            seq, last = self.audit.head()
-            self.store.audit_log.extend(chain(drafts, seq, last))
+        """Keep every change (later rollbacks no longer undo them); the audit entries wait for their seal."""
+        marks = self.store.audit_marks
+        for key, s in self._touched.items():
+            first = self._record_marks[key]
+            if len(s.records) > first and s.id not in marks:
+                marks[s.id] = first
+        kept = audited(self.events)
+        if kept or self.audit_drafts:
+            actor = self.actor
+            drafts = drafts_for((), kept, self.audit_drafts, desk=actor.desk if actor else None,
+                                operator=actor.operator if actor else None)
+            self.store.audit_extra.extend(_flat(d) for d in drafts)
         self.audit_drafts = []
         self._undo.clear()
         self._snapshots.clear()

@@ -202,6 +202,11 @@ class Harness:
         view = (desk or self.desk).arrive(self.arrival(person, company, **kwargs))
         return self.run(view, desk)
 
+    def audit(self) -> list[Any]:
+        """The audit trail, sealed up to now."""
+        self.gate.seal_audit()
+        return list(self.store.audit_log)
+
     def published_of(self, kind: type[DomainEvent]) -> list[Any]:
         """The published events of one type, in order."""
         return [e for e in self.published if isinstance(e, kind)]

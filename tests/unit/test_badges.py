@@ -166,7 +166,7 @@ def test_a_reprint_supersedes_the_earlier_print(miyun: Harness) -> None:
     assert miyun.gate.verify_badge(old, PUBLIC).reason is VerdictReason.SUPERSEDED
     assert miyun.gate.verify_badge(new, PUBLIC).valid
     assert miyun.published_of(BadgeReprinted)[-1].reprint == 1
-    [entry] = [e for e in miyun.store.audit_log if e.kind == "badge_reprinted"]
+    [entry] = [e for e in miyun.audit() if e.kind == "badge_reprinted"]
     assert (entry.subject, entry.operator, entry.payload["reason"]) == (view.badge, "王芳", "遗失")
 
 

@@ -44,9 +44,9 @@ def test_parse_record_raises_only_the_librarys_own_errors(record: dict[str, Any]
 def test_a_file_of_garbage_never_stops_the_batch(lines: list[str]) -> None:
     """Every non-empty line yields one result; invalid ones change nothing in the store."""
     harness = Harness()
-    before = (len(harness.store.screenings), len(harness.store.admissions), len(harness.store.audit_log))
+    before = (len(harness.store.screenings), len(harness.store.admissions), len(harness.audit()))
     results = list(run_batch(lines, harness.gate, harness.desk, harness.clock))
     assert len(results) == sum(1 for line in lines if line.strip())
     if all(r.get("outcome") == "invalid" for r in results):
         assert (len(harness.store.screenings), len(harness.store.admissions),
-                len(harness.store.audit_log)) == before
+                len(harness.audit())) == before

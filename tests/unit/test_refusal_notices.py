@@ -43,7 +43,7 @@ def test_a_fever_refusal_writes_to_the_company_and_the_agency(miyun: Harness) ->
     assert "体温" not in agency
     assert "北京正信招标代理有限公司" in agency
     assert COMPANIES[1].name not in company + agency  # nothing about other bidders
-    assert [e.kind for e in miyun.store.audit_log][-1] == "refusal_notices"
+    assert [e.kind for e in miyun.audit()][-1] == "refusal_notices"
 
 
 def test_the_policy_adds_the_community_and_lets_the_agency_know_the_reason() -> None:
@@ -65,4 +65,4 @@ def test_reasons_not_listed_are_not_notified() -> None:
     h = Harness(attrs.evolve(load_policy("miyun-2020"), notices=RefusalNotices(reasons=())))
     _refused_for_fever(h)
     assert h.gate.refusal_notices(h.clock.now().date()) == []
-    assert "refusal_notices" not in [e.kind for e in h.store.audit_log]
+    assert "refusal_notices" not in [e.kind for e in h.audit()]

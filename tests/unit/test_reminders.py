@@ -44,7 +44,7 @@ def test_a_reached_call_takes_the_agency_off_the_due_list(day: Harness) -> None:
     assert call.sessions == ("T1", "T2")
     due = day.gate.reminders_due(3)
     assert [(g.agency.code, g.day.isoformat()) for g in due] == [("HY", "2026-11-24"), ("ZX", "2026-11-25")]
-    [entry] = [e for e in day.store.audit_log if e.kind == "reminder_call"]
+    [entry] = [e for e in day.audit() if e.kind == "reminder_call"]
     assert (entry.subject, entry.payload["outcome"]) == ("ZX", "will_relay")
 
 

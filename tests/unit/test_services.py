@@ -330,8 +330,21 @@ def test_memory_purge_scrubs_health_data_and_keeps_the_masked_attendance(miyun: 
     assert not any(r.sensitive for r in screening.records)
     assert screening.visitor.name == ZHANG.name[0] + "*" * (len(ZHANG.name) - 1)
     assert len(miyun.store.admissions) == len(miyun.store.badges) == 1
-    assert miyun.store.audit_log[-1].kind == "purge"
+    assert miyun.audit()[-1].kind == "purge"
     assert miyun.gate.verify_audit().ok
     later = miyun.gate.purge(today=DAY + dt.timedelta(days=3 * 365 + 1))
     assert (later.counts.screenings_deleted, later.counts.admissions_deleted, later.counts.badges_deleted) == (1, 1, 1)
     assert (miyun.store.screenings, miyun.store.admissions, miyun.store.badges) == ({}, {}, {})
+
+
+def test_memory_commits_queue_audit_material_and_the_seal_chains_it(miyun: Harness) -> None:
+    """Desk commits only queue the trail's material; verify_audit seals it into one verified chain."""
+    miyun.admit(ZHANG, BUILDER)
+    assert miyun.store.audit_log == []
+    with miyun.uow() as uow:
+        waiting = uow.audit.pending()
+    assert waiting >= 9  # check-in, six steps, admit, badge issued
+    report = miyun.gate.verify_audit()
+    assert (report.ok, report.checked) == (True, waiting)
+    with miyun.uow() as uow:
+        assert uow.audit.pending() == 0
