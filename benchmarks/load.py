@@ -52,7 +52,6 @@ import sqlite3
 import statistics
 import sys
 import time
-import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -90,6 +89,7 @@ from benchmarks.storage import (
     fresh_database,
     pg_unreachable,
     pg_version,
+    report_desk,
     run_desks,
 )
 from tenderguard import Arrival, BidSession, Desk, Gate, ManualClock, Policy, Role, ScreeningView
@@ -286,13 +286,7 @@ def _desk_timed(job: DeskJob, start: Barrier) -> dict[str, Any]:
 
 def desk_process(job: DeskJob, start: Barrier, results: Queue[tuple[int, str | None, dict[str, Any] | None]]) -> None:
     """Entry point of a desk process: its timings, or the traceback of what it raised, go on the queue."""
-    try:
-        report = _desk_timed(job, start)
-    except BaseException:
-        start.abort()
-        results.put((job.desk_no, traceback.format_exc(), None))
-    else:
-        results.put((job.desk_no, None, report))
+    report_desk(job.desk_no, lambda: _desk_timed(job, start), start, results)
 
 
 # ------------------------------------------------------------------------------------------------ part 1

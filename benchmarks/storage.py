@@ -150,15 +150,21 @@ def _screen_timed(job: DeskJob, start: Barrier) -> dict[str, Any]:
         store.dispose()
 
 
-def desk_process(job: DeskJob, start: Barrier, results: Queue[tuple[int, str | None, dict[str, Any] | None]]) -> None:
-    """Entry point of a desk process: put its timings, or the traceback of what it raised, on the queue."""
+def report_desk(desk_no: int, timed: Callable[[], dict[str, Any]], start: Barrier,
+                results: Queue[tuple[int, str | None, dict[str, Any] | None]]) -> None:
+    """Run a desk's timed work; put its timings, or the traceback of what it raised, on the queue."""
     try:
-        report = _screen_timed(job, start)
+        report = timed()
     except BaseException:
         start.abort()  # release the other desks rather than leave them waiting for this one
-        results.put((job.desk_no, traceback.format_exc(), None))
+        results.put((desk_no, traceback.format_exc(), None))
     else:
-        results.put((job.desk_no, None, report))
+        results.put((desk_no, None, report))
+
+
+def desk_process(job: DeskJob, start: Barrier, results: Queue[tuple[int, str | None, dict[str, Any] | None]]) -> None:
+    """Entry point of a desk process (see :func:`report_desk`)."""
+    report_desk(job.desk_no, lambda: _screen_timed(job, start), start, results)
 
 
 # ------------------------------------------------------------------------------------------------ a case

@@ -331,10 +331,15 @@ def _groups_table(groups: list[AgencyDay], *, show_phones: bool, as_json: bool) 
                    f"{'、'.join(s.code for s in g.sessions)}  {state}")
 
 
+def _groups_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--json", "as_json", is_flag=True, help="One JSON object per agency-day.")(func)
+    func = click.option("--show-phones", is_flag=True,
+                        help="Show the agencies' phone numbers unmasked (for the caller).")(func)
+    return click.option("--days", type=int, default=3, show_default=True, help="How many days ahead, from today.")(func)
+
+
 @remind.command("plan")
-@click.option("--days", type=int, default=3, show_default=True, help="How many days ahead, from today.")
-@click.option("--show-phones", is_flag=True, help="Show the agencies' phone numbers unmasked (for the caller).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per agency-day.")
+@_groups_options
 @_db_option
 @_centre_options
 def remind_plan(days: int, show_phones: bool, as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
@@ -345,9 +350,7 @@ def remind_plan(days: int, show_phones: bool, as_json: bool, db: str, centre_cod
 
 
 @remind.command("due")
-@click.option("--days", type=int, default=3, show_default=True, help="How many days ahead, from today.")
-@click.option("--show-phones", is_flag=True, help="Show the agencies' phone numbers unmasked (for the caller).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per agency-day.")
+@_groups_options
 @_db_option
 @_centre_options
 def remind_due(days: int, show_phones: bool, as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
