@@ -45,10 +45,31 @@ def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
+#: Types a JSON round trip gives back unchanged (exactly these: enums and floats take the round trip).
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload as it comes back from a JSON column (tuples become lists, dates strings)."""
-    plain: dict[str, Any] = json.loads(canonical(dict(payload)))
-    return plain
+    """The payload as it comes back from a JSON column (tuples become lists, dates strings).
+
+    The usual payload — text keys, text, integer, boolean, null or date values — is converted directly; anything
+    else takes the JSON round trip, so both give exactly what the column would.
+    """
+    plain: dict[str, Any] = {}
+    for key, value in payload.items():
+        if type(key) is not str:
+            break
+        kind = type(value)
+        if kind in _JSON_SCALARS:
+            plain[key] = value
+        elif kind is dt.date:
+            plain[key] = value.isoformat()
+        else:
+            break
+    else:
+        return plain
+    round_trip: dict[str, Any] = json.loads(canonical(dict(payload)))
+    return round_trip
 
 
 def _instant(at: dt.datetime) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -80,7 +81,9 @@ class InMemoryStore:
 
 class _Repo:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
-        self.uow = uow
+        # A weak reference: a unit of work and its repositories would otherwise form a reference cycle, left for
+        # the garbage collector after every operation (tens of thousands of them on a busy day).
+        self.uow: InMemoryUnitOfWork = weakref.proxy(uow)
         self.store = uow.store
 
 

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import logging
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -322,7 +323,8 @@ def _record_row(r: StepRecord) -> dict[str, Any]:
 
 class _Repo:
     def __init__(self, uow: SqlUnitOfWork) -> None:
-        self.uow = uow
+        # Weak, so that a unit of work and its repositories form no reference cycle (see memory.py).
+        self.uow: SqlUnitOfWork = weakref.proxy(uow)
         self.store = uow.store
         self.pg = uow.store.dialect == "postgresql"
 
