@@ -74,6 +74,8 @@ class MessageBus:
 
     def publish(self, batch: Iterable[events.DomainEvent]) -> None:
         """Deliver events in order; a subscriber's exception is logged, never raised into the desk."""
+        if not self._handlers:
+            return
         for event in batch:
             for cls in type(event).__mro__:
                 for handler in self._handlers.get(cls, ()):
@@ -127,7 +129,7 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
     return ScreeningView(
         id=s.id, session=s.visitor.session, role=str(s.visitor.role), name_masked=mask_name(s.visitor.name),
         state=s.state, step=place.step.id if place else None, step_label=place.step.label if place else None,
-        expected=tuple(machine.expected(s.state)), outcome=str(s.outcome) if s.outcome else None,
+        expected=machine.expected_actions(s.state), outcome=str(s.outcome) if s.outcome else None,
         reason=str(s.reason) if s.reason else None, message=message, badge=s.badge, reentry=s.reentry,
         services=s.services, rest_until=s.rest_until, detail=dict(detail or {}),
         readings=sum(1 for r in s.records if "celsius" in r.detail),

@@ -123,6 +123,8 @@ class ScreeningMachine:
                         or edge.after:
                     raise AssertionError(f"{trigger} from {source}: the screening graph has plain edges only")
                 self._moves[source, trigger] = edge.dest
+        #: What a desk may do in each state, worked out once (every desk view shows it).
+        self._expected: dict[str, tuple[str, ...]] = {state: self._expected_in(state) for state in self.states}
 
     def _line(self, steps: Sequence[Step], prefix: str, *, reentry: bool) -> str:
         """Add one line of steps (entry or re-entry) and return its first state."""
@@ -199,13 +201,21 @@ class ScreeningMachine:
 
     def expected(self, state: str) -> list[str]:
         """The actions a desk may take in a state."""
+        return list(self.expected_actions(state))
+
+    def expected_actions(self, state: str) -> tuple[str, ...]:
+        """The actions a desk may take in a state, as a tuple (the same one every time)."""
+        found = self._expected.get(state)
+        return self._expected_in(state) if found is None else found
+
+    def _expected_in(self, state: str) -> tuple[str, ...]:
         if state in TERMINAL_STATES:
-            return []
+            return ()
         if state == ARRIVED:
-            return ["check_in", "abandon"]
+            return ("check_in", "abandon")
         if state == CLEARED:
-            return ["admit", "refuse", "abandon"]
-        return [self.places[state].expected_action(), "abandon"]
+            return ("admit", "refuse", "abandon")
+        return (self.places[state].expected_action(), "abandon")
 
     def mermaid(self) -> str:
         """The machine as a Mermaid state diagram (``stateDiagram-v2``)."""

@@ -79,7 +79,20 @@ class InMemoryStore:
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
 
 
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    """The attribute names of an attrs class (what a rollback restores), looked up once per class."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    return names
+
+
 class _Repo:
+    __slots__ = ("store", "uow")
+
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         # A weak reference: a unit of work and its repositories would otherwise form a reference cycle, left for
         # the garbage collector after every operation (tens of thousands of them on a busy day).
@@ -88,6 +101,8 @@ class _Repo:
 
 
 class _Sessions(_Repo):
+    __slots__ = ()
+
     def add(self, session: BidSession) -> None:
         self.uow.put(self.store.sessions, session.code, session)
 
@@ -100,6 +115,8 @@ class _Sessions(_Repo):
 
 
 class _Agencies(_Repo):
+    __slots__ = ()
+
     def add(self, agency: Agency) -> None:
         self.uow.put(self.store.agencies, agency.code, agency)
 
@@ -111,6 +128,8 @@ class _Agencies(_Repo):
 
 
 class _Companies(_Repo):
+    __slots__ = ()
+
     def get(self, credit_code: str) -> str | None:
         return self.store.companies.get(credit_code)
 
@@ -123,6 +142,8 @@ class _Companies(_Repo):
 
 
 class _Screenings(_Repo):
+    __slots__ = ()
+
     def add(self, screening: Screening) -> None:
         self.uow.put(self.store.screenings, screening.id, screening)
         if screening.source is not None:
@@ -149,6 +170,8 @@ class _Screenings(_Repo):
 
 
 class _Audit(_Repo):
+    __slots__ = ()
+
     def record(self, draft: AuditDraft) -> None:
         self.uow.audit_drafts.append(draft)
 
@@ -193,6 +216,8 @@ class _Audit(_Repo):
 
 
 class _Attendance(_Repo):
+    __slots__ = ()
+
     def add(self, admission: Admission) -> None:
         store = self.store
         self.uow.put(store.admissions, admission.id, admission)
@@ -252,6 +277,8 @@ class _Attendance(_Repo):
 
 
 class _Badges(_Repo):
+    __slots__ = ()
+
     def add(self, badge: Badge) -> None:
         self.uow.put(self.store.badges, badge.serial, badge)
 
@@ -275,6 +302,8 @@ class _Badges(_Repo):
 
 
 class _Calls(_Repo):
+    __slots__ = ()
+
     def add(self, call: ReminderCall) -> None:
         self.uow.append(self.store.calls, attrs.evolve(call, id=len(self.store.calls) + 1))
 
@@ -284,6 +313,8 @@ class _Calls(_Repo):
 
 
 class _Outbox(_Repo):
+    __slots__ = ()
+
     def add(self, item: OutboxItem) -> bool:
         if item.key in self.store.outbox:
             return False
@@ -318,6 +349,8 @@ class _Outbox(_Repo):
 
 class _Retention(_Repo):
     """The purge, applied to the live objects directly (it cannot fail half-way in memory)."""
+
+    __slots__ = ()
 
     def purge(self, *, health_before: dt.date, attendance_before: dt.date, at: dt.datetime,
               dry_run: bool) -> PurgeCounts:
@@ -427,7 +460,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
             self._touched[key] = obj
             self._record_marks[key] = len(obj.records)
         else:
-            self._snapshots[key] = (obj, attrs.asdict(obj, recurse=False))
+            self._snapshots[key] = (obj, {name: getattr(obj, name) for name in _field_names(type(obj))})
 
     # -- the contract
 

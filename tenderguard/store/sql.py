@@ -322,6 +322,8 @@ def _record_row(r: StepRecord) -> dict[str, Any]:
 
 
 class _Repo:
+    __slots__ = ("pg", "store", "uow")
+
     def __init__(self, uow: SqlUnitOfWork) -> None:
         # Weak, so that a unit of work and its repositories form no reference cycle (see memory.py).
         self.uow: SqlUnitOfWork = weakref.proxy(uow)
@@ -336,6 +338,8 @@ class _Repo:
 
 
 class _Sessions(_Repo):
+    __slots__ = ()
+
     def add(self, session: BidSession) -> None:
         self.uow.execute(insert(sessions), {
             "code": session.code, "project_name": session.project_name, "opens_at": session.opens_at,
@@ -365,6 +369,8 @@ class _Sessions(_Repo):
 
 
 class _Agencies(_Repo):
+    __slots__ = ()
+
     def add(self, agency: Agency) -> None:
         values = {"code": agency.code, "name": agency.name, "contact": agency.contact, "phone": agency.phone,
                   "email": agency.email}
@@ -382,6 +388,8 @@ class _Agencies(_Repo):
 
 
 class _Companies(_Repo):
+    __slots__ = ()
+
     def get(self, credit_code: str) -> str | None:
         known = self.store.known_companies.get(credit_code)
         if known is not None:
@@ -400,6 +408,8 @@ class _Companies(_Repo):
 
 
 class _Screenings(_Repo):
+    __slots__ = ()
+
     def add(self, screening: Screening) -> None:
         self.uow.track(_Tracked(screening, None, 0, {}))
 
@@ -478,6 +488,8 @@ class _Screenings(_Repo):
 
 
 class _Attendance(_Repo):
+    __slots__ = ()
+
     def _row(self, a: Admission) -> dict[str, Any]:
         row = attrs.asdict(a, recurse=False)
         row["role"], row["status"] = str(a.role), str(a.status)
@@ -547,6 +559,8 @@ class _Attendance(_Repo):
 
 
 class _Badges(_Repo):
+    __slots__ = ()
+
     def _row(self, b: Badge) -> dict[str, Any]:
         row = attrs.asdict(b, recurse=False)
         row["role"], row["status"] = str(b.role), str(b.status)
@@ -602,6 +616,8 @@ _SEAL_LOCK = 0x7467_5F61_7564
 
 
 class _Audit(_Repo):
+    __slots__ = ()
+
     def record(self, draft: AuditDraft) -> None:
         self.uow.audit_drafts.append(draft)
 
@@ -663,6 +679,8 @@ _SCRUB_SCREENING = (
 
 
 class _Calls(_Repo):
+    __slots__ = ()
+
     def add(self, call: ReminderCall) -> None:
         self.uow.execute(insert(reminder_calls), {
             "agency": call.agency, "sessions": list(call.sessions), "at": call.at, "caller": call.caller,
@@ -679,6 +697,8 @@ class _Calls(_Repo):
 
 
 class _Outbox(_Repo):
+    __slots__ = ()
+
     def _of(self, row: RowMapping) -> OutboxItem:
         return OutboxItem(
             key=row["key"], kind=row["kind"], agency=row["agency"], day=row["day"], recipient=row["recipient"],
@@ -724,6 +744,8 @@ class _Outbox(_Repo):
 
 
 class _Retention(_Repo):
+    __slots__ = ()
+
     def _count(self, table: Table, *where: Any) -> int:
         found: int = self.uow.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
         return found
