@@ -471,9 +471,15 @@ class _Recount:
             self.reprinted.append(subject)
 
 
-def _trail(audit: AuditRepository) -> Iterator[AuditEntry]:
-    """Every sealed entry of the trail, page by page."""
-    return sealed_entries(audit, page=_AUDIT_PAGE)
+def _trail(audit: AuditRepository, day: dt.date, centre: Centre) -> Iterator[AuditEntry]:
+    """Every sealed entry of the trail from the start of ``day`` (the centre's midnight) on, page by page.
+
+    Nothing about a day's screenings and badges is recorded before its midnight: a screening's first entry opens
+    it on the day and the others follow it, a badge of the day is issued on the day and revoked or reprinted
+    after. So the recount of a recent day reads that day and what came after, not the years of trail before it.
+    """
+    since = dt.datetime.combine(day, dt.time(), tzinfo=centre.tz)
+    return sealed_entries(audit, page=_AUDIT_PAGE, since=since)
 
 
 def _reason_group(reason: str) -> str:
@@ -485,9 +491,9 @@ def reconcile(report: DailyReport, uow: AbstractUnitOfWork) -> list[str]:
     """The figures on which ``report`` and a recount from the audit trail disagree; [] when they agree.
 
     Seals the trail's pending entries first (in ``uow``'s transaction: commit it to keep the seal), then reads
-    the whole trail. Recounted: arrivals (in total, per desk and per hour), admitted, refused, referred,
-    abandoned, still open, re-entries, substitutions, masks and other supplies, badges issued, revoked and
-    reprinted. A health refusal is audited without its reason, so per reason the trail gives a lower bound
+    the trail from the day's midnight on. Recounted: arrivals (in total, per desk and per hour), admitted,
+    refused, referred, abandoned, still open, re-entries, substitutions, masks and other supplies, badges issued,
+    revoked and reprinted. A health refusal is audited without its reason, so per reason the trail gives a lower bound
     (health reasons taken together); fevers, re-measures, measuring errors and declarations are health data
     the trail never holds, and are not recounted. Verify the chain itself with ``Gate.verify_audit``.
     """
@@ -495,7 +501,7 @@ def reconcile(report: DailyReport, uow: AbstractUnitOfWork) -> list[str]:
         pass
     day, centre = report.day, report.centre
     recount = _Recount()
-    for entry in _trail(uow.audit):
+    for entry in _trail(uow.audit, day, centre):
         recount.take(entry, day, centre)
     ours = set(recount.opened)
     outcomes = [recount.outcomes[s] for s in ours if s in recount.outcomes]

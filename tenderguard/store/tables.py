@@ -242,6 +242,7 @@ audit_log = Table(
     Column("prev_hash", String(64)),
     Column("hash", String(64)),
     Index("ix_audit_subject", "subject"),
+    Index("ix_audit_at", "at"),
 )
 
 #: The chain's head: one row (id 1) with the last seq and hash; writers lock it to append in order.

@@ -135,8 +135,9 @@ class AuditRepository(Protocol):
     def record(self, draft: AuditDraft) -> None:
         """Add an entry of this operation (an export, a purge, a reprint…); it is chained on commit."""
 
-    def entries(self, after: int = 0, limit: int | None = None) -> list[AuditEntry]:
-        """Entries after a sequence number, in order."""
+    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None
+                ) -> list[AuditEntry]:
+        """Sealed entries after a sequence number, in order; with ``since``, only those at or after that instant."""
 
     def head(self) -> tuple[int, str]:
         """The last sequence number and hash written."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlkit import CENTRE, DAY, arrival, gate_on, screen_fully, set_up_day
 
-from tenderguard.records.audit import AuditDraft, verify_trail
+from tenderguard.records.audit import AuditDraft, sealed_entries, verify_trail
 from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import audit_head, audit_log, screening_events
 
@@ -190,3 +191,21 @@ def test_desks_seal_as_they_go_and_a_crash_leaves_entries_waiting_not_lost(store
         restarted.dispose()
     assert report.ok
     assert report.checked == sealed + waiting
+
+
+def test_entries_since_an_instant_skip_older_ones_in_order(store: SqlStore) -> None:
+    """``entries(since=…)`` gives the sealed entries at or after the instant, in chain order, page by page."""
+    at = arrival(1).at
+    with store.unit_of_work() as uow:
+        for hours, rows in ((-30, 1), (-2, 2), (0, 3), (5, 4)):
+            uow.audit.record(AuditDraft(at=at + dt.timedelta(hours=hours), kind="export", subject=str(DAY),
+                                        payload={"rows": rows}))
+        uow.commit()
+    store.seal_audit()
+    with store.unit_of_work() as uow:
+        every = uow.audit.entries()
+        recent = uow.audit.entries(since=at - dt.timedelta(hours=2))
+        paged = list(sealed_entries(uow.audit, page=1, since=at))
+    assert [e.payload["rows"] for e in every] == [1, 2, 3, 4]
+    assert [e.payload["rows"] for e in recent] == [2, 3, 4]
+    assert [(e.seq, e.payload["rows"]) for e in paged] == [(3, 3), (4, 4)]
