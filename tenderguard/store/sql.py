@@ -28,6 +28,7 @@ import attrs
 from sqlalchemy import (
     Connection,
     CursorResult,
+    Dialect,
     Engine,
     Executable,
     RowMapping,
@@ -71,6 +72,7 @@ from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft, AuditEntry, chain_hashes
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store import schema
+from tenderguard.store.driver import DriverStatement
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
     admissions,
@@ -177,6 +179,8 @@ class SqlStore:
                 _configure_sqlite(self.engine)
         self.centre = centre
         self.dialect = self.engine.dialect.name
+        #: The three writes of every desk step, compiled once for this database (see driver.py).
+        self.hot = _HotPath(self.engine.dialect)
         self.last_seal = 0.0
         #: Sessions and companies never change once registered: each process remembers those it has read.
         self.known_sessions: dict[str, BidSession] = {}
@@ -231,7 +235,7 @@ _UPDATE_SCREENING = (
     .where(screenings.c.id == bindparam("b_id"), screenings.c.version == bindparam("b_version"))
     .values({name: bindparam(name) for name in (*_SCREENING_MUTABLE, "version")})
 )
-_INSERT_EVENT = insert(screening_events)
+_INSERT_EVENT = insert(screening_events).values({c.name: bindparam(c.name) for c in screening_events.columns})
 _SELECT_SCREENING = select(screenings).where(screenings.c.id == bindparam("b_id"))
 _SELECT_EVENTS = (select(screening_events).where(screening_events.c.screening_id == bindparam("b_id"))
                   .order_by(screening_events.c.seq))
@@ -603,7 +607,16 @@ class _Badges(_Repo):
 _SELECT_SESSION = select(sessions).where(sessions.c.code == bindparam("b_code"))
 _SELECT_COMPANY = select(companies.c.name).where(companies.c.credit_code == bindparam("b_code"))
 _AUDIT_FIELDS = ("at", "kind", "subject", "desk", "operator", "payload")
-_INSERT_AUDIT = insert(audit_log)
+_INSERT_AUDIT = insert(audit_log).values({f: bindparam(f) for f in _AUDIT_FIELDS})
+
+
+class _HotPath:
+    """The statements every desk step runs, sent straight to the driver (compiled once per database)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.update_screening = DriverStatement(_UPDATE_SCREENING, screenings, dialect, _dumps)
+        self.insert_events = DriverStatement(_INSERT_EVENT, screening_events, dialect, _dumps)
+        self.insert_audit = DriverStatement(_INSERT_AUDIT, audit_log, dialect, _dumps)
 _SELECT_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
 _LOCK_HEAD = _SELECT_HEAD.with_for_update()
 _SELECT_PENDING = (select(audit_log.c.id, *(audit_log.c[f] for f in _AUDIT_FIELDS))
@@ -648,7 +661,7 @@ class _Audit(_Repo):
 
     def append(self, drafts: Sequence[AuditDraft]) -> None:
         """Write the operation's entries, not yet sealed: no lock, so desks never queue on the trail."""
-        self.uow.execute(_INSERT_AUDIT, [{f: getattr(d, f) for f in _AUDIT_FIELDS} for d in drafts])
+        self.uow.run(self.store.hot.insert_audit, [{f: getattr(d, f) for f in _AUDIT_FIELDS} for d in drafts])
 
     def pending(self) -> int:
         count: int = self.uow.execute(select(func.count()).select_from(audit_log)
@@ -861,6 +874,13 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         except DBAPIError as exc:
             self._failed(exc)
 
+    def run(self, statement: DriverStatement, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run a hot-path statement through the driver (see driver.py); conflicts as for :meth:`execute`."""
+        try:
+            return statement.run(self.connection, rows)
+        except DBAPIError as exc:
+            self._failed(exc)
+
     def _failed(self, exc: DBAPIError) -> NoReturn:
         self.rollback()
         if _is_conflict(exc):
@@ -909,7 +929,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                 written.append((entry, 1))
             elif values != entry.values or len(s.records) > entry.n_records:
                 params = values | {"b_id": s.id, "b_version": entry.version, "version": entry.version + 1}
-                if self.execute(_UPDATE_SCREENING, params).rowcount != 1:
+                if self.run(self.store.hot.update_screening, [params]) != 1:
                     self.rollback()
                     raise ConflictError(f"screening {s.id} was changed by another desk", hint="retry the operation")
                 written.append((entry, entry.version + 1))
@@ -917,7 +937,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                 continue
             new_records = s.records[entry.n_records:]
             if new_records:
-                self.execute(_INSERT_EVENT, [_record_row(r) for r in new_records])
+                self.run(self.store.hot.insert_events, [_record_row(r) for r in new_records])
                 records += new_records
         return written, records
 

@@ -1,0 +1,109 @@
+"""Statements on a desk's hot path, compiled once per dialect and sent straight to the database driver.
+
+Every desk step writes the same three rows — the screening's versioned update, its step record and its audit
+entry — and SQLAlchemy's per-execution work (the compiled-cache lookup, bind processing, the execution context
+and result set-up) costs several times what the driver itself takes for such a statement. A
+:class:`DriverStatement` is compiled by SQLAlchemy once, from the same Core construct and table definitions as
+everything else, and converts its parameters exactly as the column types would (an instant as UTC ISO text on
+SQLite, JSON through the store's serialiser); it runs on the unit of work's own connection and transaction, and
+a driver error is raised as SQLAlchemy's ``DBAPIError`` (the connection invalidated when it was lost), so
+conflicts, retries and rollbacks are handled exactly as for any other statement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Connection, Date, Dialect, Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import ValuesBase
+
+from tenderguard.store.tables import AwareDateTime
+
+__all__ = ["DriverStatement"]
+
+Convert = Callable[[Any], Any]
+
+
+def _sqlite_instant(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{value.isoformat()} has no UTC offset; the store keeps aware datetimes only")
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{value.isoformat()} has no UTC offset; the store keeps aware datetimes only")
+    return value
+
+
+def _pg_json(dumps: Callable[[Any], str]) -> Convert:
+    from psycopg.types.json import Json  # noqa: PLC0415 - only a PostgreSQL store needs psycopg
+
+    def convert(value: Any) -> Any:
+        return Json(value, dumps=dumps)
+
+    return convert
+
+
+def _converters(table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> dict[str, Convert]:
+    """For each column whose value the driver cannot take as it is, the conversion its SQLAlchemy type makes."""
+    sqlite = dialect.name == "sqlite"
+    found: dict[str, Convert] = {}
+    for column in table.columns:
+        kind = column.type
+        if isinstance(kind, AwareDateTime):
+            found[column.name] = _sqlite_instant if sqlite else _aware
+        elif isinstance(kind, JSON):
+            if sqlite:
+                found[column.name] = dumps
+            else:
+                found[column.name] = _pg_json(dumps)
+        elif isinstance(kind, Date) and sqlite:
+            found[column.name] = dt.date.isoformat
+    return found
+
+
+class DriverStatement:
+    """One INSERT or UPDATE, compiled for a dialect, executed through the driver's cursor."""
+
+    def __init__(self, statement: ValuesBase, table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.dialect = dialect
+        names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+        convert = _converters(table, dialect, dumps)
+        #: (parameter name, its column's conversion or None), in the statement's order.
+        self._params = [(name, convert.get(name)) for name in names]
+        self._positional = compiled.positional
+
+    def _bind(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if self._positional:
+            return [values[name] if conv is None else conv(values[name]) for name, conv in self._params]
+        return {name: values[name] if conv is None else conv(values[name]) for name, conv in self._params}
+
+    def run(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Execute for one row (or many) in the connection's transaction; returns the rows affected."""
+        bound = [self._bind(row) for row in rows]
+        raw = connection.connection.driver_connection
+        assert raw is not None  # noqa: S101 - an open unit of work always holds a live connection
+        cursor = raw.cursor()
+        try:
+            if len(bound) == 1:
+                cursor.execute(self.sql, bound[0])
+            else:
+                cursor.executemany(self.sql, bound)
+            count: int = cursor.rowcount
+            return count
+        except self.dialect.loaded_dbapi.Error as exc:
+            lost = self.dialect.is_disconnect(exc, raw, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(self.sql, bound, exc, self.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=lost, dialect=self.dialect) from exc
+        finally:
+            cursor.close()

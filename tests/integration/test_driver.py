@@ -1,0 +1,92 @@
+"""The hot-path statements sent straight to the driver write exactly what SQLAlchemy would, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlkit import AT, CENTRE, arrival, screen_fully, set_up_day
+
+from tenderguard.errors import ConflictError
+from tenderguard.store.sql import SqlStore
+from tenderguard.store.tables import audit_log, screening_events, screenings
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[SqlStore]:
+    """A store on the test database."""
+    made = SqlStore(db_url, CENTRE)
+    yield made
+    made.dispose()
+
+
+def _row(seq: int, *, at: dt.datetime = AT) -> dict[str, object]:
+    return {"screening_id": "", "seq": seq, "at": at, "desk": "A", "operator": "王芳", "action": "mask:ok",
+            "state_from": "arrived", "state_to": "step1", "detail": {"supply": "口罩", "n": [1, 2]},
+            "sensitive": False}
+
+
+def _screened_id(store: SqlStore) -> str:
+    desk = set_up_day(store).desk("A", "王芳")
+    view = screen_fully(desk, desk.arrive(arrival(1, 1)))
+    assert view.outcome == "admitted"
+    return view.id
+
+
+def test_driver_rows_read_back_as_sqlalchemy_written_ones(store: SqlStore) -> None:
+    """A step record written by the driver and one written by SQLAlchemy read back equal, instants and JSON alike."""
+    sid = _screened_id(store)
+    later = AT.astimezone(dt.timezone(dt.timedelta(hours=-5))) + dt.timedelta(minutes=1)
+    with store.unit_of_work() as uow:
+        assert uow.run(store.hot.insert_events, [_row(100, at=later) | {"screening_id": sid}]) == 1
+        uow.execute(insert(screening_events), _row(101, at=later) | {"screening_id": sid})
+        uow.commit()
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(screening_events).where(screening_events.c.screening_id == sid,
+                                                           screening_events.c.seq >= 100)
+                            .order_by(screening_events.c.seq)).mappings().all()
+        raw = conn.exec_driver_sql("SELECT at FROM screening_events WHERE seq >= 100 ORDER BY seq").scalars().all()
+    driver, core = ({k: v for k, v in r.items() if k != "seq"} for r in rows)
+    assert driver == core
+    assert driver["at"] == later
+    assert driver["detail"] == {"supply": "口罩", "n": [1, 2]}
+    assert raw[0] == raw[1]  # the very same stored form (UTC text on SQLite, timestamptz on PostgreSQL)
+
+
+def test_every_step_of_a_screening_is_written_through_the_driver(store: SqlStore) -> None:
+    """The screening's row, its eight step records and their audit entries are all there after a full screening."""
+    sid = _screened_id(store)
+    store.seal_audit()
+    with store.engine.connect() as conn:
+        state, version = conn.execute(select(screenings.c.state, screenings.c.version)
+                                      .where(screenings.c.id == sid)).one()
+        steps = conn.execute(select(screening_events.c.seq).where(screening_events.c.screening_id == sid)
+                             ).scalars().all()
+        audited = conn.execute(select(audit_log.c.payload).where(audit_log.c.subject == sid)).scalars().all()
+    assert (state, version) == ("admitted", 8)
+    assert sorted(steps) == list(range(1, len(steps) + 1))
+    assert len(steps) >= 8
+    assert sorted(p["seq"] for p in audited) == sorted(steps)
+
+
+def test_a_naive_instant_is_refused_before_it_reaches_the_database(store: SqlStore) -> None:
+    """The driver path refuses a datetime without offset, as the column type does."""
+    sid = _screened_id(store)
+    with store.unit_of_work() as uow, pytest.raises(ValueError, match="no UTC offset"):
+        uow.run(store.hot.insert_events, [_row(100, at=AT.replace(tzinfo=None)) | {"screening_id": sid}])
+
+
+def test_a_duplicate_through_the_driver_is_a_conflict_and_rolls_back(store: SqlStore) -> None:
+    """A unique violation raised by the driver becomes ConflictError (from IntegrityError) and writes nothing."""
+    sid = _screened_id(store)
+    with store.unit_of_work() as uow:
+        uow.run(store.hot.insert_events, [_row(100) | {"screening_id": sid}])
+        with pytest.raises(ConflictError) as caught:
+            uow.run(store.hot.insert_events, [_row(100) | {"screening_id": sid}])
+        assert isinstance(caught.value.__cause__, IntegrityError)
+    with store.engine.connect() as conn:
+        found = conn.execute(select(screening_events.c.seq).where(screening_events.c.seq == 100)).all()
+    assert found == []
