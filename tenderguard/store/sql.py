@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sqlite3
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -126,7 +127,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Connection) -> None:
     # Take the write lock at the start: writers queue up instead of failing on a lock upgrade mid-transaction.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver (every desk step begins here); a busy database is raised as SQLAlchemy's error.
+    raw = connection.connection.driver_connection
+    try:
+        raw.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]  # an open connection's sqlite3 connection
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, sqlite3.Error, dialect=connection.dialect) from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:
