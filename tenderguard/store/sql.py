@@ -73,7 +73,7 @@ from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft, AuditEntry, chain_hashes
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store import schema
-from tenderguard.store.driver import DriverStatement
+from tenderguard.store.driver import DriverStatement, Write, run_together
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
     admissions,
@@ -616,6 +616,10 @@ _AUDIT_FIELDS = ("at", "kind", "subject", "desk", "operator", "payload")
 _INSERT_AUDIT = insert(audit_log).values({f: bindparam(f) for f in _AUDIT_FIELDS})
 
 
+def _audit_rows(drafts: Sequence[AuditDraft]) -> list[dict[str, Any]]:
+    return [{f: getattr(d, f) for f in _AUDIT_FIELDS} for d in drafts]
+
+
 class _HotPath:
     """The statements every desk step runs, sent straight to the driver (compiled once per database)."""
 
@@ -666,8 +670,8 @@ class _Audit(_Repo):
         return int(row.seq), str(row.hash)
 
     def append(self, drafts: Sequence[AuditDraft]) -> None:
-        """Write the operation's entries, not yet sealed: no lock, so desks never queue on the trail."""
-        self.uow.run(self.store.hot.insert_audit, [{f: getattr(d, f) for f in _AUDIT_FIELDS} for d in drafts])
+        """Write entries, not yet sealed: no lock, so desks never queue on the trail (commit queues its own)."""
+        self.uow.run(self.store.hot.insert_audit, _audit_rows(drafts))
 
     def pending(self) -> int:
         count: int = self.uow.execute(select(func.count()).select_from(audit_log)
@@ -882,8 +886,12 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def run(self, statement: DriverStatement, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run a hot-path statement through the driver (see driver.py); conflicts as for :meth:`execute`."""
+        return self.run_all([(statement, rows)])[0]
+
+    def run_all(self, writes: Sequence[Write]) -> list[int]:
+        """Run hot-path statements through the driver together; the rows each affected, in order."""
         try:
-            return statement.run(self.connection, rows)
+            return run_together(self.connection, writes)
         except DBAPIError as exc:
             self._failed(exc)
 
@@ -912,9 +920,17 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     # -- the contract
 
-    def _flush(self) -> tuple[list[tuple[_Tracked, int | None]], list[StepRecord]]:
+    def _flush(self, writes: list[Write]
+               ) -> tuple[list[tuple[_Tracked, int | None]], list[StepRecord], list[tuple[str, int]]]:
+        """Insert new screenings now; queue the updates of loaded ones and every new step record in ``writes``.
+
+        Returns what was written, the new step records, and each queued update's screening id and place in
+        ``writes``.
+        """
         written: list[tuple[_Tracked, int | None]] = []
         records: list[StepRecord] = []
+        updated: list[tuple[str, int]] = []
+        hot = self.store.hot
         centre = self.store.centre
         for entry in self._tracked.values():
             s = entry.screening
@@ -935,25 +951,35 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                 written.append((entry, 1))
             elif values != entry.values or len(s.records) > entry.n_records:
                 params = values | {"b_id": s.id, "b_version": entry.version, "version": entry.version + 1}
-                if self.run(self.store.hot.update_screening, [params]) != 1:
-                    self.rollback()
-                    raise ConflictError(f"screening {s.id} was changed by another desk", hint="retry the operation")
+                updated.append((s.id, len(writes)))
+                writes.append((hot.update_screening, [params]))
                 written.append((entry, entry.version + 1))
             else:
                 continue
             new_records = s.records[entry.n_records:]
             if new_records:
-                self.run(self.store.hot.insert_events, [_record_row(r) for r in new_records])
+                writes.append((hot.insert_events, [_record_row(r) for r in new_records]))
                 records += new_records
-        return written, records
+        return written, records, updated
 
     def commit(self) -> None:
-        """Write back every screening touched and the audit entries, then commit (a lost race: ConflictError)."""
-        written, records = self._flush()
+        """Write back every screening touched and the audit entries, then commit (a lost race: ConflictError).
+
+        The step's writes — the screenings' versioned updates, their new step records, the audit entries — go to
+        the driver together (one round trip on PostgreSQL); an update that finds another version is a conflict.
+        """
+        writes: list[Write] = []
+        written, records, updated = self._flush(writes)
         drafts = self.pending_audit(iter(records))
         if drafts:
-            self._audit.append(drafts)
+            writes.append((self.store.hot.insert_audit, _audit_rows(drafts)))
         self.audit_drafts = []
+        counts = self.run_all(writes)
+        for screening_id, place in updated:
+            if counts[place] != 1:
+                self.rollback()
+                raise ConflictError(f"screening {screening_id} was changed by another desk",
+                                    hint="retry the operation")
         try:
             self.connection.commit()
         except DBAPIError as exc:

@@ -24,9 +24,18 @@ def store(db_url: str) -> Iterator[SqlStore]:
 
 
 def _row(seq: int, *, at: dt.datetime = AT) -> dict[str, object]:
-    return {"screening_id": "", "seq": seq, "at": at, "desk": "A", "operator": "王芳", "action": "mask:ok",
-            "state_from": "arrived", "state_to": "step1", "detail": {"supply": "口罩", "n": [1, 2]},
-            "sensitive": False}
+    return {
+        "screening_id": "",
+        "seq": seq,
+        "at": at,
+        "desk": "A",
+        "operator": "王芳",
+        "action": "mask:ok",
+        "state_from": "arrived",
+        "state_to": "step1",
+        "detail": {"supply": "口罩", "n": [1, 2]},
+        "sensitive": False,
+    }
 
 
 def _screened_id(store: SqlStore) -> str:
@@ -45,9 +54,15 @@ def test_driver_rows_read_back_as_sqlalchemy_written_ones(store: SqlStore) -> No
         uow.execute(insert(screening_events), _row(101, at=later) | {"screening_id": sid})
         uow.commit()
     with store.engine.connect() as conn:
-        rows = conn.execute(select(screening_events).where(screening_events.c.screening_id == sid,
-                                                           screening_events.c.seq >= 100)
-                            .order_by(screening_events.c.seq)).mappings().all()
+        rows = (
+            conn.execute(
+                select(screening_events)
+                .where(screening_events.c.screening_id == sid, screening_events.c.seq >= 100)
+                .order_by(screening_events.c.seq)
+            )
+            .mappings()
+            .all()
+        )
         raw = conn.exec_driver_sql("SELECT at FROM screening_events WHERE seq >= 100 ORDER BY seq").scalars().all()
     driver, core = ({k: v for k, v in r.items() if k != "seq"} for r in rows)
     assert driver == core
@@ -61,10 +76,12 @@ def test_every_step_of_a_screening_is_written_through_the_driver(store: SqlStore
     sid = _screened_id(store)
     store.seal_audit()
     with store.engine.connect() as conn:
-        state, version = conn.execute(select(screenings.c.state, screenings.c.version)
-                                      .where(screenings.c.id == sid)).one()
-        steps = conn.execute(select(screening_events.c.seq).where(screening_events.c.screening_id == sid)
-                             ).scalars().all()
+        state, version = conn.execute(
+            select(screenings.c.state, screenings.c.version).where(screenings.c.id == sid)
+        ).one()
+        steps = (
+            conn.execute(select(screening_events.c.seq).where(screening_events.c.screening_id == sid)).scalars().all()
+        )
         audited = conn.execute(select(audit_log.c.payload).where(audit_log.c.subject == sid)).scalars().all()
     assert (state, version) == ("admitted", 8)
     assert sorted(steps) == list(range(1, len(steps) + 1))
@@ -90,3 +107,32 @@ def test_a_duplicate_through_the_driver_is_a_conflict_and_rolls_back(store: SqlS
     with store.engine.connect() as conn:
         found = conn.execute(select(screening_events.c.seq).where(screening_events.c.seq == 100)).all()
     assert found == []
+
+
+def test_writes_sent_together_fail_together(store: SqlStore) -> None:
+    """When the last of several writes sent together conflicts, none of them is kept (one pipeline on PostgreSQL)."""
+    sid = _screened_id(store)
+    rows = [_row(200) | {"screening_id": sid}]
+    with store.unit_of_work() as uow, pytest.raises(ConflictError):
+        uow.run_all(
+            [
+                (store.hot.insert_events, rows),
+                (store.hot.insert_events, [_row(201) | {"screening_id": sid}]),
+                (store.hot.insert_events, rows),
+            ]
+        )
+    with store.unit_of_work() as uow:
+        counts = uow.run_all(
+            [(store.hot.insert_events, rows), (store.hot.insert_events, [_row(201) | {"screening_id": sid}])]
+        )
+        uow.commit()
+    with store.engine.connect() as conn:
+        found = (
+            conn.execute(
+                select(screening_events.c.seq).where(screening_events.c.seq >= 200).order_by(screening_events.c.seq)
+            )
+            .scalars()
+            .all()
+        )
+    assert counts == [1, 1]
+    assert found == [200, 201]
