@@ -45,6 +45,7 @@ from rich.console import Console
 from rich.table import Table
 
 import tenderguard
+from benchmarks.machine import python_speed
 from tenderguard import (
     Arrival,
     BidSession,
@@ -431,6 +432,7 @@ def measure(count: int, open_count: int, runs: int, seed: int) -> dict[str, Any]
     rate = plain.rate
     return {
         "python": platform.python_version(),
+        "python_speed": python_speed(),
         "tenderguard": tenderguard.__version__,
         "transitions": metadata.version("transitions"),
         "preset": PRESET,
@@ -459,7 +461,8 @@ def measure(count: int, open_count: int, runs: int, seed: int) -> dict[str, Any]
 def render(figures: dict[str, Any], console: Console) -> None:
     """Print the versions and the table."""
     console.print(f"Python {figures['python']} · tenderguard {figures['tenderguard']} · "
-                  f"transitions {figures['transitions']} · preset {figures['preset']}")
+                  f"transitions {figures['transitions']} · preset {figures['preset']}"
+                  f" · reference loop {figures['python_speed']:.0f} M steps/s")
     n, runs = figures["count"], figures["runs"]
     table = Table(title=f"TenderGuard screening benchmark (N={n:,}, median of {runs}, single process)")
     table.add_column("Case")

@@ -52,6 +52,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 import tenderguard
+from benchmarks.machine import python_speed
 from benchmarks.screening import (
     HALL,
     NORMAL_C,
@@ -325,6 +326,7 @@ def measure(count: int, desk_counts: Sequence[int], backends: Sequence[str], ser
             cases.append(run_case(backend, desks, count, server))
     return {
         "python": platform.python_version(),
+        "python_speed": python_speed(),
         "tenderguard": tenderguard.__version__,
         "sqlalchemy": metadata.version("sqlalchemy"),
         "psycopg": metadata.version("psycopg"),
@@ -344,7 +346,8 @@ def render(figures: dict[str, Any], console: Console) -> None:
     pg = f"PostgreSQL {figures['postgresql']}" if figures["postgresql"] else "PostgreSQL not used"
     console.print(f"Python {figures['python']} · tenderguard {figures['tenderguard']} · SQLAlchemy "
                   f"{figures['sqlalchemy']} · psycopg {figures['psycopg']} · SQLite {figures['sqlite']} · {pg} · "
-                  f"{figures['cpus']} CPUs · preset {figures['preset']}")
+                  f"{figures['cpus']} CPUs · preset {figures['preset']}"
+                  f" · reference loop {figures['python_speed']:.0f} M steps/s")
     table = Table(title=f"TenderGuard storage benchmark (N={figures['count']:,} screenings per case, "
                         "8 committed desk calls each, desks in separate processes)")
     table.add_column("Backend")
