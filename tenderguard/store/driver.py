@@ -20,25 +20,11 @@ from sqlalchemy import JSON, Connection, Date, Dialect, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import ValuesBase
 
-from tenderguard.store.tables import AwareDateTime
+from tenderguard.store.tables import AwareDateTime, require_aware, utc_text
 
 __all__ = ["DriverStatement", "Write", "run_together"]
 
 Convert = Callable[[Any], Any]
-
-
-def _sqlite_instant(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{value.isoformat()} has no UTC offset; the store keeps aware datetimes only")
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{value.isoformat()} has no UTC offset; the store keeps aware datetimes only")
-    return value
 
 
 def _pg_json(dumps: Callable[[Any], str]) -> Convert:
@@ -57,7 +43,7 @@ def _converters(table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> 
     for column in table.columns:
         kind = column.type
         if isinstance(kind, AwareDateTime):
-            found[column.name] = _sqlite_instant if sqlite else _aware
+            found[column.name] = utc_text if sqlite else require_aware
         elif isinstance(kind, JSON):
             if sqlite:
                 found[column.name] = dumps

@@ -44,10 +44,25 @@ __all__ = [
     "metadata",
     "outbox",
     "reminder_calls",
+    "require_aware",
     "screening_events",
     "screenings",
     "sessions",
+    "utc_text",
 ]
+
+def require_aware(value: dt.datetime | None) -> dt.datetime | None:
+    """The instant itself; a naive datetime is refused (the store keeps aware instants only)."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{value.isoformat()} has no UTC offset; the store keeps aware datetimes only")
+    return value
+
+
+def utc_text(value: dt.datetime | None) -> str | None:
+    """An aware instant as SQLite keeps it: fixed-width UTC ISO 8601 with microseconds (sortable as text)."""
+    aware = require_aware(value)
+    return None if aware is None else aware.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
 
 class AwareDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware instant: ``timestamptz`` where the database has one, a UTC ISO string on SQLite."""
@@ -63,13 +78,7 @@ class AwareDateTime(TypeDecorator[dt.datetime]):
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
         """Refuse naive datetimes; on SQLite write UTC ISO 8601 with microseconds."""
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{value.isoformat()} has no UTC offset; the store keeps aware datetimes only")
-        if dialect.name == "sqlite":
-            return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-        return value
+        return utc_text(value) if dialect.name == "sqlite" else require_aware(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         """Return an aware datetime (UTC on SQLite, the session time zone on PostgreSQL)."""
