@@ -60,7 +60,6 @@ class DriverStatement:
     def __init__(self, statement: ValuesBase, table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
-        self.dialect = dialect
         names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
         convert = _converters(table, dialect, dumps)
         #: (parameter name, its column's conversion or None), in the statement's order.
