@@ -62,14 +62,20 @@ class DriverStatement:
         self.sql = compiled.string
         names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
         convert = _converters(table, dialect, dumps)
-        #: (parameter name, its column's conversion or None), in the statement's order.
-        self._params = [(name, convert.get(name)) for name in names]
+        #: (parameter name, its column's conversion or None), in the statement's order, for the row's values.
+        self._params = [(name, convert.get(name)) for name in names if compiled.binds[name].required]
+        #: The statement's own literals (e.g. the 0 and 1 of ``coalesce(max(ordinal), 0) + 1``).
+        self._literals = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
+        self._names = names
         self._positional = compiled.positional
 
     def _bind(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        bound = {name: values[name] if conv is None else conv(values[name]) for name, conv in self._params}
+        if self._literals:
+            bound |= self._literals
         if self._positional:
-            return [values[name] if conv is None else conv(values[name]) for name, conv in self._params]
-        return {name: values[name] if conv is None else conv(values[name]) for name, conv in self._params}
+            return [bound[name] for name in self._names]
+        return bound
 
     def bind(self, rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Any] | dict[str, Any]]:
         """The driver's parameters for each row."""

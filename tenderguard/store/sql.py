@@ -266,11 +266,22 @@ def _upsert_sequence(dialect_insert: Any) -> Any:
 
 
 # Hot-path statements, built once (SQLAlchemy then reuses their compiled form).
-_INSERT_SCREENING_PG = insert(screenings)
-_INSERT_SCREENING_SQLITE = insert(screenings).values(ordinal=_next_ordinal(screenings))
-_INSERT_ADMISSION_PG = insert(admissions)
-_INSERT_ADMISSION_SQLITE = insert(admissions).values(ordinal=_next_ordinal(admissions))
-_INSERT_BADGE = insert(badges)
+#: The columns a new screening's row sets (the others keep their defaults: ordinal, health_purged_at).
+_NEW_SCREENING_COLUMNS = (
+    *_SCREENING_MUTABLE, "id", "centre", "day", "session", "role", "name", "company", "credit_code",
+    "document_kind", "document_masked", "phone_masked", "key_area", "visitor_at", "person_key", "hall", "reentry",
+    "opened_at", "opened_desk", "opened_operator", "version", "source_ref", "document_number",
+)
+
+
+def _insert_of(table: Table, columns: Iterable[str], *, ordinal: bool) -> Any:
+    """An INSERT binding ``columns``; with ``ordinal``, numbered ``max + 1`` (SQLite; PostgreSQL has an identity)."""
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    if ordinal:
+        values["ordinal"] = _next_ordinal(table)
+    return insert(table).values(values)
+
+
 _INSERT_COMPANY = insert(companies)
 _COMPANY_BY_KEY = select(companies.c.credit_code).where(companies.c.name_key == bindparam("b_key"))
 _LATEST_FOR_PERSON = (select(admissions).where(admissions.c.day == bindparam("b_day"),
@@ -518,7 +529,7 @@ class _Attendance(_Repo):
         return [self._of(row) for row in self.uow.execute(query).mappings()]
 
     def add(self, admission: Admission) -> None:
-        self.uow.execute(_INSERT_ADMISSION_PG if self.pg else _INSERT_ADMISSION_SQLITE, self._row(admission))
+        self.uow.run(self.store.hot.insert_admission, [self._row(admission)])
 
     def save(self, admission: Admission) -> None:
         row = self._row(admission)
@@ -586,7 +597,7 @@ class _Badges(_Repo):
         )
 
     def add(self, badge: Badge) -> None:
-        self.uow.execute(_INSERT_BADGE, self._row(badge))
+        self.uow.run(self.store.hot.insert_badge, [self._row(badge)])
 
     def get(self, serial: str) -> Badge | None:
         query = select(badges).where(badges.c.serial == serial)
@@ -621,12 +632,20 @@ def _audit_rows(drafts: Sequence[AuditDraft]) -> list[dict[str, Any]]:
 
 
 class _HotPath:
-    """The statements every desk step runs, sent straight to the driver (compiled once per database)."""
+    """The writes of every desk step, arrival and admission, sent straight to the driver (compiled once)."""
 
     def __init__(self, dialect: Dialect) -> None:
+        numbered = dialect.name == "sqlite"
         self.update_screening = DriverStatement(_UPDATE_SCREENING, screenings, dialect, _dumps)
         self.insert_events = DriverStatement(_INSERT_EVENT, screening_events, dialect, _dumps)
         self.insert_audit = DriverStatement(_INSERT_AUDIT, audit_log, dialect, _dumps)
+        self.insert_screening = DriverStatement(_insert_of(screenings, _NEW_SCREENING_COLUMNS, ordinal=numbered),
+                                                screenings, dialect, _dumps)
+        self.insert_admission = DriverStatement(
+            _insert_of(admissions, (a.name for a in attrs.fields(Admission)), ordinal=numbered), admissions,
+            dialect, _dumps)
+        self.insert_badge = DriverStatement(_insert_of(badges, (a.name for a in attrs.fields(Badge)), ordinal=False),
+                                            badges, dialect, _dumps)
 _SELECT_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
 _LOCK_HEAD = _SELECT_HEAD.with_for_update()
 _SELECT_PENDING = (select(audit_log.c.id, *(audit_log.c[f] for f in _AUDIT_FIELDS))
@@ -922,7 +941,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def _flush(self, writes: list[Write]
                ) -> tuple[list[tuple[_Tracked, int | None]], list[StepRecord], list[tuple[str, int]]]:
-        """Insert new screenings now; queue the updates of loaded ones and every new step record in ``writes``.
+        """Queue in ``writes`` the inserts of new screenings, the updates of loaded ones and every new step record.
 
         Returns what was written, the new step records, and each queued update's screening id and place in
         ``writes``.
@@ -946,8 +965,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                     "opened_desk": s.opened_by.desk, "opened_operator": s.opened_by.operator, "version": 1,
                     "source_ref": s.source, "document_number": v.document_number,
                 }
-                self.execute(_INSERT_SCREENING_PG if self.store.dialect == "postgresql"
-                             else _INSERT_SCREENING_SQLITE, row)
+                writes.append((hot.insert_screening, [row]))
                 written.append((entry, 1))
             elif values != entry.values or len(s.records) > entry.n_records:
                 params = values | {"b_id": s.id, "b_version": entry.version, "version": entry.version + 1}
