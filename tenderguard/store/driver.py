@@ -1,7 +1,8 @@
 """Statements on a desk's hot path, compiled once per dialect and sent straight to the database driver.
 
 Every desk step writes the same three rows — the screening's versioned update, its step record and its audit
-entry — and SQLAlchemy's per-execution work (the compiled-cache lookup, bind processing, the execution context
+entry — an arrival adds the screening's row and an admission its badge and admission rows; SQLAlchemy's
+per-execution work (the compiled-cache lookup, bind processing, the execution context
 and result set-up) costs several times what the driver itself takes for such a statement. A
 :class:`DriverStatement` is compiled by SQLAlchemy once, from the same Core construct and table definitions as
 everything else, and converts its parameters exactly as the column types would (an instant as UTC ISO text on

@@ -185,7 +185,7 @@ class SqlStore:
                 _configure_sqlite(self.engine)
         self.centre = centre
         self.dialect = self.engine.dialect.name
-        #: The three writes of every desk step, compiled once for this database (see driver.py).
+        #: The writes of every desk step, arrival and admission, compiled once for this database (see driver.py).
         self.hot = _HotPath(self.engine.dialect)
         self.last_seal = 0.0
         #: Sessions and companies never change once registered: each process remembers those it has read.
@@ -646,6 +646,8 @@ class _HotPath:
             dialect, _dumps)
         self.insert_badge = DriverStatement(_insert_of(badges, (a.name for a in attrs.fields(Badge)), ordinal=False),
                                             badges, dialect, _dumps)
+
+
 _SELECT_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
 _LOCK_HEAD = _SELECT_HEAD.with_for_update()
 _SELECT_PENDING = (select(audit_log.c.id, *(audit_log.c[f] for f in _AUDIT_FIELDS))
@@ -687,10 +689,6 @@ class _Audit(_Repo):
     def head(self) -> tuple[int, str]:
         row = self.uow.execute(_SELECT_HEAD).one()
         return int(row.seq), str(row.hash)
-
-    def append(self, drafts: Sequence[AuditDraft]) -> None:
-        """Write entries, not yet sealed: no lock, so desks never queue on the trail (commit queues its own)."""
-        self.uow.run(self.store.hot.insert_audit, _audit_rows(drafts))
 
     def pending(self) -> int:
         count: int = self.uow.execute(select(func.count()).select_from(audit_log)
