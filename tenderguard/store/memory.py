@@ -25,7 +25,7 @@ from tenderguard.identity import mask_name
 from tenderguard.policy import Role
 from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, audited, canonical, chain, drafts_for
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
-from tenderguard.store.unit_of_work import AbstractUnitOfWork
+from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
@@ -416,17 +416,18 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self._snapshots: dict[int, tuple[Any, Any]] = {}
         self._touched: dict[int, Screening] = {}
         self._record_marks: dict[int, int] = {}
-        self.sessions = _Sessions(self)
-        self.agencies = _Agencies(self)
-        self.companies = _Companies(self)
-        self.screenings = _Screenings(self)
-        self.attendance = _Attendance(self)
-        self.badges = _Badges(self)
-        self.audit = _Audit(self)
-        self.retention = _Retention(self)
-        self.calls = _Calls(self)
-        self.outbox = _Outbox(self)
         self.commits = 0
+
+    sessions = repository(_Sessions)
+    agencies = repository(_Agencies)
+    companies = repository(_Companies)
+    screenings = repository(_Screenings)
+    attendance = repository(_Attendance)
+    badges = repository(_Badges)
+    audit = repository(_Audit)
+    retention = repository(_Retention)
+    calls = repository(_Calls)
+    outbox = repository(_Outbox)
 
     def __enter__(self) -> InMemoryUnitOfWork:
         """Begin: forget the previous operation's bookkeeping."""

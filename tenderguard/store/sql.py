@@ -89,7 +89,7 @@ from tenderguard.store.tables import (
     screenings,
     sessions,
 )
-from tenderguard.store.unit_of_work import AbstractUnitOfWork, seal_all
+from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository, seal_all
 
 __all__ = ["SchemaError", "SqlStore", "SqlUnitOfWork", "create_engine_for"]
 
@@ -846,17 +846,17 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self._conn: Connection | None = None
         self._tracked: dict[str, _Tracked] = {}
         self._learned: list[tuple[dict[str, Any], str, Any]] = []
-        self.sessions = _Sessions(self)
-        self.agencies = _Agencies(self)
-        self.companies = _Companies(self)
-        self.screenings = _Screenings(self)
-        self.attendance = _Attendance(self)
-        self.badges = _Badges(self)
-        self._audit = _Audit(self)
-        self.audit = self._audit
-        self.retention = _Retention(self)
-        self.calls = _Calls(self)
-        self.outbox = _Outbox(self)
+
+    sessions = repository(_Sessions)
+    agencies = repository(_Agencies)
+    companies = repository(_Companies)
+    screenings = repository(_Screenings)
+    attendance = repository(_Attendance)
+    badges = repository(_Badges)
+    audit = repository(_Audit)
+    retention = repository(_Retention)
+    calls = repository(_Calls)
+    outbox = repository(_Outbox)
 
     def __enter__(self) -> SqlUnitOfWork:
         """Open a connection and begin the transaction (on SQLite: take the write lock)."""
@@ -1023,7 +1023,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         store.last_seal = now
         try:
             self.connection.begin()
-            self._audit.seal(wait=False)
+            self.audit.seal(wait=False)
             self.connection.commit()
         except (DBAPIError, TenderGuardError):
             log.warning("sealing the audit trail failed; it is retried with a later operation", exc_info=True)
