@@ -48,7 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 from tenderguard.domain.machine import TERMINAL_STATES
@@ -142,6 +142,31 @@ def _configure_sqlite(engine: Engine) -> None:
         event.listen(engine, "begin", _sqlite_on_begin)
 
 
+#: A pooled PostgreSQL connection idle for longer than this (seconds) is pinged before it is used again: a server
+#: restart or a firewall may have dropped it meanwhile. One in steady use is not pinged (a round trip per desk
+#: call): should it have died all the same, the operation fails before its commit and the desk runs it again on a
+#: new connection (see ``SqlUnitOfWork``).
+IDLE_PING_SECONDS = 2.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out (or opens) another one.
+            raise DisconnectionError(f"a pooled connection was found dead: {exc}") from exc
+
+    return checkout
+
+
 def create_engine_for(url: str) -> Engine:
     """An engine for ``sqlite:///path`` (WAL, foreign keys, busy timeout; created on first use) or PostgreSQL.
 
@@ -159,7 +184,10 @@ def create_engine_for(url: str) -> Engine:
             engine = create_engine(url, json_serializer=_dumps, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+    engine = create_engine(url, json_serializer=_dumps)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle(engine))
+    return engine
 
 
 # ------------------------------------------------------------------------------------------- the store
@@ -914,6 +942,10 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def _failed(self, exc: DBAPIError) -> NoReturn:
         self.rollback()
+        if exc.connection_invalidated:
+            # Nothing of this operation was committed (the server rolls back a lost connection's transaction).
+            raise ConflictError("the connection to the database was lost",
+                                hint="the operation is run again on a new connection") from exc
         if _is_conflict(exc):
             raise ConflictError("another desk changed the same records first", hint="retry the operation") from exc
         raise exc
@@ -999,6 +1031,11 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         try:
             self.connection.commit()
         except DBAPIError as exc:
+            if exc.connection_invalidated:
+                self.rollback()
+                raise TenderGuardError(
+                    "the connection to the database was lost while committing: this operation may or may not "
+                    "have been saved", hint="look at the screening (Desk.view) before repeating the step") from exc
             self._failed(exc)
         for entry, version in written:
             entry.version = version

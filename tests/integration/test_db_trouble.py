@@ -4,22 +4,41 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlkit import CENTRE, arrival, screen_fully, set_up_day
 
-from tenderguard.errors import ConflictError
-from tenderguard.store import sql
+from tenderguard.errors import ConflictError, TenderGuardError
+from tenderguard.store import driver, sql
 from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import screening_events, screenings
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def test_postgresql_restart_is_survived_without_a_double_step(pg_url: str) -> None:
-    """Every server connection of the desk is killed (as by a restart); the next step reconnects and commits once."""
+def _kill_backend(pid: int) -> None:
+    admin = sql.create_engine_for(PG_SERVER)
+    try:
+        with admin.connect() as conn:
+            killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                       "WHERE pid = :me"), {"me": pid}).scalar_one()
+    finally:
+        admin.dispose()
+    assert killed == 1
+
+
+@pytest.mark.parametrize("idle", [True, False], ids=["idle connection pinged", "busy connection retried"])
+def test_postgresql_restart_is_survived_without_a_double_step(pg_url: str, idle: bool,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every server connection of the desk is killed (as by a restart); the next step reconnects and commits once.
+
+    A connection idle for a while is pinged when checked out and replaced; one in steady use is not pinged, so
+    its first statement fails, nothing is committed, and the desk runs the step again on a new connection.
+    """
+    monkeypatch.setattr(sql, "IDLE_PING_SECONDS", 0.0 if idle else 3600.0)
     store = SqlStore(pg_url, CENTRE)
     try:
         gate = set_up_day(store)
@@ -27,18 +46,43 @@ def test_postgresql_restart_is_survived_without_a_double_step(pg_url: str) -> No
         view = desk.mask(desk.arrive(arrival(1, 1)).id, "ok")
         with store.engine.connect() as conn:
             me = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        admin = sql.create_engine_for(PG_SERVER)
-        with admin.connect() as conn:
-            killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                       "WHERE pid = :me"), {"me": me}).scalar_one()
-        admin.dispose()
-        assert killed == 1
-        view = desk.confirm(view.id)  # the pooled connection is dead: the pool notices and reconnects
+        _kill_backend(me)
+        view = desk.confirm(view.id)  # the pooled connection is dead: the pool or the desk notices and reconnects
         assert view.state == "hand_sanitiser"
         with store.engine.connect() as conn:
             steps = conn.execute(select(func.count()).select_from(screening_events)
                                  .where(screening_events.c.screening_id == view.id)).scalar_one()
         assert steps == 3  # check-in, mask, shoe soles: each once
+    finally:
+        store.dispose()
+
+
+def test_a_connection_lost_at_commit_is_reported_as_unknown_and_nothing_is_half_done(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server goes away after the step's writes, before its commit: a clear error, the step is not stored."""
+    store = SqlStore(pg_url, CENTRE)
+    try:
+        gate = set_up_day(store)
+        desk = gate.desk("A", "王芳")
+        view = desk.mask(desk.arrive(arrival(1, 1)).id, "ok")
+        real = driver.run_together
+
+        def writes_then_server_gone(connection: Any, writes: Any) -> list[int]:
+            counts = real(connection, writes)
+            _kill_backend(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            return counts
+
+        monkeypatch.setattr(sql, "run_together", writes_then_server_gone)
+        with pytest.raises(TenderGuardError, match="may or may not have been saved"):
+            desk.confirm(view.id)
+        monkeypatch.setattr(sql, "run_together", real)
+        assert desk.view(view.id).state == view.state  # the lost transaction was rolled back by the server
+        view = desk.confirm(view.id)
+        assert view.state == "hand_sanitiser"
+        with store.engine.connect() as conn:
+            steps = conn.execute(select(func.count()).select_from(screening_events)
+                                 .where(screening_events.c.screening_id == view.id)).scalar_one()
+        assert steps == 3
     finally:
         store.dispose()
 
