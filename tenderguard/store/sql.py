@@ -43,6 +43,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -51,7 +52,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import StaticPool
 
-from tenderguard.domain.machine import TERMINAL_STATES
 from tenderguard.domain.model import (
     Admission,
     AdmissionStatus,
@@ -76,6 +76,8 @@ from tenderguard.store import schema
 from tenderguard.store.driver import DriverStatement, Write, run_together
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
+    INSIDE_HALL,
+    SUBJECT_LOOKUP,
     admissions,
     agencies,
     audit_head,
@@ -264,11 +266,20 @@ class SqlStore:
 
 _SCREENING_MUTABLE = ("state", "outcome", "reason", "services", "badge", "fevers", "measuring_errors",
                       "rest_until", "supplies")
-_UPDATE_SCREENING = (
-    update(screenings)
-    .where(screenings.c.id == bindparam("b_id"), screenings.c.version == bindparam("b_version"))
-    .values({name: bindparam(name) for name in (*_SCREENING_MUTABLE, "version")})
-)
+
+
+def _update_screening(changed: Iterable[str]) -> Any:
+    """The versioned UPDATE of a screening's row setting ``changed`` (and the version) only.
+
+    Naming only what changed keeps the indexes over the other columns out of the write — SQLite maintains an
+    index only when its columns (or its partial index's condition) are named in the SET list, and PostgreSQL
+    can then update the row in place (a HOT update) — so a plain step writes the row and nothing else.
+    """
+    return (update(screenings)
+            .where(screenings.c.id == bindparam("b_id"), screenings.c.version == bindparam("b_version"))
+            .values({name: bindparam(name) for name in (*changed, "version")}))
+
+
 _INSERT_EVENT = insert(screening_events).values({c.name: bindparam(c.name) for c in screening_events.columns})
 _SELECT_SCREENING = select(screenings).where(screenings.c.id == bindparam("b_id"))
 _SELECT_EVENTS = (select(screening_events).where(screening_events.c.screening_id == bindparam("b_id"))
@@ -320,8 +331,7 @@ _ACTIVE_FOR_ORGANISATION = (select(admissions).where(
     admissions.c.role == bindparam("b_role"), admissions.c.status == str(AdmissionStatus.ACTIVE))
     .order_by(admissions.c.ordinal))
 _INSIDE = select(func.count()).select_from(admissions).where(and_(
-    admissions.c.day == bindparam("b_day"), admissions.c.hall == bindparam("b_hall"),
-    admissions.c.inside.is_(True), admissions.c.status == str(AdmissionStatus.ACTIVE)))
+    admissions.c.day == bindparam("b_day"), admissions.c.hall == bindparam("b_hall"), text(INSIDE_HALL)))
 _NEXT_SEQUENCE_PG = _upsert_sequence(postgresql.insert)
 _NEXT_SEQUENCE_SQLITE = _upsert_sequence(sqlite_dialect.insert)
 
@@ -524,7 +534,7 @@ class _Screenings(_Repo):
         return found
 
     def open(self) -> list[Screening]:
-        found = self._many(screenings.c.centre == self.store.centre.code, screenings.c.state.not_in(TERMINAL_STATES))
+        found = self._many(screenings.c.centre == self.store.centre.code, screenings.c.outcome.is_(None))
         stored = {s.id for s in found}
         return found + [s for s in self.uow.new_screenings() if s.id not in stored and not s.closed]
 
@@ -664,7 +674,8 @@ class _HotPath:
 
     def __init__(self, dialect: Dialect) -> None:
         numbered = dialect.name == "sqlite"
-        self.update_screening = DriverStatement(_UPDATE_SCREENING, screenings, dialect, _dumps)
+        self._dialect = dialect
+        self._updates: dict[tuple[str, ...], DriverStatement] = {}
         self.insert_events = DriverStatement(_INSERT_EVENT, screening_events, dialect, _dumps)
         self.insert_audit = DriverStatement(_INSERT_AUDIT, audit_log, dialect, _dumps)
         self.insert_screening = DriverStatement(_insert_of(screenings, _NEW_SCREENING_COLUMNS, ordinal=numbered),
@@ -675,6 +686,14 @@ class _HotPath:
         self.insert_badge = DriverStatement(_insert_of(badges, (a.name for a in attrs.fields(Badge)), ordinal=False),
                                             badges, dialect, _dumps)
 
+    def update_screening(self, changed: tuple[str, ...]) -> DriverStatement:
+        """The versioned update of a screening setting the ``changed`` columns (one statement per combination)."""
+        found = self._updates.get(changed)
+        if found is None:
+            found = self._updates[changed] = DriverStatement(_update_screening(changed), screenings, self._dialect,
+                                                             _dumps)
+        return found
+
 
 _SELECT_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
 _LOCK_HEAD = _SELECT_HEAD.with_for_update()
@@ -683,6 +702,8 @@ _SELECT_PENDING = (select(audit_log.c.id, *(audit_log.c[f] for f in _AUDIT_FIELD
 _SEAL_ENTRY = (update(audit_log).where(audit_log.c.id == bindparam("b_id"))
                .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")))
 _MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+#: The kinds of a screening's own entries, which ix_audit_subject_lookup leaves out (see tables.py).
+_SCREENING_KINDS = ("step", "outcome")
 #: PostgreSQL advisory lock of the sealer ("tg_aud"): one desk seals at a time, the others skip it.
 _SEAL_LOCK = 0x7467_5F61_7564
 
@@ -712,6 +733,8 @@ class _Audit(_Repo):
         query = select(audit_log).where(audit_log.c.subject == subject).order_by(audit_log.c.id)
         if kind is not None:
             query = query.where(audit_log.c.kind == kind)
+            if kind not in _SCREENING_KINDS:
+                query = query.where(text(SUBJECT_LOOKUP))  # lets the database use ix_audit_subject_lookup
         return self._entries(query)
 
     def head(self) -> tuple[int, str]:
@@ -998,9 +1021,11 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                 writes.append((hot.insert_screening, [row]))
                 written.append((entry, 1))
             elif values != entry.values or len(s.records) > entry.n_records:
+                before = entry.values
+                changed = tuple(name for name in _SCREENING_MUTABLE if values[name] != before.get(name))
                 params = values | {"b_id": s.id, "b_version": entry.version, "version": entry.version + 1}
                 updated.append((s.id, len(writes)))
-                writes.append((hot.update_screening, [params]))
+                writes.append((hot.update_screening(changed), [params]))
                 written.append((entry, entry.version + 1))
             else:
                 continue

@@ -33,6 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
+    "INSIDE_HALL",
+    "OPEN_SCREENING",
+    "SUBJECT_LOOKUP",
     "AwareDateTime",
     "admissions",
     "agencies",
@@ -159,9 +162,13 @@ screenings = Table(
     #: When the health data (answers, readings, declaration, health reasons) was purged; None while it is kept.
     Column("health_purged_at", AwareDateTime),
     Index("ix_screenings_day", "centre", "day", "ordinal"),
-    Index("ix_screenings_state", "centre", "state"),
     Index("uq_screenings_source_ref", "source_ref", unique=True),
 )
+#: The open screenings (no outcome yet): a partial index, so a step that only moves a screening on from one
+#: state to the next writes no index entry (see ``SqlUnitOfWork``: a step's UPDATE names the columns it changes).
+OPEN_SCREENING = "outcome IS NULL"
+Index("ix_screenings_open", screenings.c.centre, sqlite_where=text(OPEN_SCREENING),
+      postgresql_where=text(OPEN_SCREENING))
 
 screening_events = Table(
     "screening_events", metadata,
@@ -198,6 +205,8 @@ badges = Table(
 )
 
 _ONE_COMPANY = text("role = 'bidder' AND status = 'active'")
+#: An admission whose holder is inside the hall now. A query must repeat it word for word to use its index.
+INSIDE_HALL = "inside AND status = 'active'"
 
 admissions = Table(
     "admissions", metadata,
@@ -221,7 +230,10 @@ admissions = Table(
     Index("ix_admissions_person", "day", "person_key"),
     Index("ix_admissions_organisation", "day", "organisation", "role"),
     Index("ix_admissions_badge", "badge"),
-    Index("ix_admissions_hall", "day", "hall"),
+    # The people inside a hall: counted at every arrival and admission from this index alone (its condition's
+    # columns included, so the count never reads the table).
+    Index("ix_admissions_inside", "day", "hall", "inside", "status",
+          sqlite_where=text(INSIDE_HALL), postgresql_where=text(INSIDE_HALL)),
     # 一公司一人: at most one active bidder admission per company and day, whatever the desks do.
     Index("uq_admissions_one_bidder", "day", "organisation", unique=True,
           sqlite_where=_ONE_COMPANY, postgresql_where=_ONE_COMPANY),
@@ -250,9 +262,15 @@ audit_log = Table(
     Column("payload", JSON, nullable=False),
     Column("prev_hash", String(64)),
     Column("hash", String(64)),
-    Index("ix_audit_subject", "subject"),
     Index("ix_audit_at", "at"),
 )
+#: Entries by subject, for the kinds looked up that way (a badge's exits, issues, revocations…): the entries of a
+#: screening's own steps and outcome — most of the trail, written at every desk step — are left out of the index
+#: (they are read by instant, and a screening's steps are in ``screening_events``). A query must repeat this
+#: condition word for word to use the index (see ``_Audit.about``).
+SUBJECT_LOOKUP = "kind NOT IN ('step', 'outcome')"
+Index("ix_audit_subject_lookup", audit_log.c.subject, audit_log.c.kind, sqlite_where=text(SUBJECT_LOOKUP),
+      postgresql_where=text(SUBJECT_LOOKUP))
 
 #: The chain's head: one row (id 1) with the last seq and hash; writers lock it to append in order.
 audit_head = Table(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, select, text, update
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, event, inspect, select, text, update
 from sqlkit import CENTRE, arrival, screen_fully, set_up_day
 
 from tenderguard.store import schema
 from tenderguard.store.sql import SchemaError, SqlStore, create_engine_for
-from tenderguard.store.tables import audit_head
+from tenderguard.store.tables import audit_head, metadata
 
 
 @pytest.fixture
@@ -136,3 +140,45 @@ def test_upgrade_of_a_current_database_changes_nothing(engine: Engine, db_url: s
     with engine.begin() as conn:
         conn.execute(update(audit_head).values(seq=0))
         assert schema.status(conn).state == "current"
+
+
+def test_the_migrations_build_the_schema_the_code_describes(engine: Engine, db_url: str) -> None:
+    """Upgrading an empty database through every migration gives the tables and indexes of ``tables.py``."""
+    SqlStore(db_url, CENTRE).dispose()
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
+        found = {ix["name"]: ix for table in ("screenings", "audit_log")
+                 for ix in inspect(conn).get_indexes(table)}
+    assert diffs == []
+    assert "ix_screenings_state" not in found
+    assert "ix_audit_subject" not in found
+    assert found["ix_screenings_open"]["column_names"] == ["centre"]
+    assert found["ix_audit_subject_lookup"]["column_names"] == ["subject", "kind"]
+    with engine.connect() as conn:
+        hall = {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("admissions")}
+    assert "ix_admissions_hall" not in hall
+    assert hall["ix_admissions_inside"] == ["day", "hall", "inside", "status"]
+
+
+def test_lookups_by_subject_open_screenings_and_the_hall_count_use_their_partial_indexes(tmp_path: Path) -> None:
+    """SQLite uses a partial index only when the query repeats its condition: the store's queries do."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'gate.db'}", CENTRE)
+    try:
+        statements: list[str] = []
+
+        def note(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+            statements.append(sql)
+
+        with store.unit_of_work() as uow:
+            event.listen(uow.connection, "before_cursor_execute", note)
+            uow.audit.about("MY-20200302-0001", "exit")
+            uow.screenings.open()
+            uow.attendance.inside(dt.date(2020, 3, 2), "第一开标室")
+            event.remove(uow.connection, "before_cursor_execute", note)
+            plans = [" ".join(str(row[-1]) for row in uow.connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, (None,) * sql.count("?"))) for sql in statements]
+    finally:
+        store.dispose()
+    assert any("ix_audit_subject_lookup" in plan for plan in plans), plans
+    assert any("ix_screenings_open" in plan for plan in plans), plans
+    assert any("COVERING INDEX ix_admissions_inside" in plan for plan in plans), plans

@@ -118,6 +118,8 @@ def test_never_two_active_bidders_of_one_company(operations: list[tuple[Any, ...
         except TenderGuardError:
             pass  # an action the situation does not allow; the invariant must hold all the same
         _check_one_bidder_per_company(h)
+        # The SQL store finds open screenings as those without an outcome (a partial index): the two must agree.
+        assert all(s.closed == (s.outcome is not None) for s in h.store.screenings.values())
     statuses = Counter(str(a.status) for a in h.store.admissions.values())
     event(f"admissions: {min(statuses['active'], 5)} active, {min(statuses['substituted'], 2)} substituted")
     reasons = {s.reason for s in h.store.screenings.values() if s.reason}
