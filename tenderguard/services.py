@@ -641,10 +641,10 @@ class Desk:
                     uow.actor = self.actor
                     result = work(uow, self.gate.clock.now())
                     uow.commit()
-            except ConflictError:
+            except ConflictError as exc:
                 if attempt == self.conflict_retries:
                     raise
-                log.info("desk %s lost a race with another desk; retrying", self.actor.desk)
+                log.info("desk %s runs the operation again: %s", self.actor.desk, exc.message)
                 continue
             self.gate.bus.publish(uow.collect_new_events())
             return result

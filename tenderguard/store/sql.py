@@ -77,6 +77,7 @@ from tenderguard.store.driver import DriverStatement, Write, run_together
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
     INSIDE_HALL,
+    SCREENING_KINDS,
     SUBJECT_LOOKUP,
     admissions,
     agencies,
@@ -702,8 +703,6 @@ _SELECT_PENDING = (select(audit_log.c.id, *(audit_log.c[f] for f in _AUDIT_FIELD
 _SEAL_ENTRY = (update(audit_log).where(audit_log.c.id == bindparam("b_id"))
                .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")))
 _MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
-#: The kinds of a screening's own entries, which ix_audit_subject_lookup leaves out (see tables.py).
-_SCREENING_KINDS = ("step", "outcome")
 #: PostgreSQL advisory lock of the sealer ("tg_aud"): one desk seals at a time, the others skip it.
 _SEAL_LOCK = 0x7467_5F61_7564
 
@@ -733,7 +732,7 @@ class _Audit(_Repo):
         query = select(audit_log).where(audit_log.c.subject == subject).order_by(audit_log.c.id)
         if kind is not None:
             query = query.where(audit_log.c.kind == kind)
-            if kind not in _SCREENING_KINDS:
+            if kind not in SCREENING_KINDS:
                 query = query.where(text(SUBJECT_LOOKUP))  # lets the database use ix_audit_subject_lookup
         return self._entries(query)
 

@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 __all__ = [
     "INSIDE_HALL",
     "OPEN_SCREENING",
+    "SCREENING_KINDS",
     "SUBJECT_LOOKUP",
     "AwareDateTime",
     "admissions",
@@ -268,7 +269,9 @@ audit_log = Table(
 #: screening's own steps and outcome — most of the trail, written at every desk step — are left out of the index
 #: (they are read by instant, and a screening's steps are in ``screening_events``). A query must repeat this
 #: condition word for word to use the index (see ``_Audit.about``).
-SUBJECT_LOOKUP = "kind NOT IN ('step', 'outcome')"
+#: The kinds of a screening's own entries (its steps and its outcome), left out of the subject index.
+SCREENING_KINDS = ("step", "outcome")
+SUBJECT_LOOKUP = f"kind NOT IN ({', '.join(repr(kind) for kind in SCREENING_KINDS)})"
 Index("ix_audit_subject_lookup", audit_log.c.subject, audit_log.c.kind, sqlite_where=text(SUBJECT_LOOKUP),
       postgresql_where=text(SUBJECT_LOOKUP))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ def _kill_backend(pid: int) -> None:
 
 @pytest.mark.parametrize("idle", [True, False], ids=["idle connection pinged", "busy connection retried"])
 def test_postgresql_restart_is_survived_without_a_double_step(pg_url: str, idle: bool,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
     """Every server connection of the desk is killed (as by a restart); the next step reconnects and commits once.
 
     A connection idle for a while is pinged when checked out and replaced; one in steady use is not pinged, so
@@ -47,7 +49,10 @@ def test_postgresql_restart_is_survived_without_a_double_step(pg_url: str, idle:
         with store.engine.connect() as conn:
             me = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         _kill_backend(me)
-        view = desk.confirm(view.id)  # the pooled connection is dead: the pool or the desk notices and reconnects
+        with caplog.at_level(logging.INFO, logger="tenderguard.services"):
+            view = desk.confirm(view.id)  # the pooled connection is dead: the pool or the desk notices, reconnects
+        retried = [r.getMessage() for r in caplog.records if "runs the operation again" in r.getMessage()]
+        assert retried == ([] if idle else ["desk A runs the operation again: the connection to the database was lost"])
         assert view.state == "hand_sanitiser"
         with store.engine.connect() as conn:
             steps = conn.execute(select(func.count()).select_from(screening_events)

@@ -202,7 +202,7 @@ class _RaceCounter(logging.Handler):
         self.count = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "lost a race" in record.getMessage():
+        if "runs the operation again" in record.getMessage():
             self.count += 1
 
 
