@@ -18,12 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, Dialect, Table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.dml import ValuesBase
+from sqlalchemy.sql.selectable import ReturnsRows
 
 from tenderguard.store.tables import AwareDateTime, require_aware, utc_text
 
-__all__ = ["DriverStatement", "Write", "run_together"]
+__all__ = ["DriverQuery", "DriverStatement", "Write", "fetch", "run_together"]
 
 Convert = Callable[[Any], Any]
 
@@ -87,6 +88,46 @@ class DriverStatement:
 Write = tuple[DriverStatement, Sequence[Mapping[str, Any]]]
 
 
+class DriverQuery:
+    """One statement that returns rows (a SELECT, an INSERT … RETURNING), compiled for a dialect.
+
+    Parameters and results go through the very processors SQLAlchemy would apply for their types (a date as ISO
+    text on SQLite and back, a boolean from SQLite's 0/1, an instant through ``AwareDateTime``), so a row read
+    here equals the row SQLAlchemy reads; only SQLAlchemy's per-execution work is skipped.
+    """
+
+    def __init__(self, statement: ReturnsRows, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+        binds = compiled.binds
+        #: (bind name, whether the caller gives it, the statement's own literal, its type's bind processor).
+        self._params = [
+            (name, binds[name].required, binds[name].value,
+             binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
+        ]
+        self._positional = compiled.positional
+        columns = list(statement.exported_columns)
+        #: The result columns' keys and their types' result processors, in the statement's order.
+        self.keys = [column.key for column in columns]
+        self._results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+
+    def bind(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """The driver's parameters for one execution (``values`` by bind name)."""
+        bound = [(name, (values[name] if required else literal) if convert is None
+                  else convert(values[name] if required else literal))
+                 for name, required, literal, convert in self._params]
+        if self._positional:
+            return [value for _, value in bound]
+        return dict(bound)
+
+    def convert(self, row: Sequence[Any]) -> list[Any]:
+        """One result row's values, converted as SQLAlchemy would."""
+        return [value if convert is None else convert(value)
+                for value, convert in zip(row, self._results, strict=True)]
+
+
 def _execute(cursor: Any, sql: str, bound: list[Sequence[Any] | dict[str, Any]]) -> None:
     if len(bound) == 1:
         cursor.execute(sql, bound[0])
@@ -117,11 +158,36 @@ def run_together(connection: Connection, writes: Sequence[Write]) -> list[int]:
                 _execute(cursor, sql, params)
         return [int(cursor.rowcount) for cursor in cursors]
     except dialect.loaded_dbapi.Error as exc:
-        lost = dialect.is_disconnect(exc, raw, cursors[0])
-        if lost:
-            connection.invalidate(exc)
-        raise DBAPIError.instance("; ".join(sql for sql, _ in bound), [p for _, p in bound], exc,
-                                  dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect) from exc
+        raise _as_dbapi_error(connection, raw, cursors[0], exc, sql="; ".join(sql for sql, _ in bound),
+                              params=[p for _, p in bound]) from exc
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def fetch(connection: Connection, query: DriverQuery, values: Mapping[str, Any]) -> list[list[Any]]:
+    """Execute a query in the connection's transaction; its rows, converted (errors as for :func:`run_together`)."""
+    dialect = connection.dialect
+    params = query.bind(values)
+    raw = connection.connection.driver_connection
+    assert raw is not None  # noqa: S101 - an open unit of work always holds a live connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute(query.sql, params)
+        return [query.convert(row) for row in cursor.fetchall()]
+    except dialect.loaded_dbapi.Error as exc:
+        raise _as_dbapi_error(connection, raw, cursor, exc, sql=query.sql, params=params) from exc
+    finally:
+        cursor.close()
+
+
+def _as_dbapi_error(connection: Connection, raw: Any, cursor: Any, exc: Any, *, sql: str, params: Any
+                    ) -> StatementError:
+    """A driver error as SQLAlchemy raises it; a lost connection is invalidated (the pool replaces it)."""
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(exc, raw, cursor)
+    if lost:
+        connection.invalidate(exc)
+    error: StatementError = DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
+                                                connection_invalidated=lost, dialect=dialect)
+    return error

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Executable,
     RowMapping,
     Select,
+    String,
     Table,
     and_,
     bindparam,
@@ -73,7 +74,7 @@ from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft, AuditEntry, chain_hashes
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store import schema
-from tenderguard.store.driver import DriverStatement, Write, run_together
+from tenderguard.store.driver import DriverQuery, DriverStatement, Write, fetch, run_together
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
     INSIDE_HALL,
@@ -322,7 +323,6 @@ def _insert_of(table: Table, columns: Iterable[str], *, ordinal: bool) -> Any:
     return insert(table).values(values)
 
 
-_INSERT_COMPANY = insert(companies)
 _COMPANY_BY_KEY = select(companies.c.credit_code).where(companies.c.name_key == bindparam("b_key"))
 _LATEST_FOR_PERSON = (select(admissions).where(admissions.c.day == bindparam("b_day"),
                                                admissions.c.person_key == bindparam("b_key"))
@@ -334,6 +334,8 @@ _ACTIVE_FOR_ORGANISATION = (select(admissions).where(
 _INSIDE = select(func.count()).select_from(admissions).where(and_(
     admissions.c.day == bindparam("b_day"), admissions.c.hall == bindparam("b_hall"), text(INSIDE_HALL)))
 _NEXT_SEQUENCE_PG = _upsert_sequence(postgresql.insert)
+#: Desks deciding on the same thing (a company's role quota, a hall) queue on this lock until they commit.
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("b_name", type_=String), 0)))
 _NEXT_SEQUENCE_SQLITE = _upsert_sequence(sqlite_dialect.insert)
 
 
@@ -454,17 +456,17 @@ class _Companies(_Repo):
         known = self.store.known_companies.get(credit_code)
         if known is not None:
             return known
-        found: str | None = self.uow.execute(_SELECT_COMPANY, {"b_code": credit_code}).scalar()
+        found: str | None = self.uow.scalar(self.store.hot.select_company, {"b_code": credit_code})
         if found is not None:
             self.uow.learned(self.store.known_companies, credit_code, found)
         return found
 
     def by_key(self, name_key: str) -> str | None:
-        found: str | None = self.uow.execute(_COMPANY_BY_KEY, {"b_key": name_key}).scalar()
+        found: str | None = self.uow.scalar(self.store.hot.company_by_key, {"b_key": name_key})
         return found
 
     def add(self, credit_code: str, name: str, name_key: str) -> None:
-        self.uow.execute(_INSERT_COMPANY, {"credit_code": credit_code, "name": name, "name_key": name_key})
+        self.uow.run(self.store.hot.insert_company, [{"credit_code": credit_code, "name": name, "name_key": name_key}])
 
 
 class _Screenings(_Repo):
@@ -555,7 +557,7 @@ class _Attendance(_Repo):
         row["role"], row["status"] = str(a.role), str(a.status)
         return row
 
-    def _of(self, row: RowMapping) -> Admission:
+    def _of(self, row: Mapping[Any, Any]) -> Admission:
         return Admission(
             id=row["id"], screening_id=row["screening_id"], day=row["day"], session=row["session"],
             hall=row["hall"], role=Role(row["role"]), organisation=row["organisation"],
@@ -587,8 +589,8 @@ class _Attendance(_Repo):
         return self._list(select(admissions).where(admissions.c.day == day).order_by(admissions.c.ordinal))
 
     def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        row = self.uow.execute(_LATEST_FOR_PERSON, {"b_day": day, "b_key": person_key}).mappings().first()
-        return None if row is None else self._of(row)
+        rows = self.uow.mappings(self.store.hot.latest_for_person, {"b_day": day, "b_key": person_key})
+        return self._of(rows[0]) if rows else None
 
     def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
         found = self.latest_for_person(day, person_key)
@@ -597,8 +599,7 @@ class _Attendance(_Repo):
     def _serialise(self, *key: object) -> None:
         """On PostgreSQL, queue desks that count the same thing (a company's role quota, a hall) until commit."""
         if self.pg:
-            name = "|".join(str(k) for k in key)
-            self.uow.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
+            self.uow.fetch(self.store.hot.advisory_lock, {"b_name": "|".join(str(k) for k in key)})
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
                                 deciding: bool = False) -> list[Admission]:
@@ -607,14 +608,14 @@ class _Attendance(_Repo):
         # early check at arrival reads without waiting; the admission re-checks under the lock.
         if deciding:
             self._serialise("quota", day, organisation, role)
-        rows = self.uow.execute(_ACTIVE_FOR_ORGANISATION, {"b_day": day, "b_org": organisation,
-                                                           "b_role": str(role)}).mappings()
+        rows = self.uow.mappings(self.store.hot.active_for_organisation,
+                                 {"b_day": day, "b_org": organisation, "b_role": str(role)})
         return [self._of(row) for row in rows]
 
     def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
         if deciding:
             self._serialise("hall", day, hall)
-        count: int = self.uow.execute(_INSIDE, {"b_day": day, "b_hall": hall}).scalar_one()
+        count: int = self.uow.scalar(self.store.hot.inside, {"b_day": day, "b_hall": hall})
         return count
 
 
@@ -651,8 +652,7 @@ class _Badges(_Repo):
         self.uow.execute(_UPDATE_BADGE, row)
 
     def next_sequence(self, centre: str, day: dt.date) -> int:
-        stmt = _NEXT_SEQUENCE_PG if self.pg else _NEXT_SEQUENCE_SQLITE
-        value: int = self.uow.execute(stmt, {"b_centre": centre, "b_day": day}).scalar_one()
+        value: int = self.uow.scalar(self.store.hot.next_sequence, {"b_centre": centre, "b_day": day})
         return value
 
     def for_day(self, day: dt.date) -> list[Badge]:
@@ -677,6 +677,16 @@ class _HotPath:
         numbered = dialect.name == "sqlite"
         self._dialect = dialect
         self._updates: dict[tuple[str, ...], DriverStatement] = {}
+        self.insert_company = DriverStatement(_insert_of(companies, ("credit_code", "name", "name_key"),
+                                                         ordinal=False), companies, dialect, _dumps)
+        # The reads of an arrival and an admission.
+        self.select_company = DriverQuery(_SELECT_COMPANY, dialect)
+        self.company_by_key = DriverQuery(_COMPANY_BY_KEY, dialect)
+        self.latest_for_person = DriverQuery(_LATEST_FOR_PERSON, dialect)
+        self.active_for_organisation = DriverQuery(_ACTIVE_FOR_ORGANISATION, dialect)
+        self.inside = DriverQuery(_INSIDE, dialect)
+        self.next_sequence = DriverQuery(_NEXT_SEQUENCE_SQLITE if numbered else _NEXT_SEQUENCE_PG, dialect)
+        self.advisory_lock = DriverQuery(_ADVISORY_LOCK, dialect)
         self.insert_events = DriverStatement(_INSERT_EVENT, screening_events, dialect, _dumps)
         self.insert_audit = DriverStatement(_INSERT_AUDIT, audit_log, dialect, _dumps)
         self.insert_screening = DriverStatement(_insert_of(screenings, _NEW_SCREENING_COLUMNS, ordinal=numbered),
@@ -961,6 +971,23 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             return run_together(self.connection, writes)
         except DBAPIError as exc:
             self._failed(exc)
+
+    def fetch(self, query: DriverQuery, values: Mapping[str, Any]) -> list[list[Any]]:
+        """Run a hot-path query through the driver (see driver.py); its rows. Conflicts as for :meth:`execute`."""
+        try:
+            return fetch(self.connection, query, values)
+        except DBAPIError as exc:
+            self._failed(exc)
+
+    def mappings(self, query: DriverQuery, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """A hot-path query's rows, each as a mapping of its column names."""
+        keys = query.keys
+        return [dict(zip(keys, row, strict=True)) for row in self.fetch(query, values)]
+
+    def scalar(self, query: DriverQuery, values: Mapping[str, Any]) -> Any:
+        """The first column of a hot-path query's first row, or None when it has no rows."""
+        rows = self.fetch(query, values)
+        return rows[0][0] if rows else None
 
     def _failed(self, exc: DBAPIError) -> NoReturn:
         self.rollback()

@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlkit import AT, CENTRE, arrival, screen_fully, set_up_day
 
 from tenderguard.errors import ConflictError
+from tenderguard.store.driver import DriverQuery
 from tenderguard.store.sql import SqlStore
-from tenderguard.store.tables import audit_log, screening_events, screenings
+from tenderguard.store.tables import admissions, audit_log, screening_events, screenings
 
 
 @pytest.fixture
@@ -148,3 +149,34 @@ def test_a_new_screening_row_sets_every_column_but_the_defaulted_ones(store: Sql
     assert row["ordinal"] >= 1
     assert row["health_purged_at"] is None
     assert row["opened_at"] == AT
+
+
+def test_driver_reads_equal_what_sqlalchemy_reads(store: SqlStore) -> None:
+    """The arrival's and admission's reads through the driver return exactly SQLAlchemy's values and types."""
+    _screened_id(store)
+    with store.engine.connect() as conn:
+        admitted = conn.execute(select(admissions)).mappings().one()
+    day, key, org, hall = admitted["day"], admitted["person_key"], admitted["organisation"], admitted["hall"]
+    with store.unit_of_work() as uow:
+        latest = uow.mappings(store.hot.latest_for_person, {"b_day": day, "b_key": key})
+        active = uow.mappings(store.hot.active_for_organisation, {"b_day": day, "b_org": org, "b_role": "bidder"})
+        inside = uow.scalar(store.hot.inside, {"b_day": day, "b_hall": hall})
+        nobody = uow.mappings(store.hot.latest_for_person, {"b_day": day, "b_key": "someone else"})
+        company = uow.scalar(store.hot.select_company, {"b_code": org})
+        again = uow.scalar(store.hot.next_sequence, {"b_centre": CENTRE.code, "b_day": day})
+    assert latest == [dict(admitted)] == active
+    assert {k: type(v) for k, v in latest[0].items()} == {k: type(v) for k, v in admitted.items()}
+    assert isinstance(latest[0]["day"], dt.date)
+    assert latest[0]["inside"] is True
+    assert latest[0]["at"].utcoffset() is not None
+    assert (inside, nobody, again) == (1, [], 2)  # the day's second badge number (the first was issued)
+    assert company is not None
+
+
+def test_a_failing_driver_read_is_raised_as_sqlalchemy_raises_it(store: SqlStore) -> None:
+    """A driver error on a read is SQLAlchemy's DBAPIError, rolled back; the unit of work stays usable after."""
+    broken = DriverQuery(select(screenings.c.id).where(text("no_such_column = 1")), store.engine.dialect)
+    with store.unit_of_work() as uow, pytest.raises(DBAPIError, match="no_such_column"):
+        uow.fetch(broken, {})
+    with store.unit_of_work() as uow:
+        assert uow.scalar(store.hot.inside, {"b_day": dt.date(2020, 3, 2), "b_hall": "第一开标室"}) == 0
