@@ -40,9 +40,13 @@ Contents = tuple[dt.datetime, str, str | None, str | None, str | None, Mapping[s
 GENESIS = "0" * 64
 
 
+#: The canonical encoder, built once (``json.dumps`` with options builds a new one at each call).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical(value: Any) -> str:
     """Compact JSON with sorted keys: the exact text that is hashed."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 #: Types a JSON round trip gives back unchanged (exactly these: enums and floats take the round trip).

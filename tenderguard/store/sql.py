@@ -111,8 +111,12 @@ _SQLITE_CONFLICTS = frozenset({
 # ---------------------------------------------------------------------------------------------- the engine
 
 
+#: One encoder for every JSON column: ``json.dumps`` with options builds a new encoder at each call.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return _JSON.encode(value)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -687,6 +691,9 @@ class _HotPath:
         self.inside = DriverQuery(_INSIDE, dialect)
         self.next_sequence = DriverQuery(_NEXT_SEQUENCE_SQLITE if numbered else _NEXT_SEQUENCE_PG, dialect)
         self.advisory_lock = DriverQuery(_ADVISORY_LOCK, dialect)
+        # Sealing the audit trail, about once a second.
+        self.select_pending = DriverQuery(_SELECT_PENDING, dialect)
+        self.seal_entry = DriverStatement(_SEAL_ENTRY, audit_log, dialect, _dumps)
         self.insert_events = DriverStatement(_INSERT_EVENT, screening_events, dialect, _dumps)
         self.insert_audit = DriverStatement(_INSERT_AUDIT, audit_log, dialect, _dumps)
         self.insert_screening = DriverStatement(_insert_of(screenings, _NEW_SCREENING_COLUMNS, ordinal=numbered),
@@ -762,13 +769,14 @@ class _Audit(_Repo):
             if self.uow.execute(select(lock(_SEAL_LOCK))).scalar() is False:
                 return 0  # another desk is sealing right now
         head = self.uow.execute(_LOCK_HEAD if self.pg else _SELECT_HEAD).one()
-        rows = self.uow.execute(_SELECT_PENDING, {"b_limit": limit}).mappings().all()
+        hot = self.store.hot
+        rows = self.uow.mappings(hot.select_pending, {"b_limit": limit})
         if not rows:
             return 0
         linked = chain_hashes(((r["at"], r["kind"], r["subject"], r["desk"], r["operator"], r["payload"])
                                for r in rows), int(head.seq), str(head.hash))
-        self.uow.execute(_SEAL_ENTRY, [{"b_id": r["id"], "seq": seq, "prev_hash": prev, "hash": digest}
-                                       for r, (seq, prev, digest) in zip(rows, linked, strict=True)])
+        self.uow.run(hot.seal_entry, [{"b_id": r["id"], "seq": seq, "prev_hash": prev, "hash": digest}
+                                      for r, (seq, prev, digest) in zip(rows, linked, strict=True)])
         self.uow.execute(_MOVE_HEAD, {"seq": linked[-1][0], "hash": linked[-1][2]})
         return len(linked)
 
