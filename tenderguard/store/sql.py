@@ -36,7 +36,6 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    and_,
     bindparam,
     create_engine,
     delete,
@@ -77,7 +76,6 @@ from tenderguard.store import schema
 from tenderguard.store.driver import DriverQuery, DriverStatement, Write, fetch, run_together
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
-    INSIDE_HALL,
     SCREENING_KINDS,
     SUBJECT_LOOKUP,
     admissions,
@@ -87,6 +85,7 @@ from tenderguard.store.tables import (
     badges,
     companies,
     day_sequences,
+    hall_occupancy,
     outbox,
     reminder_calls,
     screening_events,
@@ -335,8 +334,17 @@ _ACTIVE_FOR_ORGANISATION = (select(admissions).where(
     admissions.c.day == bindparam("b_day"), admissions.c.organisation == bindparam("b_org"),
     admissions.c.role == bindparam("b_role"), admissions.c.status == str(AdmissionStatus.ACTIVE))
     .order_by(admissions.c.ordinal))
-_INSIDE = select(func.count()).select_from(admissions).where(and_(
-    admissions.c.day == bindparam("b_day"), admissions.c.hall == bindparam("b_hall"), text(INSIDE_HALL)))
+_INSIDE = select(hall_occupancy.c.inside).where(hall_occupancy.c.day == bindparam("b_day"),
+                                                hall_occupancy.c.hall == bindparam("b_hall"))
+#: PostgreSQL: the hall's count, its row locked until commit (created at 0 on the day's first use). ON CONFLICT DO
+#: UPDATE works on the newest committed version of the row, so a desk that waited for the lock reads the count
+#: the other desk left.
+def _hold_hall(dialect_insert: Any) -> Any:
+    return (dialect_insert(hall_occupancy)
+            .values(day=bindparam("b_day"), hall=bindparam("b_hall"), inside=0)
+            .on_conflict_do_update(index_elements=[hall_occupancy.c.day, hall_occupancy.c.hall],
+                                   set_={"inside": hall_occupancy.c.inside})
+            .returning(hall_occupancy.c.inside))
 _NEXT_SEQUENCE_PG = _upsert_sequence(postgresql.insert)
 #: Desks deciding on the same thing (a company's role quota, a hall) queue on this lock until they commit.
 _ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("b_name", type_=String), 0)))
@@ -617,10 +625,10 @@ class _Attendance(_Repo):
         return [self._of(row) for row in rows]
 
     def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
-        if deciding:
-            self._serialise("hall", day, hall)
-        count: int = self.uow.scalar(self.store.hot.inside, {"b_day": day, "b_hall": hall})
-        return count
+        # Desks deciding on one hall queue on its row of hall_occupancy (PostgreSQL; SQLite's writers queue anyway).
+        query = self.store.hot.hold_hall if deciding and self.pg else self.store.hot.inside
+        count: int | None = self.uow.scalar(query, {"b_day": day, "b_hall": hall})
+        return count or 0
 
 
 class _Badges(_Repo):
@@ -689,6 +697,7 @@ class _HotPath:
         self.latest_for_person = DriverQuery(_LATEST_FOR_PERSON, dialect)
         self.active_for_organisation = DriverQuery(_ACTIVE_FOR_ORGANISATION, dialect)
         self.inside = DriverQuery(_INSIDE, dialect)
+        self.hold_hall = DriverQuery(_hold_hall(sqlite_dialect.insert if numbered else postgresql.insert), dialect)
         self.next_sequence = DriverQuery(_NEXT_SEQUENCE_SQLITE if numbered else _NEXT_SEQUENCE_PG, dialect)
         self.advisory_lock = DriverQuery(_ADVISORY_LOCK, dialect)
         # Sealing the audit trail, about once a second.
@@ -896,6 +905,7 @@ class _Retention(_Repo):
         self.uow.execute(delete(badges).where(*old_badges))
         self.uow.execute(delete(day_sequences).where(day_sequences.c.centre == centre,
                                                      day_sequences.c.day < attendance_before))
+        self.uow.execute(delete(hall_occupancy).where(hall_occupancy.c.day < attendance_before))
         return counts
 
 

@@ -179,4 +179,4 @@ def test_a_failing_driver_read_is_raised_as_sqlalchemy_raises_it(store: SqlStore
     with store.unit_of_work() as uow, pytest.raises(DBAPIError, match="no_such_column"):
         uow.fetch(broken, {})
     with store.unit_of_work() as uow:
-        assert uow.scalar(store.hot.inside, {"b_day": dt.date(2020, 3, 2), "b_hall": "第一开标室"}) == 0
+        assert uow.attendance.inside(dt.date(2020, 3, 2), "第一开标室") == 0

@@ -31,7 +31,7 @@ from tenderguard.domain.model import SHANGHAI
 from tenderguard.identity import credit_code_check_char, resident_id_check_digit
 from tenderguard.policy import TemperatureStep
 from tenderguard.store.sql import SqlStore
-from tenderguard.store.tables import admissions, badges, screening_events, screenings
+from tenderguard.store.tables import admissions, badges, hall_occupancy, screening_events, screenings
 
 PRESET = "miyun-2020"
 CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
@@ -429,6 +429,15 @@ def _chains(rows: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
         yield current, chain
 
 
+def _check_halls(held: Sequence[Any], occupancy: dict[str, int], reports: Sequence[dict[str, Any]]) -> None:
+    """The people still inside are the ones the desks did not let out, and no hall went over its capacity."""
+    inside = Counter(a.hall for a in held if a.inside and a.status == "active")
+    assert sum(inside.values()) == sum(len(r["inside"]) for r in reports)
+    assert {a.badge for a in held if a.inside} == {b for r in reports for b in r["inside"]}
+    assert max(inside.values(), default=0) <= SMALLEST_HALL
+    assert occupancy == dict(inside)  # the triggers' running count agrees with the admissions themselves
+
+
 def _audit(url: str, plan: Sequence[tuple[Person, str]], reports: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Read the tables directly and check them against the rules and against what the desks reported."""
     engine = create_engine(url)
@@ -450,6 +459,8 @@ def _audit(url: str, plan: Sequence[tuple[Person, str]], reports: Sequence[dict[
             held = conn.execute(select(admissions.c.screening_id, admissions.c.badge, admissions.c.entries,
                                        admissions.c.inside, admissions.c.hall, admissions.c.status)).all()
             issued = conn.execute(select(badges.c.serial, badges.c.role, badges.c.credit_code, badges.c.status)).all()
+            occupancy = {hall: inside for hall, inside in conn.execute(
+                select(hall_occupancy.c.hall, hall_occupancy.c.inside)) if inside}
     finally:
         engine.dispose()
 
@@ -501,11 +512,7 @@ def _audit(url: str, plan: Sequence[tuple[Person, str]], reports: Sequence[dict[
     assert set(bidder_badges) == senders
     assert set(bidder_badges.values()) == {1}
 
-    # The people still inside are the ones the desks did not let out, and no hall went over its capacity.
-    inside = Counter(a.hall for a in held if a.inside and a.status == "active")
-    assert sum(inside.values()) == sum(len(r["inside"]) for r in reports)
-    assert {a.badge for a in held if a.inside} == {b for r in reports for b in r["inside"]}
-    assert max(inside.values(), default=0) <= SMALLEST_HALL
+    _check_halls(held, occupancy, reports)
     refused_late = sum(1 for sid, chain in chains.items()
                        if by_id[sid].reason == "company_quota" and len(chain) > 1)
     return {"admitted": len(admitted), "badges": len(issued), "companies": len(senders),

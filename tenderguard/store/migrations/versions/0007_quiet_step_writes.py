@@ -1,10 +1,9 @@
-"""Partial indexes in place of two that every desk step rewrote, and of one the hall count read row by row.
+"""Partial indexes in place of two that every desk step rewrote.
 
 ``ix_screenings_state`` (centre, state) changed with every step; ``ix_screenings_open`` holds the open screenings
 only (no outcome yet), so a step that moves a screening on writes no index entry. ``ix_audit_subject`` held
 every entry of the trail; ``ix_audit_subject_lookup`` leaves out the screenings' own step and outcome entries,
-which are never looked up by subject. ``ix_admissions_inside`` holds the admissions whose holder is inside a hall,
-so the hall count at every arrival and admission reads that index alone instead of the day's admission rows.
+which are never looked up by subject.
 
 Revision ID: 0007
 Revises: 0006
@@ -23,26 +22,20 @@ depends_on = None
 
 OPEN_SCREENING = "outcome IS NULL"
 SUBJECT_LOOKUP = "kind NOT IN ('step', 'outcome')"
-INSIDE_HALL = "inside AND status = 'active'"
 
 
 def upgrade() -> None:
-    """Replace ix_screenings_state, ix_audit_subject and ix_admissions_hall with their partial successors."""
+    """Replace ix_screenings_state and ix_audit_subject with their partial successors."""
     op.drop_index("ix_screenings_state", table_name="screenings")
     op.create_index("ix_screenings_open", "screenings", ["centre"], unique=False,
                     sqlite_where=sa.text(OPEN_SCREENING), postgresql_where=sa.text(OPEN_SCREENING))
     op.drop_index("ix_audit_subject", table_name="audit_log")
     op.create_index("ix_audit_subject_lookup", "audit_log", ["subject", "kind"], unique=False,
                     sqlite_where=sa.text(SUBJECT_LOOKUP), postgresql_where=sa.text(SUBJECT_LOOKUP))
-    op.drop_index("ix_admissions_hall", table_name="admissions")
-    op.create_index("ix_admissions_inside", "admissions", ["day", "hall", "inside", "status"], unique=False,
-                    sqlite_where=sa.text(INSIDE_HALL), postgresql_where=sa.text(INSIDE_HALL))
 
 
 def downgrade() -> None:
     """Bring back the full indexes."""
-    op.drop_index("ix_admissions_inside", table_name="admissions")
-    op.create_index("ix_admissions_hall", "admissions", ["day", "hall"], unique=False)
     op.drop_index("ix_audit_subject_lookup", table_name="audit_log")
     op.create_index("ix_audit_subject", "audit_log", ["subject"], unique=False)
     op.drop_index("ix_screenings_open", table_name="screenings")
