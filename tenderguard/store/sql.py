@@ -6,8 +6,9 @@ when loaded, and written back on :meth:`SqlUnitOfWork.commit` (the row, with its
 incremented, and the step records appended since the load).
 
 Writers serialise on SQLite (``BEGIN IMMEDIATE``); on PostgreSQL transactions run at READ COMMITTED, lock the rows
-they are about to change (badges, admissions by badge) and rely on the database's unique indexes — above all the
-one-company rule, a partial unique index on admissions — for rows that do not exist yet. Whatever a desk lost to
+they are about to change (badges, admissions by badge, the hall's row of ``hall_occupancy`` when admitting) and
+rely on the database's unique indexes — above all the one-company rule, a partial unique index on admissions — for
+rows that do not exist yet; desks counting one organisation's role queue on an advisory lock. Whatever a desk lost to
 another desk (a unique violation, a serialisation failure, a stale screening version, a busy database) is rolled
 back and raised as :class:`~tenderguard.errors.ConflictError`, which :class:`~tenderguard.services.Desk` retries.
 """
