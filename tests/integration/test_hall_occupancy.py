@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from collections.abc import Iterator
 
+import attrs
 import pytest
 from alembic import command
 from sqlalchemy import Engine, select, text
-from sqlkit import AT, CENTRE, DAY, NO_RISK, arrival, screen_fully, set_up_day
+from sqlkit import AT, CENTRE, DAY, NO_RISK, SECRET, arrival, screen_fully, set_up_day
 
-from tenderguard import Desk, Gate, ScreeningView
+from tenderguard import Desk, Gate, ManualClock, ScreeningView, load_preset
 from tenderguard.store import schema
 from tenderguard.store.sql import SqlStore, create_engine_for
 from tenderguard.store.tables import admissions, hall_occupancy
@@ -56,6 +58,16 @@ def _reenter(desk: Desk, view: ScreeningView) -> ScreeningView:
     view = desk.confirm(view.id)
     view = desk.measure(view.id, 36.5)
     return desk.answer(view.id, NO_RISK)
+
+
+def _up_to_the_last_step(desk: Desk, view: ScreeningView) -> ScreeningView:
+    """Every miyun-2020 step but the last (the mask's disposal, whose confirmation admits)."""
+    view = desk.mask(view.id, "ok")
+    view = desk.confirm(view.id)
+    view = desk.confirm(view.id)
+    view = desk.measure(view.id, 36.5)
+    view = desk.answer(view.id, NO_RISK)
+    return desk.declare(view.id, "complete")
 
 
 def _agree(store: SqlStore, expected: int) -> None:
@@ -126,3 +138,39 @@ def test_the_upgrade_counts_the_people_already_inside(db_url: str) -> None:
         assert _counted(engine) == {(DAY, HALL): 2}
     finally:
         engine.dispose()
+
+
+def test_four_desks_racing_for_the_last_two_places_admit_exactly_two(db_url: str) -> None:
+    """Four people of four companies finish at four desks at once; the hall holds two: two get in, two wait."""
+    stores = [SqlStore(db_url, CENTRE) for _ in range(4)]
+    try:
+        set_up_day(stores[0])
+        policy = load_preset("miyun-2020")
+        policy = attrs.evolve(policy, hall_capacity={**policy.hall_capacity, HALL: 2})
+        desks = [Gate(policy=policy, centre=CENTRE, uow_factory=s.unit_of_work, clock=ManualClock(AT),
+                      secret=SECRET).desk(f"D{i}", "王芳") for i, s in enumerate(stores)]
+        views = [_up_to_the_last_step(desk, desk.arrive(arrival(30 + i, company=30 + i)))
+                 for i, desk in enumerate(desks)]
+        barrier = threading.Barrier(4)
+        results: list[ScreeningView] = []
+        errors: list[BaseException] = []
+
+        def finish(i: int) -> None:
+            barrier.wait()
+            try:
+                results.append(desks[i].confirm(views[i].id))
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=finish, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert sorted((r.outcome or "", r.reason or "") for r in results) == [
+            ("admitted", ""), ("admitted", ""), ("refused", "hall_full"), ("refused", "hall_full")]
+        _agree(stores[0], 2)
+    finally:
+        for store in stores:
+            store.dispose()
