@@ -18,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -201,6 +203,16 @@ def create_engine_for(url: str) -> Engine:
 # ------------------------------------------------------------------------------------------- the store
 
 
+class _HeldConnection(threading.local):
+    """A thread's own connection (see :meth:`SqlStore.connect`)."""
+
+    conn: Connection | None = None
+    #: A unit of work of this thread is using it now.
+    busy = False
+    pid = 0
+    last_used = 0.0
+
+
 class SqlStore:
     """A centre's data in a SQL database; desks open a :class:`SqlUnitOfWork` on it per operation.
 
@@ -230,6 +242,9 @@ class SqlStore:
         #: Screenings this process committed last, reused by its next operation (a stale one fails the version
         #: check on write, and the desk's retry reloads it).
         self._screenings: dict[str, _Tracked] = {}
+        self._held = _HeldConnection()
+        self._every_held: list[Connection] = []
+        self._held_lock = threading.Lock()
         try:
             self._ensure_schema()
         except BaseException:
@@ -263,8 +278,60 @@ class SqlStore:
         """A new unit of work on this store (a ``uow_factory`` for :class:`~tenderguard.services.Gate`)."""
         return SqlUnitOfWork(self)
 
+    def connect(self) -> tuple[Connection, bool]:
+        """A connection for one unit of work, and whether it is the calling thread's own (kept open afterwards).
+
+        Each thread keeps one connection from one unit of work to the next instead of taking it from the pool
+        and giving it back every time (a desk makes eight calls a screening). A unit of work opened inside
+        another one on the same thread gets a connection of its own from the pool. The kept connection is
+        replaced when it was invalidated (lost) and, on PostgreSQL, pinged first when it has been idle for
+        ``IDLE_PING_SECONDS``.
+        """
+        held = self._held
+        if held.busy:
+            return self.engine.connect(), False
+        conn = held.conn
+        if conn is not None and held.pid != os.getpid():
+            conn = None  # inherited from the parent process: never used from this one
+        elif conn is not None and (conn.invalidated or conn.closed or not self._alive(conn, held.last_used)):
+            conn.close()
+            conn = None
+        if conn is None:
+            conn = self.engine.connect()
+            held.conn, held.pid = conn, os.getpid()
+            with self._held_lock:
+                self._every_held = [c for c in self._every_held if not c.closed] + [conn]
+        held.busy = True
+        return conn, True
+
+    def _alive(self, conn: Connection, last_used: float) -> bool:
+        if self.dialect != "postgresql" or time.monotonic() - last_used < IDLE_PING_SECONDS:
+            return True
+        dbapi_connection = conn.connection.dbapi_connection
+        if dbapi_connection is None:
+            return False
+        try:
+            self.engine.dialect.do_ping(dbapi_connection)
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            conn.invalidate(exc)
+            return False
+        return True
+
+    def release(self, conn: Connection, held: bool) -> None:
+        """The unit of work is over: keep the thread's own connection, give any other back to the pool."""
+        if held:
+            self._held.busy = False
+            self._held.last_used = time.monotonic()
+        else:
+            conn.close()
+
     def dispose(self) -> None:
-        """Close the pooled connections."""
+        """Close the connections kept by threads and the pooled ones."""
+        with self._held_lock:
+            kept, self._every_held = self._every_held, []
+        for conn in kept:
+            conn.close()
+        self._held = _HeldConnection()
         self.engine.dispose()
 
 
@@ -923,6 +990,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         super().__init__()
         self.store = store
         self._conn: Connection | None = None
+        self._held = False
         self._tracked: dict[str, _Tracked] = {}
         self._learned: list[tuple[dict[str, Any], str, Any]] = []
 
@@ -942,25 +1010,25 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         super().__enter__()
         self._tracked.clear()
         self._learned.clear()
-        conn = self.store.engine.connect()
+        conn, held = self.store.connect()
         try:
             conn.begin()  # on SQLite the engine's "begin" listener emits BEGIN IMMEDIATE
         except DBAPIError as exc:
-            conn.close()
+            self.store.release(conn, held)
             if _is_conflict(exc):
                 raise ConflictError("the database is busy with another desk", hint="retry") from exc
             raise
-        self._conn = conn
+        self._conn, self._held = conn, held
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        """Roll back whatever was not committed and return the connection to the pool."""
+        """Roll back whatever was not committed and release the connection (see :meth:`SqlStore.connect`)."""
         try:
             self.rollback()
         finally:
             if self._conn is not None:
-                self._conn.close()
+                self.store.release(self._conn, self._held)
                 self._conn = None
 
     # -- used by the repositories

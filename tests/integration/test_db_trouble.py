@@ -46,8 +46,8 @@ def test_postgresql_restart_is_survived_without_a_double_step(pg_url: str, idle:
         gate = set_up_day(store)
         desk = gate.desk("A", "王芳")
         view = desk.mask(desk.arrive(arrival(1, 1)).id, "ok")
-        with store.engine.connect() as conn:
-            me = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with store.unit_of_work() as uow:  # the connection this thread's units of work keep using
+            me = uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         _kill_backend(me)
         with caplog.at_level(logging.INFO, logger="tenderguard.services"):
             view = desk.confirm(view.id)  # the pooled connection is dead: the pool or the desk notices, reconnects

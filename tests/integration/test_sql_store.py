@@ -12,6 +12,7 @@ import attrs
 import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.pool import QueuePool
 from sqlkit import AT, CENTRE, DAY, NO_RISK, arrival, gate_on, set_up_day
 
 from tenderguard import (
@@ -412,3 +413,65 @@ def test_stale_screening_version_is_a_conflict(make_store: StoreFactory) -> None
         with pytest.raises(ConflictError, match="changed by another desk"):
             uow.commit()
     assert _load(store, view.id).state == "mask"
+
+
+def test_a_thread_keeps_its_connection_between_units_of_work(db_url: str) -> None:
+    """One thread's units of work reuse one connection; another thread's gets its own."""
+    store = SqlStore(db_url, CENTRE)
+    try:
+        with store.unit_of_work() as uow:
+            first = uow.connection.connection.dbapi_connection
+        with store.unit_of_work() as uow:
+            again = uow.connection.connection.dbapi_connection
+        seen: list[object] = []
+
+        def other_thread() -> None:
+            with store.unit_of_work() as uow:
+                seen.append(uow.connection.connection.dbapi_connection)
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join(timeout=30)
+        assert again is first
+        [theirs] = seen
+        assert theirs is not first
+        pool = store.engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.checkedout() == 2  # this thread's and the other thread's, kept
+    finally:
+        store.dispose()
+    assert pool.checkedout() == 0
+
+
+def test_a_lost_kept_connection_is_replaced(db_url: str) -> None:
+    """The thread's connection invalidated (as after a lost server): the next unit of work opens a new one."""
+    store = SqlStore(db_url, CENTRE)
+    try:
+        with store.unit_of_work() as uow:
+            first = uow.connection.connection.dbapi_connection
+            uow.connection.invalidate()
+        with store.unit_of_work() as uow:
+            assert uow.connection.connection.dbapi_connection is not first
+            assert uow.attendance.inside(DAY, "第一开标室") == 0
+    finally:
+        store.dispose()
+
+
+def test_a_unit_of_work_inside_another_gets_a_connection_of_its_own(pg_url: str) -> None:
+    """Nested on one thread (e.g. a subscriber's own operation): never the outer one's connection or transaction.
+
+    PostgreSQL only: on SQLite the inner one would wait for the outer one's write lock.
+    """
+    store = SqlStore(pg_url, CENTRE)
+    try:
+        with store.unit_of_work() as uow:
+            outer = uow.connection.connection.dbapi_connection
+            uow.agencies.add(Agency(code="AG8", name="某招标代理有限公司"))
+            with store.unit_of_work() as inner:
+                assert inner.connection.connection.dbapi_connection is not outer
+                assert inner.agencies.get("AG8") is None  # the outer one's write is not committed
+        with store.unit_of_work() as uow:
+            assert uow.connection.connection.dbapi_connection is outer
+            assert uow.agencies.get("AG8") is None  # never committed: rolled back with the outer one
+    finally:
+        store.dispose()
