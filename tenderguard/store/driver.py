@@ -8,7 +8,9 @@ and result set-up) costs several times what the driver itself takes for such a s
 everything else, and converts its parameters exactly as the column types would (an instant as UTC ISO text on
 SQLite, JSON through the store's serialiser); it runs on the unit of work's own connection and transaction, and
 a driver error is raised as SQLAlchemy's ``DBAPIError`` (the connection invalidated when it was lost), so
-conflicts, retries and rollbacks are handled exactly as for any other statement.
+conflicts, retries and rollbacks are handled exactly as for any other statement. The reads of an arrival and an
+admission (and the audit trail's sealing) are :class:`DriverQuery` objects, built the same way, whose
+parameters and rows go through SQLAlchemy's own processors for their types.
 """
 
 from __future__ import annotations

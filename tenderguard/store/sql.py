@@ -163,16 +163,24 @@ def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["idle_since"] = time.monotonic()
 
 
+def _ping_failure(engine: Engine, dbapi_connection: Any) -> Exception | None:
+    """What pinging a driver connection raised, or None when the server answered."""
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except engine.dialect.loaded_dbapi.Error as exc:
+        return exc
+    return None
+
+
 def _ping_if_idle(engine: Engine) -> Any:
     def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
             return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as exc:
+        failure = _ping_failure(engine, dbapi_connection)
+        if failure is not None:
             # The pool discards this connection and checks out (or opens) another one.
-            raise DisconnectionError(f"a pooled connection was found dead: {exc}") from exc
+            raise DisconnectionError(f"a pooled connection was found dead: {failure}") from failure
 
     return checkout
 
@@ -310,10 +318,9 @@ class SqlStore:
         dbapi_connection = conn.connection.dbapi_connection
         if dbapi_connection is None:
             return False
-        try:
-            self.engine.dialect.do_ping(dbapi_connection)
-        except self.engine.dialect.loaded_dbapi.Error as exc:
-            conn.invalidate(exc)
+        failure = _ping_failure(self.engine, dbapi_connection)
+        if failure is not None:
+            conn.invalidate(failure)
             return False
         return True
 

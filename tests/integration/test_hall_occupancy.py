@@ -11,7 +11,7 @@ import attrs
 import pytest
 from alembic import command
 from sqlalchemy import Engine, select, text
-from sqlkit import AT, CENTRE, DAY, NO_RISK, SECRET, arrival, screen_fully, set_up_day
+from sqlkit import AT, CENTRE, DAY, NO_RISK, SECRET, arrival, screen_fully, set_up_day, through_declaration
 
 from tenderguard import Desk, Gate, ManualClock, ScreeningView, load_preset
 from tenderguard.store import schema
@@ -58,16 +58,6 @@ def _reenter(desk: Desk, view: ScreeningView) -> ScreeningView:
     view = desk.confirm(view.id)
     view = desk.measure(view.id, 36.5)
     return desk.answer(view.id, NO_RISK)
-
-
-def _up_to_the_last_step(desk: Desk, view: ScreeningView) -> ScreeningView:
-    """Every miyun-2020 step but the last (the mask's disposal, whose confirmation admits)."""
-    view = desk.mask(view.id, "ok")
-    view = desk.confirm(view.id)
-    view = desk.confirm(view.id)
-    view = desk.measure(view.id, 36.5)
-    view = desk.answer(view.id, NO_RISK)
-    return desk.declare(view.id, "complete")
 
 
 def _agree(store: SqlStore, expected: int) -> None:
@@ -149,7 +139,7 @@ def test_four_desks_racing_for_the_last_two_places_admit_exactly_two(db_url: str
         policy = attrs.evolve(policy, hall_capacity={**policy.hall_capacity, HALL: 2})
         desks = [Gate(policy=policy, centre=CENTRE, uow_factory=s.unit_of_work, clock=ManualClock(AT),
                       secret=SECRET).desk(f"D{i}", "王芳") for i, s in enumerate(stores)]
-        views = [_up_to_the_last_step(desk, desk.arrive(arrival(30 + i, company=30 + i)))
+        views = [through_declaration(desk, desk.arrive(arrival(30 + i, company=30 + i)))
                  for i, desk in enumerate(desks)]
         barrier = threading.Barrier(4)
         results: list[ScreeningView] = []
