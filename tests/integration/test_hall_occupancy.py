@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from collections.abc import Iterator
 
@@ -11,7 +10,18 @@ import attrs
 import pytest
 from alembic import command
 from sqlalchemy import Engine, select, text
-from sqlkit import AT, CENTRE, DAY, NO_RISK, SECRET, arrival, screen_fully, set_up_day, through_declaration
+from sqlkit import (
+    AT,
+    CENTRE,
+    DAY,
+    NO_RISK,
+    SECRET,
+    arrival,
+    confirm_together,
+    screen_fully,
+    set_up_day,
+    through_declaration,
+)
 
 from tenderguard import Desk, Gate, ManualClock, ScreeningView, load_preset
 from tenderguard.store import schema
@@ -141,23 +151,7 @@ def test_four_desks_racing_for_the_last_two_places_admit_exactly_two(db_url: str
                       secret=SECRET).desk(f"D{i}", "王芳") for i, s in enumerate(stores)]
         views = [through_declaration(desk, desk.arrive(arrival(30 + i, company=30 + i)))
                  for i, desk in enumerate(desks)]
-        barrier = threading.Barrier(4)
-        results: list[ScreeningView] = []
-        errors: list[BaseException] = []
-
-        def finish(i: int) -> None:
-            barrier.wait()
-            try:
-                results.append(desks[i].confirm(views[i].id))
-            except BaseException as exc:  # reported by the main thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=finish, args=(i,)) for i in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert errors == []
+        results = confirm_together(desks, views)
         assert sorted((r.outcome or "", r.reason or "") for r in results) == [
             ("admitted", ""), ("admitted", ""), ("refused", "hall_full"), ("refused", "hall_full")]
         _agree(stores[0], 2)

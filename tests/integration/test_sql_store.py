@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.pool import QueuePool
-from sqlkit import AT, CENTRE, DAY, NO_RISK, arrival, gate_on, set_up_day, through_declaration
+from sqlkit import AT, CENTRE, DAY, NO_RISK, arrival, confirm_together, gate_on, set_up_day, through_declaration
 
 from tenderguard import (
     Admission,
@@ -238,24 +238,7 @@ def test_two_desks_racing_for_one_company_admit_exactly_one(make_store: StoreFac
     desk1, desk2 = gate1.desk("A", "王芳"), gate2.desk("B", "李强")
     v1 = _through_declaration(gate1, "A", desk1.arrive(arrival(5)))
     v2 = _through_declaration(gate2, "B", desk2.arrive(arrival(6)))
-    barrier = threading.Barrier(2)
-    results: dict[str, ScreeningView] = {}
-    errors: list[BaseException] = []
-
-    def finish(desk_view: tuple[Any, ScreeningView]) -> None:
-        desk, view = desk_view
-        barrier.wait()
-        try:
-            results[view.id] = desk.confirm(view.id)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=finish, args=((d, v),)) for d, v in ((desk1, v1), (desk2, v2))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = {view.id: view for view in confirm_together([desk1, desk2], [v1, v2])}
     outcomes = sorted((r.outcome or "", r.reason or "") for r in results.values())
     assert outcomes == [("admitted", ""), ("refused", "company_quota")]
     with SqlUnitOfWork(make_store()) as uow:
@@ -271,23 +254,7 @@ def test_four_desks_racing_for_a_role_quota_admit_exactly_the_quota(make_store: 
     desks = [g.desk(f"D{i}", "王芳") for i, g in enumerate(gates)]
     views = [_through_declaration(g, f"D{i}", d.arrive(arrival(20 + i, company=9, role="tenderer")))
              for i, (g, d) in enumerate(zip(gates, desks, strict=True))]
-    barrier = threading.Barrier(4)
-    results: list[ScreeningView] = []
-    errors: list[BaseException] = []
-
-    def finish(i: int) -> None:
-        barrier.wait()
-        try:
-            results.append(desks[i].confirm(views[i].id))
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=finish, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = confirm_together(desks, views)
     assert sorted((r.outcome or "", r.reason or "") for r in results) == [
         ("admitted", ""), ("admitted", ""), ("refused", "role_quota"), ("refused", "role_quota")]
 

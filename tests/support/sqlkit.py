@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Sequence
 
 from tenderguard import Agency, Arrival, BidSession, Centre, Desk, Gate, ManualClock, ScreeningView, load_preset
 from tenderguard.domain.model import SHANGHAI
@@ -62,3 +64,29 @@ def through_declaration(desk: Desk, view: ScreeningView) -> ScreeningView:
     view = desk.measure(view.id, 36.5)
     view = desk.answer(view.id, NO_RISK)
     return desk.declare(view.id, "complete")
+
+
+def confirm_together(desks: Sequence[Desk], views: Sequence[ScreeningView]) -> list[ScreeningView]:
+    """Each desk confirms its screening's last step on its own thread, all released at the same instant.
+
+    Returns the views in the order the confirmations finished; anything a thread raised is raised here.
+    """
+    barrier = threading.Barrier(len(desks))
+    results: list[ScreeningView] = []
+    errors: list[BaseException] = []
+
+    def finish(desk: Desk, view: ScreeningView) -> None:
+        barrier.wait()
+        try:
+            results.append(desk.confirm(view.id))
+        except BaseException as exc:  # re-raised by the calling thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=finish, args=pair) for pair in zip(desks, views, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results
