@@ -211,10 +211,17 @@ def create_engine_for(url: str) -> Engine:
 # ------------------------------------------------------------------------------------------- the store
 
 
+class _ThreadToken:
+    """Lives exactly as long as its thread's kept connection state: its end gives the connection back."""
+
+
 class _HeldConnection(threading.local):
     """A thread's own connection (see :meth:`SqlStore.connect`)."""
 
     conn: Connection | None = None
+    #: Dropped with the thread's other attributes when the thread ends; a finaliser then closes ``conn``.
+    token: _ThreadToken | None = None
+    closer: weakref.finalize[Any, Any] | None = None
     #: A unit of work of this thread is using it now.
     busy = False
     pid = 0
@@ -251,7 +258,8 @@ class SqlStore:
         #: check on write, and the desk's retry reloads it).
         self._screenings: dict[str, _Tracked] = {}
         self._held = _HeldConnection()
-        self._every_held: list[Connection] = []
+        #: Closes one thread's kept connection (returns it to the pool): run when the thread ends, or by dispose.
+        self._closers: list[tuple[int, weakref.finalize[Any, Any]]] = []
         self._held_lock = threading.Lock()
         try:
             self._ensure_schema()
@@ -293,22 +301,27 @@ class SqlStore:
         and giving it back every time (a desk makes eight calls a screening). A unit of work opened inside
         another one on the same thread gets a connection of its own from the pool. The kept connection is
         replaced when it was invalidated (lost) and, on PostgreSQL, pinged first when it has been idle for
-        ``IDLE_PING_SECONDS``.
+        ``IDLE_PING_SECONDS``; it goes back to the pool when its thread ends (or at :meth:`dispose`).
         """
         held = self._held
         if held.busy:
             return self.engine.connect(), False
         conn = held.conn
         if conn is not None and held.pid != os.getpid():
-            conn = None  # inherited from the parent process: never used from this one
+            if held.closer is not None:
+                held.closer.detach()  # inherited from the parent process: never used, nor closed, from this one
+            conn = None
         elif conn is not None and (conn.invalidated or conn.closed or not self._alive(conn, held.last_used)):
             conn.close()
             conn = None
+            held.token = None  # its finaliser closes the connection again: a closed connection stays closed
         if conn is None:
             conn = self.engine.connect()
             held.conn, held.pid = conn, os.getpid()
+            held.token = _ThreadToken()
+            held.closer = closer = weakref.finalize(held.token, conn.close)
             with self._held_lock:
-                self._every_held = [c for c in self._every_held if not c.closed] + [conn]
+                self._closers = [(pid, c) for pid, c in self._closers if c.alive] + [(os.getpid(), closer)]
         held.busy = True
         return conn, True
 
@@ -335,9 +348,12 @@ class SqlStore:
     def dispose(self) -> None:
         """Close the connections kept by threads and the pooled ones."""
         with self._held_lock:
-            kept, self._every_held = self._every_held, []
-        for conn in kept:
-            conn.close()
+            closers, self._closers = self._closers, []
+        for pid, closer in closers:
+            if pid == os.getpid():
+                closer()  # once only: a finaliser that already ran does nothing
+            else:
+                closer.detach()  # a parent process's connection, copied by a fork: left to the parent
         self._held = _HeldConnection()
         self.engine.dispose()
 
