@@ -21,7 +21,9 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, Dialect, Table
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import ValuesBase
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
 from tenderguard.store.tables import AwareDateTime, require_aware, utc_text
@@ -58,28 +60,41 @@ def _converters(table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> 
     return found
 
 
-class DriverStatement:
-    """One INSERT or UPDATE, compiled for a dialect, executed through the driver's cursor."""
+class _Compiled:
+    """A statement compiled once for a dialect, and how to turn one set of values into the driver's parameters."""
 
-    def __init__(self, statement: ValuesBase, table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> None:
+    def __init__(self, statement: ClauseElement, dialect: Dialect,
+                 conversion: Callable[[str, BindParameter[Any]], Convert | None]) -> None:
         compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)  # noqa: S101 - a DML or SELECT statement compiles to one
         self.sql = compiled.string
         names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
-        convert = _converters(table, dialect, dumps)
-        #: (parameter name, its column's conversion or None), in the statement's order, for the row's values.
-        self._params = [(name, convert.get(name)) for name in names if compiled.binds[name].required]
-        #: The statement's own literals (e.g. the 0 and 1 of ``coalesce(max(ordinal), 0) + 1``).
-        self._literals = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
+        binds = compiled.binds
+        #: (bind name, whether the caller gives it, else the statement's own literal — e.g. the 0 and 1 of
+        #: ``coalesce(max(ordinal), 0) + 1`` — and its conversion or None), in the statement's order.
+        self._params = [(name, binds[name].required, binds[name].value, conversion(name, binds[name]))
+                        for name in names]
         self._names = names
         self._positional = compiled.positional
 
+    @property
+    def parameters(self) -> list[str]:
+        """The names of the values the caller gives, in the statement's order (its own literals left out)."""
+        return [name for name, required, _, _ in self._params if required]
+
     def _bind(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        bound = {name: values[name] if conv is None else conv(values[name]) for name, conv in self._params}
-        if self._literals:
-            bound |= self._literals
-        if self._positional:
-            return [bound[name] for name in self._names]
-        return bound
+        bound = [(values[name] if required else literal) if convert is None
+                 else convert(values[name] if required else literal)
+                 for name, required, literal, convert in self._params]
+        return bound if self._positional else dict(zip(self._names, bound, strict=True))
+
+
+class DriverStatement(_Compiled):
+    """One INSERT or UPDATE, compiled for a dialect, executed through the driver's cursor."""
+
+    def __init__(self, statement: ValuesBase, table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> None:
+        convert = _converters(table, dialect, dumps)
+        super().__init__(statement, dialect, lambda name, _bind: convert.get(name))
 
     def bind(self, rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Any] | dict[str, Any]]:
         """The driver's parameters for each row."""
@@ -90,7 +105,7 @@ class DriverStatement:
 Write = tuple[DriverStatement, Sequence[Mapping[str, Any]]]
 
 
-class DriverQuery:
+class DriverQuery(_Compiled):
     """One statement that returns rows (a SELECT, an INSERT … RETURNING), compiled for a dialect.
 
     Parameters and results go through the very processors SQLAlchemy would apply for their types (a date as ISO
@@ -99,17 +114,8 @@ class DriverQuery:
     """
 
     def __init__(self, statement: ReturnsRows, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
-        binds = compiled.binds
-        #: (bind name, whether the caller gives it, the statement's own literal, its type's bind processor).
-        self._params = [
-            (name, binds[name].required, binds[name].value,
-             binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in names
-        ]
-        self._positional = compiled.positional
+        super().__init__(statement, dialect,
+                         lambda _name, bind: bind.type.dialect_impl(dialect).bind_processor(dialect))
         columns = list(statement.exported_columns)
         #: The result columns' keys and their types' result processors, in the statement's order.
         self.keys = [column.key for column in columns]
@@ -117,12 +123,7 @@ class DriverQuery:
 
     def bind(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """The driver's parameters for one execution (``values`` by bind name)."""
-        bound = [(name, (values[name] if required else literal) if convert is None
-                  else convert(values[name] if required else literal))
-                 for name, required, literal, convert in self._params]
-        if self._positional:
-            return [value for _, value in bound]
-        return dict(bound)
+        return self._bind(values)
 
     def convert(self, row: Sequence[Any]) -> list[Any]:
         """One result row's values, converted as SQLAlchemy would."""

@@ -142,7 +142,7 @@ def test_writes_sent_together_fail_together(store: SqlStore) -> None:
 def test_a_new_screening_row_sets_every_column_but_the_defaulted_ones(store: SqlStore) -> None:
     """The driver's insert of a new screening binds every column of the table except ordinal and the purge mark."""
     sid = _screened_id(store)
-    names = [name for name, _ in store.hot.insert_screening._params]
+    names = store.hot.insert_screening.parameters
     assert set(names) == {c.name for c in screenings.columns} - {"ordinal", "health_purged_at"}
     with store.engine.connect() as conn:
         row = conn.execute(select(screenings).where(screenings.c.id == sid)).mappings().one()
