@@ -700,7 +700,7 @@ class _Attendance(_Repo):
         return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
 
     def _serialise(self, *key: object) -> None:
-        """On PostgreSQL, queue desks that count the same thing (a company's role quota, a hall) until commit."""
+        """On PostgreSQL, queue desks that count the same thing (an organisation's role quota) until commit."""
         if self.pg:
             self.uow.fetch(self.store.hot.advisory_lock, {"b_name": "|".join(str(k) for k in key)})
 
@@ -1156,9 +1156,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                 }
                 writes.append((hot.insert_screening, [row]))
                 written.append((entry, 1))
-            elif values != entry.values or len(s.records) > entry.n_records:
-                before = entry.values
-                changed = tuple(name for name in _SCREENING_MUTABLE if values[name] != before.get(name))
+            elif (changed := tuple(name for name in _SCREENING_MUTABLE if values[name] != entry.values.get(name))
+                  ) or len(s.records) > entry.n_records:
                 params = values | {"b_id": s.id, "b_version": entry.version, "version": entry.version + 1}
                 updated.append((s.id, len(writes)))
                 writes.append((hot.update_screening(changed), [params]))
