@@ -26,9 +26,10 @@ from sqlalchemy.sql.dml import ValuesBase
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
+from tenderguard.store import pgpipe
 from tenderguard.store.tables import AwareDateTime, require_aware, utc_text
 
-__all__ = ["DriverQuery", "DriverStatement", "Write", "fetch", "run_together"]
+__all__ = ["DriverQuery", "DriverStatement", "Write", "driver_error", "fetch", "run_together"]
 
 Convert = Callable[[Any], Any]
 
@@ -60,12 +61,27 @@ def _converters(table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> 
     return found
 
 
+_NUMBERED: dict[type[Dialect], Dialect] = {}
+
+
+def _numbered(dialect: Dialect) -> Dialect:
+    """The dialect's twin that writes ``$1, $2…`` parameters, as libpq's prepared statements take them."""
+    found = _NUMBERED.get(type(dialect))
+    if found is None:
+        found = _NUMBERED[type(dialect)] = type(dialect)(paramstyle="numeric_dollar")  # type: ignore[call-arg]
+    return found
+
+
 class _Compiled:
     """A statement compiled once for a dialect, and how to turn one set of values into the driver's parameters."""
 
     def __init__(self, statement: ClauseElement, dialect: Dialect,
                  conversion: Callable[[str, BindParameter[Any]], Convert | None]) -> None:
-        compiled = statement.compile(dialect=dialect)
+        #: On PostgreSQL the statement is prepared under this name and run through libpq (see pgpipe.py), with
+        #: numbered parameters ($1, $2…) that each carry their column type's cast.
+        self.pg = dialect.name == "postgresql"
+        self.name = pgpipe.prepared_name() if self.pg else b""
+        compiled = statement.compile(dialect=_numbered(dialect) if self.pg else dialect)
         assert isinstance(compiled, SQLCompiler)  # noqa: S101 - a DML or SELECT statement compiles to one
         self.sql = compiled.string
         names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
@@ -76,16 +92,21 @@ class _Compiled:
                         for name in names]
         self._names = names
         self._positional = compiled.positional
+        self.sql_bytes = self.sql.encode()
 
     @property
     def parameters(self) -> list[str]:
         """The names of the values the caller gives, in the statement's order (its own literals left out)."""
         return [name for name, required, _, _ in self._params if required]
 
+    def ordered(self, values: Mapping[str, Any]) -> list[Any]:
+        """The driver's values for one execution, in the statement's order (``values`` by bind name)."""
+        return [(values[name] if required else literal) if convert is None
+                else convert(values[name] if required else literal)
+                for name, required, literal, convert in self._params]
+
     def _bind(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        bound = [(values[name] if required else literal) if convert is None
-                 else convert(values[name] if required else literal)
-                 for name, required, literal, convert in self._params]
+        bound = self.ordered(values)
         return bound if self._positional else dict(zip(self._names, bound, strict=True))
 
 
@@ -138,27 +159,34 @@ def _execute(cursor: Any, sql: str, bound: list[Sequence[Any] | dict[str, Any]])
         cursor.executemany(sql, bound)
 
 
-def run_together(connection: Connection, writes: Sequence[Write]) -> list[int]:
+def run_together(connection: Connection, writes: Sequence[Write], *, commit: bool = False) -> list[int]:
     """Execute the writes in order in the connection's transaction; the rows each affected.
 
-    On PostgreSQL they go in one pipeline (one round trip to the server instead of one each); a driver error is
-    raised as SQLAlchemy's ``DBAPIError``, with the connection invalidated if it was lost.
+    On PostgreSQL they go in one pipeline (one round trip to the server instead of one each), after a BEGIN when
+    no transaction is open and, with ``commit``, before the COMMIT that ends it (see pgpipe.py); ``commit`` is
+    for PostgreSQL only. A driver error is raised as SQLAlchemy's ``DBAPIError``, with the connection
+    invalidated if it was lost.
     """
-    if not writes:
-        return []
     dialect = connection.dialect
-    bound = [(statement.sql, statement.bind(rows)) for statement, rows in writes]
     raw = connection.connection.driver_connection
     assert raw is not None  # noqa: S101 - an open unit of work always holds a live connection
+    if dialect.name == "postgresql":
+        calls = [(statement.name, statement.sql_bytes, [statement.ordered(row) for row in rows])
+                 for statement, rows in writes]
+        try:
+            return [outcome.count for outcome in pgpipe.run(connection, calls, commit=commit)]
+        except dialect.loaded_dbapi.Error as exc:
+            raise _as_dbapi_error(connection, raw, None, exc, sql="; ".join(s.sql for s, _ in writes),
+                                  params=[p for _, _, p in calls]) from exc
+    if commit:
+        raise ValueError("only a PostgreSQL pipeline commits with its writes")
+    if not writes:
+        return []
+    bound = [(statement.sql, statement.bind(rows)) for statement, rows in writes]
     cursors = [raw.cursor() for _ in bound]
     try:
-        if dialect.name == "postgresql" and len(bound) > 1:
-            with raw.pipeline():
-                for cursor, (sql, params) in zip(cursors, bound, strict=True):
-                    _execute(cursor, sql, params)
-        else:
-            for cursor, (sql, params) in zip(cursors, bound, strict=True):
-                _execute(cursor, sql, params)
+        for cursor, (sql, params) in zip(cursors, bound, strict=True):
+            _execute(cursor, sql, params)
         return [int(cursor.rowcount) for cursor in cursors]
     except dialect.loaded_dbapi.Error as exc:
         raise _as_dbapi_error(connection, raw, cursors[0], exc, sql="; ".join(sql for sql, _ in bound),
@@ -171,9 +199,16 @@ def run_together(connection: Connection, writes: Sequence[Write]) -> list[int]:
 def fetch(connection: Connection, query: DriverQuery, values: Mapping[str, Any]) -> list[list[Any]]:
     """Execute a query in the connection's transaction; its rows, converted (errors as for :func:`run_together`)."""
     dialect = connection.dialect
-    params = query.bind(values)
     raw = connection.connection.driver_connection
     assert raw is not None  # noqa: S101 - an open unit of work always holds a live connection
+    if query.pg:
+        ordered = query.ordered(values)
+        try:
+            rows = pgpipe.run(connection, [(query.name, query.sql_bytes, [ordered])])[0].rows
+        except dialect.loaded_dbapi.Error as exc:
+            raise _as_dbapi_error(connection, raw, None, exc, sql=query.sql, params=ordered) from exc
+        return [query.convert(row) for row in rows]
+    params = query.bind(values)
     cursor = raw.cursor()
     try:
         cursor.execute(query.sql, params)
@@ -182,6 +217,14 @@ def fetch(connection: Connection, query: DriverQuery, values: Mapping[str, Any])
         raise _as_dbapi_error(connection, raw, cursor, exc, sql=query.sql, params=params) from exc
     finally:
         cursor.close()
+
+
+def driver_error(connection: Connection, exc: Exception, sql: str) -> DBAPIError:
+    """A driver error raised outside a statement run here (e.g. a BEGIN), as SQLAlchemy would raise it."""
+    raw = connection.connection.driver_connection
+    error = _as_dbapi_error(connection, raw, None, exc, sql=sql, params=())
+    assert isinstance(error, DBAPIError)  # noqa: S101 - a driver error always becomes one
+    return error
 
 
 def _as_dbapi_error(connection: Connection, raw: Any, cursor: Any, exc: Any, *, sql: str, params: Any

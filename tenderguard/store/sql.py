@@ -40,6 +40,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
@@ -75,8 +76,8 @@ from tenderguard.identity import mask_name
 from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft, AuditEntry, chain_hashes
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
-from tenderguard.store import schema
-from tenderguard.store.driver import DriverQuery, DriverStatement, Write, fetch, run_together
+from tenderguard.store import pgpipe, schema
+from tenderguard.store.driver import DriverQuery, DriverStatement, Write, driver_error, fetch, run_together
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
     SCREENING_KINDS,
@@ -103,7 +104,9 @@ log = logging.getLogger(__name__)
 
 #: How long a SQLite writer waits for another desk's transaction before giving up (ConflictError), in ms.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-_PG_CONFLICTS = frozenset({"23505", "40001", "40P01", "55P03"})  # unique, serialisation, deadlock, lock timeout
+#: Unique, serialisation, deadlock, lock timeout — and a prepared statement the server no longer has (see
+#: pgpipe.py): the operation is run again, and prepares it again.
+_PG_CONFLICTS = frozenset({"23505", "40001", "40P01", "55P03", "26000"})
 _SQLITE_CONFLICTS = frozenset({
     "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT",
     "SQLITE_LOCKED",
@@ -305,7 +308,7 @@ class SqlStore:
         """
         held = self._held
         if held.busy:
-            return self.engine.connect(), False
+            return self._open(), False
         conn = held.conn
         if conn is not None and held.pid != os.getpid():
             if held.closer is not None:
@@ -316,7 +319,7 @@ class SqlStore:
             conn = None
             held.token = None  # its finaliser closes the connection again: a closed connection stays closed
         if conn is None:
-            conn = self.engine.connect()
+            conn = self._open()
             held.conn, held.pid = conn, os.getpid()
             held.token = _ThreadToken()
             held.closer = closer = weakref.finalize(held.token, conn.close)
@@ -324,6 +327,14 @@ class SqlStore:
                 self._closers = [(pid, c) for pid, c in self._closers if c.alive] + [(os.getpid(), closer)]
         held.busy = True
         return conn, True
+
+    def _open(self) -> Connection:
+        conn = self.engine.connect()
+        if self.dialect == "postgresql":
+            # Transactions are begun by the unit of work itself, in the same pipeline as its first statements
+            # (see pgpipe.py): psycopg would send each BEGIN as a round trip of its own.
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn
 
     def _alive(self, conn: Connection, last_used: float) -> bool:
         if self.dialect != "postgresql" or time.monotonic() - last_used < IDLE_PING_SECONDS:
@@ -364,16 +375,27 @@ _SCREENING_MUTABLE = ("state", "outcome", "reason", "services", "badge", "fevers
                       "rest_until", "supplies")
 
 
-def _update_screening(changed: Iterable[str]) -> Any:
+def _update_screening(changed: Iterable[str], *, server_checks: bool) -> Any:
     """The versioned UPDATE of a screening's row setting ``changed`` (and the version) only.
 
     Naming only what changed keeps the indexes over the other columns out of the write — SQLite maintains an
     index only when its columns (or its partial index's condition) are named in the SET list, and PostgreSQL
     can then update the row in place (a HOT update) — so a plain step writes the row and nothing else.
+
+    On SQLite a stale version matches no row (the unit of work checks the count); with ``server_checks``
+    (PostgreSQL) the row is matched by id and a stale version makes the server raise a serialisation failure
+    (``tg_screening_changed``, migration 0009), so the COMMIT can follow in the same pipeline.
     """
+    values: dict[str, Any] = {name: bindparam(name) for name in changed}
+    if server_checks:
+        values["version"] = case(
+            (screenings.c.version == bindparam("b_version"), bindparam("version")),
+            else_=func.tg_screening_changed(screenings.c.id, screenings.c.version, bindparam("b_version")))
+        return update(screenings).where(screenings.c.id == bindparam("b_id")).values(values)
+    values["version"] = bindparam("version")
     return (update(screenings)
             .where(screenings.c.id == bindparam("b_id"), screenings.c.version == bindparam("b_version"))
-            .values({name: bindparam(name) for name in (*changed, "version")}))
+            .values(values))
 
 
 _INSERT_EVENT = insert(screening_events).values({c.name: bindparam(c.name) for c in screening_events.columns})
@@ -447,6 +469,16 @@ def _is_conflict(exc: DBAPIError) -> bool:
     if getattr(orig, "sqlstate", None) in _PG_CONFLICTS:
         return True
     return getattr(orig, "sqlite_errorname", None) in _SQLITE_CONFLICTS
+
+
+def _conflict_message(exc: DBAPIError) -> str:
+    """What the conflict was: the server's own words for a serialisation failure (a stale screening names itself)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "40001":
+        primary = getattr(getattr(orig, "diag", None), "message_primary", None)
+        if primary:
+            return str(primary)
+    return "another desk changed the same records first"
 
 
 def _reason(value: str | None) -> str | None:
@@ -808,8 +840,8 @@ class _HotPath:
         """The versioned update of a screening setting the ``changed`` columns (one statement per combination)."""
         found = self._updates.get(changed)
         if found is None:
-            found = self._updates[changed] = DriverStatement(_update_screening(changed), screenings, self._dialect,
-                                                             _dumps)
+            statement = _update_screening(changed, server_checks=self._dialect.name == "postgresql")
+            found = self._updates[changed] = DriverStatement(statement, screenings, self._dialect, _dumps)
         return found
 
 
@@ -1016,6 +1048,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self._held = False
         self._tracked: dict[str, _Tracked] = {}
         self._learned: list[tuple[dict[str, Any], str, Any]] = []
+        self._pg = store.dialect == "postgresql"
+        self._dbapi_error: type[Exception] = store.engine.dialect.loaded_dbapi.Error
 
     sessions = repository(_Sessions)
     agencies = repository(_Agencies)
@@ -1066,10 +1100,15 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     def execute(self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
                 ) -> CursorResult[Any]:
         """Run a statement in the transaction; a lost race is rolled back and raised as ConflictError."""
+        conn = self.connection
         try:
-            return self.connection.execute(statement, params)
+            if self._pg:
+                pgpipe.begin(conn)
+            return conn.execute(statement, params)
         except DBAPIError as exc:
             self._failed(exc)
+        except self._dbapi_error as exc:  # the BEGIN, sent straight to the driver
+            self._failed(driver_error(conn, exc, "BEGIN"))
 
     def run(self, statement: DriverStatement, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run a hot-path statement through the driver (see driver.py); conflicts as for :meth:`execute`."""
@@ -1106,7 +1145,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             raise ConflictError("the connection to the database was lost",
                                 hint="the operation is run again on a new connection") from exc
         if _is_conflict(exc):
-            raise ConflictError("another desk changed the same records first", hint="retry the operation") from exc
+            raise ConflictError(_conflict_message(exc), hint="retry the operation") from exc
         raise exc
 
     def learned(self, cache: dict[str, Any], key: str, value: Any) -> None:
@@ -1182,7 +1221,22 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         if drafts:
             writes.append((self.store.hot.insert_audit, _audit_rows(drafts)))
         self.audit_drafts = []
-        counts = self.run_all(writes)
+        # On PostgreSQL the COMMIT goes in the writes' pipeline when the server itself refuses every stale write:
+        # each screening update checks its version (tg_screening_changed) and carries new step records (whose
+        # foreign key fails if the screening is gone), so there is nothing left to check between them.
+        pipelined = self._pg and bool(writes) and all(
+            entry.version is None or len(entry.screening.records) > entry.n_records for entry, _v in written)
+        if pipelined and not pgpipe.probe(self.connection):
+            self.connection.invalidate()
+            self.rollback()
+            raise ConflictError("the connection to the database was lost",
+                                hint="the operation is run again on a new connection")
+        try:
+            counts = run_together(self.connection, writes, commit=pipelined) if writes else []
+        except DBAPIError as exc:
+            if pipelined and exc.connection_invalidated:
+                self._lost_at_commit(exc)
+            self._failed(exc)
         for screening_id, place in updated:
             if counts[place] != 1:
                 self.rollback()
@@ -1192,10 +1246,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             self.connection.commit()
         except DBAPIError as exc:
             if exc.connection_invalidated:
-                self.rollback()
-                raise TenderGuardError(
-                    "the connection to the database was lost while committing: this operation may or may not "
-                    "have been saved", hint="look at the screening (Desk.view) before repeating the step") from exc
+                self._lost_at_commit(exc)
             self._failed(exc)
         for entry, version in written:
             entry.version = version
@@ -1207,6 +1258,12 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self._learned.clear()
         if drafts:
             self._seal_now_and_then()
+
+    def _lost_at_commit(self, exc: DBAPIError) -> NoReturn:
+        self.rollback()
+        raise TenderGuardError(
+            "the connection to the database was lost while committing: this operation may or may not "
+            "have been saved", hint="look at the screening (Desk.view) before repeating the step") from exc
 
     def _seal_now_and_then(self) -> None:
         """Seal the trail in a short transaction of its own, at most every ``store.seal_interval`` seconds.

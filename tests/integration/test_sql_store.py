@@ -372,7 +372,9 @@ def test_stale_screening_version_is_a_conflict(make_store: StoreFactory) -> None
         screening.unbind()
         # meanwhile another desk committed a step of the same screening
         uow.execute(update(screenings).where(screenings.c.id == view.id).values(version=screenings.c.version + 1))
-        with pytest.raises(ConflictError, match="changed by another desk"):
+        # SQLite: the update matched no row; PostgreSQL: the server refused the stale version (migration 0009)
+        with pytest.raises(ConflictError, match=rf"screening {view.id} (was changed by another desk|is at "
+                                                r"version 2, not 1: another desk changed it)"):
             uow.commit()
     assert _load(store, view.id).state == "mask"
 
