@@ -28,7 +28,7 @@ from psycopg import pq
 from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy import Connection
 
-__all__ = ["BEGIN", "COMMIT", "PgResult", "begin", "prepared_name", "probe", "run"]
+__all__ = ["BEGIN", "COMMIT", "PgResult", "begin", "end", "prepared_name", "probe", "run"]
 
 _TEXT = pq.Format.TEXT
 _IDLE = pq.TransactionStatus.IDLE
@@ -91,6 +91,13 @@ def begin(connection: Connection) -> None:
     raw = _raw(connection)
     if raw.pgconn.transaction_status == _IDLE:
         raw.execute(BEGIN)
+
+
+def end(connection: Connection) -> None:
+    """Roll back whatever transaction is still open on the server connection (nothing when it is idle)."""
+    raw = _raw(connection)
+    if raw.pgconn.transaction_status != _IDLE:
+        raw.rollback()
 
 
 def probe(connection: Connection) -> bool:

@@ -1286,11 +1286,15 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     def rollback(self) -> None:
         """Discard the uncommitted changes of this operation."""
         conn = self._conn
-        if conn is not None and conn.in_transaction():
-            try:
+        if conn is None or conn.invalidated:
+            return
+        try:
+            if conn.in_transaction():
                 conn.rollback()
-            except DBAPIError:  # the connection is gone; the server rolls back on its own
-                conn.invalidate()
+            if self._pg and not conn.invalidated:
+                pgpipe.end(conn)  # a transaction the driver began after SQLAlchemy's had ended
+        except (DBAPIError, self._dbapi_error):  # the connection is gone; the server rolls back on its own
+            conn.invalidate()
 
     def touched_screenings(self) -> Iterator[Screening]:
         """Screenings loaded or added in this operation."""
