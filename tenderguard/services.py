@@ -39,7 +39,7 @@ from tenderguard.domain.model import (
 )
 from tenderguard.domain.outbox import MAX_ATTEMPTS, OutboxItem, OutboxStatus, retry_delay
 from tenderguard.domain.reminders import AgencyDay, ReminderCall, agency_days, due
-from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival
+from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival, expect_admission, expect_arrival
 from tenderguard.domain.screening import Actor, Screening
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
 from tenderguard.identity import company_key, mask_name, person_key
@@ -706,9 +706,16 @@ class Desk:
         if session.day(centre) != day:
             raise InvalidInputError("session", f"session {session.code} opens on {session.day(centre)}, "
                                     f"not on {day}", hint="pick one of today's sessions")
-        self._register_company(uow, arrival)
         key = person_key(arrival.document, self.gate.secret)
+        # The reads below, announced so a database runs them together (one round trip).
+        name_key = None if arrival.credit_code is None or arrival.company is None else company_key(arrival.company)
+        if arrival.credit_code is not None and name_key is not None:
+            uow.companies.expect(arrival.credit_code, name_key)
+        expect_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
+        new_company = self._new_company(uow, arrival, name_key)
         decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
+        if new_company and arrival.credit_code is not None and arrival.company is not None and name_key is not None:
+            uow.companies.add(arrival.credit_code, arrival.company, name_key)
         screening = Screening(id=uuid.uuid4().hex, visitor=Visitor.of(arrival, keep_full_id=policy.store_full_id),
                               person_key=key, hall=session.hall, reentry=decision.reentry is not None,
                               opened_at=at, actor=self.actor, source=source)
@@ -735,22 +742,23 @@ class Desk:
         finally:
             self._release(uow, screening)
 
-    def _register_company(self, uow: AbstractUnitOfWork, arrival: Arrival) -> None:
-        if arrival.credit_code is None or arrival.company is None:
-            return
+    def _new_company(self, uow: AbstractUnitOfWork, arrival: Arrival, name_key: str | None) -> bool:
+        """Whether the arrival's company is to be registered (it is added after the arrival check's reads)."""
+        if arrival.credit_code is None or arrival.company is None or name_key is None:
+            return False
         if uow.companies.get(arrival.credit_code) is not None:
-            return  # known company: a name variant never creates a second one
-        name_key = company_key(arrival.company)
+            return False  # known company: a name variant never creates a second one
         other = uow.companies.by_key(name_key)
         if other is not None and other != arrival.credit_code:
             raise InvalidInputError("credit_code", f"{arrival.company} is already registered with another credit "
                                     "code", hint="check the credit code on the business licence")
-        uow.companies.add(arrival.credit_code, arrival.company, name_key)
+        return True
 
     def _admit(self, uow: AbstractUnitOfWork, s: Screening, at: dt.datetime) -> dict[str, Any]:
         """Every step passed: check the place is still free, issue (or reuse) the badge, admit."""
         centre, policy = self.gate.centre, self.gate.policy
         day = centre.day_of(s.visitor.at)
+        expect_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry)
         decision = check_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry)
         if not decision.proceeds:
             s.refuse(self.actor, at, decision.reason or "refused", decision.detail)

@@ -29,7 +29,7 @@ from sqlalchemy.sql.selectable import ReturnsRows
 from tenderguard.store import pgpipe
 from tenderguard.store.tables import AwareDateTime, require_aware, utc_text
 
-__all__ = ["DriverQuery", "DriverStatement", "Write", "driver_error", "fetch", "run_together"]
+__all__ = ["DriverQuery", "DriverStatement", "Write", "driver_error", "fetch", "fetch_together", "run_together"]
 
 Convert = Callable[[Any], Any]
 
@@ -225,6 +225,20 @@ def driver_error(connection: Connection, exc: Exception, sql: str) -> DBAPIError
     error = _as_dbapi_error(connection, raw, None, exc, sql=sql, params=())
     assert isinstance(error, DBAPIError)  # noqa: S101 - a driver error always becomes one
     return error
+
+
+def fetch_together(connection: Connection, reads: Sequence[tuple[DriverQuery, Mapping[str, Any]]]
+                   ) -> list[list[list[Any]]]:
+    """PostgreSQL: run the queries in order in one pipeline; each one's rows, converted (errors as for fetch)."""
+    dialect = connection.dialect
+    raw = connection.connection.driver_connection
+    calls = [(query.name, query.sql_bytes, [query.ordered(values)]) for query, values in reads]
+    try:
+        outcomes = pgpipe.run(connection, calls)
+    except dialect.loaded_dbapi.Error as exc:
+        raise _as_dbapi_error(connection, raw, None, exc, sql="; ".join(q.sql for q, _ in reads),
+                              params=[p for _, _, p in calls]) from exc
+    return [[query.convert(row) for row in outcome.rows] for (query, _), outcome in zip(reads, outcomes, strict=True)]
 
 
 def _as_dbapi_error(connection: Connection, raw: Any, cursor: Any, exc: Any, *, sql: str, params: Any

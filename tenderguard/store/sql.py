@@ -15,6 +15,7 @@ back and raised as :class:`~tenderguard.errors.ConflictError`, which :class:`~te
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import logging
@@ -77,7 +78,15 @@ from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft, AuditEntry, chain_hashes
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store import pgpipe, schema
-from tenderguard.store.driver import DriverQuery, DriverStatement, Write, driver_error, fetch, run_together
+from tenderguard.store.driver import (
+    DriverQuery,
+    DriverStatement,
+    Write,
+    driver_error,
+    fetch,
+    fetch_together,
+    run_together,
+)
 from tenderguard.store.schema import SchemaError
 from tenderguard.store.tables import (
     SCREENING_KINDS,
@@ -600,8 +609,14 @@ class _Companies(_Repo):
         found: str | None = self.uow.scalar(self.store.hot.company_by_key, {"b_key": name_key})
         return found
 
+    def expect(self, credit_code: str, name_key: str) -> None:
+        if credit_code not in self.store.known_companies:
+            self.uow.expect(self.store.hot.select_company, {"b_code": credit_code})
+            self.uow.expect(self.store.hot.company_by_key, {"b_key": name_key})
+
     def add(self, credit_code: str, name: str, name_key: str) -> None:
-        self.uow.run(self.store.hot.insert_company, [{"credit_code": credit_code, "name": name, "name_key": name_key}])
+        row = {"credit_code": credit_code, "name": name, "name_key": name_key}
+        self.uow.later(self.store.hot.insert_company, [row])
 
 
 class _Screenings(_Repo):
@@ -684,6 +699,11 @@ class _Screenings(_Repo):
         return None if found is None else self.get(found)
 
 
+def _quota_lock(day: dt.date, organisation: str, role: Role) -> str:
+    """The name of the advisory lock of an organisation's quota in a role on a day (PostgreSQL)."""
+    return f"quota|{day}|{organisation}|{role}"
+
+
 class _Attendance(_Repo):
     __slots__ = ()
 
@@ -705,7 +725,7 @@ class _Attendance(_Repo):
         return [self._of(row) for row in self.uow.execute(query).mappings()]
 
     def add(self, admission: Admission) -> None:
-        self.uow.run(self.store.hot.insert_admission, [self._row(admission)])
+        self.uow.later(self.store.hot.insert_admission, [self._row(admission)])
 
     def save(self, admission: Admission) -> None:
         row = self._row(admission)
@@ -727,22 +747,32 @@ class _Attendance(_Repo):
         rows = self.uow.mappings(self.store.hot.latest_for_person, {"b_day": day, "b_key": person_key})
         return self._of(rows[0]) if rows else None
 
+    def expect(self, day: dt.date, *, person_key: str | None = None, quota: tuple[str, Role] | None = None,
+               hall: str | None = None, deciding: bool = False) -> None:
+        # The same queries, with the same values, that the methods below run when asked.
+        hot, expect = self.store.hot, self.uow.expect
+        if person_key is not None:
+            expect(hot.latest_for_person, {"b_day": day, "b_key": person_key})
+        if quota is not None:
+            organisation, role = quota
+            if deciding and self.pg:
+                expect(hot.advisory_lock, {"b_name": _quota_lock(day, organisation, role)})
+            expect(hot.active_for_organisation, {"b_day": day, "b_org": organisation, "b_role": str(role)})
+        if hall is not None:
+            expect(hot.hold_hall if deciding and self.pg else hot.inside, {"b_day": day, "b_hall": hall})
+
     def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
         found = self.latest_for_person(day, person_key)
         return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
 
-    def _serialise(self, *key: object) -> None:
-        """On PostgreSQL, queue desks that count the same thing (an organisation's role quota) until commit."""
-        if self.pg:
-            self.uow.fetch(self.store.hot.advisory_lock, {"b_name": "|".join(str(k) for k in key)})
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
                                 deciding: bool = False) -> list[Admission]:
         # Rows another desk has not committed yet cannot be locked: desks deciding on one organisation's role
         # queue on an advisory lock instead (and the unique index settles bidders' races in any case). The
         # early check at arrival reads without waiting; the admission re-checks under the lock.
-        if deciding:
-            self._serialise("quota", day, organisation, role)
+        if deciding and self.pg:  # desks counting the same quota queue on its lock until they commit
+            self.uow.fetch(self.store.hot.advisory_lock, {"b_name": _quota_lock(day, organisation, role)})
         rows = self.uow.mappings(self.store.hot.active_for_organisation,
                                  {"b_day": day, "b_org": organisation, "b_role": str(role)})
         return [self._of(row) for row in rows]
@@ -772,7 +802,7 @@ class _Badges(_Repo):
         )
 
     def add(self, badge: Badge) -> None:
-        self.uow.run(self.store.hot.insert_badge, [self._row(badge)])
+        self.uow.later(self.store.hot.insert_badge, [self._row(badge)])
 
     def get(self, serial: str) -> Badge | None:
         query = select(badges).where(badges.c.serial == serial)
@@ -1050,6 +1080,11 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self._learned: list[tuple[dict[str, Any], str, Any]] = []
         self._pg = store.dialect == "postgresql"
         self._dbapi_error: type[Exception] = store.engine.dialect.loaded_dbapi.Error
+        #: PostgreSQL: reads announced as coming next (not run yet), and reads run ahead and not asked for yet.
+        self._expected: list[tuple[DriverQuery, dict[str, Any]]] = []
+        self._ahead: collections.deque[tuple[DriverQuery, dict[str, Any], list[list[Any]]]] = collections.deque()
+        #: Inserts nothing reads back before the commit, sent with it (see :meth:`later`).
+        self._later: list[Write] = []
 
     sessions = repository(_Sessions)
     agencies = repository(_Agencies)
@@ -1067,6 +1102,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         super().__enter__()
         self._tracked.clear()
         self._learned.clear()
+        self._forget_ahead()
+        self._later.clear()
         conn, held = self.store.connect()
         try:
             conn.begin()  # on SQLite the engine's "begin" listener emits BEGIN IMMEDIATE
@@ -1101,6 +1138,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                 ) -> CursorResult[Any]:
         """Run a statement in the transaction; a lost race is rolled back and raised as ConflictError."""
         conn = self.connection
+        self._forget_ahead()
+        self._send_later()
         try:
             if self._pg:
                 pgpipe.begin(conn)
@@ -1116,17 +1155,74 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def run_all(self, writes: Sequence[Write]) -> list[int]:
         """Run hot-path statements through the driver together; the rows each affected, in order."""
+        self._forget_ahead()
+        later, self._later = self._later, []
         try:
-            return run_together(self.connection, writes)
+            return run_together(self.connection, [*later, *writes])[len(later):]
         except DBAPIError as exc:
             self._failed(exc)
 
+    def later(self, statement: DriverStatement, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows with the commit (in the same round trip), or before the operation's next statement.
+
+        For a row nothing in the operation reads back (a new company, badge or admission): a database check it
+        fails (a unique index, a foreign key) fails the commit instead, as a conflict the desk runs again.
+        """
+        self._forget_ahead()
+        self._later.append((statement, rows))
+
+    def _send_later(self) -> None:
+        if self._later:
+            self.run_all([])
+
     def fetch(self, query: DriverQuery, values: Mapping[str, Any]) -> list[list[Any]]:
-        """Run a hot-path query through the driver (see driver.py); its rows. Conflicts as for :meth:`execute`."""
+        """Run a hot-path query through the driver (see driver.py); its rows. Conflicts as for :meth:`execute`.
+
+        A query announced with :meth:`expect` is answered from the reads run ahead, when it is the next one.
+        """
+        if self._expected or self._ahead:
+            found = self._from_ahead(query, values)
+            if found is not None:
+                return found
+        self._send_later()
         try:
             return fetch(self.connection, query, values)
         except DBAPIError as exc:
             self._failed(exc)
+
+    def expect(self, query: DriverQuery, values: Mapping[str, Any]) -> None:
+        """Announce a hot-path read the operation makes next (after those already announced); PostgreSQL only.
+
+        When the first announced read is asked for, all of them run in one pipeline; each is then answered from
+        there as it is asked, in order. A read asked out of order, or any write, drops what is left, and reads
+        run one by one again — so an answer is always what the read would have found at that point (the reads
+        run in order on the server, a lock taken by one before the next is read).
+        """
+        if self._pg:
+            self._expected.append((query, dict(values)))
+
+    def _from_ahead(self, query: DriverQuery, values: Mapping[str, Any]) -> list[list[Any]] | None:
+        if self._expected:
+            first, first_values = self._expected[0]
+            if first is not query or first_values != values:
+                self._forget_ahead()
+                return None
+            reads, self._expected = self._expected, []
+            try:
+                answers = fetch_together(self.connection, reads)
+            except DBAPIError as exc:
+                self._failed(exc)
+            self._ahead.extend((q, v, rows) for (q, v), rows in zip(reads, answers, strict=True))
+        if self._ahead:
+            ahead, ahead_values, rows = self._ahead.popleft()
+            if ahead is query and ahead_values == values:
+                return rows
+        self._forget_ahead()
+        return None
+
+    def _forget_ahead(self) -> None:
+        self._expected.clear()
+        self._ahead.clear()
 
     def mappings(self, query: DriverQuery, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """A hot-path query's rows, each as a mapping of its column names."""
@@ -1215,7 +1311,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         The step's writes — the screenings' versioned updates, their new step records, the audit entries — go to
         the driver together (one round trip on PostgreSQL); an update that finds another version is a conflict.
         """
-        writes: list[Write] = []
+        self._forget_ahead()
+        writes, self._later = self._later, []
         written, records, updated = self._flush(writes)
         drafts = self.pending_audit(iter(records))
         if drafts:
@@ -1285,6 +1382,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def rollback(self) -> None:
         """Discard the uncommitted changes of this operation."""
+        self._forget_ahead()
+        self._later.clear()
         conn = self._conn
         if conn is None or conn.invalidated:
             return

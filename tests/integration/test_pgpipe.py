@@ -10,12 +10,12 @@ import pytest
 from psycopg import errors as pg_errors
 from psycopg import pq
 from sqlalchemy import func, select, text
-from sqlkit import CENTRE, arrival, set_up_day
+from sqlkit import CENTRE, DAY, arrival, screen_fully, set_up_day, through_declaration
 
 from tenderguard.services import Desk
 from tenderguard.store import pgpipe
 from tenderguard.store.sql import SqlStore
-from tenderguard.store.tables import screening_events
+from tenderguard.store.tables import admissions, screening_events
 
 
 @pytest.fixture
@@ -110,3 +110,48 @@ def test_a_statement_run_by_sqlalchemy_is_inside_the_operations_transaction(stor
         uow.rollback()
     with store.unit_of_work() as uow:
         assert uow.execute(text("SELECT count(*) FROM tx_probe")).scalar_one() == 0
+
+
+def _round_trips(lines: list[str]) -> int:
+    return sum(1 for line in lines if line.startswith("B\t") and "\tReadyForQuery\t" in line)
+
+
+def test_an_arrival_reads_in_one_round_trip_and_commits_in_another(store: SqlStore) -> None:
+    """A new company's first arrival: company, person, quota and hall read together; then one commit."""
+    desk = _desk(store)
+    desk.arrive(arrival(1, 1))  # the session and the statements are known from here on
+    lines = _protocol(store, lambda: desk.arrive(arrival(2, 2)))
+    assert _round_trips(lines) == 2
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM companies")).scalar_one() == 2
+
+
+def test_an_admission_decides_in_one_round_trip(store: SqlStore) -> None:
+    """The last step: the quota lock, the quota and the hall read together, the serial, then one commit."""
+    desk = _desk(store)
+    view = through_declaration(desk, desk.arrive(arrival(1, 1)))
+    lines = _protocol(store, lambda: desk.confirm(view.id))
+    assert _round_trips(lines) == 3
+    with store.engine.connect() as conn:
+        admitted = conn.execute(select(func.count()).select_from(admissions)).scalar_one()
+    assert admitted == 1
+
+
+def test_reads_asked_out_of_order_or_after_a_write_are_read_afresh(store: SqlStore) -> None:
+    """Reads announced ahead answer only in their order and before any write; otherwise they are run again."""
+    desk = _desk(store)
+    admitted = screen_fully(desk, desk.arrive(arrival(1, 1)))
+    assert admitted.outcome == "admitted"
+    with store.unit_of_work() as uow:
+        key = uow.attendance.for_day(DAY)[0].person_key
+    with store.unit_of_work() as uow:
+        uow.attendance.expect(DAY, person_key="nobody", hall="第一开标室")
+        assert uow.attendance.inside(DAY, "第一开标室") == 1  # out of order: what was announced is dropped
+        assert uow.attendance.latest_for_person(DAY, key) is not None  # not the announced "nobody"
+    with store.unit_of_work() as uow:
+        uow.attendance.expect(DAY, person_key=key, hall="第一开标室")
+        found = uow.attendance.latest_for_person(DAY, key)
+        assert found is not None
+        found.inside = False
+        uow.attendance.save(found)  # a write: the announced hall count is read again, after it
+        assert uow.attendance.inside(DAY, "第一开标室") == 0

@@ -198,8 +198,10 @@ def test_unique_violation_through_the_unit_of_work_is_a_conflict(make_store: Sto
     with SqlUnitOfWork(store) as uow:
         uow.attendance.add(admission(1))
         uow.commit()
-    with SqlUnitOfWork(store) as uow, pytest.raises(ConflictError):
-        uow.attendance.add(admission(2))
+    with SqlUnitOfWork(store) as uow:
+        uow.attendance.add(admission(2))  # written with the commit, where the unique index refuses it
+        with pytest.raises(ConflictError):
+            uow.commit()
     with SqlUnitOfWork(store) as uow:
         assert [a.id for a in uow.attendance.active_for_organisation(DAY, org, Role.BIDDER)] == ["adm1"]
         assert uow.attendance.inside(DAY, "第一开标室") == 1
