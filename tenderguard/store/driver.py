@@ -34,15 +34,6 @@ __all__ = ["DriverQuery", "DriverStatement", "Write", "driver_error", "fetch", "
 Convert = Callable[[Any], Any]
 
 
-def _pg_json(dumps: Callable[[Any], str]) -> Convert:
-    from psycopg.types.json import Json  # noqa: PLC0415 - only a PostgreSQL store needs psycopg
-
-    def convert(value: Any) -> Any:
-        return Json(value, dumps=dumps)
-
-    return convert
-
-
 def _converters(table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> dict[str, Convert]:
     """For each column whose value the driver cannot take as it is, the conversion its SQLAlchemy type makes."""
     sqlite = dialect.name == "sqlite"
@@ -52,10 +43,8 @@ def _converters(table: Table, dialect: Dialect, dumps: Callable[[Any], str]) -> 
         if isinstance(kind, AwareDateTime):
             found[column.name] = utc_text if sqlite else require_aware
         elif isinstance(kind, JSON):
-            if sqlite:
-                found[column.name] = dumps
-            else:
-                found[column.name] = _pg_json(dumps)
+            # JSON text on both: PostgreSQL's statements go through pgpipe as text, cast to the column's type.
+            found[column.name] = dumps
         elif isinstance(kind, Date) and sqlite:
             found[column.name] = dt.date.isoformat
     return found

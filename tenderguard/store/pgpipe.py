@@ -16,9 +16,10 @@ The connection runs in psycopg's autocommit mode (see ``SqlStore.connect``): tra
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import select
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -51,6 +52,8 @@ class _Session:
 
     raw: Any
     transformer: pg_abc.Transformer
+    #: Waits for the connection's socket to have something to read.
+    readable: select.poll
     prepared: set[bytes] = attrs.field(factory=set)
 
 
@@ -81,7 +84,9 @@ def _session(connection: Connection) -> _Session:
         # DEALLOCATE ALL, which would drop these prepared statements too; SQLAlchemy's statements (off the hot
         # path) are therefore not prepared by psycopg on this connection.
         raw.prepare_threshold = None
-        found = _Session(raw, Transformer(raw))
+        readable = select.poll()
+        readable.register(raw.pgconn.socket, select.POLLIN)
+        found = _Session(raw, Transformer(raw), readable)
         record.info[_INFO_KEY] = found
     return found
 
@@ -123,23 +128,47 @@ def probe(connection: Connection) -> bool:
     return bool(pg.status == pq.ConnStatus.OK)
 
 
+def _iso(value: dt.date) -> bytes:
+    return value.isoformat().encode()
+
+
+#: Text for the driver values the hot path sends (what psycopg's text dumpers write, and what the statements'
+#: casts read); a row with any other type of value goes through psycopg's own dumpers.
+_AS_TEXT: dict[type[Any], Callable[[Any], bytes]] = {
+    str: str.encode, int: lambda v: b"%d" % v, bool: lambda v: b"t" if v else b"f",
+    dt.datetime: _iso, dt.date: _iso,
+}
+
+
+def _dump(tx: pg_abc.Transformer, values: Sequence[Any]) -> list[pg_abc.Buffer | None]:
+    """One execution's parameters as text (None stays NULL)."""
+    out: list[pg_abc.Buffer | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        as_text = _AS_TEXT.get(type(value))
+        if as_text is None:
+            return list(tx.dump_sequence(values, [PyFormat.TEXT] * len(values)))
+        out.append(as_text(value))
+    return out
+
+
 def _message(pg: Any) -> str:
     return str(pg.get_error_message() or "no message").strip()
 
 
-def _wait(pg: Any, *, write: bool) -> None:
+def _wait_writable(pg: Any) -> None:
     fd = pg.socket
-    if write:
-        select.select([fd], [fd], [])
-        pg.consume_input()  # a server that answers while we send must not fill its side of the socket
-    else:
-        select.select([fd], [], [])
-        pg.consume_input()
+    select.select([fd], [fd], [])
+    pg.consume_input()  # a server that answers while we send must not fill its side of the socket
 
 
-def _result(pg: Any) -> Any:
+def _result(session: _Session) -> Any:
+    pg = session.raw.pgconn
     while pg.is_busy():
-        _wait(pg, write=False)
+        session.readable.poll()  # until the server's answer (or the end of the connection) arrives
+        pg.consume_input()
     return pg.get_result()
 
 
@@ -170,7 +199,7 @@ def _send(session: _Session, calls: Sequence[Call], dumped: list[list[list[pg_ab
         expected.append((_TX, None))
     pg.pipeline_sync()
     while pg.flush():
-        _wait(pg, write=True)
+        _wait_writable(pg)
     return expected
 
 
@@ -180,7 +209,7 @@ def _read(session: _Session, expected: list[tuple[int, bytes | None]], outcomes:
     pg, tx = session.raw.pgconn, session.transformer
     failure: pg_errors.Error | None = None
     for index, prepared in expected:
-        res = _result(pg)
+        res = _result(session)
         if res is None or pg.status != pq.ConnStatus.OK:
             raise pg_errors.OperationalError(f"the connection to the server was lost: {_message(pg)}")
         status = res.status
@@ -196,8 +225,8 @@ def _read(session: _Session, expected: list[tuple[int, bytes | None]], outcomes:
                 tx.set_pgresult(res)
                 rows = rows + tx.load_rows(0, res.ntuples, tuple)
             outcomes[index] = PgResult(outcome.count + (res.command_tuples or 0), rows)
-        _result(pg)  # the end marker of this statement's results
-    while (res := _result(pg)) is not None and res.status != pq.ExecStatus.PIPELINE_SYNC:
+        _result(session)  # the end marker of this statement's results
+    while (res := _result(session)) is not None and res.status != pq.ExecStatus.PIPELINE_SYNC:
         pass
     return failure
 
@@ -213,8 +242,7 @@ def run(connection: Connection, calls: Sequence[Call], *, commit: bool = False) 
     pg = session.raw.pgconn
     tx = session.transformer
     # Everything that can fail in Python happens before the first byte is sent.
-    dumped = [[list(tx.dump_sequence(values, [PyFormat.TEXT] * len(values))) for values in executions]
-              for _name, _sql, executions in calls]
+    dumped = [[_dump(tx, values) for values in executions] for _name, _sql, executions in calls]
     outcomes = [PgResult(0, []) for _ in calls]
     pg.enter_pipeline_mode()
     try:
