@@ -11,6 +11,9 @@ a driver error is raised as SQLAlchemy's ``DBAPIError`` (the connection invalida
 conflicts, retries and rollbacks are handled exactly as for any other statement. The reads of an arrival and an
 admission (and the audit trail's sealing) are :class:`DriverQuery` objects, built the same way, whose
 parameters and rows go through SQLAlchemy's own processors for their types.
+
+On SQLite they run on the sqlite3 connection's cursors; on PostgreSQL they are compiled with numbered
+parameters and sent through libpq in one pipeline per call (:mod:`tenderguard.store.pgpipe`).
 """
 
 from __future__ import annotations

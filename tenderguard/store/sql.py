@@ -166,8 +166,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 #: A pooled PostgreSQL connection idle for longer than this (seconds) is pinged before it is used again: a server
 #: restart or a firewall may have dropped it meanwhile. One in steady use is not pinged (a round trip per desk
-#: call): should it have died all the same, the operation fails before its commit and the desk runs it again on a
-#: new connection (see ``SqlUnitOfWork``).
+#: call): should it have died all the same, its first statement fails, or — for a step that sends its writes and
+#: COMMIT together — the socket is found closed just before (``pgpipe.probe``), and the desk runs the operation
+#: again on a new connection (see ``SqlUnitOfWork``).
 IDLE_PING_SECONDS = 2.0
 
 
@@ -1308,8 +1309,10 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     def commit(self) -> None:
         """Write back every screening touched and the audit entries, then commit (a lost race: ConflictError).
 
-        The step's writes — the screenings' versioned updates, their new step records, the audit entries — go to
-        the driver together (one round trip on PostgreSQL); an update that finds another version is a conflict.
+        The step's writes — the rows written with the commit (:meth:`later`), the screenings' versioned updates,
+        their new step records, the audit entries — go to the driver together; on PostgreSQL the COMMIT goes with
+        them (one round trip for the whole step, see pgpipe.py). An update that finds another version is a
+        conflict.
         """
         self._forget_ahead()
         writes, self._later = self._later, []
