@@ -55,6 +55,13 @@ class _Session:
     #: Waits for the connection's socket to have something to read.
     readable: select.poll
     prepared: set[bytes] = attrs.field(factory=set)
+    #: The server said it is ending the connection (a FATAL message while idle: a restart, an administrator).
+    farewell: bool = False
+
+    def hear(self, diagnostic: pg_errors.Diagnostic) -> None:
+        """A message the server sent outside any statement (libpq hands those on as notices)."""
+        if diagnostic.severity_nonlocalized in ("FATAL", "PANIC"):
+            self.farewell = True
 
 
 @attrs.frozen
@@ -87,6 +94,7 @@ def _session(connection: Connection) -> _Session:
         readable = select.poll()
         readable.register(raw.pgconn.socket, select.POLLIN)
         found = _Session(raw, Transformer(raw), readable)
+        raw.add_notice_handler(found.hear)
         record.info[_INFO_KEY] = found
     return found
 
@@ -108,24 +116,25 @@ def end(connection: Connection) -> None:
 def probe(connection: Connection) -> bool:
     """Whether the server connection still looks alive, without a round trip.
 
-    A connection the server has closed (a restart, an administrator) has its last message and the end of the
-    stream waiting on the socket: reading what is there finds it. Called before a pipeline that commits, so a
+    A connection the server has closed (a restart, an administrator) has its last message — a FATAL error,
+    which libpq hands on as a notice — and then the end of the stream waiting on the socket: reading what is
+    there finds either. Called before a pipeline that commits, so a
     connection lost while the desk was idle is replaced and the operation run again, instead of reported as
     "may or may not have been saved".
     """
-    pg = _raw(connection).pgconn
+    session = _session(connection)
+    pg = session.raw.pgconn
     for _ in range(4):
-        if pg.status != pq.ConnStatus.OK:
+        if pg.status != pq.ConnStatus.OK or session.farewell:
             return False
-        readable, _w, _x = select.select([pg.socket], [], [], 0)
-        if not readable:
+        if not session.readable.poll(0):
             return True
         try:
             pg.consume_input()
             pg.is_busy()  # parses what arrived (a notice, a parameter change, the server's farewell)
         except pg_errors.OperationalError:
             return False
-    return bool(pg.status == pq.ConnStatus.OK)
+    return bool(pg.status == pq.ConnStatus.OK) and not session.farewell
 
 
 def _iso(value: dt.date) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import select as io_select
 import tempfile
 from collections.abc import Callable, Iterator
 
@@ -155,3 +156,18 @@ def test_reads_asked_out_of_order_or_after_a_write_are_read_afresh(store: SqlSto
         found.inside = False
         uow.attendance.save(found)  # a write: the announced hall count is read again, after it
         assert uow.attendance.inside(DAY, "第一开标室") == 0
+
+
+def test_a_connection_the_server_closed_is_found_without_a_round_trip(store: SqlStore) -> None:
+    """probe: a live connection looks alive; once its server process is gone (a restart) it does not."""
+    with store.unit_of_work() as uow:
+        conn = uow.connection
+        assert pgpipe.probe(conn)
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        uow.commit()
+    with store.engine.connect() as admin:
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        admin.commit()
+    socket = conn.connection.driver_connection.pgconn.socket  # type: ignore[union-attr]
+    assert io_select.select([socket], [], [], 5.0)[0]  # the server's farewell has arrived (as after a restart)
+    assert not pgpipe.probe(conn)

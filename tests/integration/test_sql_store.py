@@ -207,6 +207,24 @@ def test_unique_violation_through_the_unit_of_work_is_a_conflict(make_store: Sto
         assert uow.attendance.inside(DAY, "第一开标室") == 1
 
 
+def test_rows_written_with_the_commit_are_read_back_within_the_operation(make_store: StoreFactory) -> None:
+    """An admission waiting to be written with the commit is sent first when the operation reads: it sees it."""
+    store = make_store()
+    _insert_badges(store, 1)
+    org = "91110000MA01A2B01X"
+    admission = Admission(id="adm1", screening_id="scr1", day=DAY, session="S1", hall="第一开标室",
+                          role=Role.BIDDER, organisation=org, person_key="p1", badge="MY-20261123-0001", at=AT,
+                          desk="A")
+    with SqlUnitOfWork(store) as uow:
+        uow.attendance.add(admission)
+        latest = uow.attendance.latest_for_person(DAY, "p1")
+        assert latest is not None
+        assert latest.id == "adm1"
+        assert uow.attendance.inside(DAY, "第一开标室") == 1  # the database's own count, kept by its trigger
+    with SqlUnitOfWork(store) as uow:  # not committed: nothing stays
+        assert uow.attendance.latest_for_person(DAY, "p1") is None
+
+
 def test_two_desks_interleaved_admit_one_person_per_company(make_store: StoreFactory) -> None:
     """Two stores (two desk PCs) screen two people of one company step by step: one admitted, one refused."""
     gate1 = set_up_day(make_store())
