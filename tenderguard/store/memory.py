@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -78,6 +78,10 @@ class InMemoryStore:
     calls: list[ReminderCall] = attrs.field(factory=list)
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
 
+
+#: Markers in a unit of work's undo log: the key was not in the mapping; the value was appended to the list.
+_ABSENT = object()
+_APPENDED = object()
 
 _FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
@@ -419,7 +423,8 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         """Open repositories over the shared store."""
         super().__init__()
         self.store = store
-        self._undo: list[Callable[[], None]] = []
+        #: What to undo, newest last: (mapping, key, the value before or _ABSENT), or (list, None, _APPENDED).
+        self._undo: list[tuple[Any, Any, Any]] = []
         self._snapshots: dict[int, tuple[Any, Any]] = {}
         self._touched: dict[int, Screening] = {}
         self._record_marks: dict[int, int] = {}
@@ -449,17 +454,13 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
 
     def put(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
         """Set ``mapping[key]``, remembering how to undo it."""
-        if key in mapping:
-            old = mapping[key]
-            self._undo.append(lambda: mapping.__setitem__(key, old))
-        else:
-            self._undo.append(lambda: mapping.pop(key, None))
+        self._undo.append((mapping, key, mapping.get(key, _ABSENT)))
         mapping[key] = value
 
     def append(self, items: list[Any], value: Any) -> None:
         """Append to a list, remembering how to undo it."""
         items.append(value)
-        self._undo.append(items.pop)
+        self._undo.append((items, None, _APPENDED))
 
     def track(self, obj: Screening | Admission | Badge | OutboxItem) -> None:
         """Snapshot a live object the first time this operation sees it."""
@@ -483,7 +484,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
             first = self._record_marks[key]
             if len(s.records) > first and s.id not in marks:
                 marks[s.id] = first
-        kept = audited(self.events)
+        kept = audited(self.events) if self.events else ()
         if kept or self.audit_drafts:
             actor = self.actor
             drafts = drafts_for((), kept, self.audit_drafts, desk=actor.desk if actor else None,
@@ -498,7 +499,13 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     def rollback(self) -> None:
         """Undo every uncommitted change, newest first, and restore every object seen."""
         while self._undo:
-            self._undo.pop()()
+            container, key, before = self._undo.pop()
+            if before is _APPENDED:
+                container.pop()
+            elif before is _ABSENT:
+                container.pop(key, None)
+            else:
+                container[key] = before
         for obj, snap in self._snapshots.values():
             if isinstance(obj, Screening):
                 obj.restore(snap)
