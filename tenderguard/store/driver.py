@@ -194,12 +194,7 @@ def fetch(connection: Connection, query: DriverQuery, values: Mapping[str, Any])
     raw = connection.connection.driver_connection
     assert raw is not None  # noqa: S101 - an open unit of work always holds a live connection
     if query.pg:
-        ordered = query.ordered(values)
-        try:
-            rows = pgpipe.run(connection, [(query.name, query.sql_bytes, [ordered])])[0].rows
-        except dialect.loaded_dbapi.Error as exc:
-            raise _as_dbapi_error(connection, raw, None, exc, sql=query.sql, params=ordered) from exc
-        return [query.convert(row) for row in rows]
+        return fetch_together(connection, [(query, values)])[0]
     params = query.bind(values)
     cursor = raw.cursor()
     try:

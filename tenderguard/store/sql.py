@@ -744,23 +744,35 @@ class _Attendance(_Repo):
     def for_day(self, day: dt.date) -> list[Admission]:
         return self._list(select(admissions).where(admissions.c.day == day).order_by(admissions.c.ordinal))
 
+    # Each read as (query, values), built in one place for the read itself and for ``expect``, which must
+    # announce exactly the reads that follow.
+    def _person_read(self, day: dt.date, person_key: str) -> tuple[DriverQuery, dict[str, Any]]:
+        return self.store.hot.latest_for_person, {"b_day": day, "b_key": person_key}
+
+    def _quota_reads(self, day: dt.date, organisation: str, role: Role, *, deciding: bool
+                     ) -> list[tuple[DriverQuery, dict[str, Any]]]:
+        hot = self.store.hot
+        # Desks counting the same quota queue on its lock until they commit (PostgreSQL).
+        lock = [(hot.advisory_lock, {"b_name": _quota_lock(day, organisation, role)})] if deciding and self.pg else []
+        return [*lock, (hot.active_for_organisation, {"b_day": day, "b_org": organisation, "b_role": str(role)})]
+
+    def _hall_read(self, day: dt.date, hall: str, *, deciding: bool) -> tuple[DriverQuery, dict[str, Any]]:
+        hot = self.store.hot
+        return hot.hold_hall if deciding and self.pg else hot.inside, {"b_day": day, "b_hall": hall}
+
     def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        rows = self.uow.mappings(self.store.hot.latest_for_person, {"b_day": day, "b_key": person_key})
+        rows = self.uow.mappings(*self._person_read(day, person_key))
         return self._of(rows[0]) if rows else None
 
     def expect(self, day: dt.date, *, person_key: str | None = None, quota: tuple[str, Role] | None = None,
                hall: str | None = None, deciding: bool = False) -> None:
-        # The same queries, with the same values, that the methods below run when asked.
-        hot, expect = self.store.hot, self.uow.expect
-        if person_key is not None:
-            expect(hot.latest_for_person, {"b_day": day, "b_key": person_key})
+        reads = [] if person_key is None else [self._person_read(day, person_key)]
         if quota is not None:
-            organisation, role = quota
-            if deciding and self.pg:
-                expect(hot.advisory_lock, {"b_name": _quota_lock(day, organisation, role)})
-            expect(hot.active_for_organisation, {"b_day": day, "b_org": organisation, "b_role": str(role)})
+            reads += self._quota_reads(day, *quota, deciding=deciding)
         if hall is not None:
-            expect(hot.hold_hall if deciding and self.pg else hot.inside, {"b_day": day, "b_hall": hall})
+            reads.append(self._hall_read(day, hall, deciding=deciding))
+        for query, values in reads:
+            self.uow.expect(query, values)
 
     def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
         found = self.latest_for_person(day, person_key)
@@ -772,16 +784,14 @@ class _Attendance(_Repo):
         # Rows another desk has not committed yet cannot be locked: desks deciding on one organisation's role
         # queue on an advisory lock instead (and the unique index settles bidders' races in any case). The
         # early check at arrival reads without waiting; the admission re-checks under the lock.
-        if deciding and self.pg:  # desks counting the same quota queue on its lock until they commit
-            self.uow.fetch(self.store.hot.advisory_lock, {"b_name": _quota_lock(day, organisation, role)})
-        rows = self.uow.mappings(self.store.hot.active_for_organisation,
-                                 {"b_day": day, "b_org": organisation, "b_role": str(role)})
-        return [self._of(row) for row in rows]
+        *lock, count = self._quota_reads(day, organisation, role, deciding=deciding)
+        for query, values in lock:
+            self.uow.fetch(query, values)
+        return [self._of(row) for row in self.uow.mappings(*count)]
 
     def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
         # Desks deciding on one hall queue on its row of hall_occupancy (PostgreSQL; SQLite's writers queue anyway).
-        query = self.store.hot.hold_hall if deciding and self.pg else self.store.hot.inside
-        count: int | None = self.uow.scalar(query, {"b_day": day, "b_hall": hall})
+        count: int | None = self.uow.scalar(*self._hall_read(day, hall, deciding=deciding))
         return count or 0
 
 
