@@ -366,6 +366,10 @@ def clean_text(value: str, *, field: str, max_length: int) -> str:
             f"is {len(text)} characters long, the limit is {max_length}",
             hint=f"shorten it to at most {max_length} characters",
         )
+    if text.isprintable() and _ANGLE.isdisjoint(unicodedata.normalize("NFKD", text)):
+        # Neither check below can fail: a printable text holds no Cc/Cf/Cs character, and a character whose
+        # compatibility form holds an angle bracket brings it into the decomposition of the whole text.
+        return text
     for position, char in enumerate(text, start=1):
         if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
             raise InvalidInputError(

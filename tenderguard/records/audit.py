@@ -179,7 +179,7 @@ def _record_draft(r: StepRecord) -> AuditDraft:
                       operator=r.operator, payload=payload)
 
 
-_EVENT_KINDS: Mapping[type[events.DomainEvent], tuple[str, str]] = {
+_EVENT_SUBJECTS: Mapping[type[events.DomainEvent], tuple[str, str]] = {
     events.BadgeIssued: ("badge_issued", "serial"),
     events.BadgeRevoked: ("badge_revoked", "serial"),
     events.BadgeReprinted: ("badge_reprinted", "serial"),
@@ -187,13 +187,20 @@ _EVENT_KINDS: Mapping[type[events.DomainEvent], tuple[str, str]] = {
     events.Exited: ("exit", "badge"),
 }
 
+#: Per audited event type: its entry kind, the field naming the subject, and the fields of the payload (the
+#: others but the time), worked out once.
+_EVENT_KINDS: Mapping[type[events.DomainEvent], tuple[str, str, tuple[str, ...]]] = {
+    cls: (kind, subject, tuple(f.name for f in attrs.fields(cls) if f.name not in ("at", subject)))
+    for cls, (kind, subject) in _EVENT_SUBJECTS.items()
+}
+
 
 def _event_draft(event: events.DomainEvent, desk: str | None, operator: str | None) -> AuditDraft | None:
     found = _EVENT_KINDS.get(type(event))
     if found is None:
         return None
-    kind, subject_field = found
-    payload = {k: v for k, v in attrs.asdict(event, recurse=False).items() if k not in ("at", subject_field)}
+    kind, subject_field, fields = found
+    payload = {name: getattr(event, name) for name in fields}
     return AuditDraft(at=event.at, kind=kind, subject=str(getattr(event, subject_field)), desk=desk,
                       operator=operator, payload=payload)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 import string
+import unicodedata
 from contextlib import AbstractContextManager
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from tenderguard.errors import InvalidInputError
@@ -492,6 +493,34 @@ def test_clean_text_applies_max_length_and_nfc() -> None:
     assert clean_text("Jose\u0301", field="f", max_length=5) == "Jos\u00e9"
     with pytest.raises(InvalidInputError, match="is 6 characters long, the limit is 5"):
         clean_text("abcdef", field="f", max_length=5)
+
+
+def _refused_character(text: str) -> int | None:
+    """Where the character-by-character rule refuses a text (1-based), or None: the reference for clean_text."""
+    for position, char in enumerate(text, start=1):
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs") or not {"<", ">"}.isdisjoint(
+                unicodedata.normalize("NFKC", char)):
+            return position
+    return None
+
+
+_TRICKY = st.sampled_from(["<", ">", "\uff1c", "\ufe64", "\u226e", "\u0338", "\u200b", "\u202e", "\x00",
+                           "\u3000", "\u00ad", "\u2028", "\ue000", "\U000e0041", "e\u0301", "\u2329"])
+
+
+@example("张\uff1c\u0338伟")  # composes to ≮ as a whole text: the bracket is only seen character by character
+@example("张\u226e伟")  # ≮ itself is allowed (its compatibility form is itself)
+@given(st.lists(st.one_of(st.characters(), _TRICKY, st.sampled_from("张伟 ab")), max_size=12).map("".join))
+def test_clean_text_refuses_exactly_what_each_character_would(raw: str) -> None:
+    """The whole-text shortcut refuses the same texts, at the same character, as checking every character."""
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    assume(text)
+    position = _refused_character(text)
+    if position is None:
+        assert clean_text(raw, field="f", max_length=100) == text
+    else:
+        with pytest.raises(InvalidInputError, match=f"character {position} is"):
+            clean_text(raw, field="f", max_length=100)
 
 
 def test_company_name_variants_normalise_identically() -> None:
