@@ -23,7 +23,6 @@ from typing import Any
 
 import attrs
 from transitions import Machine, MachineError
-from transitions.extensions import GraphMachine
 
 from tenderguard.errors import InvalidTransitionError, PolicyError
 from tenderguard.policy import (
@@ -219,6 +218,7 @@ class ScreeningMachine:
 
     def mermaid(self) -> str:
         """The machine as a Mermaid state diagram (``stateDiagram-v2``)."""
+        from transitions.extensions import GraphMachine  # noqa: PLC0415 - the diagram tools, only when drawing
 
         class _Diagram:
             pass

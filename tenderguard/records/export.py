@@ -14,10 +14,6 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import openpyxl
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from tenderguard.domain.rules import REASON_TEXT
 from tenderguard.domain.screening import Screening
 from tenderguard.errors import InvalidInputError
@@ -84,6 +80,10 @@ def write_export(rows: Sequence[dict[str, str]], path: str | Path, fmt: str, *, 
         writer.writerows(cells)
         out.write_text(buffer.getvalue(), encoding="utf-8-sig")
         return out
+    import openpyxl  # noqa: PLC0415 - a spreadsheet library is loaded only when a spreadsheet is written
+    from openpyxl.styles import Font  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
