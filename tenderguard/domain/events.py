@@ -7,10 +7,12 @@ notify an agency — without patching TenderGuard. Events carry identifiers and 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 
 import attrs
 
 __all__ = [
+    "BY_TIME",
     "Abandoned",
     "Admitted",
     "BadgeIssued",
@@ -24,6 +26,9 @@ __all__ = [
     "ScreeningStarted",
     "StepCompleted",
 ]
+
+#: The sort key of anything that happened at an instant (events, step records, audit entries): its ``at``.
+BY_TIME = operator.attrgetter("at")
 
 
 @attrs.frozen

@@ -217,7 +217,7 @@ def drafts_for(records: Iterable[StepRecord], operation_events: Iterable[events.
     drafts = [_record_draft(r) for r in records]
     drafts += [d for e in operation_events if (d := _event_draft(e, desk, operator)) is not None]
     drafts += list(explicit)
-    drafts.sort(key=lambda d: d.at)  # stable: records, then events, then explicit entries at the same instant
+    drafts.sort(key=events.BY_TIME)  # stable: records, then events, then explicit entries at the same instant
     return drafts
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from tenderguard.domain.events import BY_TIME
 from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
@@ -210,7 +211,7 @@ class _Audit(_Repo):
         records = [r for sid, first in store.audit_marks.items() if sid in store.screenings
                    for r in store.screenings[sid].records[first:]]
         drafts = drafts_for(records, (), ()) + [_unflat(t) for t in store.audit_extra]
-        drafts.sort(key=lambda d: d.at)
+        drafts.sort(key=BY_TIME)
         return drafts
 
     def seal(self, limit: int = 5_000, *, wait: bool = True) -> int:

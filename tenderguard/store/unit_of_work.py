@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
-from tenderguard.domain.events import DomainEvent
+from tenderguard.domain.events import BY_TIME, DomainEvent
 from tenderguard.domain.model import Admission, Agency, Badge, BidSession
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
@@ -290,7 +290,7 @@ class AbstractUnitOfWork(abc.ABC):
             screening.events.clear()
         collected.extend(self.events)
         self.events = []
-        collected.sort(key=lambda e: e.at)
+        collected.sort(key=BY_TIME)
         return collected
 
 
