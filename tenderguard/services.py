@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from email.utils import make_msgid
@@ -36,6 +35,7 @@ from tenderguard.domain.model import (
     Outcome,
     SystemClock,
     Visitor,
+    new_id,
 )
 from tenderguard.domain.outbox import MAX_ATTEMPTS, OutboxItem, OutboxStatus, retry_delay
 from tenderguard.domain.reminders import AgencyDay, ReminderCall, agency_days, due
@@ -716,7 +716,7 @@ class Desk:
         decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
         if new_company and arrival.credit_code is not None and arrival.company is not None and name_key is not None:
             uow.companies.add(arrival.credit_code, arrival.company, name_key)
-        screening = Screening(id=uuid.uuid4().hex, visitor=Visitor.of(arrival, keep_full_id=policy.store_full_id),
+        screening = Screening(id=new_id(), visitor=Visitor.of(arrival, keep_full_id=policy.store_full_id),
                               person_key=key, hall=session.hall, reentry=decision.reentry is not None,
                               opened_at=at, actor=self.actor, source=source)
         uow.screenings.add(screening)
@@ -782,7 +782,7 @@ class Desk:
             person_key=s.person_key, issued_at=at,
         ))
         uow.attendance.add(Admission(
-            id=uuid.uuid4().hex, screening_id=s.id, day=day, session=a.session, hall=s.hall, role=a.role,
+            id=new_id(), screening_id=s.id, day=day, session=a.session, hall=s.hall, role=a.role,
             organisation=a.organisation, person_key=s.person_key, badge=serial, at=at, desk=self.actor.desk,
         ))
         s.admit(self.actor, at, serial)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -41,6 +42,7 @@ __all__ = [
     "SystemClock",
     "Visitor",
     "aware",
+    "new_id",
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -78,6 +80,18 @@ class Reason(enum.StrEnum):
     REENTRY_NOT_ALLOWED = "reentry_not_allowed"
     SESSION_CLOSED = "session_closed"
     ABANDONED = "abandoned"
+
+
+def new_id() -> str:
+    """A new random identifier: a version-4 UUID in 32 hex digits, exactly as ``uuid.uuid4().hex`` makes it.
+
+    The same 122 random bits from the operating system, without building a ``UUID`` object on the way
+    (a third of the cost; two are made for every admitted person).
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    return raw.hex()
 
 
 def aware(value: dt.datetime, *, field: str = "at") -> dt.datetime:

@@ -59,10 +59,12 @@ class InMemoryStore:
     screenings_by_day: dict[dt.date, list[str]] = attrs.field(factory=lambda: defaultdict(list))
     admissions: dict[str, Admission] = attrs.field(factory=dict)
     admissions_by_day: dict[dt.date, list[str]] = attrs.field(factory=lambda: defaultdict(list))
-    #: Indexes over the admissions' fixed fields: (day, person key), (day, organisation, role), badge serial.
-    by_person: dict[tuple[dt.date, str], list[str]] = attrs.field(factory=lambda: defaultdict(list))
-    by_organisation: dict[tuple[dt.date, str, Role], list[str]] = attrs.field(factory=lambda: defaultdict(list))
-    by_badge: dict[str, list[str]] = attrs.field(factory=lambda: defaultdict(list))
+    #: Indexes over the admissions' fixed fields: (day, person key), (day, organisation, role), badge serial. Each
+    #: holds a tuple of admission ids (usually one), replaced when it grows: tuples of strings are nothing the
+    #: garbage collector keeps walking, as three lists per admitted person would be.
+    by_person: dict[tuple[dt.date, str], tuple[str, ...]] = attrs.field(factory=dict)
+    by_organisation: dict[tuple[dt.date, str, Role], tuple[str, ...]] = attrs.field(factory=dict)
+    by_badge: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
     #: People inside each hall, kept up to date by ``attendance.add`` / ``attendance.save``.
     inside: dict[tuple[dt.date, str], int] = attrs.field(factory=dict)
     #: Where each admission is counted in ``inside`` ((day, hall), or None when it is not inside).
@@ -233,11 +235,11 @@ class _Attendance(_Repo):
         store = self.store
         self.uow.put(store.admissions, admission.id, admission)
         self.uow.append(store.admissions_by_day[admission.day], admission.id)
-        self.uow.append(store.by_person[admission.day, admission.person_key], admission.id)
+        self.uow.add_to(store.by_person, (admission.day, admission.person_key), admission.id)
         if admission.organisation is not None:
-            self.uow.append(store.by_organisation[admission.day, admission.organisation, admission.role],
+            self.uow.add_to(store.by_organisation, (admission.day, admission.organisation, admission.role),
                             admission.id)
-        self.uow.append(store.by_badge[admission.badge], admission.id)
+        self.uow.add_to(store.by_badge, admission.badge, admission.id)
         self.uow.track(admission)
         self.save(admission)
 
@@ -255,7 +257,7 @@ class _Attendance(_Repo):
             self.uow.put(store.inside, now, store.inside.get(now, 0) + 1)
         self.uow.put(store.counted_in, admission.id, now)
 
-    def _load(self, ids: list[str] | None) -> Iterator[Admission]:
+    def _load(self, ids: Iterable[str] | None) -> Iterator[Admission]:
         for admission_id in ids or ():
             admission = self.store.admissions[admission_id]
             self.uow.track(admission)
@@ -457,6 +459,10 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         """Set ``mapping[key]``, remembering how to undo it."""
         self._undo.append((mapping, key, mapping.get(key, _ABSENT)))
         mapping[key] = value
+
+    def add_to(self, index: dict[Any, tuple[Any, ...]], key: Any, value: Any) -> None:
+        """Add ``value`` to the tuple at ``index[key]`` (a new tuple), remembering how to undo it."""
+        self.put(index, key, (*index.get(key, ()), value))
 
     def append(self, items: list[Any], value: Any) -> None:
         """Append to a list, remembering how to undo it."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import uuid
 from typing import Any
 
 import pytest
 from gatekit import DAY, HEALTH_PRESETS, PEOPLE, PRESETS, Harness, answers_with, policy_data, safe_answers
 
 from tenderguard.domain.machine import Phase
-from tenderguard.domain.model import SHANGHAI
+from tenderguard.domain.model import SHANGHAI, new_id
 from tenderguard.errors import InvalidInputError, ScreeningError
 from tenderguard.policy import TemperatureStep, load_preset, parse_policy
 from tenderguard.services import ScreeningView
@@ -40,6 +41,22 @@ def custom(preset: str, step_index: int, **changes: Any) -> Harness:
 
 
 # --- the admitted path -------------------------------------------------------------------------------------
+
+
+def test_new_ids_are_version_4_uuids_and_distinct() -> None:
+    """Screening and admission ids have uuid4().hex's form: 32 hex digits, version 4, the RFC 4122 variant."""
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for made in ids:
+        parsed = uuid.UUID(hex=made)
+        assert (parsed.hex, parsed.version, parsed.variant) == (made, 4, uuid.RFC_4122)
+    # every one of the 122 random bits varies across the ids (none is stuck by the version/variant masks)
+    values = [int(i, 16) for i in ids]
+    fixed = (0xF000 << 64) | (0xC000 << 48)
+    varying = 0
+    for v in values:
+        varying |= v ^ values[0]
+    assert varying == ((1 << 128) - 1) & ~fixed
 
 
 def test_every_preset_admits_a_healthy_bidder(any_preset: Harness) -> None:
