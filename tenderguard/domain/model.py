@@ -379,4 +379,4 @@ class Badge:
     @staticmethod
     def make_serial(centre: str, day: dt.date, sequence: int) -> str:
         """A readable unique serial: centre code, date, sequence (``MY-20261123-0007``)."""
-        return f"{centre}-{day:%Y%m%d}-{sequence:04d}"
+        return f"{centre}-{day.year:04d}{day.month:02d}{day.day:02d}-{sequence:04d}"  # strftime: twice the time

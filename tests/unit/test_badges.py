@@ -21,6 +21,7 @@ from tenderguard.domain.badge_code import (
     verify_code,
 )
 from tenderguard.domain.events import BadgeReprinted, BadgeRevoked
+from tenderguard.domain.model import Badge
 from tenderguard.errors import InvalidInputError, OverrideError, PolicyError
 from tenderguard.policy import BadgeStyle
 
@@ -185,3 +186,12 @@ def test_an_unknown_serial_with_a_valid_signature_is_refused_online(miyun: Harne
     """A code signed with the centre's key but naming a serial the centre never issued is refused."""
     code = sign_claim(BadgeClaim(centre=miyun.centre.code, serial=f"{miyun.centre.code}-20261123-0999", day=DAY), KEY)
     assert miyun.gate.verify_badge(code, PUBLIC).reason is VerdictReason.REVOKED
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)), st.integers(1, 99999))
+def test_serial_reads_centre_date_and_sequence(day: dt.date, sequence: int) -> None:
+    """A serial is the centre code, the date as YYYYMMDD and the sequence padded to four digits."""
+    serial = Badge.make_serial("MY", day, sequence)
+    assert serial == f"MY-{day.strftime('%Y%m%d')}-{sequence:04d}"
+    centre, date_part, number = serial.split("-")
+    assert (centre, dt.date.fromisoformat(date_part), int(number)) == ("MY", day, sequence)
