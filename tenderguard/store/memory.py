@@ -240,7 +240,7 @@ class _Attendance(_Repo):
             self.uow.add_to(store.by_organisation, (admission.day, admission.organisation, admission.role),
                             admission.id)
         self.uow.add_to(store.by_badge, admission.badge, admission.id)
-        self.uow.track(admission)
+        # No snapshot: a rollback takes the new admission out of every index, whatever its fields are by then.
         self.save(admission)
 
     def save(self, admission: Admission) -> None:
