@@ -129,7 +129,15 @@ _SQLITE_CONFLICTS = frozenset({
 _JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
+#: The JSON of the empty values most columns hold (no supplies used, no detail): no encoder run for them.
+_EMPTY_JSON: dict[type, str] = {dict: "{}", list: "[]", tuple: "[]"}
+
+
 def _dumps(value: Any) -> str:
+    if not value:
+        empty = _EMPTY_JSON.get(type(value))
+        if empty is not None:
+            return empty
     return _JSON.encode(value)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlkit import AT, CENTRE, arrival, screen_fully, set_up_day
 
 from tenderguard.errors import ConflictError
+from tenderguard.store import sql
 from tenderguard.store.driver import DriverQuery
 from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import admissions, audit_log, screening_events, screenings
@@ -180,3 +181,9 @@ def test_a_failing_driver_read_is_raised_as_sqlalchemy_raises_it(store: SqlStore
         uow.fetch(broken, {})
     with store.unit_of_work() as uow:
         assert uow.attendance.inside(dt.date(2020, 3, 2), "第一开标室") == 0
+
+
+@pytest.mark.parametrize("value", [{}, [], (), {"celsius": 36.5}, ["separate_room"], None, 0, "", False])
+def test_json_columns_encode_empty_values_as_the_encoder_does(value: object) -> None:
+    """The shortcut for empty containers gives the encoder's own text, and other values still go through it."""
+    assert sql._dumps(value) == sql._JSON.encode(value)
