@@ -447,10 +447,11 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     def __enter__(self) -> InMemoryUnitOfWork:
         """Begin: forget the previous operation's bookkeeping."""
         super().__enter__()
-        self._undo.clear()
-        self._snapshots.clear()
-        self._touched.clear()
-        self._record_marks.clear()
+        if self._touched or self._snapshots or self._undo:  # entered again after an earlier operation
+            self._undo.clear()
+            self._snapshots.clear()
+            self._touched.clear()
+            self._record_marks.clear()
         return self
 
     # -- bookkeeping used by the repositories
@@ -487,10 +488,13 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     def commit(self) -> None:
         """Keep every change (later rollbacks no longer undo them); the audit entries wait for their seal."""
         marks = self.store.audit_marks
+        record_marks = self._record_marks
         for key, s in self._touched.items():
-            first = self._record_marks[key]
-            if len(s.records) > first and s.id not in marks:
-                marks[s.id] = first
+            first, now = record_marks[key], len(s.records)
+            if now != first:
+                if now > first and s.id not in marks:
+                    marks[s.id] = first
+                record_marks[key] = now  # the next commit of this unit of work starts from here
         kept = audited(self.events) if self.events else ()
         if kept or self.audit_drafts:
             actor = self.actor
@@ -500,11 +504,12 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.audit_drafts = []
         self._undo.clear()
         self._snapshots.clear()
-        self._record_marks = {key: len(s.records) for key, s in self._touched.items()}
         self.commits += 1
 
     def rollback(self) -> None:
         """Undo every uncommitted change, newest first, and restore every object seen."""
+        if not self._undo and not self._snapshots:
+            return  # nothing since the last commit (the usual case: a rollback on leaving a committed operation)
         while self._undo:
             container, key, before = self._undo.pop()
             if before is _APPENDED:
