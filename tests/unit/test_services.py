@@ -348,3 +348,25 @@ def test_memory_commits_queue_audit_material_and_the_seal_chains_it(miyun: Harne
     assert (report.ok, report.checked) == (True, waiting)
     with miyun.uow() as uow:
         assert uow.audit.pending() == 0
+
+
+def test_one_unit_of_work_committing_twice_queues_each_commits_new_steps_once(miyun: Harness) -> None:
+    """Steps committed by the same in-memory unit of work in two commits are each queued for the trail once."""
+    view = miyun.desk.arrive(miyun.arrival(ZHANG, BUILDER))
+    miyun.gate.verify_audit()  # seal what the arrival queued
+    with InMemoryUnitOfWork(miyun.store) as uow:
+        uow.actor = miyun.desk.actor
+        screening = uow.screenings.get(view.id)
+        assert screening is not None
+        screening.bind(miyun.gate.machine)
+        screening.mask(uow.actor, miyun.clock.now(), "ok")
+        uow.commit()
+        assert miyun.store.audit_marks == {view.id: 1}  # the check-in was sealed; the mask step waits
+        miyun.gate.verify_audit()  # sealed between the two commits
+        screening.confirm(uow.actor, miyun.clock.now())
+        uow.commit()
+        screening.unbind()
+    report = miyun.gate.verify_audit()
+    trail = [e for e in miyun.audit() if e.subject == view.id and e.kind == "step"]
+    assert report.ok
+    assert [e.payload["action"] for e in trail] == ["check_in", "mask:ok", "shoe_disinfection"]
