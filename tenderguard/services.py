@@ -42,7 +42,7 @@ from tenderguard.domain.reminders import AgencyDay, ReminderCall, agency_days, d
 from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival, expect_admission, expect_arrival
 from tenderguard.domain.screening import Actor, Screening
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
-from tenderguard.identity import company_key, mask_name, person_key
+from tenderguard.identity import company_key, person_key
 from tenderguard.policy import Policy, Role
 from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
 from tenderguard.records.export import FORMATS, export_rows, write_export
@@ -127,12 +127,12 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
     else:
         message = ""
     return ScreeningView(
-        id=s.id, session=s.visitor.session, role=str(s.visitor.role), name_masked=mask_name(s.visitor.name),
+        id=s.id, session=s.visitor.session, role=str(s.visitor.role), name_masked=s.visitor.name_masked,
         state=s.state, step=place.step.id if place else None, step_label=place.step.label if place else None,
         expected=machine.expected_actions(s.state), outcome=str(s.outcome) if s.outcome else None,
         reason=str(s.reason) if s.reason else None, message=message, badge=s.badge, reentry=s.reentry,
         services=s.services, rest_until=s.rest_until, detail=dict(detail or {}),
-        readings=sum(1 for r in s.records if "celsius" in r.detail),
+        readings=s.readings,
     )
 
 
@@ -778,7 +778,7 @@ class Desk:
         a = s.visitor
         uow.badges.add(Badge(
             serial=serial, centre=centre.code, day=day, session=a.session, hall=s.hall, role=a.role,
-            company=a.company, credit_code=a.credit_code, holder_masked=mask_name(a.name),
+            company=a.company, credit_code=a.credit_code, holder_masked=a.name_masked,
             person_key=s.person_key, issued_at=at,
         ))
         uow.attendance.add(Admission(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import attrs
 from tenderguard.errors import InvalidInputError
 from tenderguard.identity import (
     IdentityDocument,
+    mask_name,
     mask_phone,
     normalise_company_name,
     normalise_mobile,
@@ -318,6 +320,11 @@ class Visitor:
     def organisation(self) -> str | None:
         """The key quotas are counted by: the credit code."""
         return self.credit_code
+
+    @functools.cached_property
+    def name_masked(self) -> str:
+        """The name as shown and printed (``张*``), worked out once (a desk shows it on every call)."""
+        return mask_name(self.name)
 
 
 class AdmissionStatus(enum.StrEnum):

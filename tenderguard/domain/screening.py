@@ -98,6 +98,8 @@ class Screening:
         #: When the health data was purged (retention); None while it is kept.
         self.health_purged_at: dt.datetime | None = None
         self.records: list[StepRecord] = []
+        #: How many of the records are temperature readings (the desk shows it on every call; kept with them).
+        self.readings = 0
         self.events: list[events.DomainEvent] = []
         self._machine: ScreeningMachine | None = None
 
@@ -138,22 +140,31 @@ class Screening:
     def checkpoint(self) -> tuple[Any, ...]:
         """A snapshot of the mutable state, for an in-memory rollback."""
         return (self.state, self.outcome, self.reason, self.services, self.badge, self.fevers,
-                self.measuring_errors, self.rest_until, dict(self.supplies), len(self.records), len(self.events))
+                self.measuring_errors, self.rest_until, dict(self.supplies), len(self.records), self.readings,
+                len(self.events))
 
     def restore(self, snap: tuple[Any, ...]) -> None:
         """Return to a snapshot taken by :meth:`checkpoint` (the unit of work rolled back)."""
         (self.state, self.outcome, self.reason, self.services, self.badge, self.fevers, self.measuring_errors,
-         self.rest_until, supplies, n_records, n_events) = snap
+         self.rest_until, supplies, n_records, self.readings, n_events) = snap
         self.supplies = supplies
         del self.records[n_records:]
         del self.events[n_events:]
 
+    def keep_records(self, records: list[StepRecord]) -> None:
+        """Hold these step records (loaded from storage, or what a purge left), counting their readings."""
+        self.records = records
+        self.readings = sum(1 for r in records if "celsius" in r.detail)
+
     def _record(self, actor: Actor, at: dt.datetime, action: str, before: str,
                 detail: Mapping[str, Any] | None = None, *, sensitive: bool = False) -> None:
+        kept = dict(detail or {})
         self.records.append(StepRecord(
             screening_id=self.id, seq=len(self.records) + 1, at=at, desk=actor.desk, operator=actor.operator,
-            action=action, state_from=before, state_to=self.state, detail=dict(detail or {}), sensitive=sensitive,
+            action=action, state_from=before, state_to=self.state, detail=kept, sensitive=sensitive,
         ))
+        if "celsius" in kept:
+            self.readings += 1
 
     def _move(self, trigger: str, actor: Actor, at: dt.datetime, action: str,
               detail: Mapping[str, Any] | None = None, *, sensitive: bool = False) -> None:

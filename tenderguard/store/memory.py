@@ -386,7 +386,7 @@ class _Retention(_Repo):
         if dry_run:
             return counts
         for s in scrub:
-            s.records = [r for r in s.records if not r.sensitive]
+            s.keep_records([r for r in s.records if not r.sensitive])
             s.visitor = attrs.evolve(s.visitor, name=mask_name(s.visitor.name), phone_masked=None,
                                      document_number=None)
             if s.reason in HEALTH_REASONS:

@@ -654,11 +654,11 @@ class _Screenings(_Repo):
         s.rest_until = self._opt_local(row["rest_until"])
         s.supplies = dict(row["supplies"])
         s.health_purged_at = self._opt_local(row["health_purged_at"])
-        s.records = [StepRecord(
+        s.keep_records([StepRecord(
             screening_id=r["screening_id"], seq=r["seq"], at=self._local(r["at"]), desk=r["desk"],
             operator=r["operator"], action=r["action"], state_from=r["state_from"], state_to=r["state_to"],
             detail=dict(r["detail"]), sensitive=r["sensitive"],
-        ) for r in records]
+        ) for r in records])
         self.uow.track(_Tracked(s, row["version"], len(s.records), _mutable_values(s)))
         return s
 

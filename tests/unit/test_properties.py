@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections import Counter
 from typing import Any
 
@@ -207,3 +209,27 @@ def test_fever_refusal_takes_exactly_one_plus_remeasures_fever_readings(remeasur
         raise AssertionError("enough fever readings but not refused")
     else:
         assert fever_readings <= remeasures or view.step != "temperature"
+
+
+@FAST
+@given(st.lists(st.one_of(IMPLAUSIBLE, FEVER, NORMAL, st.just(math.nan), st.just(-1.0)), min_size=1, max_size=10),
+       st.booleans())
+def test_the_readings_shown_are_the_readings_recorded(readings: list[float], too_early: bool) -> None:
+    """The desk's count of readings is the number of step records holding one, whatever was measured and purged."""
+    h = Harness(compact_policy(remeasures=2))
+    step = h.policy.step("temperature")
+    assert isinstance(step, TemperatureStep)
+    view = _at_temperature(h)
+    for reading in readings:
+        if view.step != "temperature" or view.closed:
+            break
+        try:
+            view = h.desk.measure(view.id, reading)
+        except TenderGuardError:
+            view = h.desk.view(view.id)  # refused before anything was recorded, or rolled back
+        if not too_early:
+            h.clock.advance(minutes=step.rest_minutes)
+        recorded = sum(1 for r in h.screening(view).records if "celsius" in r.detail)
+        assert view.readings == recorded
+    h.gate.purge(today=h.clock.now().date() + dt.timedelta(days=h.policy.retention.health_data_days + 1))
+    assert h.desk.view(view.id).readings == 0

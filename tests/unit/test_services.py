@@ -370,3 +370,19 @@ def test_one_unit_of_work_committing_twice_queues_each_commits_new_steps_once(mi
     trail = [e for e in miyun.audit() if e.subject == view.id and e.kind == "step"]
     assert report.ok
     assert [e.payload["action"] for e in trail] == ["check_in", "mask:ok", "shoe_disinfection"]
+
+
+def test_a_rolled_back_reading_is_not_counted(miyun: Harness) -> None:
+    """A temperature recorded in a unit of work that is then rolled back leaves the count of readings as it was."""
+    view = miyun.desk.arrive(miyun.arrival(ZHANG, BUILDER))
+    while view.step != "temperature":
+        view = miyun.pass_step(view)
+    with InMemoryUnitOfWork(miyun.store) as uow:
+        screening = uow.screenings.get(view.id)
+        assert screening is not None
+        screening.bind(miyun.gate.machine)
+        screening.measure(miyun.desk.actor, miyun.clock.now(), 36.6)
+        assert screening.readings == 1
+        screening.unbind()
+    assert miyun.screening(view).readings == 0
+    assert miyun.desk.measure(view.id, 36.6).readings == 1
