@@ -298,7 +298,7 @@ class Screening:
             if not isinstance(value, bool):
                 raise InvalidInputError(f"answers.{qid}", f"{value!r} is not yes/no (true/false)")
         risks = [q for q in questions if answers[q.id] == q.risk_answer and q.on_risk != "record"]
-        detail = {"risks": [q.id for q in questions if answers[q.id] == q.risk_answer]}
+        detail = {"risks": tuple(q.id for q in questions if answers[q.id] == q.risk_answer)}
         refusal = next((q for q in risks if q.on_risk == "refuse"), None)
         referral = next((q for q in risks if q.on_risk == "refer"), None)
         if refusal is not None:

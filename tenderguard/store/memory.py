@@ -63,7 +63,7 @@ class InMemoryStore:
     #: holds a tuple of admission ids (usually one), replaced when it grows: tuples of strings are nothing the
     #: garbage collector keeps walking, as three lists per admitted person would be.
     by_person: dict[tuple[dt.date, str], tuple[str, ...]] = attrs.field(factory=dict)
-    by_organisation: dict[tuple[dt.date, str, Role], tuple[str, ...]] = attrs.field(factory=dict)
+    by_organisation: dict[tuple[dt.date, str, str], tuple[str, ...]] = attrs.field(factory=dict)
     by_badge: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
     #: People inside each hall, kept up to date by ``attendance.add`` / ``attendance.save``.
     inside: dict[tuple[dt.date, str], int] = attrs.field(factory=dict)
@@ -237,7 +237,8 @@ class _Attendance(_Repo):
         self.uow.append(store.admissions_by_day[admission.day], admission.id)
         self.uow.add_to(store.by_person, (admission.day, admission.person_key), admission.id)
         if admission.organisation is not None:
-            self.uow.add_to(store.by_organisation, (admission.day, admission.organisation, admission.role),
+            # The role as plain text: an enum member in the key would keep the key tuple under the collector's eye.
+            self.uow.add_to(store.by_organisation, (admission.day, admission.organisation, str(admission.role)),
                             admission.id)
         self.uow.add_to(store.by_badge, admission.badge, admission.id)
         # No snapshot: a rollback takes the new admission out of every index, whatever its fields are by then.
@@ -282,7 +283,7 @@ class _Attendance(_Repo):
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
                                 deciding: bool = False) -> list[Admission]:
-        ids = self.store.by_organisation.get((day, organisation, role))
+        ids = self.store.by_organisation.get((day, organisation, str(role)))
         return [a for a in self._load(ids) if a.status is AdmissionStatus.ACTIVE]
 
     def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
