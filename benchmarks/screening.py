@@ -53,7 +53,6 @@ from tenderguard import (
     Desk,
     Gate,
     InMemoryStore,
-    InMemoryUnitOfWork,
     ManualClock,
     Policy,
     Role,
@@ -157,7 +156,7 @@ def new_gate(policy: Policy) -> tuple[Gate, Desk, ManualClock]:
     centre = Centre(code="MY", name="北京市密云区公共资源交易中心")
     store = InMemoryStore(centre)
     clock = ManualClock(START)
-    gate = Gate(policy=policy, centre=centre, uow_factory=lambda: InMemoryUnitOfWork(store), clock=clock,
+    gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work, clock=clock,
                 secret=SECRET)
     gate.register_session(BidSession(code=SESSION_CODE, project_name="密云区某道路工程施工招标",
                                      opens_at=OPENS_AT, hall=HALL))

@@ -23,7 +23,6 @@ from tenderguard import (
     DomainEvent,
     Gate,
     InMemoryStore,
-    InMemoryUnitOfWork,
     ManualClock,
     MessageBus,
     load_policy,
@@ -49,7 +48,7 @@ def main() -> None:
     bus = MessageBus()
     seen: Counter[str] = Counter()
     bus.subscribe(DomainEvent, lambda event: seen.update([type(event).__name__]))
-    gate = Gate(policy=load_policy(args.policy), centre=centre, uow_factory=lambda: InMemoryUnitOfWork(store),
+    gate = Gate(policy=load_policy(args.policy), centre=centre, uow_factory=store.unit_of_work,
                 clock=clock, bus=bus)
     gate.register_agency(Agency(code="AG01", name="北京正信招标代理有限公司", contact="李娜",
                                 phone="13811112222"))

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from types import TracebackType
 from typing import Any
 
 import attrs
@@ -80,6 +82,25 @@ class InMemoryStore:
     audit_extra: list[_PendingExtra] = attrs.field(factory=list)
     calls: list[ReminderCall] = attrs.field(factory=list)
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
+    #: Each thread's idle unit of work, handed out again by :meth:`unit_of_work`.
+    _idle: threading.local = attrs.field(factory=threading.local, init=False, repr=False, eq=False)
+
+    def unit_of_work(self) -> InMemoryUnitOfWork:
+        """A unit of work on this store (a ``uow_factory`` for :class:`~tenderguard.services.Gate`).
+
+        Each thread keeps one and hands it out again once the operation that had it has ended, with the
+        repositories it built (a desk makes eight operations a screening); while it is out — an operation
+        inside another one, or a unit of work taken and not yet used — a new one is made.
+        """
+        kept: InMemoryUnitOfWork | None = getattr(self._idle, "uow", None)
+        if kept is not None and kept.out:
+            if kept.entered:
+                return InMemoryUnitOfWork(self)  # an operation inside the one that has it
+            kept = None  # taken but not used (yet): it stays its taker's, and the thread keeps a new one
+        if kept is None:
+            kept = self._idle.uow = InMemoryUnitOfWork(self)
+        kept.out = True
+        return kept
 
 
 #: Markers in a unit of work's undo log: the key was not in the mapping; the value was appended to the list.
@@ -433,6 +454,10 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self._touched: dict[int, Screening] = {}
         self._record_marks: dict[int, int] = {}
         self.commits = 0
+        #: Handed out by the store's :meth:`InMemoryStore.unit_of_work` and not given back yet (by leaving it).
+        self.out = False
+        #: Inside its ``with`` block.
+        self.entered = False
 
     sessions = repository(_Sessions)
     agencies = repository(_Agencies)
@@ -448,12 +473,19 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     def __enter__(self) -> InMemoryUnitOfWork:
         """Begin: forget the previous operation's bookkeeping."""
         super().__enter__()
+        self.entered = True
         if self._touched or self._snapshots or self._undo:  # entered again after an earlier operation
             self._undo.clear()
             self._snapshots.clear()
             self._touched.clear()
             self._record_marks.clear()
         return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Roll back whatever was not committed; the store may hand this unit of work out again."""
+        self.out = self.entered = False
+        self.rollback()
 
     # -- bookkeeping used by the repositories
 

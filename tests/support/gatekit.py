@@ -130,8 +130,8 @@ class Harness:
         self.desk = self.gate.desk("A", "王芳")
 
     def uow(self) -> InMemoryUnitOfWork:
-        """A new unit of work over the shared store."""
-        return InMemoryUnitOfWork(self.store)
+        """A unit of work over the shared store, as the store hands them out (the gate's factory)."""
+        return self.store.unit_of_work()
 
     def add_session(self, code: str, opens_at: dt.datetime, hall: str, project: str = "道路工程") -> None:
         """Register a bid session."""

@@ -47,14 +47,14 @@ def test_an_in_memory_day_loads_no_database_spreadsheet_or_rendering_library() -
     script = f"""
 HEAVY = {HEAVY!r}
 import json, sys
-from tenderguard import Gate, InMemoryStore, InMemoryUnitOfWork, Centre, BidSession, Arrival, ManualClock
+from tenderguard import Gate, InMemoryStore, Centre, BidSession, Arrival, ManualClock
 from tenderguard import load_preset
 import datetime as dt, zoneinfo
 tz = zoneinfo.ZoneInfo("Asia/Shanghai")
 at = dt.datetime(2026, 11, 23, 8, 30, tzinfo=tz)
 centre = Centre(code="MY", name="密云区公共资源交易中心")
 store = InMemoryStore(centre)
-gate = Gate(policy=load_preset("miyun-2020"), centre=centre, uow_factory=lambda: InMemoryUnitOfWork(store),
+gate = Gate(policy=load_preset("miyun-2020"), centre=centre, uow_factory=store.unit_of_work,
             clock=ManualClock(at), secret=b"k" * 32)
 gate.register_session(BidSession(code="S1", project_name="道路工程", opens_at=at + dt.timedelta(hours=1),
                                  hall="第一开标室"))

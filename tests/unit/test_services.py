@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 import attrs
 import pytest
@@ -386,3 +387,68 @@ def test_a_rolled_back_reading_is_not_counted(miyun: Harness) -> None:
         screening.unbind()
     assert miyun.screening(view).readings == 0
     assert miyun.desk.measure(view.id, 36.6).readings == 1
+
+
+def test_the_store_hands_its_unit_of_work_out_again_once_an_operation_has_left_it(miyun: Harness) -> None:
+    """One idle unit of work per thread is reused; one still in use, or taken and not used yet, is never shared."""
+    store = miyun.store
+    with store.unit_of_work() as first:
+        with store.unit_of_work() as inner:  # an operation inside another one
+            assert inner is not first
+            inner.agencies.add(Agency(code="AG01", name="北京正信招标代理有限公司", contact="李娜",
+                                      phone="13811112222"))
+            inner.commit()
+        first.commit()
+    with store.unit_of_work() as again:
+        assert again is first
+        assert again.agencies.get("AG01") is not None
+    taken = store.unit_of_work()  # taken, not entered yet
+    other = store.unit_of_work()
+    assert other is not taken
+    with other:
+        pass
+    assert store.unit_of_work() is other  # the thread now keeps the new one
+    with taken:  # the one taken earlier still works, on its own
+        assert taken.agencies.get("AG01") is not None
+
+
+def test_a_reused_unit_of_work_starts_clean_after_a_failed_operation(miyun: Harness) -> None:
+    """After an operation that raised, the unit of work handed out next holds nothing of it."""
+    store = miyun.store
+    uow = store.unit_of_work()
+
+    def interrupted() -> None:
+        with uow:
+            uow.agencies.add(Agency(code="AG02", name="北京正信招标代理有限公司", contact="李娜",
+                                    phone="13811112222"))
+            uow.events.append(events.Exited(at=miyun.clock.now(), badge="MY-X", hall="第一开标室",
+                                             recorded_on_return=False))
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        interrupted()
+    with store.unit_of_work() as again:
+        assert again is uow
+        assert again.agencies.get("AG02") is None
+        assert again.events == []
+        again.commit()
+    assert "AG02" not in store.agencies
+
+
+def test_each_thread_keeps_its_own_unit_of_work(miyun: Harness) -> None:
+    """Desks on two threads of one process never share a unit of work."""
+    store = miyun.store
+    seen: list[InMemoryUnitOfWork] = []
+
+    def operation() -> None:
+        with store.unit_of_work() as uow:
+            seen.append(uow)
+        with store.unit_of_work() as uow:
+            seen.append(uow)
+
+    worker = threading.Thread(target=operation)
+    worker.start()
+    worker.join()
+    with store.unit_of_work() as mine:
+        assert mine is not seen[0]
+    assert seen[0] is seen[1]
