@@ -9,7 +9,6 @@ chains it, off the desk's path.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import weakref
 from collections import defaultdict
@@ -26,26 +25,11 @@ from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Screening
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
-from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, audited, canonical, chain, drafts_for
+from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, audited, chain, drafts_for
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
-
-
-#: An audit entry waiting for its seal, as plain text: (at ISO, kind, subject, desk, operator, payload JSON) — a
-#: tuple of strings, which the garbage collector stops walking after one look.
-_PendingExtra = tuple[str, str, str | None, str | None, str | None, str]
-
-
-def _flat(d: AuditDraft) -> _PendingExtra:
-    return (d.at.isoformat(), d.kind, d.subject, d.desk, d.operator, canonical(d.payload))
-
-
-def _unflat(t: _PendingExtra) -> AuditDraft:
-    at, kind, subject, desk, operator, payload = t
-    return AuditDraft(at=dt.datetime.fromisoformat(at), kind=kind, subject=subject, desk=desk, operator=operator,
-                      payload=json.loads(payload))
 
 
 @attrs.define
@@ -79,7 +63,7 @@ class InMemoryStore:
     #: of its first unsealed step record (one number each, nothing for the garbage collector to walk), and the
     #: operations' audited events and explicit entries.
     audit_marks: dict[str, int] = attrs.field(factory=dict)
-    audit_extra: list[_PendingExtra] = attrs.field(factory=list)
+    audit_extra: list[AuditDraft] = attrs.field(factory=list)
     calls: list[ReminderCall] = attrs.field(factory=list)
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
     #: Each thread's idle unit of work, handed out again by :meth:`unit_of_work`.
@@ -233,7 +217,7 @@ class _Audit(_Repo):
         store = self.store
         records = [r for sid, first in store.audit_marks.items() if sid in store.screenings
                    for r in store.screenings[sid].records[first:]]
-        drafts = drafts_for(records, (), ()) + [_unflat(t) for t in store.audit_extra]
+        drafts = drafts_for(records, (), ()) + store.audit_extra
         drafts.sort(key=BY_TIME)
         return drafts
 
@@ -533,7 +517,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
             actor = self.actor
             drafts = drafts_for((), kept, self.audit_drafts, desk=actor.desk if actor else None,
                                 operator=actor.operator if actor else None)
-            self.store.audit_extra.extend(_flat(d) for d in drafts)
+            self.store.audit_extra.extend(drafts)  # drafts hold their own copy of the payload, as JSON gives it
         self.audit_drafts = []
         self._undo.clear()
         self._snapshots.clear()
