@@ -113,6 +113,17 @@ class ScreeningView:
         """Whether the screening has ended."""
         return self.outcome is not None
 
+    @classmethod
+    def _of(cls, fields: dict[str, Any]) -> ScreeningView:
+        """The view holding exactly these fields (every one of them, as the constructor would store them).
+
+        A desk makes one for every call: taking the finished mapping as the instance's dict costs half of the
+        constructor's seventeen separate stores (a test checks both make the same view).
+        """
+        view: ScreeningView = object.__new__(cls)
+        object.__setattr__(view, "__dict__", fields)
+        return view
+
 
 def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | None = None) -> ScreeningView:
     place = machine.places.get(s.state)
@@ -126,14 +137,14 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
         message = f"请进行:{place.step.label}"
     else:
         message = ""
-    return ScreeningView(
-        id=s.id, session=s.visitor.session, role=str(s.visitor.role), name_masked=s.visitor.name_masked,
-        state=s.state, step=place.step.id if place else None, step_label=place.step.label if place else None,
-        expected=machine.expected_actions(s.state), outcome=str(s.outcome) if s.outcome else None,
-        reason=str(s.reason) if s.reason else None, message=message, badge=s.badge, reentry=s.reentry,
-        services=s.services, rest_until=s.rest_until, detail=dict(detail or {}),
-        readings=s.readings,
-    )
+    return ScreeningView._of({
+        "id": s.id, "session": s.visitor.session, "role": str(s.visitor.role), "name_masked": s.visitor.name_masked,
+        "state": s.state, "step": place.step.id if place else None,
+        "step_label": place.step.label if place else None, "expected": machine.expected_actions(s.state),
+        "outcome": str(s.outcome) if s.outcome else None, "reason": str(s.reason) if s.reason else None,
+        "message": message, "badge": s.badge, "reentry": s.reentry, "services": s.services,
+        "rest_until": s.rest_until, "detail": dict(detail or {}), "readings": s.readings,
+    })
 
 
 #: Printed on badges and notices.

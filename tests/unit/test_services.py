@@ -15,7 +15,7 @@ from tenderguard.domain.model import SHANGHAI, Agency, BadgeStatus, BidSession
 from tenderguard.errors import InvalidInputError, NotFoundError
 from tenderguard.identity import mask_document_number
 from tenderguard.policy import Role
-from tenderguard.services import Gate
+from tenderguard.services import Gate, ScreeningView
 from tenderguard.store.memory import InMemoryUnitOfWork
 
 ZHANG, LI, LIU = PEOPLE[:3]
@@ -452,3 +452,21 @@ def test_each_thread_keeps_its_own_unit_of_work(miyun: Harness) -> None:
     with store.unit_of_work() as mine:
         assert mine is not seen[0]
     assert seen[0] is seen[1]
+
+
+def test_every_view_a_desk_returns_is_the_one_its_constructor_makes(miyun: Harness) -> None:
+    """Views made from their field mapping hold exactly the declared fields and equal the constructor's view."""
+    fields = [f.name for f in attrs.fields(ScreeningView)]
+    first = miyun.desk.arrive(miyun.arrival(ZHANG, BUILDER))
+    views = [first]
+    while not views[-1].closed:
+        views.append(miyun.pass_step(views[-1]))
+    views.append(miyun.desk.arrive(miyun.arrival(LI, BUILDER)))  # refused: company_quota, with a detail
+    views.append(miyun.desk.view(first.id))
+    assert views[-2].reason == "company_quota"
+    assert views[-2].detail
+    for view in views:
+        assert list(vars(view)) == fields
+        assert view == ScreeningView(**vars(view))
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            view.state = "admitted"  # type: ignore[misc]
