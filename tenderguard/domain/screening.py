@@ -176,7 +176,7 @@ class Screening:
         self.machine.fire(self, trigger)
         self._record(actor, at, action, before, detail, sensitive=sensitive)
         if trigger in ("advance", "rest", "fill_in"):
-            self.events.append(events.StepCompleted(at=at, screening_id=self.id, step=action.split(":", maxsplit=1)[0],
+            self.events.append(events.StepCompleted(at=at, screening_id=self.id, step=action.partition(":")[0],
                                                     action=action))
 
     def _expect(self, action: str, *kinds: type[Step], phases: tuple[Phase, ...] = (Phase.MAIN,)) -> StatePlace:

@@ -286,11 +286,14 @@ class AbstractUnitOfWork(abc.ABC):
         """Take the events raised by this operation, in order (screenings' first, then the operation's own)."""
         collected: list[DomainEvent] = []
         for screening in self.touched_screenings():
-            collected.extend(screening.events)
-            screening.events.clear()
-        collected.extend(self.events)
-        self.events = []
-        collected.sort(key=BY_TIME)
+            if screening.events:
+                collected.extend(screening.events)
+                screening.events.clear()
+        if self.events:
+            collected.extend(self.events)
+            self.events = []
+        if len(collected) > 1:
+            collected.sort(key=BY_TIME)
         return collected
 
 
