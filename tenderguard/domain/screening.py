@@ -64,6 +64,11 @@ class StepRecord(NamedTuple):
     sensitive: bool = False
 
 
+def _is_reading(detail: Mapping[str, Any]) -> bool:
+    """Whether a step record's detail is a temperature reading (what the desk counts as readings taken)."""
+    return "celsius" in detail
+
+
 class Screening:
     """The screening of one arrival, from the arrival check to admitted / refused / referred / abandoned."""
 
@@ -158,7 +163,7 @@ class Screening:
     def keep_records(self, records: list[StepRecord]) -> None:
         """Hold these step records (loaded from storage, or what a purge left), counting their readings."""
         self.records = records
-        self.readings = sum(1 for r in records if "celsius" in r.detail)
+        self.readings = sum(1 for r in records if _is_reading(r.detail))
 
     def _record(self, actor: Actor, at: dt.datetime, action: str, before: str,
                 detail: Mapping[str, Any] | None = None, *, sensitive: bool = False) -> None:
@@ -167,7 +172,7 @@ class Screening:
             screening_id=self.id, seq=len(self.records) + 1, at=at, desk=actor.desk, operator=actor.operator,
             action=action, state_from=before, state_to=self.state, detail=kept, sensitive=sensitive,
         ))
-        if "celsius" in kept:
+        if _is_reading(kept):
             self.readings += 1
 
     def _move(self, trigger: str, actor: Actor, at: dt.datetime, action: str,
