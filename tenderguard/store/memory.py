@@ -233,6 +233,14 @@ class _Audit(_Repo):
         return len(drafts)
 
 
+def _quota_key(day: dt.date, organisation: str, role: Role) -> tuple[dt.date, str, str]:
+    """The key of ``by_organisation``, with the role as plain text.
+
+    An enum member in the key would keep the key tuple under the garbage collector's eye.
+    """
+    return day, organisation, str(role)
+
+
 class _Attendance(_Repo):
     __slots__ = ()
 
@@ -242,8 +250,7 @@ class _Attendance(_Repo):
         self.uow.append(store.admissions_by_day[admission.day], admission.id)
         self.uow.add_to(store.by_person, (admission.day, admission.person_key), admission.id)
         if admission.organisation is not None:
-            # The role as plain text: an enum member in the key would keep the key tuple under the collector's eye.
-            self.uow.add_to(store.by_organisation, (admission.day, admission.organisation, str(admission.role)),
+            self.uow.add_to(store.by_organisation, _quota_key(admission.day, admission.organisation, admission.role),
                             admission.id)
         self.uow.add_to(store.by_badge, admission.badge, admission.id)
         # No snapshot: a rollback takes the new admission out of every index, whatever its fields are by then.
@@ -288,7 +295,7 @@ class _Attendance(_Repo):
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
                                 deciding: bool = False) -> list[Admission]:
-        ids = self.store.by_organisation.get((day, organisation, str(role)))
+        ids = self.store.by_organisation.get(_quota_key(day, organisation, role))
         return [a for a in self._load(ids) if a.status is AdmissionStatus.ACTIVE]
 
     def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
