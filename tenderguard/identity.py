@@ -408,9 +408,13 @@ def normalise_company_name(name: str, *, field: str = "company") -> str:
     return out
 
 
-def company_key(name: str) -> str:
-    """Return the matching key of a company name: one key for every spacing and full-width variant."""
-    folded = "".join(normalise_company_name(name).split()).casefold()
+def company_key(name: str, *, normalised: bool = False) -> str:
+    """Return the matching key of a company name: one key for every spacing and full-width variant.
+
+    ``normalised`` says the name is already what :func:`normalise_company_name` gives (an ``Arrival``'s company
+    is), so it is not cleaned again; the key is the same (a property test checks it).
+    """
+    folded = "".join((name if normalised else normalise_company_name(name)).split()).casefold()
     # NFKC after case folding keeps the key stable when it is itself normalised again.
     return "".join(unicodedata.normalize("NFKC", folded).split())
 
@@ -423,5 +427,16 @@ def person_key(document: IdentityDocument, secret: bytes) -> str:
             f"the key must be at least {_MIN_SECRET} bytes",
             hint="configure a random secret of 32 bytes, e.g. from secrets.token_bytes(32)",
         )
-    message = f"{document.kind}:{document.number}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    keyed = _KEYED.get(secret)
+    if keyed is None:
+        if len(_KEYED) >= _KEYED_MAX:
+            _KEYED.clear()
+        keyed = _KEYED[secret] = hmac.new(secret, digestmod=hashlib.sha256)
+    mac = keyed.copy()  # the key schedule is done once per secret; each document costs only its own bytes
+    mac.update(f"{document.kind}:{document.number}".encode())
+    return mac.hexdigest()
+
+
+#: HMAC objects keyed with each secret in use (a gate has one), copied for every document.
+_KEYED: dict[bytes, hmac.HMAC] = {}
+_KEYED_MAX = 16

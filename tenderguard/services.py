@@ -125,25 +125,31 @@ class ScreeningView:
         return view
 
 
+#: The prompt a desk shows for each step label (made once per label).
+_PROMPTS: dict[str, str] = {}
+
+
 def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | None = None) -> ScreeningView:
-    place = machine.places.get(s.state)
-    if s.outcome is Outcome.ADMITTED:
+    state, outcome, reason, visitor = s.state, s.outcome, s.reason, s.visitor
+    line = machine.desk_lines.get(state)
+    step, label, expected = (None, None, machine.expected_actions(state)) if line is None else line
+    if outcome is Outcome.ADMITTED:
         message = f"准予进入{s.hall},健康标识 {s.badge}(当日有效)"
-    elif s.reason is not None:
-        message = REASON_TEXT.get(s.reason, s.reason)
-        if s.outcome is Outcome.REFERRED:
-            message = REASON_TEXT.get(s.reason, "请到独立等候区,由工作人员全程代办或不见面开标")
-    elif place is not None:
-        message = f"请进行:{place.step.label}"
+    elif reason is not None:
+        message = REASON_TEXT.get(reason, reason)
+        if outcome is Outcome.REFERRED:
+            message = REASON_TEXT.get(reason, "请到独立等候区,由工作人员全程代办或不见面开标")
+    elif label is not None:
+        message = _PROMPTS.get(label) or _PROMPTS.setdefault(label, f"请进行:{label}")
     else:
         message = ""
+    # ``_value_`` is the enum member's text, as ``str()`` gives it, without a call to ``Enum.__str__``.
     return ScreeningView._of({
-        "id": s.id, "session": s.visitor.session, "role": str(s.visitor.role), "name_masked": s.visitor.name_masked,
-        "state": s.state, "step": place.step.id if place else None,
-        "step_label": place.step.label if place else None, "expected": machine.expected_actions(s.state),
-        "outcome": str(s.outcome) if s.outcome else None, "reason": str(s.reason) if s.reason else None,
+        "id": s.id, "session": visitor.session, "role": visitor.role._value_, "name_masked": visitor.name_masked,
+        "state": state, "step": step, "step_label": label, "expected": expected,
+        "outcome": None if outcome is None else outcome._value_, "reason": None if reason is None else str(reason),
         "message": message, "badge": s.badge, "reentry": s.reentry, "services": s.services,
-        "rest_until": s.rest_until, "detail": dict(detail or {}), "readings": s.readings,
+        "rest_until": s.rest_until, "detail": dict(detail) if detail else {}, "readings": s.readings,
     })
 
 
@@ -719,7 +725,8 @@ class Desk:
                                     f"not on {day}", hint="pick one of today's sessions")
         key = person_key(arrival.document, self.gate.secret)
         # The reads below, announced so a database runs them together (one round trip).
-        name_key = None if arrival.credit_code is None or arrival.company is None else company_key(arrival.company)
+        name_key = (None if arrival.credit_code is None or arrival.company is None
+                    else company_key(arrival.company, normalised=True))
         if arrival.credit_code is not None and name_key is not None:
             uow.companies.expect(arrival.credit_code, name_key)
         expect_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)

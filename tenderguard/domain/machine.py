@@ -124,6 +124,11 @@ class ScreeningMachine:
                 self._moves[source, trigger] = edge.dest
         #: What a desk may do in each state, worked out once (every desk view shows it).
         self._expected: dict[str, tuple[str, ...]] = {state: self._expected_in(state) for state in self.states}
+        #: Per state: the step's id and label (None outside the steps) and what a desk may do (every view shows them).
+        self.desk_lines: dict[str, tuple[str | None, str | None, tuple[str, ...]]] = {
+            state: (place.step.id, place.step.label, self._expected[state]) if (place := self.places.get(state))
+            else (None, None, self._expected[state]) for state in self.states
+        }
 
     def _line(self, steps: Sequence[Step], prefix: str, *, reentry: bool) -> str:
         """Add one line of steps (entry or re-entry) and return its first state."""

@@ -166,15 +166,23 @@ class Centre:
     code: str = attrs.field(validator=_check_code("centre.code"))
     name: str
     timezone: str = "Asia/Shanghai"
+    #: The zone itself, looked up (and so checked) once, when the centre is made.
+    _zone: ZoneInfo = attrs.field(init=False, eq=False, repr=False)
+
+    @_zone.default
+    def _zone_default(self) -> ZoneInfo:
+        return _zone(self.timezone)
 
     @property
     def tz(self) -> ZoneInfo:
         """The centre's time zone; calendar days (quotas, badges) are counted in it."""
-        return _zone(self.timezone)
+        return self._zone
 
     def day_of(self, when: dt.datetime) -> dt.date:
         """The centre's calendar day of an instant."""
-        return aware(when).astimezone(self.tz).date()
+        if when.tzinfo is self._zone:
+            return when.date()  # already the centre's local time (the desk's clock gives it so)
+        return aware(when).astimezone(self._zone).date()
 
 
 def _agency_name(value: str) -> str:

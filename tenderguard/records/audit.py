@@ -216,8 +216,9 @@ def drafts_for(records: Iterable[StepRecord], operation_events: Iterable[events.
     """The entries of one unit of work: its new step records, its badge/exit/override events, explicit entries."""
     drafts = [_record_draft(r) for r in records]
     drafts += [d for e in operation_events if (d := _event_draft(e, desk, operator)) is not None]
-    drafts += list(explicit)
-    drafts.sort(key=events.BY_TIME)  # stable: records, then events, then explicit entries at the same instant
+    drafts += explicit
+    if len(drafts) > 1:
+        drafts.sort(key=events.BY_TIME)  # stable: records, then events, then explicit entries at the same instant
     return drafts
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import string
 import unicodedata
 from contextlib import AbstractContextManager
@@ -564,6 +566,15 @@ def test_person_key_is_keyed_and_stable() -> None:
     assert "11010519491231002X" not in key
 
 
+def test_person_key_is_the_documented_hmac_under_every_secret() -> None:
+    """The key is HMAC-SHA256 of "kind:number" (keys already stored stay valid), for secrets beyond the cache."""
+    document = parse_document("11010519491231002X", today=TODAY)
+    message = f"{document.kind}:{document.number}".encode()
+    secrets = [bytes([i]) * 32 for i in range(40)]  # more secrets than the keyed-HMAC cache holds
+    for secret in [*secrets, *secrets[:3]]:
+        assert person_key(document, secret) == hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
 @pytest.mark.parametrize("secret", [b"", b"short", b"0123456789abcde"])
 def test_person_key_refuses_short_secret(secret: bytes) -> None:
     """A secret shorter than 16 bytes is refused with field 'secret'."""
@@ -645,6 +656,18 @@ def test_company_key_is_idempotent(name: str) -> None:
         assume(False)
         raise
     assert company_key(key) == key
+
+
+@given(st.text(company_chars, min_size=1, max_size=30))
+@example("Ａ\u0301 公司")  # a combining mark after a full-width letter: NFKC composes across the clean-up
+def test_company_key_of_a_normalised_name_is_the_same_key(name: str) -> None:
+    """The key of a name as normalise_company_name gives it (normalised=True) is the key of the raw name."""
+    try:
+        clean = normalise_company_name(name)
+    except InvalidInputError:
+        assume(False)
+        raise
+    assert company_key(clean, normalised=True) == company_key(name)
 
 
 @given(st.text(st.sampled_from("北京某建设集团有限公司ABCabc123()"), min_size=2, max_size=20), st.data())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from gatekit import (
@@ -17,9 +18,11 @@ from gatekit import (
     Harness,
     tiny_policy,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tenderguard.domain.events import Exited
-from tenderguard.domain.model import SHANGHAI, AdmissionStatus, BadgeStatus
+from tenderguard.domain.model import SHANGHAI, AdmissionStatus, BadgeStatus, Centre
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
 from tenderguard.identity import mask_document_number
 from tenderguard.policy import Role
@@ -393,3 +396,24 @@ def test_day_constant_matches_the_harness_clock() -> None:
     """The kit's DAY is the Shanghai day of its morning clock (guards the other tests' assumptions)."""
     h = Harness()
     assert h.centre.day_of(h.clock.now()) == DAY
+
+
+@given(st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2040, 1, 1)),  # noqa: DTZ001 - naive
+       st.sampled_from(["Asia/Shanghai", "Asia/Urumqi", "Europe/London", "America/New_York"]))
+def test_a_centre_day_is_the_local_date_whatever_zone_the_time_is_given_in(naive: dt.datetime, zone: str) -> None:
+    """day_of gives the date in the centre's zone for a time in that zone, in UTC or at a fixed offset."""
+    centre = Centre(code="MY", name="中心", timezone=zone)
+    local = naive.replace(tzinfo=centre.tz)
+    expected = local.astimezone(dt.UTC).astimezone(ZoneInfo.no_cache(zone)).date()  # another zone object
+    assert centre.day_of(local) == expected
+    assert centre.day_of(local.astimezone(dt.UTC)) == expected
+    assert centre.day_of(local.astimezone(dt.timezone(dt.timedelta(hours=-11)))) == expected
+
+
+def test_a_centre_refuses_an_unknown_zone_when_it_is_made() -> None:
+    """The zone is looked up once, on construction: an unknown one is refused there, naming the field."""
+    with pytest.raises(InvalidInputError) as info:
+        Centre(code="MY", name="中心", timezone="Asia/Nowhere")
+    assert info.value.field == "timezone"
+    with pytest.raises(InvalidInputError):
+        Centre(code="MY", name="中心").day_of(dt.datetime(2026, 11, 23, 9, 0))  # noqa: DTZ001 - no offset
