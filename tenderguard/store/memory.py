@@ -463,7 +463,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
 
     def __enter__(self) -> InMemoryUnitOfWork:
         """Begin: forget the previous operation's bookkeeping."""
-        super().__enter__()
+        self.events, self.actor, self.audit_drafts = [], None, []  # as AbstractUnitOfWork.__enter__ (inlined)
         self.entered = True
         if self._touched or self._snapshots or self._undo:  # entered again after an earlier operation
             self._undo.clear()
@@ -476,7 +476,8 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
                  tb: TracebackType | None) -> None:
         """Roll back whatever was not committed; the store may hand this unit of work out again."""
         self.out = self.entered = False
-        self.rollback()
+        if self._undo or self._snapshots:  # else committed, or nothing changed: nothing to roll back
+            self.rollback()
 
     # -- bookkeeping used by the repositories
 
@@ -550,5 +551,5 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
                     setattr(obj, name, value)
 
     def touched_screenings(self) -> Iterator[Screening]:
-        """Screenings loaded or added in this operation."""
-        return iter(list(self._touched.values()))
+        """Screenings loaded or added in this operation (read as the operation ends: nothing is added meanwhile)."""
+        return iter(self._touched.values())

@@ -287,10 +287,10 @@ class AbstractUnitOfWork(abc.ABC):
         collected: list[DomainEvent] = []
         for screening in self.touched_screenings():
             if screening.events:
-                collected.extend(screening.events)
+                collected += screening.events
                 screening.events.clear()
         if self.events:
-            collected.extend(self.events)
+            collected += self.events
             self.events = []
         if len(collected) > 1:
             collected.sort(key=BY_TIME)

@@ -13,6 +13,7 @@ from gatekit import DAY, HEALTH_PRESETS, PEOPLE, PRESETS, Harness, answers_with,
 
 from tenderguard.domain.machine import Phase
 from tenderguard.domain.model import SHANGHAI, new_id
+from tenderguard.domain.screening import StepRecord
 from tenderguard.errors import InvalidInputError, ScreeningError
 from tenderguard.policy import TemperatureStep, load_preset, parse_policy
 from tenderguard.services import ScreeningView
@@ -86,6 +87,26 @@ def test_the_admitted_path_visits_the_policy_steps_in_order(any_preset: Harness)
     assert records[0].action == "check_in"
     assert records[-1].action == "admit"
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
+
+
+def test_each_record_names_the_screening_the_desk_the_operator_the_time_and_the_move(any_preset: Harness) -> None:
+    """Every field of a step record is where StepRecord declares it; the records chain state to state."""
+    h = any_preset
+    view = h.admit(PEOPLE[0])
+    records = h.screening(view).records
+    state = "arrived"
+    for record in records:
+        assert isinstance(record, StepRecord)
+        assert (record.screening_id, record.desk, record.operator) == (view.id, "A", "王芳")
+        assert record.at == h.clock.now()
+        assert type(record.seq) is int
+        assert type(record.sensitive) is bool
+        assert isinstance(record.detail, dict)
+        assert record.state_from == state
+        state = record.state_to
+    assert state == "admitted"
+    assert records[-1].detail == {"badge": view.badge}
+    assert StepRecord(**records[-1]._asdict()) == records[-1]
 
 
 # --- mask --------------------------------------------------------------------------------------------------
