@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 #: Iterations of the reference loop per measurement.
@@ -27,3 +29,18 @@ def python_speed(repeats: int = 5) -> float:
         _loop(_STEPS)
         best = min(best, time.perf_counter() - start)
     return _STEPS / best / 1e6
+
+
+def interpreter() -> str:
+    """Which Python build runs the benchmark: its executable and whether libpython is a shared library.
+
+    The same code runs 10-20 % faster on Debian's python3 (libpython linked into the executable, an optimised
+    build) than on a default source or pyenv build with a shared libpython, so figures name the build.
+    """
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            shared = any("libpython" in line for line in maps)
+    except OSError:  # not Linux: say nothing about linking
+        return base
+    return f"{base} ({'shared libpython' if shared else 'libpython linked in'})"

@@ -45,7 +45,7 @@ from rich.console import Console
 from rich.table import Table
 
 import tenderguard
-from benchmarks.machine import python_speed
+from benchmarks.machine import interpreter, python_speed
 from tenderguard import (
     Arrival,
     BidSession,
@@ -431,6 +431,7 @@ def measure(count: int, open_count: int, runs: int, seed: int) -> dict[str, Any]
     rate = plain.rate
     return {
         "python": platform.python_version(),
+        "interpreter": interpreter(),
         "python_speed": python_speed(),
         "tenderguard": tenderguard.__version__,
         "transitions": metadata.version("transitions"),
@@ -462,6 +463,7 @@ def render(figures: dict[str, Any], console: Console) -> None:
     console.print(f"Python {figures['python']} · tenderguard {figures['tenderguard']} · "
                   f"transitions {figures['transitions']} · preset {figures['preset']}"
                   f" · reference loop {figures['python_speed']:.0f} M steps/s")
+    console.print(f"interpreter {figures['interpreter']}")
     n, runs = figures["count"], figures["runs"]
     table = Table(title=f"TenderGuard screening benchmark (N={n:,}, median of {runs}, single process)")
     table.add_column("Case")

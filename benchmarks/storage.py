@@ -52,7 +52,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 import tenderguard
-from benchmarks.machine import python_speed
+from benchmarks.machine import interpreter, python_speed
 from benchmarks.screening import (
     HALL,
     NORMAL_C,
@@ -326,6 +326,7 @@ def measure(count: int, desk_counts: Sequence[int], backends: Sequence[str], ser
             cases.append(run_case(backend, desks, count, server))
     return {
         "python": platform.python_version(),
+        "interpreter": interpreter(),
         "python_speed": python_speed(),
         "tenderguard": tenderguard.__version__,
         "sqlalchemy": metadata.version("sqlalchemy"),
@@ -348,6 +349,7 @@ def render(figures: dict[str, Any], console: Console) -> None:
                   f"{figures['sqlalchemy']} · psycopg {figures['psycopg']} · SQLite {figures['sqlite']} · {pg} · "
                   f"{figures['cpus']} CPUs · preset {figures['preset']}"
                   f" · reference loop {figures['python_speed']:.0f} M steps/s")
+    console.print(f"interpreter {figures['interpreter']}")
     table = Table(title=f"TenderGuard storage benchmark (N={figures['count']:,} screenings per case, "
                         "8 committed desk calls each, desks in separate processes)")
     table.add_column("Backend")
