@@ -9,10 +9,11 @@ chains it, off the desk's path.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -91,15 +92,20 @@ class InMemoryStore:
 _ABSENT = object()
 _APPENDED = object()
 
-_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+#: Per attrs class: its attribute names and one getter reading them all (what a rollback restores).
+_FIELDS: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _field_names(cls: type[Any]) -> tuple[str, ...]:
-    """The attribute names of an attrs class (what a rollback restores), looked up once per class."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
-    return names
+def _fields_of(cls: type[Any]) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """The attribute names of an attrs class and an ``attrgetter`` of all of them, made once per class."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        names = tuple(f.name for f in attrs.fields(cls))
+        read = operator.attrgetter(*names)
+        if len(names) == 1:  # attrgetter of one name gives the bare value
+            return names, lambda obj: (read(obj),)
+        found = _FIELDS[cls] = (names, read)
+    return found
 
 
 class _Repo:
@@ -238,7 +244,7 @@ def _quota_key(day: dt.date, organisation: str, role: Role) -> tuple[dt.date, st
 
     An enum member in the key would keep the key tuple under the garbage collector's eye.
     """
-    return day, organisation, str(role)
+    return day, organisation, str.__str__(role)  # the member's text, without a call to Enum.__str__
 
 
 class _Attendance(_Repo):
@@ -505,7 +511,8 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
             self._touched[key] = obj
             self._record_marks[key] = len(obj.records)
         else:
-            self._snapshots[key] = (obj, {name: getattr(obj, name) for name in _field_names(type(obj))})
+            names, read = _fields_of(type(obj))
+            self._snapshots[key] = (obj, (names, read(obj)))  # one C call reads every field
 
     # -- the contract
 
@@ -547,7 +554,8 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
             if isinstance(obj, Screening):
                 obj.restore(snap)
             else:
-                for name, value in snap.items():
+                names, values = snap
+                for name, value in zip(names, values, strict=True):
                     setattr(obj, name, value)
 
     def touched_screenings(self) -> Iterator[Screening]:
