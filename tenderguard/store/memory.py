@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import threading
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
@@ -112,9 +111,10 @@ class _Repo:
     __slots__ = ("store", "uow")
 
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
-        # A weak reference: a unit of work and its repositories would otherwise form a reference cycle, left for
-        # the garbage collector after every operation (tens of thousands of them on a busy day).
-        self.uow: InMemoryUnitOfWork = weakref.proxy(uow)
+        # A plain reference, though the unit of work and its repositories then form a cycle: the store hands each
+        # thread's unit of work out again (InMemoryStore.unit_of_work), so that cycle is made once per thread, not
+        # once per operation, and every repository call skips a proxy.
+        self.uow: InMemoryUnitOfWork = uow
         self.store = uow.store
 
 
