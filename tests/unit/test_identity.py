@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import string
 import unicodedata
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import pytest
@@ -647,14 +648,19 @@ company_chars = st.one_of(
 )
 
 
-@given(st.text(company_chars, min_size=1, max_size=30))
-def test_company_key_is_idempotent(name: str) -> None:
-    """company_key of a company key is the same key."""
+def _accepted(clean: Callable[[str], str], name: str) -> str:
+    """``clean(name)``, or the example is discarded when the name is refused (control characters, too long)."""
     try:
-        key = company_key(name)
+        return clean(name)
     except InvalidInputError:
         assume(False)
         raise
+
+
+@given(st.text(company_chars, min_size=1, max_size=30))
+def test_company_key_is_idempotent(name: str) -> None:
+    """company_key of a company key is the same key."""
+    key = _accepted(company_key, name)
     assert company_key(key) == key
 
 
@@ -662,11 +668,7 @@ def test_company_key_is_idempotent(name: str) -> None:
 @example("Ａ\u0301 公司")  # a combining mark after a full-width letter: NFKC composes across the clean-up
 def test_company_key_of_a_normalised_name_is_the_same_key(name: str) -> None:
     """The key of a name as normalise_company_name gives it (normalised=True) is the key of the raw name."""
-    try:
-        clean = normalise_company_name(name)
-    except InvalidInputError:
-        assume(False)
-        raise
+    clean = _accepted(normalise_company_name, name)
     assert company_key(clean, normalised=True) == company_key(name)
 
 
