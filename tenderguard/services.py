@@ -139,11 +139,12 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
         message = _PROMPTS.get(label) or _PROMPTS.setdefault(label, f"请进行:{label}")
     else:
         message = ""
-    # The fields in ScreeningView's order. ``_value_`` is an enum member's text, as ``str()`` gives it, without a
-    # call to ``Enum.__str__``.
+    # The fields in ScreeningView's order. ``str.__str__`` gives a text enum member's text, as ``str()`` does,
+    # without a call to ``Enum.__str__``.
     return _new_tuple(ScreeningView, (
-        s.id, visitor.session, visitor.role._value_, visitor.name_masked, state, step, label, expected,
-        None if outcome is None else outcome._value_, None if reason is None else str(reason), message, s.badge,
+        s.id, visitor.session, str.__str__(visitor.role), visitor.name_masked, state, step, label, expected,
+        None if outcome is None else str.__str__(outcome), None if reason is None else str.__str__(reason), message,
+        s.badge,
         s.reentry, s.services, s.rest_until, dict(detail) if detail else {}, s.readings,
     ))
 

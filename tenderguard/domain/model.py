@@ -167,22 +167,22 @@ class Centre:
     name: str
     timezone: str = "Asia/Shanghai"
     #: The zone itself, looked up (and so checked) once, when the centre is made.
-    _zone: ZoneInfo = attrs.field(init=False, eq=False, repr=False)
+    _tz: ZoneInfo = attrs.field(init=False, eq=False, repr=False)
 
-    @_zone.default
-    def _zone_default(self) -> ZoneInfo:
+    @_tz.default
+    def _tz_default(self) -> ZoneInfo:
         return _zone(self.timezone)
 
     @property
     def tz(self) -> ZoneInfo:
         """The centre's time zone; calendar days (quotas, badges) are counted in it."""
-        return self._zone
+        return self._tz
 
     def day_of(self, when: dt.datetime) -> dt.date:
         """The centre's calendar day of an instant."""
-        if when.tzinfo is self._zone:
+        if when.tzinfo is self._tz:
             return when.date()  # already the centre's local time (the desk's clock gives it so)
-        return aware(when).astimezone(self._zone).date()
+        return aware(when).astimezone(self._tz).date()
 
 
 def _agency_name(value: str) -> str:
