@@ -100,9 +100,8 @@ def _fields_of(cls: type[Any]) -> tuple[tuple[str, ...], Callable[[Any], tuple[A
     found = _FIELDS.get(cls)
     if found is None:
         names = tuple(f.name for f in attrs.fields(cls))
-        read = operator.attrgetter(*names)
-        if len(names) == 1:  # attrgetter of one name gives the bare value
-            return names, lambda obj: (read(obj),)
+        getter = operator.attrgetter(*names)
+        read = getter if len(names) > 1 else lambda obj: (getter(obj),)  # of one name it gives the bare value
         found = _FIELDS[cls] = (names, read)
     return found
 

@@ -11,12 +11,12 @@ import pytest
 from gatekit import COMPANIES, DAY, PEOPLE, SECRET, SESSION, Harness, answers_with, tiny_policy
 
 from tenderguard.domain import events
-from tenderguard.domain.model import SHANGHAI, Agency, BadgeStatus, BidSession
+from tenderguard.domain.model import SHANGHAI, Agency, Badge, BadgeStatus, BidSession
 from tenderguard.errors import InvalidInputError, NotFoundError
 from tenderguard.identity import mask_document_number
 from tenderguard.policy import Role
 from tenderguard.services import Gate, ScreeningView
-from tenderguard.store.memory import InMemoryUnitOfWork
+from tenderguard.store.memory import InMemoryUnitOfWork, _fields_of
 
 ZHANG, LI, LIU = PEOPLE[:3]
 BUILDER, BRIDGES = COMPANIES[:2]
@@ -480,3 +480,20 @@ def test_every_view_a_desk_returns_is_the_one_its_constructor_makes(miyun: Harne
         assert view == ScreeningView(**view._asdict())
         with pytest.raises(AttributeError):
             view.state = "admitted"  # type: ignore[misc]
+
+
+def test_a_snapshot_reads_every_field_of_a_class_with_one_field_or_many() -> None:
+    """The getter behind in-memory snapshots gives a tuple of all the fields, one field included."""
+
+    @attrs.define
+    class One:
+        x: int
+
+    names, read = _fields_of(One)
+    assert (names, read(One(3))) == (("x",), (3,))
+    assert _fields_of(One) == (names, read)  # made once per class
+    badge = Badge(serial="MY-20261123-0001", centre="MY", day=DAY, session=SESSION, hall="第一开标室",
+                 role=Role.BIDDER, company=None, credit_code=None, holder_masked="张*", person_key="k",
+                 issued_at=dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
+    names, read = _fields_of(Badge)
+    assert dict(zip(names, read(badge), strict=True)) == attrs.asdict(badge, recurse=False)
