@@ -118,9 +118,6 @@ class ScreeningView(NamedTuple):
         return self.outcome is not None
 
 
-_new_tuple = tuple.__new__
-
-
 #: The prompt a desk shows for each step label (made once per label).
 _PROMPTS: dict[str, str] = {}
 
@@ -141,7 +138,7 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
         message = ""
     # The fields in ScreeningView's order. ``str.__str__`` gives a text enum member's text, as ``str()`` does,
     # without a call to ``Enum.__str__``.
-    return _new_tuple(ScreeningView, (
+    return tuple.__new__(ScreeningView, (
         s.id, visitor.session, str.__str__(visitor.role), visitor.name_masked, state, step, label, expected,
         None if outcome is None else str.__str__(outcome), None if reason is None else str.__str__(reason), message,
         s.badge,

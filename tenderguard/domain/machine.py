@@ -122,12 +122,11 @@ class ScreeningMachine:
                         or edge.after:
                     raise AssertionError(f"{trigger} from {source}: the screening graph has plain edges only")
                 self._moves[source, trigger] = edge.dest
-        #: What a desk may do in each state, worked out once (every desk view shows it).
-        self._expected: dict[str, tuple[str, ...]] = {state: self._expected_in(state) for state in self.states}
-        #: Per state: the step's id and label (None outside the steps) and what a desk may do (every view shows them).
+        #: Per state, worked out once (every desk view shows them): the step's id and label (None outside the
+        #: steps) and what a desk may do.
         self.desk_lines: dict[str, tuple[str | None, str | None, tuple[str, ...]]] = {
-            state: (place.step.id, place.step.label, self._expected[state]) if (place := self.places.get(state))
-            else (None, None, self._expected[state]) for state in self.states
+            state: (place.step.id, place.step.label, self._expected_in(state)) if (place := self.places.get(state))
+            else (None, None, self._expected_in(state)) for state in self.states
         }
 
     def _line(self, steps: Sequence[Step], prefix: str, *, reentry: bool) -> str:
@@ -209,8 +208,8 @@ class ScreeningMachine:
 
     def expected_actions(self, state: str) -> tuple[str, ...]:
         """The actions a desk may take in a state, as a tuple (the same one every time)."""
-        found = self._expected.get(state)
-        return self._expected_in(state) if found is None else found
+        found = self.desk_lines.get(state)
+        return self._expected_in(state) if found is None else found[2]
 
     def _expected_in(self, state: str) -> tuple[str, ...]:
         if state in TERMINAL_STATES:

@@ -64,9 +64,6 @@ class StepRecord(NamedTuple):
     sensitive: bool = False
 
 
-_new_tuple = tuple.__new__
-
-
 def _is_reading(detail: Mapping[str, Any]) -> bool:
     """Whether a step record's detail is a temperature reading (what the desk counts as readings taken)."""
     return "celsius" in detail
@@ -174,8 +171,8 @@ class Screening:
         records = self.records
         # The fields in StepRecord's order, given to tuple.__new__ directly (the named tuple's own __new__ is a
         # Python function taking keywords: a third of the cost of a record).
-        records.append(_new_tuple(StepRecord, (self.id, len(records) + 1, at, actor.desk, actor.operator, action,
-                                               before, self.state, kept, sensitive)))
+        records.append(tuple.__new__(StepRecord, (self.id, len(records) + 1, at, actor.desk, actor.operator, action,
+                                                  before, self.state, kept, sensitive)))
         if _is_reading(kept):
             self.readings += 1
 

@@ -468,7 +468,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
 
     def __enter__(self) -> InMemoryUnitOfWork:
         """Begin: forget the previous operation's bookkeeping."""
-        self.events, self.actor, self.audit_drafts = [], None, []  # as AbstractUnitOfWork.__enter__ (inlined)
+        super().__enter__()
         self.entered = True
         if self._touched or self._snapshots or self._undo:  # entered again after an earlier operation
             self._undo.clear()
