@@ -892,6 +892,58 @@ def identity_check(number: str, kind: str | None) -> None:
     click.echo(f"valid {doc.kind}: {doc.masked()}{born}")
 
 
+@cli.group()
+def signals() -> None:
+    """Signals for the supervisor (监督人员): one person for two bidders, a shared phone, a name under two codes."""
+
+
+@signals.command("list")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day (default today).")
+@click.option("--unmasked", is_flag=True, help="Full names and companies, for the supervisor (audited).")
+@click.option("--operator", default="", help="Who reads the signals unmasked (recorded).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_db_option
+@_policy_option
+@_centre_options
+def signals_list(day: dt.datetime | None, unmasked: bool, operator: str, as_json: bool, db: str, policy_spec: str,
+                 centre_code: str, centre_name: str) -> None:
+    """List a day's signals, names and credit codes masked unless --unmasked (the supervisor's reading)."""
+    if unmasked and not operator.strip():
+        raise click.UsageError("--unmasked needs --operator NAME: the supervisor who reads the signals")
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, policy_spec)
+        found = gate.signal_details(day.date() if day else None, unmasked=unmasked, operator=operator)
+    for v in found:
+        if as_json:
+            row = attrs.asdict(v)
+            row["day"], row["raised_at"] = v.day.isoformat(), v.raised_at.isoformat()
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        decided = f"\t{v.decided_by}: {v.decision_reason}" if v.decided_by else ""
+        click.echo(f"{v.id}\t{v.raised_at:%H:%M}\t{v.status}\t{v.text}\t场次 {v.session or '-'}\t"
+                   f"{'、'.join(v.people)}\t{'、'.join(v.companies)}{decided}")
+    if not found and not as_json:
+        click.echo("no signal")
+
+
+@signals.command("resolve")
+@click.argument("signal_id")
+@click.option("--decision", type=click.Choice(["dismiss", "refer"]), required=True,
+              help="dismiss (nothing wrong) or refer (to the supervision authority).")
+@click.option("--reason", required=True, help="What was found; recorded.")
+@click.option("--operator", required=True, help="The supervisor who decides; recorded.")
+@_db_option
+@_policy_option
+@_centre_options
+def signals_resolve(signal_id: str, decision: str, reason: str, operator: str, db: str, policy_spec: str,
+                    centre_code: str, centre_name: str) -> None:
+    """Decide a signal (audited)."""
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        signal = _gate(store, policy_spec).decide_signal(signal_id, decision=decision, reason=reason,
+                                                         operator=operator)
+    click.echo(f"signal {signal.id}: {signal.status} by {signal.decided_by}")
+
+
 def _register_desk() -> None:
     from tenderguard.desk.command import desk_command  # noqa: PLC0415 - the desk imports this module's helpers
 

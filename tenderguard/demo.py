@@ -7,8 +7,9 @@
    and the reminder calls are logged until nobody is due;
 3. on the day: about sixty arrivals are screened at two desks — among them a fever that passes on re-measure,
    a fever refused, a form filled in at the desk, a second person of an admitted company refused and later
-   admitted as a substitute (the first badge revoked), a key-area arrival referred to proxy service, and a
-   re-entry after lunch;
+   admitted as a substitute (the first badge revoked), a key-area arrival referred to proxy service, one person
+   arriving for a second bidder of the same session (refused, a signal for the supervisor), and a re-entry after
+   lunch;
 4. the badge sheet, the refusal letters and the audit check follow.
 
 Everything is deterministic (a manual clock, a seeded queue) and written under ``out``.
@@ -66,6 +67,8 @@ class DemoResult:
     outcomes: dict[str, int]
     audit: str
     screenings: int
+    #: The supervisor's signals of the day, one line each (masked).
+    signals: tuple[str, ...] = ()
 
 
 def _at(hour: int, minute: int, day: dt.date = DAY) -> dt.datetime:
@@ -105,11 +108,13 @@ class _Queue:
 def _morning(q: _Queue) -> Iterator[dict[str, Any]]:
     """Bidders, agency staff and supervisors for the three morning sessions, with the day's special cases."""
     minute = 0
+    bidders: dict[int, dict[str, Any]] = {}
     for index, session in enumerate(q.sessions[:3]):
         for k in range(9):
             company = index * 20 + k + 1
             minute += 1
-            yield q.person(session=session, company=company, at=_at(8, 0) + dt.timedelta(minutes=minute))
+            bidders[company] = q.person(session=session, company=company, at=_at(8, 0) + dt.timedelta(minutes=minute))
+            yield bidders[company]
         yield q.person(session=session, company=900 + index, role="agency", at=_at(8, 40 + index))
         yield q.person(session=session, company=950, role="supervisor", at=_at(8, 45 + index))
     first = q.sessions[0]
@@ -119,6 +124,10 @@ def _morning(q: _Queue) -> Iterator[dict[str, Any]]:
     yield q.person(session=first, company=1, at=_at(9, 6))  # second person of company 1: company_quota
     yield q.person(session=first, company=33, at=_at(9, 8), key_area=True)  # referred to proxy service
     yield q.person(session=first, company=34, at=_at(9, 10), mask="replaced")
+    # The representative of company 2 comes back as the representative of company 35 in the same session (one
+    # person for two bidders, 实施条例 art. 40): refused, and the supervisor is signalled.
+    twin = bidders[2]
+    yield q.person(session=first, company=35, at=_at(9, 12)) | {"name": twin["name"], "id_number": twin["id_number"]}
 
 
 def _afternoon(q: _Queue) -> Iterator[dict[str, Any]]:
@@ -212,8 +221,10 @@ def run_demo(out: Path, *, sessions_file: Path | None = None,
         _after_the_day(gate, out, keys, files, progress)
         progress("verifying the audit trail")
         report = gate.verify_audit()
+        signals = tuple(f"{v.raised_at:%H:%M} {v.text}: 场次 {v.session}, {'、'.join(v.people)} ({v.status})"
+                        for v in gate.signal_details(DAY))
         return DemoResult(files=files, outcomes=dict(outcomes), audit=str(report),
-                          screenings=sum(outcomes.values()))
+                          screenings=sum(outcomes.values()), signals=signals)
     finally:
         store.dispose()
 
@@ -243,6 +254,8 @@ def print_summary(result: DemoResult, console: Console, *, seconds: float) -> No
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items()))
     console.print(f"[bold]{CENTRE.name} — {DAY}[/bold]: {result.screenings} screenings ({counts})")
     console.print(result.audit)
+    for line in result.signals:
+        console.print(f"supervisor's signal: {line}")
     table = Table(title="Where everything went")
     table.add_column("what")
     table.add_column("where")

@@ -27,7 +27,9 @@ __all__ = [
     "normalise_mobile",
     "parse_document",
     "person_key",
+    "phone_key",
     "resident_id_check_digit",
+    "same_name",
     "validate_credit_code",
     "validate_person_name",
 ]
@@ -419,24 +421,32 @@ def company_key(name: str, *, normalised: bool = False) -> str:
     return "".join(unicodedata.normalize("NFKC", folded).split())
 
 
-def person_key(document: IdentityDocument, secret: bytes) -> str:
-    """Return a keyed hash (HMAC-SHA256, hex) of a document to match re-entries without storing the number."""
+def _check_secret(secret: bytes) -> None:
     if not isinstance(secret, bytes) or len(secret) < _MIN_SECRET:
         raise InvalidInputError(
             "secret",
             f"the key must be at least {_MIN_SECRET} bytes",
             hint="configure a random secret of 32 bytes, e.g. from secrets.token_bytes(32)",
         )
-    keyed = _KEYED.get(secret)
-    if keyed is None:
-        if len(_KEYED) >= _KEYED_MAX:
-            _KEYED.clear()
-        keyed = _KEYED[secret] = hmac.new(secret, digestmod=hashlib.sha256)
-    mac = keyed.copy()  # the key schedule is done once per secret; each document costs only its own bytes
-    mac.update(f"{document.kind}:{document.number}".encode())
-    return mac.hexdigest()
 
 
-#: HMAC objects keyed with each secret in use (a gate has one), copied for every document.
-_KEYED: dict[bytes, hmac.HMAC] = {}
-_KEYED_MAX = 16
+def person_key(document: IdentityDocument, secret: bytes) -> str:
+    """Return a keyed hash (HMAC-SHA256, hex) of a document to match re-entries without storing the number."""
+    _check_secret(secret)
+    return hmac.new(secret, f"{document.kind}:{document.number}".encode(), hashlib.sha256).hexdigest()
+
+
+def phone_key(phone: str, secret: bytes) -> str:
+    """Return a keyed hash of a (normalised) mobile number: phones given twice are matched, never stored."""
+    _check_secret(secret)
+    return hmac.new(secret, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()
+
+
+def same_name(first: str, second: str) -> bool:
+    """Whether two spellings name the same person: case, width, spacing and middle-dot variants are one name."""
+
+    def folded(name: str) -> str:
+        text = unicodedata.normalize("NFKC", name).casefold()
+        return "".join(ch for ch in text if not ch.isspace() and ch not in "·•・‧.")
+
+    return folded(first) == folded(second)

@@ -38,6 +38,7 @@ __all__ = [
     "RefusalNotices",
     "Retention",
     "Role",
+    "Signals",
     "Step",
     "TemperatureStep",
     "list_presets",
@@ -286,6 +287,25 @@ class Reentry(_Checked):
 
 
 @attrs.frozen
+class Signals(_Checked):
+    """What the desk does when one person represents two bidder companies on one day (招标投标法实施条例 art. 40).
+
+    In one session it is always refused (``represents_other_bidder``) and the supervisor is signalled; in
+    another session of the same day, ``same_person_other_session`` decides: ``flag`` screens the person as the
+    new company's arrival and signals the supervisor, ``refuse`` refuses as in one session.
+    """
+
+    CHOICES: ClassVar[frozenset[str]] = frozenset({"flag", "refuse"})
+
+    same_person_other_session: str = "flag"
+
+    def _problems(self) -> Problems:
+        if self.same_person_other_session not in self.CHOICES:
+            return [("same_person_other_session", f"{self.same_person_other_session!r} is not one of flag, refuse")]
+        return []
+
+
+@attrs.frozen
 class Retention(_Checked):
     """How long records are kept: health data (answers, temperatures, declarations) and attendance."""
 
@@ -374,6 +394,7 @@ class Policy(_Checked):
     default_hall_capacity: int | None = None
     key_area: KeyAreaRule = attrs.field(factory=KeyAreaRule)
     reentry: Reentry = attrs.field(factory=Reentry)
+    signals: Signals = attrs.field(factory=Signals)
     retention: Retention = attrs.field(factory=Retention)
     badge: BadgeStyle = attrs.field(factory=BadgeStyle)
     notices: RefusalNotices = attrs.field(factory=RefusalNotices)
@@ -599,6 +620,9 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
     rt = root.table("reentry")
     reentry = _build(Reentry, rt, allowed=rt.flag("allowed", True), steps=rt.texts("steps", ()))
     rt.finish()
+    st = root.table("signals")
+    signals = _build(Signals, st, same_person_other_session=st.text("same_person_other_session", "flag"))
+    st.finish()
     pt = root.table("retention")
     retention = _build(Retention, pt, health_data_days=pt.whole("health_data_days", 28),
                        attendance_days=pt.whole("attendance_days", 3 * 365))
@@ -624,7 +648,8 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
         questions=tuple(q for q in questions if q is not None),
         quotas=quotas, hall_capacity={k: v for k, v in halls.items() if isinstance(v, int)},
         default_hall_capacity=default_cap, key_area=key_area or KeyAreaRule(),
-        reentry=reentry or Reentry(), retention=retention or Retention(), badge=badge or BadgeStyle(),
+        reentry=reentry or Reentry(), signals=signals or Signals(), retention=retention or Retention(),
+        badge=badge or BadgeStyle(),
         notices=notices or RefusalNotices(),
         store_full_id=bool(store_full_id),
     )

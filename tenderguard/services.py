@@ -40,10 +40,18 @@ from tenderguard.domain.model import (
 )
 from tenderguard.domain.outbox import MAX_ATTEMPTS, OutboxItem, OutboxStatus, retry_delay
 from tenderguard.domain.reminders import AgencyDay, ReminderCall, agency_days, due
-from tenderguard.domain.rules import REASON_TEXT, check_admission, check_arrival, expect_admission, expect_arrival
+from tenderguard.domain.rules import (
+    REASON_TEXT,
+    Decision,
+    check_admission,
+    check_arrival,
+    expect_admission,
+    expect_arrival,
+)
 from tenderguard.domain.screening import Actor, Screening
+from tenderguard.domain.signals import DECISIONS, Signal, SignalKind, SignalView, signal_key, signal_view
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
-from tenderguard.identity import company_key, person_key
+from tenderguard.identity import company_key, person_key, phone_key
 from tenderguard.policy import Policy, Role
 from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
 from tenderguard.records.export import FORMATS, export_rows, write_export
@@ -144,6 +152,18 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
         s.badge,
         s.reentry, s.services, s.rest_until, dict(detail) if detail else {}, s.readings,
     ))
+
+
+#: What a supervisor's override can set aside at the desk (see :meth:`Desk.supervisor_override`).
+OVERRIDE_RELEASES = ("hall_full", "represents_other_bidder", "refusal")
+
+
+def _skipped(s: Screening) -> frozenset[str]:
+    """The checks a supervisor's override set aside for this screening (recorded with its arrival)."""
+    for r in s.records:
+        if r.action == "override:supervisor":
+            return frozenset(r.detail.get("skip", ()))
+    return frozenset()
 
 
 #: Printed on badges and notices.
@@ -417,6 +437,60 @@ class Gate:
         if found is None:
             raise NotFoundError(f"no session {code!r} is registered", hint="register the session first")
         return found
+
+    def signals(self, day: dt.date | None = None) -> list[Signal]:
+        """The supervisor's signals raised on a day (default: today), in the order they were raised."""
+        day = day or self.centre.day_of(self.clock.now())
+        with self.uow_factory() as uow:
+            return uow.signals.for_day(day)
+
+    def signal_details(self, day: dt.date | None = None, *, unmasked: bool = False, operator: str = ""
+                       ) -> list[SignalView]:
+        """The day's signals with the people and companies involved: names masked, or in full for the supervisor.
+
+        An unmasked reading must name who reads it and is audited (the supervisor's role, 监督人员).
+        """
+        day = day or self.centre.day_of(self.clock.now())
+        if unmasked and (not isinstance(operator, str) or not operator.strip()):
+            raise InvalidInputError("operator", "an unmasked reading of the signals must name who reads it",
+                                    hint="e.g. --operator 李强 (the supervisor)")
+        with self.uow_factory() as uow:
+            found = uow.signals.for_day(day)
+            views = [signal_view(sig, [uow.screenings.get(i) for i in sig.screenings],
+                                 {c: uow.companies.get(c) for c in sig.companies}, unmasked=unmasked)
+                     for sig in found]
+            if unmasked:
+                uow.audit.record(AuditDraft(at=self.clock.now(), kind="signals_read", subject=day.isoformat(),
+                                            operator=operator.strip(), payload={"signals": len(found)}))
+                uow.commit()
+        return views
+
+    def decide_signal(self, signal_id: str, *, decision: str, reason: str, operator: str) -> Signal:
+        """The supervisor's decision on a signal: ``dismiss`` or ``refer``, with a reason; audited."""
+        status = DECISIONS.get(decision)
+        if status is None:
+            raise InvalidInputError("decision", f"{decision!r} is not one of {', '.join(DECISIONS)}",
+                                    hint="dismiss (nothing wrong) or refer (to the supervision authority)")
+        if not isinstance(reason, str) or not reason.strip():
+            raise OverrideError("a decision on a signal needs a reason", hint="say what was found")
+        if not isinstance(operator, str) or not operator.strip():
+            raise InvalidInputError("operator", "is required", hint="the supervisor who decides")
+        at = self.clock.now()
+        with self.uow_factory() as uow:
+            uow.actor = Actor(desk="supervisor", operator=operator.strip())
+            signal = uow.signals.get(signal_id)
+            if signal is None:
+                raise NotFoundError(f"no signal {signal_id!r}", hint="see `tenderguard signals list`")
+            if not signal.open:
+                raise OverrideError(f"signal {signal_id} was decided already ({signal.status})")
+            signal.status, signal.decided_at = status, at
+            signal.decided_by, signal.decision_reason = operator.strip(), reason.strip()
+            uow.signals.save(signal)
+            uow.events.append(events.SignalDecided(at=at, signal_id=signal.id, decision=str(status),
+                                                   reason=reason.strip(), operator=operator.strip()))
+            uow.commit()
+        self.bus.publish(uow.collect_new_events())
+        return signal
 
     def desk(self, desk: str, operator: str) -> Desk:
         """Open a desk (an entrance lane) with the operator on duty."""
@@ -717,17 +791,25 @@ class Desk:
             raise InvalidInputError("session", f"session {session.code} opens on {session.day(centre)}, "
                                     f"not on {day}", hint="pick one of today's sessions")
         key = person_key(arrival.document, self.gate.secret)
+        earlier = uow.screenings.for_person(day, key)
         # The reads below, announced so a database runs them together (one round trip).
         name_key = (None if arrival.credit_code is None or arrival.company is None
                     else company_key(arrival.company, normalised=True))
         if arrival.credit_code is not None and name_key is not None:
             uow.companies.expect(arrival.credit_code, name_key)
         expect_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
-        new_company = self._new_company(uow, arrival, name_key)
-        decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
-        if new_company and arrival.credit_code is not None and arrival.company is not None and name_key is not None:
+        known_as = self._company_seen(uow, arrival, name_key)
+        decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall,
+                                 earlier=earlier)
+        if override is not None and override.get("kind") == "supervisor" and not decision.proceeds \
+                and decision.reason in override.get("skip", ()):
+            decision = attrs.evolve(decision, verdict="proceed", reason=None, detail={})
+        if known_as is None and arrival.credit_code is not None and arrival.company is not None \
+                and name_key is not None:
             uow.companies.add(arrival.credit_code, arrival.company, name_key)
-        screening = Screening(id=new_id(), visitor=Visitor.of(arrival, keep_full_id=policy.store_full_id),
+        phone = None if arrival.phone is None else phone_key(arrival.phone, self.gate.secret)
+        screening = Screening(id=new_id(), visitor=Visitor.of(arrival, keep_full_id=policy.store_full_id,
+                                                              phone_key=phone),
                               person_key=key, hall=session.hall, reentry=decision.reentry is not None,
                               opened_at=at, actor=self.actor, source=source)
         uow.screenings.add(screening)
@@ -735,6 +817,7 @@ class Desk:
         try:
             if override:
                 screening._record(self.actor, at, f"override:{override['kind']}", "arrived", override)
+            self._signal_arrival(uow, screening, decision, known_as=known_as, name_key=name_key, day=day, at=at)
             if decision.reentry is not None:
                 screening.badge = decision.reentry.badge
                 if decision.reentry.inside:  # arrived again without a recorded exit: taken to have left
@@ -753,25 +836,70 @@ class Desk:
         finally:
             self._release(uow, screening)
 
-    def _new_company(self, uow: AbstractUnitOfWork, arrival: Arrival, name_key: str | None) -> bool:
-        """Whether the arrival's company is to be registered (it is added after the arrival check's reads)."""
+    def _company_seen(self, uow: AbstractUnitOfWork, arrival: Arrival, name_key: str | None) -> str | None:
+        """The credit code the arrival's company name is already registered under (None: a new company).
+
+        Identity is the credit code: a name registered under another code is a signal for the supervisor, never
+        a refusal (a rival must not be able to block the real company by arriving first under its name).
+        """
         if arrival.credit_code is None or arrival.company is None or name_key is None:
-            return False
+            return arrival.credit_code
         if uow.companies.get(arrival.credit_code) is not None:
-            return False  # known company: a name variant never creates a second one
-        other = uow.companies.by_key(name_key)
-        if other is not None and other != arrival.credit_code:
-            raise InvalidInputError("credit_code", f"{arrival.company} is already registered with another credit "
-                                    "code", hint="check the credit code on the business licence")
-        return True
+            return arrival.credit_code  # known company: a name variant never creates a second one
+        return uow.companies.by_key(name_key)
+
+    def _signal_arrival(self, uow: AbstractUnitOfWork, s: Screening, decision: Decision, *, known_as: str | None,
+                        name_key: str | None, day: dt.date, at: dt.datetime) -> None:
+        """Raise the supervisor's signals an arrival shows (each once a day)."""
+        v = s.visitor
+        if decision.other_bidder is not None:
+            self._signal(uow, SignalKind.SAME_PERSON, day, at, session=v.session,
+                         parts=(s.person_key, *self._codes(decision.other_bidder.visitor.credit_code, v.credit_code)),
+                         screenings=(decision.other_bidder.id, s.id),
+                         companies=self._codes(decision.other_bidder.visitor.credit_code, v.credit_code))
+        if known_as is not None and v.credit_code is not None and known_as != v.credit_code and name_key:
+            self._signal(uow, SignalKind.NAME_TWO_CODES, day, at, session=v.session,
+                         parts=(name_key, known_as, v.credit_code), screenings=(s.id,),
+                         companies=(known_as, v.credit_code))
+        if v.role is Role.BIDDER and v.phone_key is not None:
+            for other in uow.screenings.with_phone(day, v.session, v.phone_key):
+                code = other.visitor.credit_code
+                if other.visitor.role is Role.BIDDER and code != v.credit_code and other.person_key != s.person_key:
+                    self._signal(uow, SignalKind.SHARED_PHONE, day, at, session=v.session,
+                                 parts=(v.phone_key, *self._codes(code, v.credit_code)), screenings=(other.id, s.id),
+                                 companies=self._codes(code, v.credit_code))
+
+    @staticmethod
+    def _codes(*codes: str | None) -> tuple[str, ...]:
+        return tuple(c for c in codes if c is not None)
+
+    def _signal(self, uow: AbstractUnitOfWork, kind: SignalKind, day: dt.date, at: dt.datetime, *,
+                session: str | None, parts: tuple[str, ...], screenings: tuple[str, ...],
+                companies: tuple[str, ...]) -> None:
+        key = signal_key(kind, *parts)
+        if uow.signals.find(day, key) is not None:
+            return  # raised already today: the supervisor has it
+        signal = Signal(id=new_id(), day=day, kind=kind, key=key, raised_at=at, desk=self.actor.desk,
+                        operator=self.actor.operator, session=session, screenings=screenings, companies=companies)
+        uow.signals.add(signal)
+        uow.events.append(events.SignalRaised(at=at, signal_id=signal.id, kind=str(kind), session=session,
+                                              desk=self.actor.desk))
 
     def _admit(self, uow: AbstractUnitOfWork, s: Screening, at: dt.datetime) -> dict[str, Any]:
         """Every step passed: check the place is still free, issue (or reuse) the badge, admit."""
         centre, policy = self.gate.centre, self.gate.policy
         day = centre.day_of(s.visitor.at)
+        earlier: list[Screening] = []
+        if s.visitor.role is Role.BIDDER:
+            # Two desks screening one person for two bidder companies at once are decided one after the other.
+            uow.attendance.hold_person(day, s.person_key)
+            earlier = [e for e in uow.screenings.for_person(day, s.person_key) if e.id != s.id]
         expect_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry)
-        decision = check_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry)
+        decision = check_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry,
+                                   earlier=earlier, skip=_skipped(s))
         if not decision.proceeds:
+            if decision.other_bidder is not None:
+                self._signal_arrival(uow, s, decision, known_as=s.visitor.credit_code, name_key=None, day=day, at=at)
             s.refuse(self.actor, at, decision.reason or "refused", decision.detail)
             return dict(decision.detail)
         if s.reentry:
@@ -912,6 +1040,46 @@ class Desk:
                                        operator=self.actor.operator, desk=self.actor.desk, subject=replaces),
             ]
             override = {"kind": "substitution", "replaces": replaces, "reason": reason.strip()}
+            return self._open(uow, arrival, at, override, source=source)
+
+        return self._run(work)
+
+    def supervisor_override(self, arrival: Arrival, *, release: str, reason: str, supervisor: str,
+                            reverses: str | None = None, source: str | None = None) -> ScreeningView:
+        """The supervisor's override (监督人员): screen the arrival again with one refusal set aside; audited.
+
+        ``release`` is ``hall_full`` (admit past a full hall), ``represents_other_bidder`` (release a held case
+        the supervisor has looked into) or ``refusal`` (reverse a refusal that was the operator's mistake: name
+        the refused screening in ``reverses``). The person still goes through every step; the reason and the
+        supervisor's name are mandatory and recorded.
+        """
+        if release not in OVERRIDE_RELEASES:
+            raise InvalidInputError("release", f"{release!r} is not one of {', '.join(OVERRIDE_RELEASES)}",
+                                    hint="hall_full, represents_other_bidder or refusal")
+        if not isinstance(reason, str) or not reason.strip():
+            raise OverrideError("a supervisor's override needs a reason", hint="say why the refusal is set aside")
+        if not isinstance(supervisor, str) or not supervisor.strip():
+            raise OverrideError("a supervisor's override must name the supervisor", hint="e.g. --supervisor 李强")
+        if (release == "refusal") != (reverses is not None):
+            raise OverrideError("name the refused screening to reverse (and only for release=refusal)",
+                                hint="give the screening id shown with the refusal")
+
+        def work(uow: AbstractUnitOfWork, at: dt.datetime) -> ScreeningView:
+            resumed = self._resumed(uow, source)
+            if resumed is not None:
+                return resumed
+            if reverses is not None:
+                refused = uow.screenings.get(reverses)
+                if refused is None or refused.outcome is not Outcome.REFUSED:
+                    raise OverrideError(f"screening {reverses!r} is not a refusal", hint="check the screening id")
+                if refused.person_key != person_key(arrival.document, self.gate.secret):
+                    raise OverrideError(f"screening {reverses} is about another person",
+                                        hint="a reversal re-screens the same person")
+            override = {"kind": "supervisor", "release": release, "skip": [release], "reason": reason.strip(),
+                        "supervisor": supervisor.strip(), **({"reverses": reverses} if reverses else {})}
+            uow.events.append(events.OverrideApplied(
+                at=at, kind=f"supervisor:{release}", reason=reason.strip(), operator=supervisor.strip(),
+                desk=self.actor.desk, subject=reverses or arrival.session))
             return self._open(uow, arrival, at, override, source=source)
 
         return self._run(work)

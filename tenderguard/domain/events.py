@@ -24,6 +24,8 @@ __all__ = [
     "Referred",
     "Refused",
     "ScreeningStarted",
+    "SignalDecided",
+    "SignalRaised",
     "StepCompleted",
 ]
 
@@ -144,3 +146,26 @@ class Exited(DomainEvent):
     recorded_on_return: bool
     #: Where a replayed exit came from (a batch line's reference), so a second replay does not repeat it.
     source: str | None = None
+
+
+@attrs.frozen(slots=False)
+class SignalRaised(DomainEvent):
+    """Something the supervisor must hear of at once: one person for two bidders, a shared phone, a name twice.
+
+    Only the signal's id, kind and session: the supervisor reads the rest on the board.
+    """
+
+    signal_id: str
+    kind: str
+    session: str | None
+    desk: str
+
+
+@attrs.frozen(slots=False)
+class SignalDecided(DomainEvent):
+    """The supervisor decided a signal: dismissed (nothing wrong) or referred (to the supervision authority)."""
+
+    signal_id: str
+    decision: str
+    reason: str
+    operator: str

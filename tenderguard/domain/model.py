@@ -80,6 +80,8 @@ class Reason(enum.StrEnum):
     MEASURING_ERROR = "measuring_error"
     BADGE_REVOKED = "badge_revoked"
     REENTRY_NOT_ALLOWED = "reentry_not_allowed"
+    IDENTITY_MISMATCH = "identity_mismatch"
+    REPRESENTS_OTHER_BIDDER = "represents_other_bidder"
     SESSION_CLOSED = "session_closed"
     ABANDONED = "abandoned"
 
@@ -312,16 +314,18 @@ class Visitor:
     key_area: bool = False
     #: The full document number — kept only when the policy asks for it (``store_full_id``).
     document_number: str | None = attrs.field(default=None, repr=False)
+    #: The keyed hash of the mobile number, to notice one phone given for two bidders (never the number).
+    phone_key: str | None = attrs.field(default=None, repr=False)
 
     @classmethod
-    def of(cls, arrival: Arrival, *, keep_full_id: bool = False) -> Visitor:
+    def of(cls, arrival: Arrival, *, keep_full_id: bool = False, phone_key: str | None = None) -> Visitor:
         """The stored form of an arrival (with the full document number only if ``keep_full_id``)."""
         return cls(
             session=arrival.session, role=arrival.role, name=arrival.name, at=arrival.at,
             document_kind=str(arrival.document.kind), document_masked=arrival.document.masked(),
             company=arrival.company, credit_code=arrival.credit_code,
             phone_masked=mask_phone(arrival.phone) if arrival.phone else None, key_area=arrival.key_area,
-            document_number=arrival.document.number if keep_full_id else None,
+            document_number=arrival.document.number if keep_full_id else None, phone_key=phone_key,
         )
 
     @property

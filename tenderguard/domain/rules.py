@@ -1,4 +1,4 @@
-"""Admission rules: one person per company per day, per-role quotas, re-entry, key areas, hall capacity.
+"""Admission rules: one person per company per day, one person per bidder, quotas, re-entry, key areas, halls.
 
 Pure functions over a read-only :class:`AttendanceView` of the centre's day, so the same rules run against the
 in-memory store in tests and against a database (which also enforces the one-company rule with a constraint).
@@ -8,13 +8,17 @@ Days are the centre's calendar days (``Asia/Shanghai`` by default).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from tenderguard.domain.model import Admission, AdmissionStatus, Arrival, Reason, Visitor
+from tenderguard.domain.model import Admission, AdmissionStatus, Arrival, Outcome, Reason, Visitor
+from tenderguard.identity import same_name
 from tenderguard.policy import Policy, Role
+
+if TYPE_CHECKING:
+    from tenderguard.domain.screening import Screening
 
 __all__ = ["REASON_TEXT", "AttendanceView", "Decision", "check_admission", "check_arrival", "expect_admission",
            "expect_arrival"]
@@ -37,6 +41,8 @@ REASON_TEXT: Mapping[str, str] = {
     Reason.TEST_POSITIVE: "核酸检测结果异常,不能进入",
     Reason.BADGE_REVOKED: "今日健康标识已交回或作废,不能凭此再次进入",
     Reason.REENTRY_NOT_ALLOWED: "按规定今日不能再次进入",
+    Reason.IDENTITY_MISMATCH: "该证件号码今日已以其他姓名登记,请重新读取身份证并核对姓名",
+    Reason.REPRESENTS_OTHER_BIDDER: "此人今日已代表另一家投标单位进场,同一人不能代表两家投标人;已报告监督人员",
     Reason.ABANDONED: "未完成检查即离开",
     Reason.MEASURING_ERROR: "多次测温均无法得到有效读数,不能进入;请到医疗点复核体温",
 }
@@ -49,8 +55,12 @@ class AttendanceView(Protocol):
         """The person's admission today still holding its place, if any."""
         ...
 
-    def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        """The person's most recent admission today, whatever its status."""
+    def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
+        """The person's admissions today, whatever their status, oldest first.
+
+        ``deciding``: the answer decides an admission, so other desks deciding on the same person wait for it
+        (a database store locks the person's key until the unit of work ends).
+        """
         ...
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
@@ -70,7 +80,7 @@ class AttendanceView(Protocol):
                hall: str | None = None, deciding: bool = False) -> None:
         """Hear which of the queries above a check is about to make, in this order (see :func:`expect_arrival`).
 
-        ``latest_for_person`` (when a ``person_key`` is given), ``active_for_organisation`` (``quota``: the
+        ``for_person`` (when a ``person_key`` is given), ``active_for_organisation`` (``quota``: the
         organisation and role), then ``inside`` (``hall``), all with ``deciding``. A database view runs them
         together — one round trip — and answers each from that as it is asked, in order; a query asked out
         of that order, or after a write, is run on its own. A view in memory has nothing to gain and ignores it.
@@ -88,6 +98,8 @@ class Decision:
     services: tuple[str, ...] = ()
     #: For a same-day re-entry: the admission (and badge) the person re-enters with.
     reentry: Admission | None = None
+    #: The person's earlier screening today for another bidder company: the supervisor is signalled.
+    other_bidder: Screening | None = None
 
     @property
     def proceeds(self) -> bool:
@@ -96,6 +108,9 @@ class Decision:
 
 
 PROCEED = Decision("proceed")
+#: The outcomes of an earlier screening that mean the person stood for its company: admitted, referred to proxy
+#: service, or still being screened at another desk (a refusal or an abandonment does not).
+_STOOD_FOR = frozenset({None, Outcome.ADMITTED, Outcome.REFERRED})
 
 
 def _quota_decision(policy: Policy, view: AttendanceView, day: dt.date, role: Role,
@@ -141,31 +156,80 @@ def expect_admission(policy: Policy, view: AttendanceView, arrival: Arrival | Vi
                 hall=hall if policy.capacity(hall) is not None else None, deciding=True)
 
 
+def _other_bidder(policy: Policy, arrival: Arrival | Visitor, earlier: Sequence[Screening], *,
+                  finished_only: bool = False) -> tuple[Decision | None, Screening | None]:
+    """One person for two bidder companies (实施条例 art. 40): refused in one session, by policy in another.
+
+    Returns the decision when the arrival is refused, and the earlier screening whenever there is one to signal.
+    ``finished_only``: count only screenings that ended standing for their company (at admission, where the
+    first of two racing desks to finish wins).
+    """
+    if arrival.role is not Role.BIDDER:
+        return None, None
+    stood_for = _STOOD_FOR - {None} if finished_only else _STOOD_FOR
+    others = [s for s in earlier if s.visitor.role is Role.BIDDER and s.outcome in stood_for
+              and s.visitor.credit_code != arrival.credit_code]
+    if not others:
+        return None, None
+    same_session = [s for s in others if s.visitor.session == arrival.session]
+    other = (same_session or others)[0]
+    if same_session or policy.signals.same_person_other_session == "refuse":
+        # Which company and which session are not said: the desk must not learn another bidder.
+        detail = {"same_session": bool(same_session)}
+        return Decision("refuse", Reason.REPRESENTS_OTHER_BIDDER, detail, other_bidder=other), other
+    return None, other
+
+
 def check_arrival(policy: Policy, view: AttendanceView, arrival: Arrival, *, day: dt.date, person_key: str,
-                  hall: str) -> Decision:
-    """The arrival check before the first step: re-entry, key area, quotas, hall capacity."""
-    previous = view.latest_for_person(day, person_key)
-    if previous is not None:
+                  hall: str, earlier: Sequence[Screening] = ()) -> Decision:
+    """The arrival check before the first step: identity, other bidders, re-entry, key area, quotas, capacity.
+
+    ``earlier`` holds the person's screenings of the day so far (matched by the keyed ID hash).
+    """
+    if any(not same_name(s.visitor.name, arrival.name) for s in earlier):
+        # Nothing about the other registration is told beyond the fact itself.
+        return Decision("refuse", Reason.IDENTITY_MISMATCH)
+    refusal, other = _other_bidder(policy, arrival, earlier)
+    if refusal is not None:
+        return refusal
+    # A re-entry is the same person for the same company in the same role: the company's one badge of the day.
+    mine = [a for a in view.for_person(day, person_key)
+            if a.organisation == arrival.organisation and a.role is arrival.role]
+    if mine:
+        previous = mine[-1]
         if previous.status is not AdmissionStatus.ACTIVE:  # handed back, substituted or revoked
             return Decision("refuse", Reason.BADGE_REVOKED, {"badge": previous.badge})
         if not policy.reentry.allowed:
             return Decision("refuse", Reason.REENTRY_NOT_ALLOWED, {"badge": previous.badge})
-        return Decision("proceed", reentry=previous)
+        return Decision("proceed", reentry=previous, other_bidder=other)
     if arrival.key_area and policy.key_area.action != "screen":
         if policy.key_area.action == "refuse":
             return Decision("refuse", Reason.KEY_AREA)
-        return Decision("refer", Reason.KEY_AREA, services=policy.key_area.services or ("separate_room",))
+        return Decision("refer", Reason.KEY_AREA, services=policy.key_area.services or ("separate_room",),
+                        other_bidder=other)
     decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation, deciding=False)
-    if not decision.proceeds:
-        return decision
-    return _capacity_decision(policy, view, day, hall, deciding=False)
+    if decision.proceeds:
+        decision = _capacity_decision(policy, view, day, hall, deciding=False)
+    return attrs.evolve(decision, other_bidder=other) if decision.proceeds else decision
 
 
 def check_admission(policy: Policy, view: AttendanceView, arrival: Arrival | Visitor, *, day: dt.date, hall: str,
-                    reentry: bool) -> Decision:
-    """The final check once every step passed: the place may have been taken meanwhile at another desk."""
+                    reentry: bool, earlier: Sequence[Screening] = (), skip: frozenset[str] = frozenset()
+                    ) -> Decision:
+    """The final check once every step passed: the place may have been taken meanwhile at another desk.
+
+    ``earlier`` holds the person's other screenings of the day, read after ``view.for_person(deciding=True)`` so
+    that two desks screening one person for two companies at once are decided one after the other. ``skip``
+    names the reasons a supervisor's override set aside (``hall_full``, ``represents_other_bidder``).
+    """
+    if Reason.REPRESENTS_OTHER_BIDDER not in skip:
+        refusal, _ = _other_bidder(policy, arrival, earlier, finished_only=True)
+        if refusal is not None:
+            return refusal
     if not reentry:
         decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation, deciding=True)
         if not decision.proceeds:
             return decision
+    if Reason.HALL_FULL in skip:
+        return PROCEED
     return _capacity_decision(policy, view, day, hall, deciding=True)

@@ -185,6 +185,8 @@ _EVENT_SUBJECTS: Mapping[type[events.DomainEvent], tuple[str, str]] = {
     events.BadgeReprinted: ("badge_reprinted", "serial"),
     events.OverrideApplied: ("override", "subject"),
     events.Exited: ("exit", "badge"),
+    events.SignalRaised: ("signal_raised", "signal_id"),
+    events.SignalDecided: ("signal_decided", "signal_id"),
 }
 
 #: Per audited event type: its entry kind, the field naming the subject, and the fields of the payload (the

@@ -37,6 +37,7 @@ from openpyxl.utils import get_column_letter
 
 from tenderguard.domain.model import Badge, BadgeStatus, BidSession, Centre, Outcome
 from tenderguard.domain.screening import Screening
+from tenderguard.domain.signals import SIGNAL_TEXT, Signal
 from tenderguard.errors import InvalidInputError
 from tenderguard.policy import Policy
 from tenderguard.records.audit import AuditEntry, sealed_entries
@@ -102,6 +103,8 @@ REASON_LABELS: Mapping[str, str] = {
     "measuring_error": "测温无效",
     "badge_revoked": "标识已作废",
     "reentry_not_allowed": "不得再次进入",
+    "identity_mismatch": "证件姓名不符",
+    "represents_other_bidder": "代表两家投标人",
     "session_closed": "场次已结束",
     "abandoned": "中途离开",
     PURGED_REASON: "健康原因",
@@ -126,6 +129,23 @@ def _sorted_counts(counts: Mapping[str, int]) -> dict[str, int]:
 def _reason_label(reason: str) -> str:
     """The short Chinese label of a reason code (the code itself when it has none)."""
     return REASON_LABELS.get(reason, reason)
+
+
+#: What a signal's status is called in a report.
+_SIGNAL_STATUS: Mapping[str, str] = {"open": "待决定", "dismissed": "已排除", "referred": "已移交"}
+
+
+def _signal_label(kind: str) -> str:
+    """The Chinese description of a signal kind (the code itself when it has none)."""
+    return SIGNAL_TEXT.get(kind, kind)
+
+
+def _signal_counts(found: Iterable[Signal]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for signal in found:
+        by_status = counts.setdefault(str(signal.kind), {})
+        by_status[str(signal.status)] = by_status.get(str(signal.status), 0) + 1
+    return {kind: dict(sorted(by_status.items())) for kind, by_status in sorted(counts.items())}
 
 
 def _supply_label(supply: str) -> str:
@@ -265,6 +285,13 @@ class DailyReport:
     health_purged: int = 0
     #: Days the policy keeps health data (printed in the footer).
     health_data_days: int | None = None
+    #: The supervisor's signals of the day, counted by kind and where they stand (``kind`` → ``status`` → count).
+    signals: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
+
+    def signal_rows(self) -> list[tuple[str, str, int]]:
+        """The signal counts as ``(key, label, count)``: ``signal:<kind>:<status>`` and 监督信号:… in Chinese."""
+        return [(f"signal:{kind}:{status}", f"监督信号:{_signal_label(kind)}:{_SIGNAL_STATUS[status]}", count)
+                for kind, by_status in self.signals.items() for status, count in by_status.items()]
 
     def session(self, code: str) -> SessionFigures:
         """The figures of the session with this code (KeyError if it is not in the report)."""
@@ -424,6 +451,7 @@ def daily_report(uow: AbstractUnitOfWork, *, day: dt.date, centre: Centre, polic
         as_of=max(steps).astimezone(centre.tz) if steps else None,
         health_purged=sum(1 for s in screenings if s.health_purged_at is not None),
         health_data_days=policy.retention.health_data_days,
+        signals=_signal_counts(uow.signals.for_day(day)),
     )
 
 
@@ -614,6 +642,8 @@ def render_report_html(report: DailyReport) -> str:
         chart_mm=_CHART_MM,
         health_purged=report.health_purged,
         health_data_days=report.health_data_days,
+        signals=[(_signal_label(kind), by_status.get("open", 0), by_status.get("dismissed", 0),
+                  by_status.get("referred", 0)) for kind, by_status in report.signals.items()],
     )
 
 
@@ -668,6 +698,8 @@ def _csv_rows(report: DailyReport) -> Iterator[list[str]]:
             yield ["入口", d.desk, key, label, str(desk_value)]
     for h in report.hourly:
         yield ["时段", h.label, "arrivals", "到达人次", str(h.arrivals)]
+    for key, label, count in report.signal_rows():
+        yield ["监督信号", "全天", key, label, str(count)]
 
 
 def write_report_csv(report: DailyReport, out: Path) -> Path:
@@ -720,8 +752,8 @@ def write_report_xlsx(report: DailyReport, out: Path) -> Path:
     """Write the report as an XLSX workbook; returns ``out``.
 
     Sheets: 合计 (指标, 数值, 指标代码), 各场次 (one row per session and a 合计 row, one column per figure),
-    各入口 (one row per desk) and 分时段 (one row per hour). Figures are numbers; session text that a
-    spreadsheet would run as a formula is written quoted.
+    各入口 (one row per desk), 分时段 (one row per hour) and 监督信号 (the supervisor's signals by kind and
+    status). Figures are numbers; session text that a spreadsheet would run as a formula is written quoted.
     """
     target = _target(out)
     centre = report.centre
@@ -757,4 +789,11 @@ def write_report_xlsx(report: DailyReport, out: Path) -> Path:
     for h in report.hourly:
         hourly.append([h.label, h.arrivals])
     _bold_header(hourly, [10, 10])
+
+    signal_sheet = book.create_sheet("监督信号")
+    signal_sheet.append(["信号", "状态", "数量", "指标代码"])
+    for kind, by_status in report.signals.items():
+        for status, count in by_status.items():
+            signal_sheet.append([_signal_label(kind), _SIGNAL_STATUS[status], count, f"signal:{kind}:{status}"])
+    _bold_header(signal_sheet, [40, 10, 8, 36])
     return _replace(target, book.save)

@@ -23,6 +23,7 @@ from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, 
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Screening
+from tenderguard.domain.signals import Signal
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
 from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, audited, chain, drafts_for
@@ -66,6 +67,7 @@ class InMemoryStore:
     audit_extra: list[AuditDraft] = attrs.field(factory=list)
     calls: list[ReminderCall] = attrs.field(factory=list)
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
+    signals: dict[str, Signal] = attrs.field(factory=dict)
     #: Each thread's idle unit of work, handed out again by :meth:`unit_of_work`.
     _idle: threading.local = attrs.field(factory=threading.local, init=False, repr=False, eq=False)
 
@@ -188,6 +190,15 @@ class _Screenings(_Repo):
         screening_id = self.store.screenings_by_source.get(source)
         return None if screening_id is None else self.get(screening_id)
 
+    def for_person(self, day: dt.date, person_key: str) -> list[Screening]:
+        found = [s for s in self.for_day(day) if s.person_key == person_key]
+        for screening in found:
+            self.uow.track(screening)
+        return found
+
+    def with_phone(self, day: dt.date, session: str, phone_key: str) -> list[Screening]:
+        return [s for s in self.for_day(day) if s.visitor.session == session and s.visitor.phone_key == phone_key]
+
 
 class _Audit(_Repo):
     __slots__ = ()
@@ -294,6 +305,12 @@ class _Attendance(_Repo):
         ids = self.store.by_person.get((day, person_key))
         return next(self._load(ids[-1:]), None) if ids else None
 
+    def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
+        return list(self._load(self.store.by_person.get((day, person_key))))
+
+    def hold_person(self, day: dt.date, person_key: str) -> None:
+        """One unit of work runs at a time in memory: nothing to wait for."""
+
     def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
         found = self.latest_for_person(day, person_key)
         return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
@@ -382,6 +399,28 @@ class _Outbox(_Repo):
                 setattr(stored, field.name, getattr(item, field.name))
 
 
+class _Signals(_Repo):
+    __slots__ = ()
+
+    def add(self, signal: Signal) -> None:
+        self.uow.put(self.store.signals, signal.id, signal)
+
+    def get(self, signal_id: str) -> Signal | None:
+        found = self.store.signals.get(signal_id)
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def find(self, day: dt.date, key: str) -> Signal | None:
+        return next((s for s in self.store.signals.values() if s.day == day and s.key == key), None)
+
+    def for_day(self, day: dt.date) -> list[Signal]:
+        return [s for s in self.store.signals.values() if s.day == day]
+
+    def save(self, signal: Signal) -> None:
+        """Changes are made in place (a rollback restores the snapshot taken on load)."""
+
+
 class _Retention(_Repo):
     """The purge, applied to the live objects directly (it cannot fail half-way in memory)."""
 
@@ -405,7 +444,7 @@ class _Retention(_Repo):
             return counts
         for s in scrub:
             s.keep_records([r for r in s.records if not r.sensitive])
-            s.visitor = attrs.evolve(s.visitor, name=mask_name(s.visitor.name), phone_masked=None,
+            s.visitor = attrs.evolve(s.visitor, name=mask_name(s.visitor.name), phone_masked=None, phone_key=None,
                                      document_number=None)
             if s.reason in HEALTH_REASONS:
                 s.reason = PURGED_REASON
@@ -465,6 +504,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     retention = repository(_Retention)
     calls = repository(_Calls)
     outbox = repository(_Outbox)
+    signals = repository(_Signals)
 
     def __enter__(self) -> InMemoryUnitOfWork:
         """Begin: forget the previous operation's bookkeeping."""
@@ -500,7 +540,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         items.append(value)
         self._undo.append((items, None, _APPENDED))
 
-    def track(self, obj: Screening | Admission | Badge | OutboxItem) -> None:
+    def track(self, obj: Screening | Admission | Badge | OutboxItem | Signal) -> None:
         """Snapshot a live object the first time this operation sees it."""
         key = id(obj)
         if key in self._snapshots:

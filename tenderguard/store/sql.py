@@ -72,6 +72,7 @@ from tenderguard.domain.model import (
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Actor, Screening, StepRecord
+from tenderguard.domain.signals import Signal, SignalKind, SignalStatus
 from tenderguard.errors import ConflictError, TenderGuardError
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
@@ -104,6 +105,7 @@ from tenderguard.store.tables import (
     screening_events,
     screenings,
     sessions,
+    signals,
 )
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository, seal_all
 
@@ -445,7 +447,7 @@ def _upsert_sequence(dialect_insert: Any) -> Any:
 _NEW_SCREENING_COLUMNS = (
     *_SCREENING_MUTABLE, "id", "centre", "day", "session", "role", "name", "company", "credit_code",
     "document_kind", "document_masked", "phone_masked", "key_area", "visitor_at", "person_key", "hall", "reentry",
-    "opened_at", "opened_desk", "opened_operator", "version", "source_ref", "document_number",
+    "opened_at", "opened_desk", "opened_operator", "version", "source_ref", "document_number", "phone_key",
 )
 
 
@@ -458,9 +460,9 @@ def _insert_of(table: Table, columns: Iterable[str], *, ordinal: bool) -> Any:
 
 
 _COMPANY_BY_KEY = select(companies.c.credit_code).where(companies.c.name_key == bindparam("b_key"))
-_LATEST_FOR_PERSON = (select(admissions).where(admissions.c.day == bindparam("b_day"),
-                                               admissions.c.person_key == bindparam("b_key"))
-                      .order_by(admissions.c.ordinal.desc()).limit(1))
+_FOR_PERSON = (select(admissions).where(admissions.c.day == bindparam("b_day"),
+                                        admissions.c.person_key == bindparam("b_key"))
+               .order_by(admissions.c.ordinal))
 _ACTIVE_FOR_ORGANISATION = (select(admissions).where(
     admissions.c.day == bindparam("b_day"), admissions.c.organisation == bindparam("b_org"),
     admissions.c.role == bindparam("b_role"), admissions.c.status == str(AdmissionStatus.ACTIVE))
@@ -639,7 +641,7 @@ class _Screenings(_Repo):
             session=row["session"], role=Role(row["role"]), name=row["name"], at=self._local(row["visitor_at"]),
             document_kind=row["document_kind"], document_masked=row["document_masked"], company=row["company"],
             credit_code=row["credit_code"], phone_masked=row["phone_masked"], key_area=row["key_area"],
-            document_number=row["document_number"],
+            document_number=row["document_number"], phone_key=row["phone_key"],
         )
         s = Screening(id=row["id"], visitor=visitor, person_key=row["person_key"], hall=row["hall"],
                       reentry=row["reentry"], opened_at=self._local(row["opened_at"]),
@@ -700,6 +702,19 @@ class _Screenings(_Repo):
         stored = {s.id for s in found}
         return found + [s for s in self.uow.new_screenings() if s.id not in stored and not s.closed]
 
+    def for_person(self, day: dt.date, person_key: str) -> list[Screening]:
+        found = self._many(screenings.c.day == day, screenings.c.person_key == person_key)
+        stored = {s.id for s in found}
+        return found + [s for s in self.uow.new_screenings() if s.id not in stored and s.person_key == person_key
+                        and self.store.centre.day_of(s.opened_at) == day]
+
+    def with_phone(self, day: dt.date, session: str, phone_key: str) -> list[Screening]:
+        found = self._many(screenings.c.session == session, screenings.c.phone_key == phone_key,
+                           screenings.c.day == day)
+        stored = {s.id for s in found}
+        return found + [s for s in self.uow.new_screenings() if s.id not in stored
+                        and s.visitor.session == session and s.visitor.phone_key == phone_key]
+
     def by_source(self, source: str) -> Screening | None:
         known = next((s for s in self.uow.new_screenings() if s.source == source), None)
         if known is not None:
@@ -755,7 +770,7 @@ class _Attendance(_Repo):
     # Each read as (query, values), built in one place for the read itself and for ``expect``, which must
     # announce exactly the reads that follow.
     def _person_read(self, day: dt.date, person_key: str) -> tuple[DriverQuery, dict[str, Any]]:
-        return self.store.hot.latest_for_person, {"b_day": day, "b_key": person_key}
+        return self.store.hot.for_person, {"b_day": day, "b_key": person_key}
 
     def _quota_reads(self, day: dt.date, organisation: str, role: Role, *, deciding: bool
                      ) -> list[tuple[DriverQuery, dict[str, Any]]]:
@@ -769,8 +784,18 @@ class _Attendance(_Repo):
         return hot.hold_hall if deciding and self.pg else hot.inside, {"b_day": day, "b_hall": hall}
 
     def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        rows = self.uow.mappings(*self._person_read(day, person_key))
-        return self._of(rows[0]) if rows else None
+        found = self.for_person(day, person_key)
+        return found[-1] if found else None
+
+    def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
+        if deciding:
+            self.hold_person(day, person_key)
+        return [self._of(row) for row in self.uow.mappings(*self._person_read(day, person_key))]
+
+    def hold_person(self, day: dt.date, person_key: str) -> None:
+        # Desks deciding on one person queue on an advisory lock (PostgreSQL; SQLite's writers queue anyway).
+        if self.pg:
+            self.uow.fetch(self.store.hot.advisory_lock, {"b_name": f"person|{day}|{person_key}"})
 
     def expect(self, day: dt.date, *, person_key: str | None = None, quota: tuple[str, Role] | None = None,
                hall: str | None = None, deciding: bool = False) -> None:
@@ -866,7 +891,7 @@ class _HotPath:
         # The reads of an arrival and an admission.
         self.select_company = DriverQuery(_SELECT_COMPANY, dialect)
         self.company_by_key = DriverQuery(_COMPANY_BY_KEY, dialect)
-        self.latest_for_person = DriverQuery(_LATEST_FOR_PERSON, dialect)
+        self.for_person = DriverQuery(_FOR_PERSON, dialect)
         self.active_for_organisation = DriverQuery(_ACTIVE_FOR_ORGANISATION, dialect)
         self.inside = DriverQuery(_INSIDE, dialect)
         self.hold_hall = DriverQuery(_hold_hall(sqlite_dialect.insert if numbered else postgresql.insert), dialect)
@@ -965,9 +990,51 @@ class _Audit(_Repo):
 _SCRUB_SCREENING = (
     update(screenings).where(screenings.c.id == bindparam("b_id"))
     .values(name=bindparam("name"), reason=bindparam("reason"), fevers=0, measuring_errors=0, rest_until=None,
-            phone_masked=None, document_number=None, health_purged_at=bindparam("at"),
+            phone_masked=None, phone_key=None, document_number=None, health_purged_at=bindparam("at"),
             version=screenings.c.version + 1)
 )
+
+
+class _Signals(_Repo):
+    __slots__ = ()
+
+    def _row(self, signal: Signal) -> dict[str, Any]:
+        row = attrs.asdict(signal, recurse=False)
+        row["kind"], row["status"] = str(signal.kind), str(signal.status)
+        row["screenings"], row["companies"] = list(signal.screenings), list(signal.companies)
+        return row
+
+    def _of(self, row: RowMapping) -> Signal:
+        return Signal(id=row["id"], day=row["day"], kind=SignalKind(row["kind"]), key=row["key"],
+                      raised_at=self._local(row["raised_at"]), desk=row["desk"], operator=row["operator"],
+                      session=row["session"], screenings=tuple(row["screenings"]),
+                      companies=tuple(row["companies"]), status=SignalStatus(row["status"]),
+                      decided_at=self._opt_local(row["decided_at"]), decided_by=row["decided_by"],
+                      decision_reason=row["decision_reason"])
+
+    def _list(self, *where: Any) -> list[Signal]:
+        query = select(signals).where(*where).order_by(signals.c.raised_at, signals.c.id)
+        return [self._of(row) for row in self.uow.execute(query).mappings()]
+
+    def add(self, signal: Signal) -> None:
+        self.uow.execute(insert(signals), self._row(signal))
+
+    def get(self, signal_id: str) -> Signal | None:
+        found = self._list(signals.c.id == signal_id)
+        return found[0] if found else None
+
+    def find(self, day: dt.date, key: str) -> Signal | None:
+        found = self._list(signals.c.day == day, signals.c.key == key)
+        return found[0] if found else None
+
+    def for_day(self, day: dt.date) -> list[Signal]:
+        return self._list(signals.c.day == day)
+
+    def save(self, signal: Signal) -> None:
+        row = self._row(signal)
+        self.uow.execute(update(signals).where(signals.c.id == signal.id).values(
+            status=row["status"], decided_at=row["decided_at"], decided_by=row["decided_by"],
+            decision_reason=row["decision_reason"]))
 
 
 class _Calls(_Repo):
@@ -1115,6 +1182,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     retention = repository(_Retention)
     calls = repository(_Calls)
     outbox = repository(_Outbox)
+    signals = repository(_Signals)
 
     def __enter__(self) -> SqlUnitOfWork:
         """Open a connection and begin the transaction (on SQLite: take the write lock)."""
@@ -1306,7 +1374,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                     "phone_masked": v.phone_masked, "key_area": v.key_area, "visitor_at": v.at,
                     "person_key": s.person_key, "hall": s.hall, "reentry": s.reentry, "opened_at": s.opened_at,
                     "opened_desk": s.opened_by.desk, "opened_operator": s.opened_by.operator, "version": 1,
-                    "source_ref": s.source, "document_number": v.document_number,
+                    "source_ref": s.source, "document_number": v.document_number, "phone_key": v.phone_key,
                 }
                 writes.append((hot.insert_screening, [row]))
                 written.append((entry, 1))

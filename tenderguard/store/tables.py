@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -52,6 +53,7 @@ __all__ = [
     "screening_events",
     "screenings",
     "sessions",
+    "signals",
     "utc_text",
 ]
 
@@ -162,7 +164,11 @@ screenings = Table(
     Column("document_number", String(64)),
     #: When the health data (answers, readings, declaration, health reasons) was purged; None while it is kept.
     Column("health_purged_at", AwareDateTime),
+    #: The keyed hash of the mobile number given (to notice one phone for two bidders); never the number.
+    Column("phone_key", String(64)),
     Index("ix_screenings_day", "centre", "day", "ordinal"),
+    Index("ix_screenings_person", "day", "person_key"),
+    Index("ix_screenings_phone", "session", "phone_key"),
     Index("uq_screenings_source_ref", "source_ref", unique=True),
 )
 #: The open screenings (no outcome yet): a partial index, so a step that only moves a screening on from one
@@ -286,6 +292,26 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+#: Signals for the supervisor (see ``tenderguard.domain.signals``): one per day and key.
+signals = Table(
+    "signals", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("raised_at", AwareDateTime, nullable=False),
+    Column("desk", Text, nullable=False),
+    Column("operator", Text, nullable=False),
+    Column("session", String(64)),
+    Column("screenings", JSON, nullable=False),
+    Column("companies", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_at", AwareDateTime),
+    Column("decided_by", Text),
+    Column("decision_reason", Text),
+    UniqueConstraint("day", "key", name="uq_signals_day_key"),
 )
 
 #: The pre-bid reminder calls to agencies (开标前电话提醒): one row per call, covering one or more sessions.

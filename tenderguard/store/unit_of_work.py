@@ -17,6 +17,7 @@ from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.rules import AttendanceView
 from tenderguard.domain.screening import Actor, Screening, StepRecord
+from tenderguard.domain.signals import Signal
 from tenderguard.records.audit import AuditDraft, AuditEntry, drafts_for
 from tenderguard.records.retention import PurgeCounts
 
@@ -32,6 +33,7 @@ __all__ = [
     "RetentionRepository",
     "ScreeningRepository",
     "SessionRepository",
+    "SignalRepository",
     "repository",
     "seal_all",
 ]
@@ -130,6 +132,12 @@ class ScreeningRepository(Protocol):
     def by_source(self, source: str) -> Screening | None:
         """The screening opened for a replayed record (a batch line's reference), if any."""
 
+    def for_person(self, day: dt.date, person_key: str) -> list[Screening]:
+        """The person's screenings opened on a centre day (matched by the keyed ID hash), in order."""
+
+    def with_phone(self, day: dt.date, session: str, phone_key: str) -> list[Screening]:
+        """The screenings of a session on a day whose visitor gave this mobile number (its keyed hash), in order."""
+
 
 class AttendanceRepository(AttendanceView, Protocol):
     """Admissions of the day: who holds which place, who is inside which hall."""
@@ -145,6 +153,28 @@ class AttendanceRepository(AttendanceView, Protocol):
 
     def save(self, admission: Admission) -> None:
         """Persist changes to an admission (exit, substitution)."""
+
+    def hold_person(self, day: dt.date, person_key: str) -> None:
+        """Make other desks deciding on the same person wait until this unit of work ends (a database lock)."""
+
+
+class SignalRepository(Protocol):
+    """Signals for the supervisor, one per day and key."""
+
+    def add(self, signal: Signal) -> None:
+        """Store a new signal."""
+
+    def get(self, signal_id: str) -> Signal | None:
+        """The signal with this id, or None."""
+
+    def find(self, day: dt.date, key: str) -> Signal | None:
+        """The day's signal with this key (see ``signal_key``), or None."""
+
+    def for_day(self, day: dt.date) -> list[Signal]:
+        """The signals raised on a day, in the order they were raised."""
+
+    def save(self, signal: Signal) -> None:
+        """Persist a decision on a signal."""
 
 
 class BadgeRepository(Protocol):
@@ -242,6 +272,7 @@ class AbstractUnitOfWork(abc.ABC):
     retention: RetentionRepository
     calls: CallRepository
     outbox: OutboxRepository
+    signals: SignalRepository
     #: Whether loaded screenings are the same live objects from one operation to the next (in-memory store).
     live_objects: bool = False
 

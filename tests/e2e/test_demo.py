@@ -18,11 +18,13 @@ def test_the_demo_day_runs_and_covers_its_cases(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "audit trail intact" in result.stdout
+    assert "supervisor's signal:" in result.stdout
+    assert "同一人代表两家投标单位" in result.stdout
     rows = [json.loads(line) for line in (out / "screening-results.jsonl").read_text(encoding="utf-8").splitlines()]
     screened = [r for r in rows if "exit" not in r]
     assert 50 <= len(screened) <= 70
     reasons = {r["reason"] for r in screened if r["outcome"] != "admitted"}
-    assert {"fever", "company_quota", "key_area"} <= reasons
+    assert {"fever", "company_quota", "key_area", "represents_other_bidder"} <= reasons
     messages = " ".join(r.get("message", "") for r in screened)
     assert "重点地区" in messages
     badges = [r["badge"] for r in screened if r["outcome"] == "admitted"]
@@ -40,6 +42,7 @@ def test_the_demo_day_runs_and_covers_its_cases(tmp_path: Path) -> None:
     assert "回拨已通知" in (out / "call-log.txt").read_text(encoding="utf-8")
     report = "".join(page.extract_text() for page in PdfReader(out / "daily-report-2026-11-23.pdf").pages)
     assert "MY-2026-118" in report
+    assert "监督信号" in report
     again = CliRunner().invoke(cli, ["report", "--db", str(out / "tenderguard.db"), "--date", "2026-11-23",
                                      "--format", "csv", "--out", str(tmp_path / "report.csv")])
     assert again.exit_code == 0, again.output

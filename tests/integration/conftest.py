@@ -61,3 +61,20 @@ def _pg_schema(pg_unreachable: str | None) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Each store a gate runs on: in memory, SQLite, PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def any_store_url(store_kind: str, tmp_path: Path, pg_unreachable: str | None) -> Iterator[str | None]:
+    """A URL to an empty database of ``store_kind`` (None for the in-memory store)."""
+    if store_kind == "memory":
+        yield None
+    elif store_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gate.db'}"
+    else:
+        yield from _pg_schema(pg_unreachable)

@@ -389,7 +389,10 @@ def test_csv_and_xlsx_hold_the_same_figures(day: BidDay, report: DailyReport, tm
     assert [(r["对象"], int(r["数值"])) for r in rows if r["类别"] == "时段"] == day.hourly()
 
     book = openpyxl.load_workbook(write_report_xlsx(report, tmp_path / "daily.xlsx"))
-    assert book.sheetnames == ["合计", "各场次", "各入口", "分时段"]
+    assert book.sheetnames == ["合计", "各场次", "各入口", "分时段", "监督信号"]
+    signal_rows = list(book["监督信号"].iter_rows(min_row=2, values_only=True))
+    assert {str(code): count for _kind, _status, count, code in signal_rows} == \
+        {key: count for key, _label, count in report.signal_rows()}
     totals = list(book["合计"].iter_rows(min_row=2, values_only=True))
     assert {str(code): value for _label, value, code in totals} == expected
     sessions = list(book["各场次"].iter_rows(values_only=True))

@@ -159,10 +159,10 @@ def test_driver_reads_equal_what_sqlalchemy_reads(store: SqlStore) -> None:
         admitted = conn.execute(select(admissions)).mappings().one()
     day, key, org, hall = admitted["day"], admitted["person_key"], admitted["organisation"], admitted["hall"]
     with store.unit_of_work() as uow:
-        latest = uow.mappings(store.hot.latest_for_person, {"b_day": day, "b_key": key})
+        latest = uow.mappings(store.hot.for_person, {"b_day": day, "b_key": key})
         active = uow.mappings(store.hot.active_for_organisation, {"b_day": day, "b_org": org, "b_role": "bidder"})
         inside = uow.scalar(store.hot.inside, {"b_day": day, "b_hall": hall})
-        nobody = uow.mappings(store.hot.latest_for_person, {"b_day": day, "b_key": "someone else"})
+        nobody = uow.mappings(store.hot.for_person, {"b_day": day, "b_key": "someone else"})
         company = uow.scalar(store.hot.select_company, {"b_code": org})
         again = uow.scalar(store.hot.next_sequence, {"b_centre": CENTRE.code, "b_day": day})
     assert latest == [dict(admitted)] == active

@@ -11,12 +11,12 @@ import pytest
 from psycopg import errors as pg_errors
 from psycopg import pq
 from sqlalchemy import func, select, text
-from sqlkit import CENTRE, DAY, arrival, screen_fully, set_up_day, through_declaration
+from sqlkit import CENTRE, DAY, arrival, screen_fully, set_up_day
 
 from tenderguard.services import Desk
 from tenderguard.store import pgpipe
 from tenderguard.store.sql import SqlStore
-from tenderguard.store.tables import admissions, screening_events
+from tenderguard.store.tables import screening_events
 
 
 @pytest.fixture
@@ -115,27 +115,6 @@ def test_a_statement_run_by_sqlalchemy_is_inside_the_operations_transaction(stor
 
 def _round_trips(lines: list[str]) -> int:
     return sum(1 for line in lines if line.startswith("B\t") and "\tReadyForQuery\t" in line)
-
-
-def test_an_arrival_reads_in_one_round_trip_and_commits_in_another(store: SqlStore) -> None:
-    """A new company's first arrival: company, person, quota and hall read together; then one commit."""
-    desk = _desk(store)
-    desk.arrive(arrival(1, 1))  # the session and the statements are known from here on
-    lines = _protocol(store, lambda: desk.arrive(arrival(2, 2)))
-    assert _round_trips(lines) == 2
-    with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM companies")).scalar_one() == 2
-
-
-def test_an_admission_decides_in_one_round_trip(store: SqlStore) -> None:
-    """The last step: the quota lock, the quota and the hall read together, the serial, then one commit."""
-    desk = _desk(store)
-    view = through_declaration(desk, desk.arrive(arrival(1, 1)))
-    lines = _protocol(store, lambda: desk.confirm(view.id))
-    assert _round_trips(lines) == 3
-    with store.engine.connect() as conn:
-        admitted = conn.execute(select(func.count()).select_from(admissions)).scalar_one()
-    assert admitted == 1
 
 
 def test_reads_asked_out_of_order_or_after_a_write_are_read_afresh(store: SqlStore) -> None:

@@ -19,7 +19,6 @@ from sqlkit import AT, CENTRE, DAY, NO_RISK, arrival, confirm_together, gate_on,
 from tenderguard import (
     Admission,
     Agency,
-    Arrival,
     Badge,
     BidSession,
     ConflictError,
@@ -303,17 +302,22 @@ def test_rollback_leaves_nothing_behind(make_store: StoreFactory) -> None:
         assert uow.badges.next_sequence("MY", DAY) == 1  # the rolled-back number was never handed out
 
 
-def test_failed_use_case_writes_nothing(make_store: StoreFactory) -> None:
-    """An arrival refused with an error half-way (a company name under another credit code) leaves no trace."""
+def test_failed_use_case_writes_nothing(make_store: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An arrival failing half-way (its company and screening added, then an error) leaves no trace."""
     gate = set_up_day(make_store())
     desk = gate.desk("A", "王芳")
     desk.arrive(arrival(1, company=1))
-    clash = arrival(2, company=2)
-    clash = Arrival(session=clash.session, role=clash.role, name=clash.name, document=clash.document, at=clash.at,
-                    company=arrival(1, company=1).company, credit_code=clash.credit_code)
-    with pytest.raises(InvalidInputError, match="another credit code"):
-        desk.arrive(clash)
+
+    def broken(*_args: object) -> None:
+        raise InvalidInputError("check_in", "failed on purpose")
+
+    monkeypatch.setattr(Screening, "check_in", broken)
+    with pytest.raises(InvalidInputError, match="on purpose"):
+        desk.arrive(arrival(2, company=2))
+    monkeypatch.undo()
     assert len(gate_on(make_store()).screenings(DAY)) == 1
+    with make_store().unit_of_work() as uow:
+        assert uow.companies.get(arrival(2, company=2).credit_code or "") is None
 
 
 def test_exit_and_reentry_survive_a_restart(make_store: StoreFactory) -> None:

@@ -28,7 +28,7 @@ from tenderguard.policy import (
     parse_policy,
 )
 from tenderguard.services import Desk, Gate, MessageBus, ScreeningView
-from tenderguard.store.memory import InMemoryStore, InMemoryUnitOfWork
+from tenderguard.store.memory import InMemoryStore
 
 SECRET = b"tenderguard-unit-tests-secret-32"
 DAY = dt.date(2026, 11, 23)
@@ -37,6 +37,7 @@ HALL_1 = "第一开标室"
 HALL_2 = "第二开标室"
 SESSION = "MY-2026-118"
 SESSION_PM = "MY-2026-121"
+CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
 PRESETS = ("miyun-2020", "health-code", "badge-only")
 HEALTH_PRESETS = ("miyun-2020", "health-code")
 
@@ -112,11 +113,15 @@ def tiny_policy(**extra: Any) -> Policy:
 class Harness:
     """A gate of 密云区公共资源交易中心 over an in-memory store, a manual clock and a recording message bus."""
 
-    def __init__(self, policy: Policy | str = "miyun-2020", *, at: dt.datetime = MORNING) -> None:
-        """Load the policy, register the morning and afternoon sessions and open desk A."""
+    def __init__(self, policy: Policy | str = "miyun-2020", *, at: dt.datetime = MORNING,
+                 store: Any = None) -> None:
+        """Load the policy, register the morning and afternoon sessions and open desk A.
+
+        ``store`` is an empty store of centre :data:`CENTRE` (a SQL store); by default a new in-memory one.
+        """
         self.policy = load_policy(policy) if isinstance(policy, str) else policy
-        self.centre = Centre(code="MY", name="密云区公共资源交易中心")
-        self.store = InMemoryStore(self.centre)
+        self.centre = CENTRE
+        self.store = store if store is not None else InMemoryStore(self.centre)
         self.clock = ManualClock(at)
         self.bus = MessageBus()
         self.published: list[DomainEvent] = []
@@ -129,7 +134,7 @@ class Harness:
                          "密云水库环湖路绿化提升工程")
         self.desk = self.gate.desk("A", "王芳")
 
-    def uow(self) -> InMemoryUnitOfWork:
+    def uow(self) -> Any:
         """A unit of work over the shared store, as the store hands them out (the gate's factory)."""
         return self.store.unit_of_work()
 
@@ -147,10 +152,12 @@ class Harness:
         at: dt.datetime | None = None,
         company_name: str | None = None,
         key_area: bool = False,
+        phone: str | None = None,
+        name: str | None = None,
     ) -> Arrival:
         """An arrival of a person (for a company, in a role) at the clock's time unless ``at`` is given."""
         return Arrival(
-            session=session, role=role, name=person.name, document=person.id_number,
+            session=session, role=role, name=name or person.name, document=person.id_number, phone=phone,
             at=at or self.clock.now(),
             company=company_name or (company.name if company else None),
             credit_code=company.credit_code if company else None,
@@ -205,7 +212,8 @@ class Harness:
     def audit(self) -> list[Any]:
         """The audit trail, sealed up to now."""
         self.gate.seal_audit()
-        return list(self.store.audit_log)
+        with self.uow() as uow:
+            return list(uow.audit.entries())
 
     def published_of(self, kind: type[DomainEvent]) -> list[Any]:
         """The published events of one type, in order."""

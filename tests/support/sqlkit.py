@@ -40,7 +40,7 @@ def arrival(person: int, company: int = 1, at: dt.datetime = AT, role: str = "bi
     code = f"91110000MA01A2B{company:02d}"
     return Arrival(session=session, role=role, name="张伟", document=body + resident_id_check_digit(body),
                    company=f"北京某某建设工程有限公司{company}", credit_code=code + credit_code_check_char(code),
-                   at=at, phone="13800138000")
+                   at=at, phone=f"138{person:08d}")
 
 
 def screen_fully(desk: Desk, view: ScreeningView, celsius: float = 36.5) -> ScreeningView:

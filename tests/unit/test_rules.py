@@ -143,13 +143,13 @@ def test_unknown_session_is_not_found(miyun: Harness) -> None:
     assert miyun.store.screenings == {}
 
 
-def test_company_name_reused_with_another_credit_code_is_refused(miyun: Harness) -> None:
-    """A known company name under a different credit code is an input error, not a second company."""
+def test_company_name_reused_with_another_credit_code_is_screened_and_signalled(miyun: Harness) -> None:
+    """A known company name under a different credit code is screened as that code's company, with a signal."""
     miyun.admit(ZHANG, BUILDER)
     impostor = Company(BUILDER.name, BRIDGES.credit_code)
-    with pytest.raises(InvalidInputError) as info:
-        miyun.desk.arrive(miyun.arrival(LI, impostor))
-    assert info.value.field == "credit_code"
+    view = miyun.desk.arrive(miyun.arrival(LI, impostor))
+    assert view.outcome is None
+    assert [s.kind for s in miyun.gate.signals()] == ["company_two_codes"]
 
 
 # --- role quotas -------------------------------------------------------------------------------------------
