@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -230,12 +231,12 @@ def run_batch(
             name = obj["name"]
         try:
             if isinstance(obj, dict) and "exit" in obj:
-                yield _exit(number, obj, desk, clock, _line_ref(source, number, text))
+                yield _exit(number, obj, desk, clock, _line_ref(source, number, text, gate.secret))
                 continue
             record = parse_record(obj, gate.policy)
             clock.set(record.arrival.at)
             _ensure_session(gate, record, warn)
-            ref = _line_ref(source, number, text)
+            ref = _line_ref(source, number, text, gate.secret)
             if record.replaces:
                 view = desk.substitute(record.arrival, replaces=record.replaces, reason=record.reason or "",
                                        source=ref)
@@ -249,10 +250,15 @@ def run_batch(
                           **({"field": field} if field else {}))
 
 
-def _line_ref(source: str | None, number: int, text: str) -> str | None:
+def _line_ref(source: str | None, number: int, text: str, secret: bytes) -> str | None:
+    """The reference a replayed line is stored under: the file, the line number and a keyed hash of the line.
+
+    Keyed with the centre's ID-hash key: the stored reference tells whether a line was screened before, but with
+    the masked ID and the other stored fields nobody can recover the ID number from it without the key.
+    """
     if source is None:
         return None
-    digest = hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+    digest = hmac.new(secret, text.strip().encode(), hashlib.sha256).hexdigest()[:16]
     return f"{source[-150:]}:{number}:{digest}"
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 import tomllib
@@ -47,6 +48,7 @@ from tenderguard.keys import (
 )
 from tenderguard.policy import DeclarationStep, Policy, list_presets, load_policy
 from tenderguard.records.audit import verify_trail
+from tenderguard.records.files import write_private_text
 from tenderguard.services import Gate
 from tenderguard.store import schema
 from tenderguard.store.sql import SqlStore, create_engine_for
@@ -104,8 +106,9 @@ def _centre_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def _store(db: str, centre: Centre) -> Iterator[SqlStore]:
-    store = SqlStore(_db_url(db), centre)
+def _store(db: str, centre: Centre, *, create: bool = False) -> Iterator[SqlStore]:
+    """The store of ``--db``; only the commands that start a day's records (``create``) make a new database."""
+    store = SqlStore(_db_url(db), centre, create=create)
     try:
         yield store
         store.seal_audit()  # leave nothing of this run waiting to be chained
@@ -183,10 +186,10 @@ def cli(ctx: click.Context, config: str | None) -> None:
 @_centre_options
 @click.option("--desk", default="batch", show_default=True, help="The desk the records are replayed at.")
 @click.option("--operator", default="batch", show_default=True, help="The operator recorded on each step.")
-@click.option("--out", type=click.File("w", encoding="utf-8"), default="-",
-              help="Where to write the results (default: standard output).")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write the results (default: standard output; a file is readable by its owner only).")
 def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str, centre_name: str, desk: str,
-           operator: str, out: TextIO) -> None:
+           operator: str, out: str) -> None:
     """Screen a batch of arrivals; write one JSON result per line (name, outcome, reason, badge).
 
     Every step is committed to the database as it happens, so several batch processes on one database behave
@@ -197,18 +200,32 @@ def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str
     centre = Centre(code=centre_code, name=centre_name)
     source = None if batch.name in ("-", "<stdin>") else str(Path(batch.name).resolve())
     invalid = 0
-    with _store(db, centre) as store:
+    with _store(db, centre, create=True) as store, _results_file(out) as results:
         secret = _secret(keys)
         clock = ManualClock(_now())
         gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work, clock=clock, secret=secret)
         for result in run_batch(batch, gate, gate.desk(desk, operator), clock, source=source,
                                 warn=lambda msg: click.echo(f"warning: {msg}", err=True)):
             invalid += result.get("outcome") == "invalid"
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
-            out.flush()
+            results.write(json.dumps(result, ensure_ascii=False) + "\n")
+            results.flush()
     if invalid:
         click.echo(f"{invalid} invalid line(s); see the 'message' of each", err=True)
         sys.exit(EXIT_INVALID_LINES)
+
+
+@contextmanager
+def _results_file(out: str) -> Iterator[TextIO]:
+    """Standard output for ``-``; otherwise the file, created readable by its owner only (results name people)."""
+    if out == "-":
+        yield sys.stdout
+        return
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        yield handle
 
 
 def _now() -> dt.datetime:
@@ -239,7 +256,7 @@ def db_upgrade(db: str) -> None:
 @_db_option
 def db_status(db: str) -> None:
     """Show the database's schema revision and whether it needs an upgrade."""
-    engine = create_engine_for(_db_url(db))
+    engine = create_engine_for(_db_url(db), create=False)
     try:
         with engine.connect() as conn:
             click.echo(str(schema.status(conn)))
@@ -627,7 +644,7 @@ def import_day(path: str, db: str, centre_code: str, centre_name: str) -> None:
     """Import a day's sessions and agencies from CSV or XLSX: every bad row reported, nothing half-imported."""
     centre = Centre(code=centre_code, name=centre_name)
     plan = read_day_plan(path, centre)
-    with _store(db, centre) as store:
+    with _store(db, centre, create=True) as store:
         agencies, sessions = _gate(store, "badge-only").register_day(plan.agencies, plan.sessions)
     click.echo(f"{len(plan.sessions)} session(s) of {agencies} agencies read; {sessions} newly registered")
     for code, (low, high) in plan.expected.items():
@@ -657,7 +674,7 @@ def notify_refusals(day: dt.datetime | None, folder: str, operator: str, db: str
         found = gate.refusal_notices(when, operator=operator)
     for notice in found:
         for letter in notice.letters:
-            (out / letter.filename).write_text(letter.text, encoding="utf-8")
+            write_private_text(out / letter.filename, letter.text)
     letters = sum(len(n.letters) for n in found)
     click.echo(f"{len(found)} refusal(s) to notify on {when}: {letters} letter(s) in {out}")
 
@@ -668,10 +685,11 @@ def keys() -> None:
 
 
 @keys.command("init")
-@click.option("--dir", "folder", envvar="TENDERGUARD_KEYS", default=DEFAULT_KEYS_DIR, show_default=True,
-              type=click.Path(file_okay=False), help="The key folder [env TENDERGUARD_KEYS].")
-def keys_init(folder: str) -> None:
+@click.option("--keys", "--dir", "keys", envvar="TENDERGUARD_KEYS", default=DEFAULT_KEYS_DIR, show_default=True,
+              type=click.Path(file_okay=False), help="The key folder [env TENDERGUARD_KEYS; keys = in the config].")
+def keys_init(keys: str) -> None:
     """Create the keys that are missing (never replaces one); private files are readable by their owner only."""
+    folder = keys
     made = init_keys(folder)
     for name in made.created:
         click.echo(f"created {Path(folder) / name}")

@@ -39,6 +39,7 @@ from tenderguard.imports import read_day_plan
 from tenderguard.keys import init_keys, load_id_secret, load_signing_key
 from tenderguard.notices.documents import build_notice, render_declaration_form, render_notice_pdf
 from tenderguard.policy import load_policy
+from tenderguard.records.files import write_private_text
 from tenderguard.reports.daily import write_report_csv, write_report_pdf, write_report_xlsx
 from tenderguard.services import Gate
 from tenderguard.store.sql import SqlStore
@@ -214,8 +215,8 @@ def run_demo(out: Path, *, sessions_file: Path | None = None,
         progress("screening the afternoon queue")
         results += _screen(gate, clock, "B", list(_afternoon(queue)))
         outcomes = Counter(str(r.get("outcome")) for r in results if "exit" not in r)
-        (out / "screening-results.jsonl").write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
+        write_private_text(out / "screening-results.jsonl",
+                           "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
         files["screening results"] = out / "screening-results.jsonl"
 
         _after_the_day(gate, out, keys, files, progress)
@@ -276,7 +277,7 @@ def _after_the_day(gate: Gate, out: Path, keys: Path, files: dict[str, Path],
     letters.mkdir(exist_ok=True)
     for notice in gate.refusal_notices(DAY, operator="王芳"):
         for letter in notice.letters:
-            (letters / letter.filename).write_text(letter.text, encoding="utf-8")
+            write_private_text(letters / letter.filename, letter.text)
     files["refusal letters"] = letters
     progress("writing the daily report")
     daily, problems = gate.daily_report(DAY)

@@ -13,6 +13,7 @@ __all__ = [
     "FontCoverageError",
     "InvalidInputError",
     "InvalidTransitionError",
+    "KeyMismatchError",
     "NotFoundError",
     "OverrideError",
     "PolicyError",
@@ -84,6 +85,10 @@ class InvalidTransitionError(ScreeningError):
 
 class OverrideError(TenderGuardError):
     """Raised when an operator override is incomplete (no reason) or does not apply to the situation."""
+
+
+class KeyMismatchError(TenderGuardError):
+    """Raised when a desk or command brings another ID-hash key than the one the database was started with."""
 
 
 class ConflictError(TenderGuardError):

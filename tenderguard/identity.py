@@ -20,6 +20,7 @@ __all__ = [
     "clean_text",
     "company_key",
     "credit_code_check_char",
+    "key_fingerprint",
     "mask_document_number",
     "mask_name",
     "mask_phone",
@@ -434,6 +435,12 @@ def person_key(document: IdentityDocument, secret: bytes) -> str:
     """Return a keyed hash (HMAC-SHA256, hex) of a document to match re-entries without storing the number."""
     _check_secret(secret)
     return hmac.new(secret, f"{document.kind}:{document.number}".encode(), hashlib.sha256).hexdigest()
+
+
+def key_fingerprint(secret: bytes) -> str:
+    """A short fingerprint of the ID-hash key (16 hex digits) to tell two keys apart without revealing either."""
+    _check_secret(secret)
+    return hmac.new(secret, b"tenderguard id-hash key fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def phone_key(phone: str, secret: bytes) -> str:

@@ -50,11 +50,12 @@ from tenderguard.domain.rules import (
 )
 from tenderguard.domain.screening import Actor, Screening
 from tenderguard.domain.signals import DECISIONS, Signal, SignalKind, SignalView, signal_key, signal_view
-from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
-from tenderguard.identity import company_key, person_key, phone_key
+from tenderguard.errors import ConflictError, InvalidInputError, KeyMismatchError, NotFoundError, OverrideError
+from tenderguard.identity import company_key, key_fingerprint, person_key, phone_key
 from tenderguard.policy import Policy, Role
 from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
 from tenderguard.records.export import FORMATS, export_rows, write_export
+from tenderguard.records.files import write_private
 from tenderguard.records.retention import PurgeReport, cutoffs
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, seal_all
 
@@ -154,6 +155,9 @@ def _view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | N
     ))
 
 
+#: The setting that holds the fingerprint of the ID-hash key a database was started with.
+ID_KEY_SETTING = "id_key_fingerprint"
+
 #: What a supervisor's override can set aside at the desk (see :meth:`Desk.supervisor_override`).
 OVERRIDE_RELEASES = ("hall_full", "represents_other_bidder", "refusal")
 
@@ -196,6 +200,7 @@ class Gate:
         if len(self.secret) < 16:
             raise InvalidInputError("secret", "is shorter than 16 bytes", hint="use secrets.token_bytes(32)")
         self.machine = ScreeningMachine(policy)
+        self._key_checked = False
 
     # -- the day's set-up
 
@@ -493,8 +498,32 @@ class Gate:
         return signal
 
     def desk(self, desk: str, operator: str) -> Desk:
-        """Open a desk (an entrance lane) with the operator on duty."""
+        """Open a desk (an entrance lane) with the operator on duty.
+
+        The first desk of a gate checks its ID-hash key against the one the database was started with (and
+        records it on a new database): a desk with another key would match nobody — a revoked person admitted
+        again, a second person of a company let in — so it is refused with :class:`KeyMismatchError`.
+        """
+        self.check_id_key()
         return Desk(self, Actor(desk=desk, operator=operator))
+
+    def check_id_key(self) -> None:
+        """Refuse an ID-hash key other than the database's (see :meth:`desk`); record it on a new database."""
+        if self._key_checked:
+            return
+        fingerprint = key_fingerprint(self.secret)
+        with self.uow_factory() as uow:
+            known = uow.settings.get(ID_KEY_SETTING)
+            if known is None:
+                uow.settings.add(ID_KEY_SETTING, fingerprint)
+                uow.commit()
+                known = fingerprint
+        if known != fingerprint:
+            raise KeyMismatchError(
+                f"this database was started with another ID-hash key (fingerprint {known}, this one {fingerprint})",
+                hint="point --keys (or TENDERGUARD_KEYS, or keys = in the configuration) at the centre's key "
+                     "folder that every desk uses")
+        self._key_checked = True
 
     # -- reading the day
 
@@ -546,6 +575,8 @@ class Gate:
                     "health_before": health_before.isoformat(), "attendance_before": attendance_before.isoformat(),
                     **attrs.asdict(counts)}))
                 uow.commit()
+        if not dry_run:
+            uow.compact()
         return PurgeReport(today=today, health_before=health_before, attendance_before=attendance_before,
                            counts=counts, dry_run=dry_run)
 
@@ -556,9 +587,9 @@ class Gate:
             raise InvalidInputError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
         if unmasked and not operator.strip():
             raise InvalidInputError("operator", "an unmasked export must name who asked for it")
-        target = Path(out)
-        partial = target.with_name(f".{target.name}.partial")
-        try:
+        written: list[int] = []
+
+        def write(partial: Path) -> None:
             with self.uow_factory() as uow:
                 rows = export_rows(uow.screenings.for_day(day), unmasked=unmasked)
                 write_export(rows, partial, fmt, day=day)
@@ -566,10 +597,11 @@ class Gate:
                                             operator=operator, payload={"format": fmt, "rows": len(rows),
                                                                         "unmasked": unmasked}))
                 uow.commit()
-            partial.replace(target)  # the file appears only once its export is in the audit trail
-        finally:
-            partial.unlink(missing_ok=True)
-        return len(rows)
+            written.append(len(rows))
+
+        # Owner-only, and the file appears only once its export is in the audit trail.
+        write_private(out, write)
+        return written[0]
 
     def badge(self, serial: str) -> Badge:
         """A badge by serial."""

@@ -30,6 +30,7 @@ from tenderguard.identity import (
 from tenderguard.policy import Role
 
 __all__ = [
+    "HEALTH_REASONS",
     "SHANGHAI",
     "Admission",
     "Agency",
@@ -84,6 +85,14 @@ class Reason(enum.StrEnum):
     REPRESENTS_OTHER_BIDDER = "represents_other_bidder"
     SESSION_CLOSED = "session_closed"
     ABANDONED = "abandoned"
+
+
+#: Refusal and referral reasons that reveal something about a person's health: their records are health data
+#: (kept out of the audit trail's text, purged on schedule).
+HEALTH_REASONS = frozenset({
+    Reason.FEVER, Reason.SYMPTOMS, Reason.CONTACT, Reason.KEY_AREA, Reason.HEALTH_CODE, Reason.TEST_EXPIRED,
+    Reason.NO_TEST, Reason.TEST_POSITIVE, Reason.MEASURING_ERROR,
+})
 
 
 def new_id() -> str:

@@ -17,7 +17,7 @@ import attrs
 
 from tenderguard.domain import events
 from tenderguard.domain.machine import TERMINAL_STATES, Phase, ScreeningMachine, StatePlace
-from tenderguard.domain.model import Outcome, Reason, Visitor, aware
+from tenderguard.domain.model import HEALTH_REASONS, Outcome, Reason, Visitor, aware
 from tenderguard.errors import InvalidInputError, InvalidTransitionError, ScreeningError
 from tenderguard.policy import (
     ConfirmStep,
@@ -203,15 +203,16 @@ class Screening:
 
     def refuse(self, actor: Actor, at: dt.datetime, reason: str, detail: Mapping[str, Any] | None = None,
                *, sensitive: bool = False) -> None:
-        """End with a refusal and its reason code (``sensitive`` when the detail holds health data)."""
-        self._move("refuse", actor, at, f"refuse:{reason}", detail, sensitive=sensitive)
+        """End with a refusal and its reason code (``sensitive`` when it tells something about health)."""
+        self._move("refuse", actor, at, f"refuse:{reason}", detail, sensitive=sensitive or reason in HEALTH_REASONS)
         self.outcome, self.reason = Outcome.REFUSED, reason
         self.events.append(events.Refused(at=at, screening_id=self.id, session=self.visitor.session,
                                           reason=reason))
 
     def refer(self, actor: Actor, at: dt.datetime, reason: str, services: tuple[str, ...]) -> None:
         """End with a referral (separate room, proxy service, remote participation)."""
-        self._move("refer", actor, at, f"refer:{reason}", {"services": list(services)})
+        self._move("refer", actor, at, f"refer:{reason}", {"services": list(services)},
+                   sensitive=reason in HEALTH_REASONS)
         self.outcome, self.reason, self.services = Outcome.REFERRED, reason, services
         self.events.append(events.Referred(at=at, screening_id=self.id, session=self.visitor.session,
                                            reason=reason, services=services))

@@ -18,6 +18,7 @@ import attrs
 
 from tenderguard.domain import events
 from tenderguard.domain.screening import StepRecord
+from tenderguard.records.retention import HEALTH_PHASE_SUFFIXES, without_rest
 
 __all__ = [
     "GENESIS",
@@ -165,18 +166,29 @@ def _step_kind(action: str) -> str:
     return "step"
 
 
-def _record_draft(r: StepRecord) -> AuditDraft:
+def _record_draft(r: StepRecord) -> AuditDraft | None:
+    """The audit entry of a step record, or None for a repeat of a health step (a re-measure, a second reading).
+
+    The trail must not tell anybody's health, even by counting: a health step gets one "done" entry whatever
+    its readings (a fever, a re-measure, a measuring error each add a step record, never an entry), no health
+    reason appears in its text (``refuse:fever``, ``refer:contact`` read ``refuse``/``refer`` with
+    ``health_data``), no state shows a rest after a fever, and no entry carries the record's number (which
+    would count the readings). The results stay in the step records until the purge.
+    """
+    kind = _step_kind(r.action)
     payload: dict[str, Any]
     if r.sensitive:
-        # Which step, by whom and when — but not its result: "temperature:fever", a move to the rest state or
-        # "refuse:fever" would each tell a fever. The result stays in the step record until the purge.
-        payload = {"seq": r.seq, "step": r.action.split(":", maxsplit=1)[0], "health_data": True}
+        if kind == "step" and (r.state_from.endswith(HEALTH_PHASE_SUFFIXES[0]) or r.state_from == r.state_to):
+            return None
+        payload = {"step": r.action.split(":", maxsplit=1)[0], "health_data": True}
     else:
-        payload = {"seq": r.seq, "action": r.action, "from": r.state_from, "to": r.state_to}
+        payload = {"action": r.action, "from": without_rest(r.state_from), "to": without_rest(r.state_to)}
         if r.detail:
             payload["detail"] = dict(r.detail)
-    return AuditDraft(at=r.at, kind=_step_kind(r.action), subject=r.screening_id, desk=r.desk,
-                      operator=r.operator, payload=payload)
+    if r.seq == 1:
+        payload["opens"] = True  # the screening's first entry: the arrival (counted by the daily report)
+    return AuditDraft(at=r.at, kind=kind, subject=r.screening_id, desk=r.desk, operator=r.operator,
+                      payload=payload)
 
 
 _EVENT_SUBJECTS: Mapping[type[events.DomainEvent], tuple[str, str]] = {
@@ -216,7 +228,7 @@ def drafts_for(records: Iterable[StepRecord], operation_events: Iterable[events.
                explicit: Iterable[AuditDraft], *, desk: str | None = None,
                operator: str | None = None) -> list[AuditDraft]:
     """The entries of one unit of work: its new step records, its badge/exit/override events, explicit entries."""
-    drafts = [_record_draft(r) for r in records]
+    drafts = [d for r in records if (d := _record_draft(r)) is not None]
     drafts += [d for e in operation_events if (d := _event_draft(e, desk, operator)) is not None]
     drafts += explicit
     if len(drafts) > 1:

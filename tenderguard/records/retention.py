@@ -9,8 +9,12 @@ Two cut-offs, both counted in the centre's calendar days before *today*:
 * **attendance** (``retention.attendance_days``): everything of the day goes — screenings and their remaining
   steps, admissions, badges.
 
-The audit trail is kept: it never held health data, and deleting from it would break the chain. Each purge
-adds one ``purge`` entry with what it removed.
+The remaining step records name the step a person was at, never a rest after a fever (``temperature_rest`` and
+``temperature_questions`` become ``temperature``). The audit trail is kept: it never held health data — one
+"temperature step done" entry whatever the readings, no health reason in its text — and deleting from it would
+break the chain. Each purge adds one ``purge`` entry with what it removed. On SQLite deleted content is
+overwritten (``secure_delete``), the write-ahead log is checkpointed and truncated and the file compacted
+(``VACUUM``), so nothing purged stays on disk.
 """
 
 from __future__ import annotations
@@ -19,15 +23,13 @@ import datetime as dt
 
 import attrs
 
-from tenderguard.domain.model import Reason
+from tenderguard.domain.model import HEALTH_REASONS
 
-__all__ = ["HEALTH_REASONS", "PURGED_REASON", "PurgeCounts", "PurgeReport", "cutoffs"]
+__all__ = [
+    "HEALTH_PHASE_SUFFIXES", "HEALTH_REASONS", "PURGED_REASON", "PurgeCounts", "PurgeReport", "cutoffs",
+    "without_rest",
+]
 
-#: Refusal and referral reasons that reveal something about a person's health.
-HEALTH_REASONS = frozenset({
-    Reason.FEVER, Reason.SYMPTOMS, Reason.CONTACT, Reason.KEY_AREA, Reason.HEALTH_CODE, Reason.TEST_EXPIRED,
-    Reason.NO_TEST, Reason.TEST_POSITIVE, Reason.MEASURING_ERROR,
-})
 #: What a health reason reads after the purge.
 PURGED_REASON = "health"
 
@@ -69,6 +71,19 @@ class PurgeReport:
             f"attendance before {self.attendance_before}: {verb} delete {c.screenings_deleted} screening(s) "
             f"({c.steps_deleted} step records), {c.admissions_deleted} admission(s), {c.badges_deleted} badge(s)",
         ]
+
+
+#: The endings of a temperature step's side states (see the machine): resting after a fever, the health questions.
+#: Where a person stood within the step tells a fever, so the kept records and the audit trail name the step.
+HEALTH_PHASE_SUFFIXES = ("_rest", "_questions")
+
+
+def without_rest(state: str) -> str:
+    """A state's name as it may be kept: a rest after a fever or the questions are named after their step."""
+    for suffix in HEALTH_PHASE_SUFFIXES:
+        if state.endswith(suffix):
+            return state.removesuffix(suffix)
+    return state
 
 
 def cutoffs(today: dt.date, health_data_days: int, attendance_days: int) -> tuple[dt.date, dt.date]:

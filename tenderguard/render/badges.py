@@ -28,6 +28,7 @@ from weasyprint import CSS, HTML  # type: ignore[import-untyped]
 from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]
 
 from tenderguard.errors import FontCoverageError, RenderError, TenderGuardError
+from tenderguard.records.files import PRIVATE_MODE, create_private
 from tenderguard.render.environment import render_template, templates_dir
 from tenderguard.render.fetcher import TemplateFetcher
 from tenderguard.render.fonts import (
@@ -525,6 +526,7 @@ def render_badges(
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    create_private(partial)  # the sheet carries signed badge codes and masked holders: owner-only from the start
     with tempfile.TemporaryDirectory(prefix="tenderguard-badges-") as scratch:
         job = _Job(chunks=chunks, layout=chosen, text=text, font=cjk_font(), scratch=Path(scratch), report=report)
         parallel = (
@@ -541,6 +543,7 @@ def render_badges(
                     f"the PDF has {pages} pages, expected {expected}: a badge overflowed its page",
                     hint="shorten the longest texts",
                 )
+            os.chmod(partial, PRIVATE_MODE)
             partial.replace(target)
         finally:
             partial.unlink(missing_ok=True)

@@ -38,9 +38,9 @@ from openpyxl.utils import get_column_letter
 from tenderguard.domain.model import Badge, BadgeStatus, BidSession, Centre, Outcome
 from tenderguard.domain.screening import Screening
 from tenderguard.domain.signals import SIGNAL_TEXT, Signal
-from tenderguard.errors import InvalidInputError
 from tenderguard.policy import Policy
 from tenderguard.records.audit import AuditEntry, sealed_entries
+from tenderguard.records.files import write_private
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON
 from tenderguard.render.environment import render_template
 from tenderguard.render.text import check_text
@@ -462,7 +462,7 @@ def daily_report(uow: AbstractUnitOfWork, *, day: dt.date, centre: Centre, polic
 class _Recount:
     """What the audit trail says about one day."""
 
-    #: Screening id -> (desk, instant) of its first entry (``seq`` 1: the arrival), for screenings of the day.
+    #: Screening id -> (desk, instant) of its first entry (``opens``: the arrival), for screenings of the day.
     opened: dict[str, tuple[str | None, dt.datetime]] = attrs.field(factory=dict)
     #: Screening id -> (outcome action, whether its reason was withheld as health data), the last one seen.
     outcomes: dict[str, tuple[str, bool]] = attrs.field(factory=dict)
@@ -477,8 +477,8 @@ class _Recount:
         """Count one entry of the trail."""
         p = e.payload
         subject = e.subject or ""
-        if e.kind in ("step", "outcome", "override") and "seq" in p:
-            if p["seq"] == 1 and centre.day_of(e.at) == day:
+        if e.kind in ("step", "outcome", "override"):
+            if (p.get("opens") or p.get("seq") == 1) and centre.day_of(e.at) == day:
                 self.opened[subject] = (e.desk, e.at)
             action = str(p.get("action") or p.get("step") or "")
             sensitive = bool(p.get("health_data"))
@@ -669,21 +669,12 @@ def _text(value: str) -> str:
 
 
 def _target(out: Path) -> Path:
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise InvalidInputError("out", f"folder {out.parent} does not exist", hint="create it or pick another path")
-    return out
+    return Path(out)
 
 
 def _replace(out: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(path)`` on a scratch file next to ``out``, then move it into place (complete or not at all)."""
-    partial = out.with_name(f".{out.name}.partial")
-    try:
-        write(partial)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return out
+    """Call ``write(path)`` on a scratch file next to ``out``, then move it into place (complete, owner-only)."""
+    return write_private(out, write)
 
 
 def _csv_rows(report: DailyReport) -> Iterator[list[str]]:

@@ -27,7 +27,7 @@ from tenderguard.domain.signals import Signal
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
 from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, audited, chain, drafts_for
-from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
+from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts, without_rest
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
@@ -68,6 +68,7 @@ class InMemoryStore:
     calls: list[ReminderCall] = attrs.field(factory=list)
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
     signals: dict[str, Signal] = attrs.field(factory=dict)
+    settings: dict[str, str] = attrs.field(factory=dict)
     #: Each thread's idle unit of work, handed out again by :meth:`unit_of_work`.
     _idle: threading.local = attrs.field(factory=threading.local, init=False, repr=False, eq=False)
 
@@ -421,6 +422,17 @@ class _Signals(_Repo):
         """Changes are made in place (a rollback restores the snapshot taken on load)."""
 
 
+class _Settings(_Repo):
+    __slots__ = ()
+
+    def get(self, name: str) -> str | None:
+        return self.store.settings.get(name)
+
+    def add(self, name: str, value: str) -> None:
+        if name not in self.store.settings:
+            self.uow.put(self.store.settings, name, value)
+
+
 class _Retention(_Repo):
     """The purge, applied to the live objects directly (it cannot fail half-way in memory)."""
 
@@ -443,7 +455,8 @@ class _Retention(_Repo):
         if dry_run:
             return counts
         for s in scrub:
-            s.keep_records([r for r in s.records if not r.sensitive])
+            s.keep_records([r._replace(state_from=without_rest(r.state_from), state_to=without_rest(r.state_to))
+                            for r in s.records if not r.sensitive])
             s.visitor = attrs.evolve(s.visitor, name=mask_name(s.visitor.name), phone_masked=None, phone_key=None,
                                      document_number=None)
             if s.reason in HEALTH_REASONS:
@@ -505,6 +518,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     calls = repository(_Calls)
     outbox = repository(_Outbox)
     signals = repository(_Signals)
+    settings = repository(_Settings)
 
     def __enter__(self) -> InMemoryUnitOfWork:
         """Begin: forget the previous operation's bookkeeping."""
@@ -555,6 +569,9 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
 
     # -- the contract
 
+
+    def compact(self) -> None:
+        """Nothing is on disk in memory."""
 
     def commit(self) -> None:
         """Keep every change (later rollbacks no longer undo them); the audit entries wait for their seal."""

@@ -126,11 +126,17 @@ def check(conn: Connection) -> SchemaStatus:
     return found
 
 
-def ensure(engine: Engine) -> SchemaStatus:
-    """Create the schema in an empty database; otherwise check it is current (used when a store opens)."""
+def ensure(engine: Engine, *, create: bool = True) -> SchemaStatus:
+    """Create the schema in an empty database; otherwise check it is current (used when a store opens).
+
+    With ``create=False`` (a command that only reads) an empty database is refused instead.
+    """
     with _ALEMBIC, engine.begin() as conn:
         _lock(conn)
         found = status(conn)
+        if found.state == "empty" and not create:
+            raise SchemaError("the database is empty: no day has been imported or screened in it",
+                              hint="check --db (or TENDERGUARD_DB)")
         if found.state == "empty":
             command.upgrade(_config(conn), "head")
             return status(conn)

@@ -73,11 +73,12 @@ from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.domain.signals import Signal, SignalKind, SignalStatus
-from tenderguard.errors import ConflictError, TenderGuardError
+from tenderguard.errors import ConflictError, NotFoundError, TenderGuardError
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft, AuditEntry, chain_hashes
-from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts
+from tenderguard.records.files import create_private
+from tenderguard.records.retention import HEALTH_PHASE_SUFFIXES, HEALTH_REASONS, PURGED_REASON, PurgeCounts
 from tenderguard.store import pgpipe, schema
 from tenderguard.store.driver import (
     DriverQuery,
@@ -105,6 +106,7 @@ from tenderguard.store.tables import (
     screening_events,
     screenings,
     sessions,
+    settings,
     signals,
 )
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository, seal_all
@@ -153,6 +155,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted content is overwritten, not left in free pages: purged health data must not stay on disk.
+        cursor.execute("PRAGMA secure_delete=ON")
     finally:
         cursor.close()
 
@@ -208,10 +212,12 @@ def _ping_if_idle(engine: Engine) -> Any:
     return checkout
 
 
-def create_engine_for(url: str) -> Engine:
-    """An engine for ``sqlite:///path`` (WAL, foreign keys, busy timeout; created on first use) or PostgreSQL.
+def create_engine_for(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``sqlite:///path`` (WAL, foreign keys, busy timeout) or PostgreSQL.
 
-    PostgreSQL URLs use psycopg 3: ``postgresql+psycopg://user@host/db``.
+    A SQLite file is created on first use, readable by its owner only (its WAL and shared-memory files take the
+    same mode); with ``create=False`` a missing file is refused instead. PostgreSQL URLs use psycopg 3:
+    ``postgresql+psycopg://user@host/db``.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -221,7 +227,14 @@ def create_engine_for(url: str) -> Engine:
                                    connect_args={"check_same_thread": False})
         else:
             assert database is not None  # noqa: S101 - narrowed above
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database)
+            if not path.exists():
+                if not create:
+                    raise NotFoundError(f"there is no database at {path}",
+                                        hint="check --db (or TENDERGUARD_DB); a database is made by `tenderguard "
+                                             "import` or the first batch or desk")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                create_private(path)
             engine = create_engine(url, json_serializer=_dumps, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
@@ -261,10 +274,11 @@ class SqlStore:
     #: How many recently committed screenings a process keeps to skip reloading them.
     cache_size = 512
 
-    def __init__(self, url_or_engine: str | Engine, centre: Centre) -> None:
+    def __init__(self, url_or_engine: str | Engine, centre: Centre, *, create: bool = True) -> None:
         owned = isinstance(url_or_engine, str)
+        self.create = create
         if isinstance(url_or_engine, str):
-            self.engine = create_engine_for(url_or_engine)
+            self.engine = create_engine_for(url_or_engine, create=create)
         else:
             self.engine = url_or_engine
             if self.engine.dialect.name == "sqlite":
@@ -292,7 +306,7 @@ class SqlStore:
             raise
 
     def _ensure_schema(self) -> None:
-        schema.ensure(self.engine)
+        schema.ensure(self.engine, create=self.create)
 
     #: How often (seconds) a desk's commit also seals the audit trail's new entries into the chain.
     seal_interval = 1.0
@@ -304,6 +318,10 @@ class SqlStore:
         cache[entry.screening.id] = _Tracked(entry.screening, entry.version, entry.n_records, dict(entry.values))
         while len(cache) > self.cache_size:
             del cache[next(iter(cache))]
+
+    def forget_screenings(self) -> None:
+        """Forget the screenings this process committed last (their rows were changed behind them)."""
+        self._screenings.clear()
 
     def recall(self, screening_id: str) -> _Tracked | None:
         """The screening as this process last committed it, if still remembered (taken out of the cache)."""
@@ -375,6 +393,26 @@ class SqlStore:
             self._held.last_used = time.monotonic()
         else:
             conn.close()
+
+    def compact(self) -> None:
+        """Leave nothing deleted on disk and give its space back (after a purge), outside any transaction.
+
+        SQLite: the write-ahead log is checkpointed and truncated and the file rebuilt (``VACUUM``; deleted
+        content is overwritten anyway, ``secure_delete``). PostgreSQL: the purged tables are vacuumed.
+        """
+        if self.dialect == "sqlite":
+            raw = self.engine.raw_connection()
+            try:
+                driver = raw.driver_connection
+                assert driver is not None  # noqa: S101 - an open pooled connection has its sqlite3 connection
+                for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+                    driver.execute(statement)
+            finally:
+                raw.close()
+        elif self.dialect == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in (screening_events, screenings, admissions, badges, signals):
+                    conn.exec_driver_sql(f"VACUUM {table.name}")
 
     def dispose(self) -> None:
         """Close the connections kept by threads and the pooled ones."""
@@ -1037,6 +1075,19 @@ class _Signals(_Repo):
             decision_reason=row["decision_reason"]))
 
 
+class _Settings(_Repo):
+    __slots__ = ()
+
+    def get(self, name: str) -> str | None:
+        found: str | None = self.uow.execute(select(settings.c.value).where(settings.c.name == name)).scalar()
+        return found
+
+    def add(self, name: str, value: str) -> None:
+        stmt = (postgresql.insert(settings) if self.pg else sqlite_dialect.insert(settings)).values(
+            name=name, value=value).on_conflict_do_nothing(index_elements=[settings.c.name])
+        self.uow.execute(stmt)
+
+
 class _Calls(_Repo):
     __slots__ = ()
 
@@ -1132,6 +1183,12 @@ class _Retention(_Repo):
         rows = self.uow.execute(select(screenings.c.id, screenings.c.name, screenings.c.reason)
                                 .where(*to_scrub)).all()
         self.uow.execute(delete(screening_events).where(*health_steps))
+        for column in ("state_from", "state_to"):  # a rest after a fever is named after its step
+            found = screening_events.c[column]
+            for suffix in HEALTH_PHASE_SUFFIXES:
+                self.uow.execute(update(screening_events).where(
+                    screening_events.c.screening_id.in_(scrub_ids), found.like(f"%{suffix}"))
+                    .values({column: func.substr(found, 1, func.length(found) - len(suffix))}))
         if rows:
             self.uow.execute(_SCRUB_SCREENING, [
                 {"b_id": r.id, "name": mask_name(r.name), "at": at,
@@ -1145,6 +1202,7 @@ class _Retention(_Repo):
         self.uow.execute(delete(day_sequences).where(day_sequences.c.centre == centre,
                                                      day_sequences.c.day < attendance_before))
         self.uow.execute(delete(hall_occupancy).where(hall_occupancy.c.day < attendance_before))
+        self.store.forget_screenings()  # what this process remembers of them is what the purge changed
         return counts
 
 
@@ -1183,6 +1241,11 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     calls = repository(_Calls)
     outbox = repository(_Outbox)
     signals = repository(_Signals)
+    settings = repository(_Settings)
+
+    def compact(self) -> None:
+        """Leave nothing deleted on disk (see :meth:`SqlStore.compact`)."""
+        self.store.compact()
 
     def __enter__(self) -> SqlUnitOfWork:
         """Open a connection and begin the transaction (on SQLite: take the write lock)."""

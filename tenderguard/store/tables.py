@@ -53,6 +53,7 @@ __all__ = [
     "screening_events",
     "screenings",
     "sessions",
+    "settings",
     "signals",
     "utc_text",
 ]
@@ -312,6 +313,13 @@ signals = Table(
     Column("decided_by", Text),
     Column("decision_reason", Text),
     UniqueConstraint("day", "key", name="uq_signals_day_key"),
+)
+
+#: What the database remembers about itself (the ID-hash key's fingerprint), by name.
+settings = Table(
+    "settings", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 #: The pre-bid reminder calls to agencies (开标前电话提醒): one row per call, covering one or more sessions.

@@ -33,6 +33,7 @@ __all__ = [
     "RetentionRepository",
     "ScreeningRepository",
     "SessionRepository",
+    "SettingRepository",
     "SignalRepository",
     "repository",
     "seal_all",
@@ -158,6 +159,16 @@ class AttendanceRepository(AttendanceView, Protocol):
         """Make other desks deciding on the same person wait until this unit of work ends (a database lock)."""
 
 
+class SettingRepository(Protocol):
+    """What the database remembers about itself, by name (e.g. the ID-hash key's fingerprint)."""
+
+    def get(self, name: str) -> str | None:
+        """The value of a setting, or None."""
+
+    def add(self, name: str, value: str) -> None:
+        """Set a setting unless it is set already (the first writer wins; read it again to see which)."""
+
+
 class SignalRepository(Protocol):
     """Signals for the supervisor, one per day and key."""
 
@@ -273,6 +284,7 @@ class AbstractUnitOfWork(abc.ABC):
     calls: CallRepository
     outbox: OutboxRepository
     signals: SignalRepository
+    settings: SettingRepository
     #: Whether loaded screenings are the same live objects from one operation to the next (in-memory store).
     live_objects: bool = False
 
@@ -294,6 +306,10 @@ class AbstractUnitOfWork(abc.ABC):
                  tb: TracebackType | None) -> None:
         """Roll back whatever was not committed."""
         self.rollback()
+
+    @abc.abstractmethod
+    def compact(self) -> None:
+        """After a purge, outside the transaction: leave nothing deleted on disk (a database store rebuilds)."""
 
     @abc.abstractmethod
     def commit(self) -> None:

@@ -7,8 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gatekit import CENTRE, Harness, HarnessFactory
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+
+from tenderguard.policy import Policy
+from tenderguard.store.sql import SqlStore
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -78,3 +82,20 @@ def any_store_url(store_kind: str, tmp_path: Path, pg_unreachable: str | None) -
         yield f"sqlite:///{tmp_path / 'gate.db'}"
     else:
         yield from _pg_schema(pg_unreachable)
+
+
+@pytest.fixture
+def make(any_store_url: str | None) -> Iterator[HarnessFactory]:
+    """Builds harnesses on the test's store: each a fresh gate (miyun-2020 unless told) on the same database."""
+    stores: list[SqlStore] = []
+
+    def build(policy: Policy | str = "miyun-2020") -> Harness:
+        store = None
+        if any_store_url is not None:
+            store = SqlStore(any_store_url, CENTRE)
+            stores.append(store)
+        return Harness(policy, store=store)
+
+    yield build
+    for store in stores:
+        store.dispose()

@@ -7,44 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gatekit import CENTRE, COMPANIES, DAY, PEOPLE, SESSION, SESSION_PM, Harness, tiny_policy
+from gatekit import COMPANIES, DAY, PEOPLE, SESSION, SESSION_PM, HarnessFactory, tiny_policy
 
 from tenderguard.domain.events import OverrideApplied, SignalDecided, SignalRaised
 from tenderguard.domain.model import SHANGHAI, BidSession
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
 from tenderguard.policy import Policy, load_preset, parse_policy
-from tenderguard.store.sql import SqlStore
 
 ZHANG, LI, LIU, CHEN = PEOPLE[:4]
 BUILDER, BRIDGES, MUNICIPAL = COMPANIES[:3]
-
-
-@pytest.fixture
-def make(any_store_url: str | None) -> Iterator[object]:
-    """Builds harnesses on the test's store (each one a fresh gate on the same, empty database)."""
-    stores: list[SqlStore] = []
-
-    def build(policy: Policy | str = "miyun-2020") -> Harness:
-        store = None
-        if any_store_url is not None:
-            store = SqlStore(any_store_url, CENTRE)
-            stores.append(store)
-        return Harness(policy, store=store)
-
-    yield build
-    for store in stores:
-        store.dispose()
-
-
-def _h(make: object, policy: Policy | str = "miyun-2020") -> Harness:
-    assert callable(make)
-    harness = make(policy)
-    assert isinstance(harness, Harness)
-    return harness
 
 
 def _refuse_other_session() -> Policy:
@@ -57,9 +31,9 @@ def _refuse_other_session() -> Policy:
 
 
 def test_person_of_one_bidder_arriving_for_another_in_another_session_gets_its_own_badge_and_a_signal(
-        make: object) -> None:
+        make: HarnessFactory) -> None:
     """甲's person arriving for 乙 (afternoon): no re-entry, 乙's own badge and quota, a signal."""
-    h = _h(make)
+    h = make()
     first = h.admit(ZHANG, BUILDER)
     assert first.badge is not None
     h.desk.record_exit(first.badge)
@@ -77,9 +51,9 @@ def test_person_of_one_bidder_arriving_for_another_in_another_session_gets_its_o
     assert [e.signal_id for e in raised] == [signals[0].id]
 
 
-def test_person_of_one_bidder_arriving_for_another_in_the_same_session_is_refused(make: object) -> None:
+def test_person_of_one_bidder_arriving_for_another_in_the_same_session_is_refused(make: HarnessFactory) -> None:
     """In one session the same person for two bidders is refused; the second company's place stays free."""
-    h = _h(make)
+    h = make()
     first = h.admit(ZHANG, BUILDER)
     assert first.badge is not None
     h.desk.record_exit(first.badge)
@@ -92,17 +66,17 @@ def test_person_of_one_bidder_arriving_for_another_in_the_same_session_is_refuse
     assert [s.kind for s in h.gate.signals()] == ["same_person_two_bidders"]
 
 
-def test_person_still_being_screened_for_one_bidder_is_refused_for_another(make: object) -> None:
+def test_person_still_being_screened_for_one_bidder_is_refused_for_another(make: HarnessFactory) -> None:
     """A person half-way through the steps for 甲 at one desk cannot start for 乙 at another."""
-    h = _h(make)
+    h = make()
     h.desk.arrive(h.arrival(ZHANG, BUILDER))
     other = h.gate.desk("B", "李明").arrive(h.arrival(ZHANG, BRIDGES))
     assert other.reason == "represents_other_bidder"
 
 
-def test_policy_can_refuse_the_same_person_in_another_session(make: object) -> None:
+def test_policy_can_refuse_the_same_person_in_another_session(make: HarnessFactory) -> None:
     """With ``same_person_other_session = "refuse"`` the afternoon arrival for another bidder is refused too."""
-    h = _h(make, _refuse_other_session())
+    h = make(_refuse_other_session())
     h.admit(ZHANG, BUILDER)
     later = h.desk.arrive(h.arrival(ZHANG, BRIDGES, session=SESSION_PM))
     assert (later.outcome, later.reason) == ("refused", "represents_other_bidder")
@@ -110,9 +84,9 @@ def test_policy_can_refuse_the_same_person_in_another_session(make: object) -> N
     assert len(h.gate.signals()) == 1
 
 
-def test_same_id_number_under_another_name_is_identity_mismatch(make: object) -> None:
+def test_same_id_number_under_another_name_is_identity_mismatch(make: HarnessFactory) -> None:
     """An ID number typed by mistake (another admitted person's, another name) admits nobody on anyone's badge."""
-    h = _h(make)
+    h = make()
     h.admit(ZHANG, BUILDER)
     wrong = h.desk.arrive(h.arrival(ZHANG, BUILDER, name="王小明"))
     assert (wrong.outcome, wrong.reason, wrong.badge) == ("refused", "identity_mismatch", None)
@@ -123,17 +97,17 @@ def test_same_id_number_under_another_name_is_identity_mismatch(make: object) ->
     assert wrong_company.reason == "identity_mismatch"
 
 
-def test_name_spelt_with_other_spacing_or_width_is_the_same_person(make: object) -> None:
+def test_name_spelt_with_other_spacing_or_width_is_the_same_person(make: HarnessFactory) -> None:
     """Re-entry matches the name after normalisation (spaces, full-width letters, case)."""
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     first = h.admit(PEOPLE[0], BUILDER, name="Jose Muller")
     again = h.desk.arrive(h.arrival(PEOPLE[0], BUILDER, name="ＪＯＳＥ  muller"))
     assert (again.outcome, again.reentry, again.badge) == ("admitted", True, first.badge)
 
 
-def test_same_person_in_another_role_is_not_a_reentry(make: object) -> None:
+def test_same_person_in_another_role_is_not_a_reentry(make: HarnessFactory) -> None:
     """A person admitted as a bidder arriving as the agency's staff is screened as a new arrival in that role."""
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     first = h.admit(ZHANG, BUILDER)
     other = h.admit(ZHANG, MUNICIPAL, role="agency")
     assert (other.outcome, other.reentry) == ("admitted", False)
@@ -141,9 +115,9 @@ def test_same_person_in_another_role_is_not_a_reentry(make: object) -> None:
     assert h.gate.signals() == []  # only two bidders make the signal
 
 
-def test_genuine_reentry_keeps_its_badge(make: object) -> None:
+def test_genuine_reentry_keeps_its_badge(make: HarnessFactory) -> None:
     """Same person, same company, same role: a re-entry on the same badge with the re-entry steps only."""
-    h = _h(make)
+    h = make()
     first = h.admit(ZHANG, BUILDER)
     assert first.badge is not None
     h.desk.record_exit(first.badge)
@@ -152,9 +126,9 @@ def test_genuine_reentry_keeps_its_badge(make: object) -> None:
     assert h.gate.signals() == []
 
 
-def test_second_desk_sees_the_person_open_at_the_first(make: object) -> None:
+def test_second_desk_sees_the_person_open_at_the_first(make: HarnessFactory) -> None:
     """One person at two desks for two bidders of one session, one after the other: the second is refused."""
-    h = _h(make, tiny_policy())
+    h = make(tiny_policy())
     desk_b = h.gate.desk("B", "李明")
     h.desk.arrive(h.arrival(ZHANG, BUILDER))
     h.clock.advance(seconds=1)
@@ -162,9 +136,9 @@ def test_second_desk_sees_the_person_open_at_the_first(make: object) -> None:
     assert desk_b.arrive(h.arrival(ZHANG, BRIDGES)).reason == "represents_other_bidder"
 
 
-def test_desks_racing_one_person_for_two_companies_in_one_session_admit_at_most_one(make: object) -> None:
+def test_desks_racing_one_person_for_two_companies_in_one_session_admit_at_most_one(make: HarnessFactory) -> None:
     """Two desks take one person for two bidders of one session at the same instant: never two admissions."""
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     desks = [h.desk, h.gate.desk("B", "李明")]
     companies = [BUILDER, BRIDGES]
     results: list[tuple[str | None, str | None]] = []
@@ -190,9 +164,9 @@ def test_desks_racing_one_person_for_two_companies_in_one_session_admit_at_most_
     assert [s.kind for s in h.gate.signals()] == ["same_person_two_bidders"]
 
 
-def test_threads_racing_one_person_for_two_companies(make: object) -> None:
+def test_threads_racing_one_person_for_two_companies(make: HarnessFactory) -> None:
     """Two threads finish the screenings of one person for two bidders at the same instant: one is admitted."""
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     desks = [h.desk, h.gate.desk("B", "李明")]
     # Opened one after the other before any check can see the other (different sessions' halls, same session).
     views = [h.desk.arrive(h.arrival(ZHANG, BUILDER, session=SESSION_PM))]
@@ -219,9 +193,9 @@ def test_threads_racing_one_person_for_two_companies(make: object) -> None:
 # --- signals ----------------------------------------------------------------------------------------------
 
 
-def test_shared_phone_of_two_bidders_in_one_session_is_a_signal(make: object) -> None:
+def test_shared_phone_of_two_bidders_in_one_session_is_a_signal(make: HarnessFactory) -> None:
     """Two bidders' representatives giving one mobile number in a session raise one signal (no refusal)."""
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     assert h.admit(ZHANG, BUILDER, phone="13800138000").outcome == "admitted"
     assert h.admit(LI, BRIDGES, phone="138-0013-8000").outcome == "admitted"
     assert h.admit(LIU, MUNICIPAL, phone="13800138000", session=SESSION_PM).outcome == "admitted"
@@ -230,9 +204,9 @@ def test_shared_phone_of_two_bidders_in_one_session_is_a_signal(make: object) ->
     assert set(found[0].companies) == {BUILDER.credit_code, BRIDGES.credit_code}
 
 
-def test_company_name_under_a_second_credit_code_is_a_signal_not_a_refusal(make: object) -> None:
+def test_company_name_under_a_second_credit_code_is_a_signal_not_a_refusal(make: HarnessFactory) -> None:
     """A name first seen under one code arriving under another: screened (identity is the code), signalled once."""
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     h.admit(ZHANG, BUILDER)
     impostor = type(BUILDER)(BUILDER.name, BRIDGES.credit_code)
     assert h.admit(LI, impostor).outcome == "admitted"
@@ -242,9 +216,9 @@ def test_company_name_under_a_second_credit_code_is_a_signal_not_a_refusal(make:
     assert set(found[0].companies) == {BUILDER.credit_code, BRIDGES.credit_code}
 
 
-def test_a_signal_is_raised_once_and_decided_once(make: object) -> None:
+def test_a_signal_is_raised_once_and_decided_once(make: HarnessFactory) -> None:
     """Trying again adds no second signal; the decision needs a reason, is audited and published, and is final."""
-    h = _h(make)
+    h = make()
     h.admit(ZHANG, BUILDER)
     for _ in range(2):
         assert h.desk.arrive(h.arrival(ZHANG, BRIDGES)).reason == "represents_other_bidder"
@@ -269,9 +243,9 @@ def test_a_signal_is_raised_once_and_decided_once(make: object) -> None:
     assert [e.decision for e in h.published_of(SignalDecided)] == ["referred"]
 
 
-def test_signal_details_are_masked_unless_the_supervisor_reads_them(make: object) -> None:
+def test_signal_details_are_masked_unless_the_supervisor_reads_them(make: HarnessFactory) -> None:
     """The listing masks names and credit codes; the full reading names who read it and is audited."""
-    h = _h(make)
+    h = make()
     h.admit(ZHANG, BUILDER)
     h.desk.arrive(h.arrival(ZHANG, BRIDGES))
     (masked,) = h.gate.signal_details()
@@ -289,9 +263,9 @@ def test_signal_details_are_masked_unless_the_supervisor_reads_them(make: object
 # --- the supervisor's override ----------------------------------------------------------------------------
 
 
-def test_supervisor_admits_past_a_full_hall(make: object) -> None:
+def test_supervisor_admits_past_a_full_hall(make: HarnessFactory) -> None:
     """A full hall is set aside by the supervisor's override (reason and name recorded); others still wait."""
-    h = _h(make, tiny_policy(default_hall_capacity=1))
+    h = make(tiny_policy(default_hall_capacity=1))
     h.admit(ZHANG, BUILDER)
     assert h.desk.arrive(h.arrival(LI, BRIDGES)).reason == "hall_full"
     with pytest.raises(OverrideError):
@@ -306,9 +280,9 @@ def test_supervisor_admits_past_a_full_hall(make: object) -> None:
     assert any(e.kind == "override" and e.payload.get("reason") == "开标在即,评标专家确认" for e in h.audit())
 
 
-def test_supervisor_releases_a_held_case(make: object) -> None:
+def test_supervisor_releases_a_held_case(make: HarnessFactory) -> None:
     """The supervisor may release a represents_other_bidder refusal after looking into it; the signal stays."""
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     first = h.admit(ZHANG, BUILDER)
     assert first.badge is not None
     h.gate.revoke_badge(first.badge, reason="录入单位错误", operator="王芳")
@@ -320,9 +294,9 @@ def test_supervisor_releases_a_held_case(make: object) -> None:
     assert len(h.gate.signals()) == 1
 
 
-def test_supervisor_reverses_an_operator_mistake(make: object) -> None:
+def test_supervisor_reverses_an_operator_mistake(make: HarnessFactory) -> None:
     """A refusal entered by mistake is reversed by re-screening the same person, naming the refused screening."""
-    h = _h(make)
+    h = make()
     wrong = h.desk.mask(h.desk.arrive(h.arrival(ZHANG, BUILDER)).id, "refused")
     assert wrong.reason == "no_mask"
     with pytest.raises(OverrideError):
@@ -348,20 +322,20 @@ def test_policy_signals_table_is_checked() -> None:
     assert load_preset("miyun-2020").signals.same_person_other_session == "flag"
 
 
-def test_session_of_the_day_registered_later_works(make: object) -> None:
+def test_session_of_the_day_registered_later_works(make: HarnessFactory) -> None:
     """A third session registered during the day is screened like the others (guards the harness)."""
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     h.gate.register_session(BidSession(code="MY-2026-130", project_name="道路养护", hall="第三开标室",
                                        opens_at=dt.datetime(2026, 11, 23, 16, 0, tzinfo=SHANGHAI)))
     assert h.admit(ZHANG, BUILDER, session="MY-2026-130").outcome == "admitted"
     assert SESSION != "MY-2026-130"
 
 
-def test_daily_report_counts_signals_by_kind_and_decision(make: object, tmp_path: Path) -> None:
+def test_daily_report_counts_signals_by_kind_and_decision(make: HarnessFactory, tmp_path: Path) -> None:
     """The daily report counts the day's signals by kind and decision (counts only), in the PDF and the CSV."""
     from tenderguard.reports.daily import render_report_html, write_report_csv  # noqa: PLC0415
 
-    h = _h(make, "badge-only")
+    h = make("badge-only")
     h.admit(ZHANG, BUILDER, phone="13800138000")
     h.desk.arrive(h.arrival(ZHANG, BRIDGES))
     h.admit(LI, MUNICIPAL, phone="13800138000")

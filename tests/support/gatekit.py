@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -223,6 +223,10 @@ class Harness:
         """The admissions of a day still holding their place."""
         ids = self.store.admissions_by_day.get(day, [])
         return [self.store.admissions[i] for i in ids if str(self.store.admissions[i].status) == "active"]
+
+
+#: Builds a harness on a test's store (see the ``make`` fixture of the integration tests).
+HarnessFactory = Callable[..., Harness]
 
 
 def policy_data(preset: str) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 * ``signals``: one row per signal (one person for two bidders, a shared phone, a name under two credit codes),
   unique per day and key, with the supervisor's decision;
 * ``screenings.phone_key``: the keyed hash of the mobile number given (never the number);
-* indexes on the screenings by day and person key, and by session and phone key.
+* indexes on the screenings by day and person key, and by session and phone key;
+* ``settings``: what the database remembers about itself — the fingerprint of the ID-hash key it was started
+  with, so a desk with another key is refused instead of silently matching nobody.
 
 Revision ID: 0010
 Revises: 0009
@@ -24,7 +26,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create ``signals``, add ``screenings.phone_key`` and the two indexes."""
+    """Create ``signals`` and ``settings``, add ``screenings.phone_key`` and the two indexes."""
     op.create_table(
         "signals",
         sa.Column("id", sa.String(64), primary_key=True),
@@ -43,6 +45,11 @@ def upgrade() -> None:
         sa.Column("decision_reason", sa.Text),
         sa.UniqueConstraint("day", "key", name="uq_signals_day_key"),
     )
+    op.create_table(
+        "settings",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
     with op.batch_alter_table("screenings") as batch:
         batch.add_column(sa.Column("phone_key", sa.String(64), nullable=True))
     op.create_index("ix_screenings_person", "screenings", ["day", "person_key"])
@@ -55,4 +62,5 @@ def downgrade() -> None:
     op.drop_index("ix_screenings_person", table_name="screenings")
     with op.batch_alter_table("screenings") as batch:
         batch.drop_column("phone_key")
+    op.drop_table("settings")
     op.drop_table("signals")
