@@ -96,8 +96,8 @@ def test_the_purge_leaves_no_health_fact_in_the_records(make: HarnessFactory) ->
             states = {r.state_from for r in s.records} | {r.state_to for r in s.records}
             assert not any(state.endswith(("_rest", "_questions")) for state in states), states
             assert "*" in s.visitor.name
-        assert uow.screenings.get(referred.id).reason == "health"  # type: ignore[union-attr]
-        assert uow.screenings.get(left.id).outcome == "abandoned"  # type: ignore[union-attr]
+        assert uow.screenings.get(referred.id).reason == "health"
+        assert uow.screenings.get(left.id).outcome == "abandoned"
 
 
 def test_sqlite_keeps_nothing_purged_on_disk_and_shrinks(tmp_path: Path) -> None:
