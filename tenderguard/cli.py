@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 import attrs
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -47,7 +48,7 @@ from tenderguard.keys import (
     load_signing_key,
 )
 from tenderguard.policy import DeclarationStep, Policy, list_presets, load_policy
-from tenderguard.records.audit import verify_trail
+from tenderguard.records.checkpoint import MAX_CHECKPOINT_BYTES, Checkpoint, parse_fingerprint
 from tenderguard.records.files import write_private_text
 from tenderguard.services import Gate
 from tenderguard.store import schema
@@ -271,17 +272,52 @@ def audit() -> None:
 
 @audit.command("verify")
 @_db_option
+@_keys_option
 @_centre_options
-def audit_verify(db: str, centre_code: str, centre_name: str) -> None:
-    """Check the audit trail's hash chain; name the first altered or missing entry (exit 4 if broken)."""
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="A checkpoint file: the trail up to it must be the one checkpointed.")
+@click.option("--since-checkpoint", "since_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Trust the trail up to this checkpoint; verify only what came after (faster).")
+@click.option("--fingerprint", default=None, metavar="ENTRY:XXXX-XXXX-XXXX-XXXX",
+              help="A fingerprint printed on a daily report or read out over the phone.")
+def audit_verify(db: str, keys: str, centre_code: str, centre_name: str, checkpoint_file: str | None,
+                 since_file: str | None, fingerprint: str | None) -> None:
+    """Check the audit trail's hash chain (and that it still holds a checkpoint); exit 4 if broken or rewritten."""
+    anchor = parse_fingerprint(fingerprint) if fingerprint is not None else None
+    public = load_public_key(Path(keys) / PUBLIC_KEY_FILE) if checkpoint_file or since_file else None
+    checkpoint = _read_checkpoint(checkpoint_file, public)
+    since = _read_checkpoint(since_file, public)
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
-        store.seal_audit()
-        with store.unit_of_work() as uow:
-            report = verify_trail(uow.audit)
+        report = _gate(store, "badge-only").verify_audit_against(checkpoint=checkpoint, since=since,
+                                                                 fingerprint=anchor)
     if not report.ok:
         click.echo(f"error: {report}", err=True)
         sys.exit(EXIT_AUDIT_BROKEN)
-    click.echo(str(report))
+    click.echo(str(report) + (f" from the checkpoint at entry {since.seq}" if since else ""))
+
+
+def _read_checkpoint(path: str | None, public: Ed25519PublicKey | None) -> Checkpoint | None:
+    if path is None or public is None:
+        return None
+    return Checkpoint.from_json(Path(path).read_bytes()[:MAX_CHECKPOINT_BYTES + 1], public)
+
+
+@audit.command("checkpoint")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the signed checkpoint here.")
+@click.option("--operator", default="system", show_default=True, help="Who makes it (audited).")
+@_db_option
+@_keys_option
+@_centre_options
+def audit_checkpoint(out: str | None, operator: str, db: str, keys: str, centre_code: str, centre_name: str
+                     ) -> None:
+    """Sign the trail's entry count and head hash with the centre's key; print its fingerprint to write down."""
+    key = load_signing_key(keys)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        checkpoint = _gate(store, "badge-only").audit_checkpoint(key, operator=operator)
+    if out is not None:
+        write_private_text(out, checkpoint.to_json())
+    click.echo(f"checkpoint of {checkpoint.at:%Y-%m-%d %H:%M}: entry {checkpoint.seq}, fingerprint "
+               f"{checkpoint.seq}:{checkpoint.fingerprint}" + (f" (written to {out})" if out else ""))
 
 
 def _gate(store: SqlStore, policy_spec: str) -> Gate:

@@ -54,6 +54,7 @@ from tenderguard.errors import ConflictError, InvalidInputError, KeyMismatchErro
 from tenderguard.identity import company_key, key_fingerprint, person_key, phone_key
 from tenderguard.policy import Policy, Role
 from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
+from tenderguard.records.checkpoint import Checkpoint, fingerprint_of, verify_since, verify_upto
 from tenderguard.records.export import FORMATS, export_rows, write_export
 from tenderguard.records.files import write_private
 from tenderguard.records.retention import PurgeReport, cutoffs
@@ -388,7 +389,10 @@ class Gate:
             report = daily_report(uow, day=day, centre=self.centre, policy=self.policy)
             problems = reconcile(report, uow)
             uow.commit()  # keeps the audit seal reconcile made
-        return report, problems
+        with self.uow_factory() as uow:
+            seq, head = uow.audit.head()
+        # The trail as the report was made, short enough to read out: `audit verify --fingerprint` checks it later.
+        return attrs.evolve(report, trail_checkpoint=(seq, fingerprint_of(seq, head))), problems
 
     def outbox(self) -> list[OutboxItem]:
         """Every queued notice and its status (``sending`` after a crash: check the mail log, then requeue)."""
@@ -553,6 +557,45 @@ class Gate:
         """Seal what is waiting, then check the trail's hash chain; the report names the first bad entry."""
         self.seal_audit()
         with self.uow_factory() as uow:
+            return verify_trail(uow.audit)
+
+    def audit_checkpoint(self, key: Ed25519PrivateKey, *, operator: str = "system") -> Checkpoint:
+        """Seal the trail, then sign its entry count and head hash with the centre's key; the checkpoint is audited.
+
+        Keep the file away from the database (or read its fingerprint out and write it down): later,
+        :meth:`verify_audit` with it tells whether the trail up to it was rewritten.
+        """
+        self.seal_audit()
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            seq, head = uow.audit.head()
+            checkpoint = Checkpoint(centre=self.centre.code, seq=seq, hash=head, at=now).signed(key)
+            uow.audit.record(AuditDraft(at=now, kind="checkpoint", subject=str(seq), operator=operator,
+                                        payload={"seq": seq, "fingerprint": checkpoint.fingerprint}))
+            uow.commit()
+        self.seal_audit()
+        return checkpoint
+
+    def verify_audit_against(self, *, checkpoint: Checkpoint | None = None, since: Checkpoint | None = None,
+                             fingerprint: tuple[int, str] | None = None) -> ChainReport:
+        """Verify the trail and that it still holds a checkpoint (or a printed fingerprint ``(entry, XXXX-…)``).
+
+        With ``since``, the trail up to that checkpoint is trusted (only its last entry is compared) and only
+        what came after is verified.
+        """
+        self.seal_audit()
+        for found in (checkpoint, since):
+            if found is not None and found.centre != self.centre.code:
+                raise InvalidInputError("checkpoint", f"is for centre {found.centre}, not {self.centre.code}")
+        with self.uow_factory() as uow:
+            if since is not None:
+                return verify_since(uow.audit, since)
+            anchors = [(c.seq, c.fingerprint) for c in (checkpoint,) if c is not None]
+            anchors += [fingerprint] if fingerprint is not None else []
+            for seq, expected in anchors:
+                broken = verify_upto(uow.audit, seq, expected)
+                if broken is not None:
+                    return broken
             return verify_trail(uow.audit)
 
     def purge(self, *, today: dt.date | None = None, dry_run: bool = False, operator: str = "system"

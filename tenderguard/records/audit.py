@@ -256,9 +256,12 @@ class ChainReport:
 
 
 def verify_chain(entries: Iterable[AuditEntry], *, head_seq: int | None = None,
-                 head_hash: str | None = None) -> ChainReport:
-    """Check entries in ``seq`` order; the head (the last seq and hash recorded) catches a cut-off tail."""
-    prev_seq, prev_hash, checked = 0, GENESIS, 0
+                 head_hash: str | None = None, start: tuple[int, str] = (0, GENESIS)) -> ChainReport:
+    """Check entries in ``seq`` order; the head (the last seq and hash recorded) catches a cut-off tail.
+
+    ``start``: the entry number and hash the entries follow (a trusted checkpoint; the genesis by default).
+    """
+    (prev_seq, prev_hash), checked = start, 0
     for entry in entries:
         if entry.seq != prev_seq + 1:
             missing = prev_seq + 1

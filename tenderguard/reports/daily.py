@@ -287,6 +287,8 @@ class DailyReport:
     health_data_days: int | None = None
     #: The supervisor's signals of the day, counted by kind and where they stand (``kind`` → ``status`` → count).
     signals: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
+    #: The audit trail when the report was made: its entry count and fingerprint (``Gate.daily_report`` sets it).
+    trail_checkpoint: tuple[int, str] | None = None
 
     def signal_rows(self) -> list[tuple[str, str, int]]:
         """The signal counts as ``(key, label, count)``: ``signal:<kind>:<status>`` and 监督信号:… in Chinese."""
@@ -642,6 +644,7 @@ def render_report_html(report: DailyReport) -> str:
         chart_mm=_CHART_MM,
         health_purged=report.health_purged,
         health_data_days=report.health_data_days,
+        trail_checkpoint=report.trail_checkpoint,
         signals=[(_signal_label(kind), by_status.get("open", 0), by_status.get("dismissed", 0),
                   by_status.get("referred", 0)) for kind, by_status in report.signals.items()],
     )
@@ -691,6 +694,9 @@ def _csv_rows(report: DailyReport) -> Iterator[list[str]]:
         yield ["时段", h.label, "arrivals", "到达人次", str(h.arrivals)]
     for key, label, count in report.signal_rows():
         yield ["监督信号", "全天", key, label, str(count)]
+    if report.trail_checkpoint is not None:
+        seq, fingerprint = report.trail_checkpoint
+        yield ["审计链", "制表时", "audit:checkpoint", "审计链检查点(条数:指纹)", f"{seq}:{fingerprint}"]
 
 
 def write_report_csv(report: DailyReport, out: Path) -> Path:
