@@ -45,7 +45,9 @@ __all__ = ["BatchRecord", "parse_record", "run_batch"]
 _ARRIVAL_FIELDS = ("session", "role", "name", "id_number", "document_kind", "company", "credit_code", "phone",
                    "at", "key_area")
 _KNOWN = frozenset({*_ARRIVAL_FIELDS, "mask", "temperatures", "answers", "declaration", "health_code", "test_at",
-                    "test_negative", "hall", "replaces", "reason"})
+                    "test_negative", "hall", "replaces", "reason", "override"})
+#: The fields of a line's supervisor's override (``{"release": ..., "reason": ..., "supervisor": ...}``).
+_OVERRIDE_FIELDS = frozenset({"release", "reason", "supervisor", "reverses"})
 
 
 @attrs.frozen
@@ -63,6 +65,21 @@ class BatchRecord:
     hall: str | None = None
     replaces: str | None = None
     reason: str | None = None
+    #: A supervisor's override (see ``Desk.supervisor_override``): release, reason, supervisor, reverses.
+    override: Mapping[str, str] | None = None
+
+
+def _override(value: Any) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - _OVERRIDE_FIELDS or not all(isinstance(v, str)
+                                                                              for v in value.values()):
+        raise InvalidInputError("override", "is not an object of texts: release, reason, supervisor (reverses)",
+                                hint='e.g. {"release": "hall_full", "reason": "…", "supervisor": "李强"}')
+    for field in ("release", "reason", "supervisor"):
+        if not value.get(field, "").strip():
+            raise InvalidInputError(f"override.{field}", "is required")
+    return dict(value)
 
 
 def _time(value: Any, field: str) -> dt.datetime:
@@ -155,6 +172,7 @@ def parse_record(obj: Any, policy: Policy) -> BatchRecord:
         hall=obj.get("hall"),
         replaces=obj.get("replaces"),
         reason=obj.get("reason"),
+        override=_override(obj.get("override")),
     )
 
 
@@ -237,7 +255,11 @@ def run_batch(
             clock.set(record.arrival.at)
             _ensure_session(gate, record, warn)
             ref = _line_ref(source, number, text, gate.secret)
-            if record.replaces:
+            if record.override is not None:
+                o = record.override
+                view = desk.supervisor_override(record.arrival, release=o["release"], reason=o["reason"],
+                                                supervisor=o["supervisor"], reverses=o.get("reverses"), source=ref)
+            elif record.replaces:
                 view = desk.substitute(record.arrival, replaces=record.replaces, reason=record.reason or "",
                                        source=ref)
             else:

@@ -7,7 +7,7 @@ Two cut-offs, both counted in the centre's calendar days before *today*:
   counters of fevers and measuring errors are reset, and a health reason (``fever``, ``symptoms``…) becomes
   ``health`` — what remains says who came to which session and whether they went in, nothing about their health;
 * **attendance** (``retention.attendance_days``): everything of the day goes — screenings and their remaining
-  steps, admissions, badges.
+  steps, admissions, badges, the supervisor's signals.
 
 The remaining step records name the step a person was at, never a rest after a fever (``temperature_rest`` and
 ``temperature_questions`` become ``temperature``). The audit trail is kept: it never held health data — one
@@ -44,6 +44,7 @@ class PurgeCounts:
     steps_deleted: int = 0
     admissions_deleted: int = 0
     badges_deleted: int = 0
+    signals_deleted: int = 0
 
     @property
     def nothing(self) -> bool:
@@ -69,7 +70,8 @@ class PurgeReport:
             f"health data before {self.health_before}: {verb} scrub {c.screenings_scrubbed} screening(s), "
             f"delete {c.health_steps_deleted} step record(s) holding health data",
             f"attendance before {self.attendance_before}: {verb} delete {c.screenings_deleted} screening(s) "
-            f"({c.steps_deleted} step records), {c.admissions_deleted} admission(s), {c.badges_deleted} badge(s)",
+            f"({c.steps_deleted} step records), {c.admissions_deleted} admission(s), {c.badges_deleted} badge(s), "
+            f"{c.signals_deleted} signal(s)",
         ]
 
 

@@ -447,10 +447,12 @@ class _Retention(_Repo):
         old = [s for s in store.screenings.values() if day_of(s.opened_at) < attendance_before]
         old_admissions = [a for a in store.admissions.values() if a.day < attendance_before]
         old_badges = [b for b in store.badges.values() if b.day < attendance_before]
+        old_signals = [g for g in store.signals.values() if g.day < attendance_before]
         counts = PurgeCounts(
             screenings_scrubbed=len(scrub), health_steps_deleted=sum(r.sensitive for s in scrub for r in s.records),
             screenings_deleted=len(old), steps_deleted=sum(len(s.records) for s in old),
             admissions_deleted=len(old_admissions), badges_deleted=len(old_badges),
+            signals_deleted=len(old_signals),
         )
         if dry_run:
             return counts
@@ -483,6 +485,8 @@ class _Retention(_Repo):
         for b in old_badges:
             del store.badges[b.serial]
             store.by_badge.pop(b.serial, None)
+        for g in old_signals:
+            del store.signals[g.id]
         return counts
 
 

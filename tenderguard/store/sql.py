@@ -1177,6 +1177,7 @@ class _Retention(_Repo):
             admissions_deleted=self._count(admissions, admissions.c.badge.in_(select(badges.c.serial)
                                                                              .where(*old_badges))),
             badges_deleted=self._count(badges, *old_badges),
+            signals_deleted=self._count(signals, signals.c.day < attendance_before),
         )
         if dry_run:
             return counts
@@ -1202,6 +1203,7 @@ class _Retention(_Repo):
         self.uow.execute(delete(day_sequences).where(day_sequences.c.centre == centre,
                                                      day_sequences.c.day < attendance_before))
         self.uow.execute(delete(hall_occupancy).where(hall_occupancy.c.day < attendance_before))
+        self.uow.execute(delete(signals).where(signals.c.day < attendance_before))
         self.store.forget_screenings()  # what this process remembers of them is what the purge changed
         return counts
 

@@ -64,3 +64,22 @@ def test_signals_list_and_resolve(tmp_path: Path) -> None:
     assert "李强: 移交行政监督部门" in after.stdout
     verify = runner.invoke(cli, ["audit", "verify"])
     assert verify.exit_code == 0, verify.output
+
+
+def test_a_batch_line_carries_the_supervisors_override(tmp_path: Path) -> None:
+    """A line with ``override`` re-screens the person with the named refusal set aside; a bad one is invalid."""
+    lines = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()[:2]]
+    first, again = lines[1], lines[1] | {"company": "河北冀东路桥集团有限公司", "credit_code": "91130100MA07ABCD1J",
+                                         "at": "2026-11-23T09:05:00+08:00"}
+    released = again | {"at": "2026-11-23T09:20:00+08:00", "override": {
+        "release": "represents_other_bidder", "reason": "甲单位登记有误,已核实", "supervisor": "李强"}}
+    broken = again | {"at": "2026-11-23T09:25:00+08:00", "override": {"release": "hall_full"}}
+    path = tmp_path / "queue.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in (first, again, released, broken)) + "\n",
+                    encoding="utf-8")
+    run = CliRunner().invoke(cli, ["screen", "--batch", str(path)])
+    assert run.exit_code == 3, run.output
+    results = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    assert [(r["outcome"], r["reason"]) for r in results] == [
+        ("admitted", None), ("refused", "represents_other_bidder"), ("admitted", None), ("invalid", "invalid")]
+    assert results[3]["field"] == "override.reason"

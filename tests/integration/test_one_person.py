@@ -352,3 +352,17 @@ def test_daily_report_counts_signals_by_kind_and_decision(make: HarnessFactory, 
     csv_text = write_report_csv(report, tmp_path / "day.csv").read_text(encoding="utf-8-sig")
     assert "signal:shared_phone:dismissed" in csv_text
     assert "监督信号:两家投标单位的代表登记了同一手机号码:已排除" in csv_text
+
+
+def test_signals_go_with_the_attendance_records(make: HarnessFactory) -> None:
+    """The attendance purge deletes the day's signals with its screenings; the health purge keeps them."""
+    h = make()
+    h.admit(ZHANG, BUILDER)
+    h.desk.arrive(h.arrival(ZHANG, BRIDGES))
+    assert len(h.gate.signals(DAY)) == 1
+    h.clock.advance(days=h.policy.retention.health_data_days + 1)
+    assert h.gate.purge().counts.signals_deleted == 0
+    assert len(h.gate.signals(DAY)) == 1
+    h.clock.advance(days=h.policy.retention.attendance_days)
+    assert h.gate.purge().counts.signals_deleted == 1
+    assert h.gate.signals(DAY) == []
