@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -27,7 +28,7 @@ import attrs
 
 from tenderguard.domain.model import Arrival, BidSession, ManualClock, aware
 from tenderguard.domain.screening import DECLARATION_STATES, MASK_CONDITIONS
-from tenderguard.errors import InvalidInputError, NotFoundError, TenderGuardError
+from tenderguard.errors import CommitUnknownError, ConflictError, InvalidInputError, NotFoundError, TenderGuardError
 from tenderguard.identity import parse_document
 from tenderguard.policy import (
     DeclarationStep,
@@ -247,29 +248,47 @@ def run_batch(
             continue
         if isinstance(obj, dict) and isinstance(obj.get("name"), str):
             name = obj["name"]
-        try:
-            if isinstance(obj, dict) and "exit" in obj:
-                yield _exit(number, obj, desk, clock, _line_ref(source, number, text, gate.secret))
-                continue
-            record = parse_record(obj, gate.policy)
-            clock.set(record.arrival.at)
-            _ensure_session(gate, record, warn)
-            ref = _line_ref(source, number, text, gate.secret)
-            if record.override is not None:
-                o = record.override
-                view = desk.supervisor_override(record.arrival, release=o["release"], reason=o["reason"],
-                                                supervisor=o["supervisor"], reverses=o.get("reverses"), source=ref)
-            elif record.replaces:
-                view = desk.substitute(record.arrival, replaces=record.replaces, reason=record.reason or "",
-                                       source=ref)
-            else:
-                view = desk.arrive(record.arrival, source=ref)
-            view = _Replay(desk, clock, record).run(view)
-            yield _result(number, name, view)
-        except TenderGuardError as exc:
-            field = getattr(exc, "field", None)
-            yield _result(number, name, outcome="invalid", reason="invalid", badge=None, message=str(exc),
-                          **({"field": field} if field else {}))
+        ref = _line_ref(source, number, text, gate.secret)
+        for attempt in range(LINE_ATTEMPTS):
+            try:
+                yield _screen_line(number, name, obj, gate=gate, desk=desk, clock=clock, ref=ref, warn=warn)
+                break
+            except (CommitUnknownError, ConflictError) as exc:
+                # The database went away (or other desks kept winning): a line with a reference resumes where
+                # its last commit left it, so running it again never repeats a step. Without one, say so.
+                if ref is None or attempt == LINE_ATTEMPTS - 1:
+                    yield _result(number, name, outcome="invalid", reason="invalid", badge=None, message=str(exc))
+                    break
+                time.sleep(0.05 * (attempt + 1))
+            except TenderGuardError as exc:
+                field = getattr(exc, "field", None)
+                yield _result(number, name, outcome="invalid", reason="invalid", badge=None, message=str(exc),
+                              **({"field": field} if field else {}))
+                break
+
+
+#: How often a line is tried when the database connection is lost under it (each try resumes the last).
+LINE_ATTEMPTS = 5
+
+
+def _screen_line(number: int, name: str | None, obj: Any, *, gate: Gate, desk: Desk, clock: ManualClock,
+                 ref: str | None, warn: Callable[[str], None]) -> dict[str, Any]:
+    """Screen (or resume) one line's arrival, or record its exit; the line's result."""
+    if isinstance(obj, dict) and "exit" in obj:
+        return _exit(number, obj, desk, clock, ref)
+    record = parse_record(obj, gate.policy)
+    clock.set(record.arrival.at)
+    _ensure_session(gate, record, warn)
+    if record.override is not None:
+        o = record.override
+        view = desk.supervisor_override(record.arrival, release=o["release"], reason=o["reason"],
+                                        supervisor=o["supervisor"], reverses=o.get("reverses"), source=ref)
+    elif record.replaces:
+        view = desk.substitute(record.arrival, replaces=record.replaces, reason=record.reason or "", source=ref)
+    else:
+        view = desk.arrive(record.arrival, source=ref)
+    view = _Replay(desk, clock, record).run(view)
+    return _result(number, name, view)
 
 
 def _line_ref(source: str | None, number: int, text: str, secret: bytes) -> str | None:

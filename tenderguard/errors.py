@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "CommitUnknownError",
     "ConflictError",
     "FontCoverageError",
     "InvalidInputError",
@@ -89,6 +90,13 @@ class OverrideError(TenderGuardError):
 
 class KeyMismatchError(TenderGuardError):
     """Raised when a desk or command brings another ID-hash key than the one the database was started with."""
+
+
+class CommitUnknownError(TenderGuardError):
+    """Raised when the database connection was lost while committing: the operation may or may not be saved.
+
+    Never repeat the operation blindly: look at the record first (a batch resumes its line, which finds out).
+    """
 
 
 class ConflictError(TenderGuardError):

@@ -45,8 +45,6 @@ from tenderguard.domain.rules import (
     Decision,
     check_admission,
     check_arrival,
-    expect_admission,
-    expect_arrival,
 )
 from tenderguard.domain.screening import Actor, Screening
 from tenderguard.domain.signals import DECISIONS, Signal, SignalKind, SignalView, signal_key, signal_view
@@ -867,12 +865,8 @@ class Desk:
                                     f"not on {day}", hint="pick one of today's sessions")
         key = person_key(arrival.document, self.gate.secret)
         earlier = uow.screenings.for_person(day, key)
-        # The reads below, announced so a database runs them together (one round trip).
         name_key = (None if arrival.credit_code is None or arrival.company is None
                     else company_key(arrival.company, normalised=True))
-        if arrival.credit_code is not None and name_key is not None:
-            uow.companies.expect(arrival.credit_code, name_key)
-        expect_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall)
         known_as = self._company_seen(uow, arrival, name_key)
         decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall,
                                  earlier=earlier)
@@ -969,7 +963,6 @@ class Desk:
             # Two desks screening one person for two bidder companies at once are decided one after the other.
             uow.attendance.hold_person(day, s.person_key)
             earlier = [e for e in uow.screenings.for_person(day, s.person_key) if e.id != s.id]
-        expect_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry)
         decision = check_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry,
                                    earlier=earlier, skip=_skipped(s))
         if not decision.proceeds:

@@ -20,8 +20,7 @@ from tenderguard.policy import Policy, Role
 if TYPE_CHECKING:
     from tenderguard.domain.screening import Screening
 
-__all__ = ["REASON_TEXT", "AttendanceView", "Decision", "check_admission", "check_arrival", "expect_admission",
-           "expect_arrival"]
+__all__ = ["REASON_TEXT", "AttendanceView", "Decision", "check_admission", "check_arrival"]
 
 #: What the desk tells the person, by reason code (Simplified Chinese, the language of the desk).
 REASON_TEXT: Mapping[str, str] = {
@@ -76,17 +75,6 @@ class AttendanceView(Protocol):
         """How many admitted people are in the hall now (admitted and not exited); ``deciding`` as above."""
         ...
 
-    def expect(self, day: dt.date, *, person_key: str | None = None, quota: tuple[str, Role] | None = None,
-               hall: str | None = None, deciding: bool = False) -> None:
-        """Hear which of the queries above a check is about to make, in this order (see :func:`expect_arrival`).
-
-        ``for_person`` (when a ``person_key`` is given), ``active_for_organisation`` (``quota``: the
-        organisation and role), then ``inside`` (``hall``), all with ``deciding``. A database view runs them
-        together — one round trip — and answers each from that as it is asked, in order; a query asked out
-        of that order, or after a write, is run on its own. A view in memory has nothing to gain and ignores it.
-        """
-        ...
-
 
 @attrs.frozen
 class Decision:
@@ -138,22 +126,6 @@ def _capacity_decision(policy: Policy, view: AttendanceView, day: dt.date, hall:
 
 def _quota_key(policy: Policy, role: Role, organisation: str | None) -> tuple[str, Role] | None:
     return None if policy.quota(role) is None or organisation is None else (organisation, role)
-
-
-def expect_arrival(policy: Policy, view: AttendanceView, arrival: Arrival, *, day: dt.date, person_key: str,
-                   hall: str) -> None:
-    """Tell the view the queries :func:`check_arrival` will make for this arrival (it may stop earlier)."""
-    screened_on = not arrival.key_area or policy.key_area.action == "screen"
-    view.expect(day, person_key=person_key,
-                quota=_quota_key(policy, arrival.role, arrival.organisation) if screened_on else None,
-                hall=hall if screened_on and policy.capacity(hall) is not None else None)
-
-
-def expect_admission(policy: Policy, view: AttendanceView, arrival: Arrival | Visitor, *, day: dt.date, hall: str,
-                     reentry: bool) -> None:
-    """Tell the view the queries :func:`check_admission` will make (the deciding ones, which wait for others)."""
-    view.expect(day, quota=None if reentry else _quota_key(policy, arrival.role, arrival.organisation),
-                hall=hall if policy.capacity(hall) is not None else None, deciding=True)
 
 
 def _other_bidder(policy: Policy, arrival: Arrival | Visitor, earlier: Sequence[Screening], *,

@@ -160,8 +160,6 @@ class _Companies(_Repo):
         self.uow.put(self.store.companies, credit_code, name)
         self.uow.put(self.store.company_keys, name_key, credit_code)
 
-    def expect(self, credit_code: str, name_key: str) -> None:
-        """Nothing to fetch ahead in memory."""
 
 
 class _Screenings(_Repo):
@@ -324,9 +322,6 @@ class _Attendance(_Repo):
     def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
         return self.store.inside.get((day, hall), 0)
 
-    def expect(self, day: dt.date, *, person_key: str | None = None, quota: tuple[str, Role] | None = None,
-               hall: str | None = None, deciding: bool = False) -> None:
-        """Nothing to fetch ahead in memory."""
 
 
 class _Badges(_Repo):

@@ -108,12 +108,6 @@ class CompanyRepository(Protocol):
     def add(self, credit_code: str, name: str, name_key: str) -> None:
         """Register a company."""
 
-    def expect(self, credit_code: str, name_key: str) -> None:
-        """Hear that ``get(credit_code)`` and then, for a new company, ``by_key(name_key)`` come next.
-
-        As ``AttendanceView.expect``: a database store runs them together with the reads expected after them.
-        """
-
 
 class ScreeningRepository(Protocol):
     """Screenings, open and closed."""

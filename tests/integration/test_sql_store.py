@@ -197,10 +197,8 @@ def test_unique_violation_through_the_unit_of_work_is_a_conflict(make_store: Sto
     with SqlUnitOfWork(store) as uow:
         uow.attendance.add(admission(1))
         uow.commit()
-    with SqlUnitOfWork(store) as uow:
-        uow.attendance.add(admission(2))  # written with the commit, where the unique index refuses it
-        with pytest.raises(ConflictError):
-            uow.commit()
+    with SqlUnitOfWork(store) as uow, pytest.raises(ConflictError):
+        uow.attendance.add(admission(2))  # the unique index refuses it
     with SqlUnitOfWork(store) as uow:
         assert [a.id for a in uow.attendance.active_for_organisation(DAY, org, Role.BIDDER)] == ["adm1"]
         assert uow.attendance.inside(DAY, "第一开标室") == 1
@@ -403,35 +401,6 @@ def test_stale_screening_version_is_a_conflict(make_store: StoreFactory) -> None
     assert _load(store, view.id).state == "mask"
 
 
-def test_a_thread_keeps_its_connection_between_units_of_work(db_url: str) -> None:
-    """One thread's units of work reuse one connection; another thread's gets its own."""
-    store = SqlStore(db_url, CENTRE)
-    try:
-        with store.unit_of_work() as uow:
-            first = uow.connection.connection.dbapi_connection
-        with store.unit_of_work() as uow:
-            again = uow.connection.connection.dbapi_connection
-        seen: list[object] = []
-
-        def other_thread() -> None:
-            with store.unit_of_work() as uow:
-                seen.append(uow.connection.connection.dbapi_connection)
-
-        thread = threading.Thread(target=other_thread)
-        thread.start()
-        thread.join(timeout=30)
-        assert again is first
-        [theirs] = seen
-        assert theirs is not first
-        pool = store.engine.pool
-        assert isinstance(pool, QueuePool)
-        gc.collect()
-        assert pool.checkedout() == 1  # this thread's, kept; the other thread's went back when it ended
-    finally:
-        store.dispose()
-    assert pool.checkedout() == 0
-
-
 def test_a_lost_kept_connection_is_replaced(db_url: str) -> None:
     """The thread's connection invalidated (as after a lost server): the next unit of work opens a new one."""
     store = SqlStore(db_url, CENTRE)
@@ -442,26 +411,6 @@ def test_a_lost_kept_connection_is_replaced(db_url: str) -> None:
         with store.unit_of_work() as uow:
             assert uow.connection.connection.dbapi_connection is not first
             assert uow.attendance.inside(DAY, "第一开标室") == 0
-    finally:
-        store.dispose()
-
-
-def test_a_unit_of_work_inside_another_gets_a_connection_of_its_own(pg_url: str) -> None:
-    """Nested on one thread (e.g. a subscriber's own operation): never the outer one's connection or transaction.
-
-    PostgreSQL only: on SQLite the inner one would wait for the outer one's write lock.
-    """
-    store = SqlStore(pg_url, CENTRE)
-    try:
-        with store.unit_of_work() as uow:
-            outer = uow.connection.connection.dbapi_connection
-            uow.agencies.add(Agency(code="AG8", name="某招标代理有限公司"))
-            with store.unit_of_work() as inner:
-                assert inner.connection.connection.dbapi_connection is not outer
-                assert inner.agencies.get("AG8") is None  # the outer one's write is not committed
-        with store.unit_of_work() as uow:
-            assert uow.connection.connection.dbapi_connection is outer
-            assert uow.agencies.get("AG8") is None  # never committed: rolled back with the outer one
     finally:
         store.dispose()
 

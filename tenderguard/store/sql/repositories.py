@@ -1,0 +1,362 @@
+"""The repositories of the day's records on SQL: sessions, agencies, companies, screenings, attendance, badges.
+
+Each runs plain SQLAlchemy Core statements on its unit of work's connection. Screenings are live process objects:
+rebuilt from their row and step records when loaded, tracked by the unit of work, and written back on commit.
+On PostgreSQL the rows an admission decides on are locked (badges, the hall's count) and desks deciding on one
+organisation's quota or one person queue on an advisory lock; SQLite's writers take turns anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from sqlalchemy import RowMapping, String, Table, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from tenderguard.domain.model import (
+    Admission,
+    AdmissionStatus,
+    Agency,
+    Badge,
+    BadgeStatus,
+    BidSession,
+    Outcome,
+    Reason,
+    Visitor,
+)
+from tenderguard.domain.screening import Actor, Screening, StepRecord
+from tenderguard.policy import Role
+from tenderguard.store.tables import (
+    admissions,
+    agencies,
+    badges,
+    companies,
+    day_sequences,
+    hall_occupancy,
+    screening_events,
+    screenings,
+    sessions,
+)
+
+if TYPE_CHECKING:
+    from tenderguard.store.sql.unit_of_work import SqlUnitOfWork
+
+__all__ = ["Repo", "insert_numbered"]
+
+
+def insert_numbered(table: Table, row: Mapping[str, Any], *, sqlite: bool) -> Any:
+    """An INSERT of ``row``; on SQLite its ``ordinal`` is ``max + 1`` (PostgreSQL numbers it with an identity)."""
+    values = dict(row)
+    if sqlite:
+        values["ordinal"] = select(func.coalesce(func.max(table.c.ordinal), 0) + 1).scalar_subquery()
+    return insert(table).values(values)
+
+
+def _reason(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return Reason(value)
+    except ValueError:
+        return value  # a reason code a policy's question defines
+
+
+class Repo:
+    """Base of the SQL repositories: the unit of work, its store, and the centre's time zone for instants."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self.uow = uow
+        self.store = uow.store
+        self.pg = uow.store.dialect == "postgresql"
+
+    def _local(self, value: dt.datetime) -> dt.datetime:
+        return value.astimezone(self.store.centre.tz)
+
+    def _opt_local(self, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else self._local(value)
+
+    def _insert(self, table: Table) -> Any:
+        return (postgresql.insert if self.pg else sqlite_dialect.insert)(table)
+
+    def _lock(self, name: str) -> None:
+        """PostgreSQL: wait for other desks deciding on ``name`` (held until this unit of work ends)."""
+        if self.pg:
+            self.uow.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(literal(name, String), 0))))
+
+
+class Sessions(Repo):
+    """Bid sessions."""
+
+    def add(self, session: BidSession) -> None:
+        self.uow.execute(insert(sessions), {
+            "code": session.code, "project_name": session.project_name, "opens_at": session.opens_at,
+            "day": session.day(self.store.centre), "hall": session.hall, "agency": session.agency,
+        })
+
+    def _of(self, row: RowMapping) -> BidSession:
+        return BidSession(code=row["code"], project_name=row["project_name"], opens_at=self._local(row["opens_at"]),
+                          hall=row["hall"], agency=row["agency"])
+
+    def get(self, code: str) -> BidSession | None:
+        row = self.uow.execute(select(sessions).where(sessions.c.code == code)).mappings().first()
+        return None if row is None else self._of(row)
+
+    def all(self, day: dt.date | None = None) -> list[BidSession]:
+        query = select(sessions).order_by(sessions.c.opens_at, sessions.c.code)
+        if day is not None:
+            query = query.where(sessions.c.day == day)
+        return [self._of(row) for row in self.uow.execute(query).mappings()]
+
+
+class Agencies(Repo):
+    """Procurement agencies (added or updated)."""
+
+    def add(self, agency: Agency) -> None:
+        values = {"code": agency.code, "name": agency.name, "contact": agency.contact, "phone": agency.phone,
+                  "email": agency.email}
+        stmt = self._insert(agencies).values(values).on_conflict_do_update(
+            index_elements=[agencies.c.code], set_={k: v for k, v in values.items() if k != "code"})
+        self.uow.execute(stmt)
+
+    def get(self, code: str) -> Agency | None:
+        row = self.uow.execute(select(agencies).where(agencies.c.code == code)).mappings().first()
+        return None if row is None else Agency(**row)
+
+    def all(self) -> list[Agency]:
+        return [Agency(**row) for row in self.uow.execute(select(agencies).order_by(agencies.c.code)).mappings()]
+
+
+class Companies(Repo):
+    """Companies by credit code, with the name first seen."""
+
+    def get(self, credit_code: str) -> str | None:
+        found: str | None = self.uow.execute(
+            select(companies.c.name).where(companies.c.credit_code == credit_code)).scalar()
+        return found
+
+    def by_key(self, name_key: str) -> str | None:
+        found: str | None = self.uow.execute(
+            select(companies.c.credit_code).where(companies.c.name_key == name_key)).scalar()
+        return found
+
+    def add(self, credit_code: str, name: str, name_key: str) -> None:
+        self.uow.execute(insert(companies), {"credit_code": credit_code, "name": name, "name_key": name_key})
+
+
+class Screenings(Repo):
+    """Screenings: rows with their step records, rebuilt as live objects the unit of work writes back."""
+
+    def add(self, screening: Screening) -> None:
+        self.uow.track(screening, version=None)
+
+    def _build(self, row: RowMapping, records: Iterable[RowMapping]) -> Screening:
+        visitor = Visitor(
+            session=row["session"], role=Role(row["role"]), name=row["name"], at=self._local(row["visitor_at"]),
+            document_kind=row["document_kind"], document_masked=row["document_masked"], company=row["company"],
+            credit_code=row["credit_code"], phone_masked=row["phone_masked"], key_area=row["key_area"],
+            document_number=row["document_number"], phone_key=row["phone_key"],
+        )
+        s = Screening(id=row["id"], visitor=visitor, person_key=row["person_key"], hall=row["hall"],
+                      reentry=row["reentry"], opened_at=self._local(row["opened_at"]),
+                      actor=Actor(desk=row["opened_desk"], operator=row["opened_operator"]), state=row["state"],
+                      source=row["source_ref"])
+        s.outcome = Outcome(row["outcome"]) if row["outcome"] is not None else None
+        s.reason = _reason(row["reason"])
+        s.services = tuple(row["services"])
+        s.badge = row["badge"]
+        s.fevers = row["fevers"]
+        s.measuring_errors = row["measuring_errors"]
+        s.rest_until = self._opt_local(row["rest_until"])
+        s.supplies = dict(row["supplies"])
+        s.health_purged_at = self._opt_local(row["health_purged_at"])
+        s.keep_records([StepRecord(
+            screening_id=r["screening_id"], seq=r["seq"], at=self._local(r["at"]), desk=r["desk"],
+            operator=r["operator"], action=r["action"], state_from=r["state_from"], state_to=r["state_to"],
+            detail=dict(r["detail"]), sensitive=r["sensitive"],
+        ) for r in records])
+        self.uow.track(s, version=row["version"])
+        return s
+
+    def _many(self, *where: Any) -> list[Screening]:
+        """The stored screenings matching ``where``, in the order they were opened (those already loaded as such)."""
+        rows = self.uow.execute(select(screenings).where(*where).order_by(screenings.c.ordinal)).mappings().all()
+        wanted = [row for row in rows if self.uow.tracked(row["id"]) is None]
+        records: dict[str, list[RowMapping]] = {}
+        if wanted:
+            query = (select(screening_events)
+                     .where(screening_events.c.screening_id.in_([row["id"] for row in wanted]))
+                     .order_by(screening_events.c.screening_id, screening_events.c.seq))
+            for record in self.uow.execute(query).mappings():
+                records.setdefault(record["screening_id"], []).append(record)
+        found: list[Screening] = []
+        for row in rows:
+            known = self.uow.tracked(row["id"])
+            found.append(known if known is not None else self._build(row, records.get(row["id"], ())))
+        return found
+
+    def _with_new(self, found: list[Screening], keep: Any) -> list[Screening]:
+        """``found`` and the screenings added in this unit of work (not written yet) that ``keep`` accepts."""
+        stored = {s.id for s in found}
+        return found + [s for s in self.uow.new_screenings() if s.id not in stored and keep(s)]
+
+    def get(self, screening_id: str) -> Screening | None:
+        known = self.uow.tracked(screening_id)
+        if known is not None:
+            return known
+        found = self._many(screenings.c.id == screening_id)
+        return found[0] if found else None
+
+    def for_day(self, day: dt.date) -> list[Screening]:
+        day_of = self.store.centre.day_of
+        return self._with_new(self._many(screenings.c.centre == self.store.centre.code, screenings.c.day == day),
+                              lambda s: day_of(s.opened_at) == day)
+
+    def open(self) -> list[Screening]:
+        return self._with_new(self._many(screenings.c.centre == self.store.centre.code,
+                                         screenings.c.outcome.is_(None)), lambda s: not s.closed)
+
+    def by_source(self, source: str) -> Screening | None:
+        known = next((s for s in self.uow.new_screenings() if s.source == source), None)
+        if known is not None:
+            return known
+        found = self._many(screenings.c.source_ref == source)
+        return found[0] if found else None
+
+    def for_person(self, day: dt.date, person_key: str) -> list[Screening]:
+        day_of = self.store.centre.day_of
+        return self._with_new(self._many(screenings.c.day == day, screenings.c.person_key == person_key),
+                              lambda s: s.person_key == person_key and day_of(s.opened_at) == day)
+
+    def with_phone(self, day: dt.date, session: str, phone_key: str) -> list[Screening]:
+        return self._with_new(
+            self._many(screenings.c.session == session, screenings.c.phone_key == phone_key,
+                       screenings.c.day == day),
+            lambda s: s.visitor.session == session and s.visitor.phone_key == phone_key)
+
+
+class Attendance(Repo):
+    """Admissions: who holds which place, who is inside which hall (counted by triggers in ``hall_occupancy``)."""
+
+    def _row(self, a: Admission) -> dict[str, Any]:
+        row = attrs.asdict(a, recurse=False)
+        row["role"], row["status"] = str(a.role), str(a.status)
+        return row
+
+    def _of(self, row: Mapping[Any, Any]) -> Admission:
+        return Admission(
+            id=row["id"], screening_id=row["screening_id"], day=row["day"], session=row["session"],
+            hall=row["hall"], role=Role(row["role"]), organisation=row["organisation"],
+            person_key=row["person_key"], badge=row["badge"], at=self._local(row["at"]), desk=row["desk"],
+            status=AdmissionStatus(row["status"]), inside=row["inside"], exited_at=self._opt_local(row["exited_at"]),
+            entries=row["entries"],
+        )
+
+    def _list(self, *where: Any, lock: bool = False) -> list[Admission]:
+        query = select(admissions).where(*where).order_by(admissions.c.ordinal)
+        if lock and self.pg:
+            query = query.with_for_update()
+        return [self._of(row) for row in self.uow.execute(query).mappings()]
+
+    def add(self, admission: Admission) -> None:
+        self.uow.execute(insert_numbered(admissions, self._row(admission), sqlite=not self.pg))
+
+    def save(self, admission: Admission) -> None:
+        row = self._row(admission)
+        del row["id"]
+        self.uow.execute(update(admissions).where(admissions.c.id == admission.id).values(row))
+
+    def by_badge(self, serial: str) -> Admission | None:
+        found = self._list(admissions.c.badge == serial, admissions.c.status == str(AdmissionStatus.ACTIVE),
+                           lock=True)
+        return found[-1] if found else None
+
+    def for_day(self, day: dt.date) -> list[Admission]:
+        return self._list(admissions.c.day == day)
+
+    def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
+        if deciding:
+            self.hold_person(day, person_key)
+        return self._list(admissions.c.day == day, admissions.c.person_key == person_key)
+
+    def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
+        found = self.for_person(day, person_key)
+        return found[-1] if found else None
+
+    def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
+        found = self.latest_for_person(day, person_key)
+        return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
+
+    def hold_person(self, day: dt.date, person_key: str) -> None:
+        self._lock(f"person|{day}|{person_key}")
+
+    def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
+                                deciding: bool = False) -> list[Admission]:
+        # Rows another desk has not committed yet cannot be locked: desks deciding on one organisation's role
+        # queue on an advisory lock instead (and the unique index settles bidders' races in any case).
+        if deciding:
+            self._lock(f"quota|{day}|{organisation}|{role}")
+        return self._list(admissions.c.day == day, admissions.c.organisation == organisation,
+                          admissions.c.role == str(role), admissions.c.status == str(AdmissionStatus.ACTIVE))
+
+    def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
+        stmt: Any
+        if deciding and self.pg:
+            # The hall's row, locked until commit (made at 0 on the day's first use): desks deciding on one hall
+            # queue on it, and one that waited reads the count the other desk left.
+            stmt = (postgresql.insert(hall_occupancy).values(day=day, hall=hall, inside=0)
+                    .on_conflict_do_update(index_elements=[hall_occupancy.c.day, hall_occupancy.c.hall],
+                                           set_={"inside": hall_occupancy.c.inside})
+                    .returning(hall_occupancy.c.inside))
+        else:
+            stmt = select(hall_occupancy.c.inside).where(hall_occupancy.c.day == day, hall_occupancy.c.hall == hall)
+        count: int | None = self.uow.execute(stmt).scalar()
+        return count or 0
+
+
+class Badges(Repo):
+    """Badges and the day's serial numbers."""
+
+    def _row(self, b: Badge) -> dict[str, Any]:
+        row = attrs.asdict(b, recurse=False)
+        row["role"], row["status"] = str(b.role), str(b.status)
+        return row
+
+    def _of(self, row: RowMapping) -> Badge:
+        return Badge(
+            serial=row["serial"], centre=row["centre"], day=row["day"], session=row["session"], hall=row["hall"],
+            role=Role(row["role"]), company=row["company"], credit_code=row["credit_code"],
+            holder_masked=row["holder_masked"], person_key=row["person_key"],
+            issued_at=self._local(row["issued_at"]), status=BadgeStatus(row["status"]),
+            revoked_reason=row["revoked_reason"], reprints=row["reprints"],
+        )
+
+    def add(self, badge: Badge) -> None:
+        self.uow.execute(insert(badges), self._row(badge))
+
+    def get(self, serial: str) -> Badge | None:
+        query = select(badges).where(badges.c.serial == serial)
+        if self.pg:
+            query = query.with_for_update()
+        row = self.uow.execute(query).mappings().first()
+        return None if row is None else self._of(row)
+
+    def save(self, badge: Badge) -> None:
+        row = self._row(badge)
+        del row["serial"]
+        self.uow.execute(update(badges).where(badges.c.serial == badge.serial).values(row))
+
+    def next_sequence(self, centre: str, day: dt.date) -> int:
+        stmt = (self._insert(day_sequences).values(centre=centre, day=day, value=1)
+                .on_conflict_do_update(index_elements=[day_sequences.c.centre, day_sequences.c.day],
+                                       set_={"value": day_sequences.c.value + 1})
+                .returning(day_sequences.c.value))
+        value: int = self.uow.execute(stmt).scalar_one()
+        return value
+
+    def for_day(self, day: dt.date) -> list[Badge]:
+        query = select(badges).where(badges.c.day == day).order_by(badges.c.serial)
+        return [self._of(row) for row in self.uow.execute(query).mappings()]
