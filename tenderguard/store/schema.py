@@ -4,8 +4,7 @@
 * a database at an older revision is refused by the store with a hint to run ``tenderguard db upgrade`` (one
   person upgrades a centre's database, not whichever desk starts first);
 * a database at a revision this code does not know (written by a newer TenderGuard) or with tables but no
-  version at all is refused with :class:`SchemaError` and never touched;
-* databases made before migrations were shipped (a ``schema_version`` table holding 1) are revision ``0001``.
+  version at all is refused with :class:`SchemaError` and never touched.
 
 On PostgreSQL every check and upgrade holds a transaction-scoped advisory lock, so desks starting together on an
 empty database do not race to create it; SQLite's ``BEGIN IMMEDIATE`` serialises them there.
@@ -23,7 +22,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, func, inspect, select, text
+from sqlalchemy import Connection, Engine, func, inspect, select
 
 from tenderguard.errors import TenderGuardError
 
@@ -32,7 +31,6 @@ __all__ = ["SchemaError", "SchemaStatus", "check", "ensure", "head_revision", "s
 _MIGRATIONS = Path(__file__).with_name("migrations")
 #: PostgreSQL advisory lock held while the schema is checked or changed ("tg_sch").
 _SCHEMA_LOCK = 0x7467_5F73_6368
-_LEGACY_REVISION = "0001"
 
 
 class SchemaError(TenderGuardError):
@@ -66,7 +64,7 @@ def head_revision() -> str:
 
 @attrs.frozen
 class SchemaStatus:
-    """Where a database's schema stands: ``empty``, ``legacy``, ``behind``, ``current`` or ``unknown``."""
+    """Where a database's schema stands: ``empty``, ``behind``, ``current`` or ``unknown``."""
 
     state: str
     revision: str | None
@@ -91,11 +89,6 @@ def status(conn: Connection) -> SchemaStatus:
     if current is None:
         if not tables - {"alembic_version"}:
             return SchemaStatus("empty", None, head)
-        if "schema_version" in tables:
-            found = conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
-            if found == 1:
-                return SchemaStatus("legacy", _LEGACY_REVISION, head)
-            return SchemaStatus("unknown", f"schema_version {found}", head)
         return SchemaStatus("unknown", None, head)
     try:
         known = _script().get_revision(current)
@@ -146,14 +139,12 @@ def ensure(engine: Engine, *, create: bool = True) -> SchemaStatus:
 
 
 def upgrade(engine: Engine) -> tuple[SchemaStatus, SchemaStatus]:
-    """Bring an empty, legacy or older schema up to the newest revision; returns the status before and after."""
+    """Bring an empty or older schema up to the newest revision; returns the status before and after."""
     with _ALEMBIC, engine.begin() as conn:
         _lock(conn)
         before = status(conn)
         if before.state == "unknown":
             raise _refuse(before)
-        if before.state == "legacy":
-            command.stamp(_config(conn), _LEGACY_REVISION)
         if before.state != "current":
             command.upgrade(_config(conn), "head")
         return before, status(conn)

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import attrs
 import pytest
-from alembic import command
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlkit import (
     AT,
     CENTRE,
@@ -24,8 +23,7 @@ from sqlkit import (
 )
 
 from tenderguard import Desk, Gate, ManualClock, ScreeningView, load_preset
-from tenderguard.store import schema
-from tenderguard.store.sql import SqlStore, create_engine_for
+from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import admissions, hall_occupancy
 
 HALL = "第一开标室"
@@ -116,28 +114,6 @@ def test_a_purge_takes_the_old_days_counts_with_their_admissions(store: SqlStore
     assert _counted(store.engine) == {}
     with store.engine.connect() as conn:
         assert conn.execute(select(hall_occupancy)).all() == []
-
-
-def test_the_upgrade_counts_the_people_already_inside(db_url: str) -> None:
-    """A database written before hall_occupancy existed is counted into it by the migration."""
-    engine = create_engine_for(db_url)
-    try:
-        with engine.begin() as conn:
-            command.upgrade(schema._config(conn), "0007")
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO badges (serial, centre, day, session, hall, role, company, credit_code, "
-                              "holder_masked, person_key, issued_at, status, revoked_reason, reprints) VALUES "
-                              "(:s, 'MY', :d, 'S1', :h, 'bidder', 'C', NULL, '张*', 'k', :at, 'active', NULL, 0)"),
-                         [{"s": f"MY-B{i}", "d": DAY, "h": HALL, "at": AT.isoformat()} for i in range(3)])
-            for i, (inside, status) in enumerate([(True, "active"), (True, "active"), (False, "active")]):
-                conn.execute(admissions.insert().values(
-                    id=f"a{i}", ordinal=i + 1, screening_id=f"s{i}", day=DAY, session="S1", hall=HALL, role="bidder",
-                    organisation=f"ORG{i}", person_key=f"k{i}", badge=f"MY-B{i}", at=AT, desk="A", status=status,
-                    inside=inside, exited_at=None, entries=1))
-        schema.upgrade(engine)
-        assert _counted(engine) == {(DAY, HALL): 2}
-    finally:
-        engine.dispose()
 
 
 def test_four_desks_racing_for_the_last_two_places_admit_exactly_two(db_url: str) -> None:
