@@ -183,7 +183,7 @@ class ScreeningMachine:
 
     def edges(self) -> dict[tuple[str, str], str]:
         """Every move of the graph: ``(state, trigger) -> next state``, read from the machine's events."""
-        return {(source, trigger): transitions[0].dest
+        return {(source, trigger): str(transitions[0].dest)
                 for trigger, event in self.machine.events.items()
                 for source, transitions in event.transitions.items()}
 
