@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import time
 import tomllib
@@ -1007,8 +1008,19 @@ def _register_desk() -> None:
 _register_desk()
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Entry point of the ``tenderguard`` console script."""
+    """Entry point of the ``tenderguard`` console script.
+
+    SIGTERM and SIGHUP end a command as an error would: what it was writing is dropped (nothing half-written
+    stays on disk) and its temporary files are removed.
+    """
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _exit_on_signal)
     cli(prog_name="tenderguard")
 
 

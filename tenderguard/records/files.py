@@ -8,14 +8,17 @@ reader never sees half a file and a crash leaves no readable remnant under the t
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from tenderguard.errors import InvalidInputError
 
-__all__ = ["PRIVATE_MODE", "create_private", "write_private", "write_private_text"]
+__all__ = ["PRIVATE_MODE", "create_private", "private_output", "write_private", "write_private_text"]
 
 #: Read and write for the owner, nothing for anybody else.
 PRIVATE_MODE = 0o600
@@ -70,3 +73,16 @@ def write_private(target: Path | str, write: Callable[[Path], object]) -> Path:
 def write_private_text(target: Path | str, text: str, *, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``target`` as :func:`write_private` does."""
     return write_private(target, lambda path: path.write_text(text, encoding=encoding))
+
+
+@contextlib.contextmanager
+def private_output(target: Path | str) -> Iterator[BinaryIO]:
+    """A binary stream that becomes ``target`` (mode 0600) when the block ends without an error.
+
+    What is written stays in memory until then and reaches the disk in one short write of a scratch file, renamed
+    over the target: a process killed while the document is being made leaves nothing on disk.
+    """
+    target = _checked_target(Path(target))
+    buffer = io.BytesIO()
+    yield buffer
+    write_private(target, lambda path: path.write_bytes(buffer.getvalue()))

@@ -1,34 +1,27 @@
 """The day's health badges (健康标识) as PDF: an A4 sheet of 8 cards, single cards, or labels.
 
 :func:`render_badges` validates every card, checks that the font can draw every character, then lays the cards
-out with Jinja (``templates/badges/sheet.html``) and WeasyPrint. Small batches render in this process (the
-first badge of a day is out in well under a second). Large batches render in chunks of :data:`CHUNK_SIZE` cards
-in a pool of worker processes (forked from a ``forkserver`` that imported WeasyPrint once), one PDF per chunk,
-joined in order with pypdf while later chunks still render: a chunk keeps a process well under 200 MB, and the
-pool uses every core. Figures: ``benchmarks/README.md``.
+out with Jinja (``templates/badges/sheet.html``) and WeasyPrint, in this process, :data:`CHUNK_SIZE` cards to a
+document, joined in order with pypdf. Figures: ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
-import multiprocessing
-import os
 import re
-import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import attrs
+from pypdf import PdfWriter
 from weasyprint import CSS, HTML  # type: ignore[import-untyped]
 from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]
 
-from tenderguard.errors import FontCoverageError, RenderError, TenderGuardError
-from tenderguard.records.files import PRIVATE_MODE, create_private
+from tenderguard.errors import FontCoverageError, RenderError
+from tenderguard.records.files import private_output
 from tenderguard.render.environment import render_template, templates_dir
 from tenderguard.render.fetcher import TemplateFetcher
 from tenderguard.render.fonts import (
@@ -39,13 +32,13 @@ from tenderguard.render.fonts import (
     missing_characters,
     print_stylesheet,
 )
+from tenderguard.render.pdf import RENDERING
 from tenderguard.render.qr import MAX_PAYLOAD_BYTES, qr_png
 from tenderguard.render.text import check_text
 
 __all__ = [
     "CHUNK_SIZE",
     "LAYOUTS",
-    "PARALLEL_MIN",
     "WEEKDAYS",
     "BadgeCard",
     "Layout",
@@ -61,10 +54,9 @@ _LABELS = "身份：开标室：场次：、补打 0123456789-"
 _SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,23}")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
-#: Cards per chunk (a multiple of 8, so every chunk but the last fills its A4 pages).
+#: Cards per WeasyPrint document (a multiple of 8, so every chunk but the last fills its A4 pages): a document
+#: of 128 cards keeps the process well under 200 MB, whatever the size of the day.
 CHUNK_SIZE = 128
-#: Batches smaller than this render in the calling process; starting worker processes costs about a second.
-PARALLEL_MIN = 256
 
 
 @attrs.frozen
@@ -250,8 +242,6 @@ def _card_view(card: BadgeCard, fetcher: TemplateFetcher, colour_key: int) -> di
 
 
 _stylesheet_cache: dict[str, list[Any]] = {}
-#: WeasyPrint's shared FontConfiguration and the caches here are not thread-safe: one document at a time.
-_RENDERING = threading.RLock()
 
 
 def _stylesheets(layout: Layout) -> list[Any]:
@@ -275,41 +265,39 @@ def _document_title(cards: Sequence[BadgeCard]) -> str:
     return f"{cards[0].title} {span}"
 
 
-def render_html(
-    html: str,
-    target: Path,
-    *,
-    layout: Layout,
-    text: str = "",
-    font: CjkFont | None = None,
-    fetcher: TemplateFetcher | None = None,
-) -> int:
-    """Write ``html`` (from the badge templates) to the PDF ``target`` with ``layout``'s stylesheets; the page count.
-
-    ``text`` holds the characters the font must have (beyond the common ones). Resources load only through
-    :class:`TemplateFetcher`; a refused one stops the rendering with RenderError.
-    """
-    fetcher = fetcher or TemplateFetcher()
+def _pdf(html: str, *, layout: Layout, font: CjkFont | None, fetcher: TemplateFetcher, text: str = ""
+         ) -> tuple[bytes, int]:
+    """``html`` (from the badge templates) as PDF bytes with ``layout``'s stylesheets, and its page count."""
     try:
-        with _RENDERING:
+        with RENDERING:
             base_url = (templates_dir() / "badges").as_uri() + "/"
             document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
             stylesheets = [*_stylesheets(layout), print_stylesheet([_LABELS, text], font)]
             rendered = document.render(font_config=font_configuration(), stylesheets=stylesheets)
-            rendered.write_pdf(target)
+            return rendered.write_pdf(), len(rendered.pages)
     except FatalURLFetchingError as exc:
         if isinstance(exc.__cause__, RenderError):
             raise exc.__cause__ from None
         raise RenderError(f"a resource could not be loaded: {exc}", hint="check the templates") from exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         raise RenderError(f"WeasyPrint could not render the badges: {exc}", hint="check the templates") from exc
-    return len(rendered.pages)
 
 
-def _render_document(
-    cards: Sequence[BadgeCard], layout: Layout, target: Path, text: str, font: CjkFont | None = None
-) -> int:
-    """Render ``cards`` as one PDF at ``target``, with a font subset holding ``text``; the number of pages."""
+def render_html(html: str, target: Path, *, layout: Layout, text: str = "", font: CjkFont | None = None,
+                fetcher: TemplateFetcher | None = None) -> int:
+    """Write ``html`` (from the badge templates) to the PDF ``target`` with ``layout``'s stylesheets; the page count.
+
+    ``text`` holds the characters the font must have (beyond the common ones). Resources load only through
+    :class:`TemplateFetcher`; a refused one stops the rendering with RenderError.
+    """
+    data, pages = _pdf(html, layout=layout, font=font, fetcher=fetcher or TemplateFetcher(), text=text)
+    with private_output(target) as stream:
+        stream.write(data)
+    return pages
+
+
+def _document(cards: Sequence[BadgeCard], layout: Layout, font: CjkFont, text: str) -> tuple[bytes, int]:
+    """``cards`` as one PDF document (bytes) and its page count; ``text``: every character of the batch."""
     fetcher = TemplateFetcher()
     colours = {colour: key for key, colour in enumerate(dict.fromkeys(card.colour.lower() for card in cards))}
     views = [_card_view(card, fetcher, colours[card.colour.lower()]) for card in cards]
@@ -322,143 +310,7 @@ def _render_document(
         document_title=_document_title(cards),
         colours=[(colour, _ink(colour)) for colour in colours],
     )
-    return render_html(html, target, layout=layout, text=text, font=font, fetcher=fetcher)
-
-
-@attrs.frozen
-class _ChunkOutcome:
-    """What a worker reports for one chunk: its page count, or the error that stopped it."""
-
-    pages: int = 0
-    badges: int = 0
-    error: tuple[str, str | None, str | None] | None = None
-
-
-def _render_chunk(
-    cards: tuple[BadgeCard, ...], layout_name: str, target: str, text: str, font: CjkFont
-) -> _ChunkOutcome:
-    """Worker entry point: render one chunk to ``target``; errors come back as data (they pickle badly).
-
-    ``text`` holds the characters of the whole batch, so that every chunk a worker renders uses one font subset;
-    ``font`` is the parent's choice (the worker does not look for fonts again).
-    """
-    try:
-        pages = _render_document(cards, LAYOUTS[layout_name], Path(target), text, font)
-    except RenderError as exc:
-        return _ChunkOutcome(error=(exc.message, exc.hint, exc.field))
-    except TenderGuardError as exc:
-        return _ChunkOutcome(error=(exc.message, exc.hint, None))
-    return _ChunkOutcome(pages=pages, badges=len(cards))
-
-
-# ------------------------------------------------------------------------------------------------ batches
-
-
-class _Joiner:
-    """Concatenates chunk PDFs in order with pypdf, as they arrive (overlapping the rendering of later chunks)."""
-
-    def __init__(self) -> None:
-        from pypdf import PdfWriter  # noqa: PLC0415  # only batches of several chunks need pypdf
-
-        self._writer = PdfWriter()
-
-    def add(self, part: Path) -> None:
-        """Append the pages of the PDF ``part``."""
-        self._writer.append(part)
-
-    def write(self, target: Path, title: str) -> int:
-        """Write the joined PDF to ``target`` with ``title``; its number of pages."""
-        self._writer.add_metadata({"/Title": title, "/Producer": "TenderGuard (WeasyPrint, pypdf)"})
-        with target.open("wb") as stream:
-            self._writer.write(stream)
-        return len(self._writer.pages)
-
-
-def _can_join() -> bool:
-    """Whether pypdf, which joins chunk PDFs, is installed."""
-    try:
-        import pypdf  # noqa: F401, PLC0415
-    except ImportError:
-        return False
-    return True
-
-
-def _workers(chunks: int) -> int:
-    """Worker processes for ``chunks`` chunks: one per usable core, at most one per chunk."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, chunks))
-
-
-@attrs.frozen
-class _Job:
-    """One call of :func:`render_badges`: the chunks, the layout, the batch's characters, where to write."""
-
-    chunks: tuple[tuple[BadgeCard, ...], ...]
-    layout: Layout
-    text: str
-    font: CjkFont
-    scratch: Path
-    report: Callable[[int], None]
-
-    def part(self, index: int) -> Path:
-        """Where chunk ``index`` is written before the chunks are joined."""
-        return self.scratch / f"chunk-{index:05d}.pdf"
-
-
-def _render_in_process(job: _Job, target: Path) -> int:
-    """Render the chunks one after another in this process (joined if more than one); the page count."""
-    if len(job.chunks) == 1:
-        pages = _render_document(job.chunks[0], job.layout, target, job.text, job.font)
-        job.report(len(job.chunks[0]))
-        return pages
-    joiner = _Joiner()
-    for index, chunk in enumerate(job.chunks):
-        _render_document(chunk, job.layout, job.part(index), job.text, job.font)
-        joiner.add(job.part(index))
-        job.report(len(chunk))
-    return joiner.write(target, _document_title(job.chunks[0]))
-
-
-def _render_in_pool(job: _Job, target: Path) -> int:
-    """Render the chunks in worker processes, in parallel, joining them in order as they come; the page count.
-
-    Workers fork from a ``forkserver`` that has imported WeasyPrint once; it stays up for later batches.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    joiner = _Joiner()
-    rendered: set[int] = set()
-    joined = 0
-    with ProcessPoolExecutor(max_workers=_workers(len(job.chunks)), mp_context=context) as pool:
-        pending: dict[Future[_ChunkOutcome], int] = {
-            pool.submit(_render_chunk, chunk, job.layout.name, str(job.part(index)), job.text, job.font): index
-            for index, chunk in enumerate(job.chunks)
-        }
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool as exc:
-                    raise RenderError(
-                        "a badge worker process died (out of memory, or killed)",
-                        hint="render the batch again; with little memory, render it in smaller batches",
-                    ) from exc
-                if outcome.error is not None:
-                    for other in pending:
-                        other.cancel()
-                    message, hint, field = outcome.error
-                    raise RenderError(message, hint=hint, field=field)
-                rendered.add(index)
-                job.report(outcome.badges)
-            while joined in rendered:
-                joiner.add(job.part(joined))
-                joined += 1
-    return joiner.write(target, _document_title(job.chunks[0]))
+    return _pdf(html, layout=layout, font=font, fetcher=fetcher, text=text)
 
 
 def _check_font(batch: Sequence[BadgeCard]) -> str:
@@ -489,11 +341,11 @@ def render_badges(
 ) -> RenderResult:
     """Render ``cards`` to the PDF ``out`` in ``layout`` (``a4-8``, ``card`` or ``label``).
 
-    Every character is checked against the font first (:class:`FontCoverageError` names the missing ones).
-    ``progress(done, total)`` is called with 0 first, then as chunks of badges are written. The file appears
-    complete or not at all (written under a temporary name, then renamed). Batches of :data:`PARALLEL_MIN`
-    cards or more render in worker processes (``forkserver``), which import the main module as ``spawn``
-    does: a script calling this must guard its entry point with ``if __name__ == "__main__":``.
+    Every character is checked against the font first (:class:`FontCoverageError` names the missing ones). The
+    cards are rendered in this process, :data:`CHUNK_SIZE` at a time (one WeasyPrint document each, which keeps
+    memory flat), and the documents joined in order with pypdf. ``progress(done, total)`` is called with 0
+    first, then after each chunk. The file is written readable by its owner only and appears complete or not
+    at all: until it is, it has no name, so a print killed at any moment leaves nothing on disk.
     """
     chosen = LAYOUTS.get(layout)
     if chosen is None:
@@ -504,47 +356,29 @@ def render_badges(
     for index, card in enumerate(batch):
         if not isinstance(card, BadgeCard):
             raise RenderError(f"is a {type(card).__name__}, not a BadgeCard", field=f"cards[{index}]")
-    text = _check_font(batch)
-
+    text = _check_font(batch)  # one font subset for every chunk of the batch
+    font = cjk_font()
     total = len(batch)
-    done = 0
-
-    def report(count: int) -> None:
-        """Count ``count`` more badges written and tell ``progress``."""
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total)
-
-    report(0)
-    joinable = _can_join()
-    if joinable:
-        size = CHUNK_SIZE - CHUNK_SIZE % chosen.per_page
-        chunks = tuple(batch[i : i + size] for i in range(0, total, size))
-    else:  # without pypdf the batch is one document, rendered here
-        chunks = (batch,)
+    if progress is not None:
+        progress(0, total)
+    size = CHUNK_SIZE - CHUNK_SIZE % chosen.per_page
+    chunks = [batch[i : i + size] for i in range(0, total, size)]
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    create_private(partial)  # the sheet carries signed badge codes and masked holders: owner-only from the start
-    with tempfile.TemporaryDirectory(prefix="tenderguard-badges-") as scratch:
-        job = _Job(chunks=chunks, layout=chosen, text=text, font=cjk_font(), scratch=Path(scratch), report=report)
-        parallel = (
-            joinable
-            and total >= PARALLEL_MIN
-            and _workers(len(chunks)) > 1
-            and not multiprocessing.current_process().daemon  # a daemon process cannot start workers
-        )
-        try:
-            pages = (_render_in_pool if parallel else _render_in_process)(job, partial)
-            expected = sum(math.ceil(len(chunk) / chosen.per_page) for chunk in chunks)
-            if pages != expected:
-                raise RenderError(
-                    f"the PDF has {pages} pages, expected {expected}: a badge overflowed its page",
-                    hint="shorten the longest texts",
-                )
-            os.chmod(partial, PRIVATE_MODE)
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
+    writer = PdfWriter()
+    pages = done = 0
+    for chunk in chunks:
+        data, count = _document(chunk, chosen, font, text)
+        writer.append(io.BytesIO(data))
+        pages += count
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
+    expected = sum(math.ceil(len(chunk) / chosen.per_page) for chunk in chunks)
+    if pages != expected:
+        raise RenderError(f"the PDF has {pages} pages, expected {expected}: a badge overflowed its page",
+                          hint="shorten the longest texts")
+    writer.add_metadata({"/Title": _document_title(batch), "/Producer": "TenderGuard (WeasyPrint, pypdf)"})
+    with private_output(target) as stream:
+        writer.write(stream)
     return RenderResult(path=target, pages=pages, badges=total, bytes=target.stat().st_size)

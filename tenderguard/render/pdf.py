@@ -2,14 +2,13 @@
 
 Before WeasyPrint runs, every character the document prints is checked against the CJK font; the document is
 rendered through the template fetcher (nothing outside ``templates/``, no network) under the process-wide render
-lock, written to a temporary file and renamed, so a PDF appears complete or not at all.
+lock, written to an unnamed file and named when complete, so a PDF appears complete or not at all (and a
+process killed while writing leaves nothing behind).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,12 +17,16 @@ from weasyprint import CSS, HTML  # type: ignore[import-untyped]
 from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]
 
 from tenderguard.errors import RenderError
-from tenderguard.render.badges import _RENDERING
+from tenderguard.records.files import private_output
 from tenderguard.render.environment import templates_dir
 from tenderguard.render.fetcher import TemplateFetcher
 from tenderguard.render.fonts import check_coverage, font_configuration, print_stylesheet
 
-__all__ = ["visible_text", "write_pdf"]
+__all__ = ["RENDERING", "visible_text", "write_pdf"]
+
+#: WeasyPrint and its fontconfig and Pango state are not safe to use from two threads at once: one render at a time.
+RENDERING = threading.RLock()
+_RENDERING = RENDERING
 
 
 class _VisibleText(HTMLParser):
@@ -63,7 +66,8 @@ def write_pdf(html: str, out: Path, *, folder: str, stylesheet: str, fields: Ite
     """Check the font covers ``fields``, the printed text and ``css_text``; write ``html`` as a PDF to ``out``.
 
     ``folder`` is the templates sub-folder the document's resources come from, ``stylesheet`` its CSS file there;
-    ``css_text`` is text the stylesheet prints (``content:``), checked and subset with the rest.
+    ``css_text`` is text the stylesheet prints (``content:``), checked and subset with the rest. The file is written
+    readable by its owner only and appears complete or not at all.
     """
     fetcher = fetcher or TemplateFetcher()
     printed = visible_text(html)
@@ -71,25 +75,19 @@ def write_pdf(html: str, out: Path, *, folder: str, stylesheet: str, fields: Ite
                     *(("stylesheet", text) for text in css_text)])
     base = templates_dir() / folder
     out = Path(out)
+    if not out.parent.is_dir():
+        raise RenderError(f"cannot write to {out.parent}: the folder does not exist",
+                          hint="create the folder or pick another")
     try:
-        descriptor, scratch = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    except OSError as exc:
-        raise RenderError(f"cannot write to {out.parent}: {exc}", hint="create the folder or pick another") from exc
-    os.close(descriptor)
-    try:
-        with _RENDERING:
+        with _RENDERING, private_output(out) as stream:
             document = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
             sheets = [CSS(url=(base / stylesheet).as_uri(), url_fetcher=fetcher),
                       print_stylesheet([printed, *css_text])]
-            document.render(font_config=font_configuration(), stylesheets=sheets).write_pdf(scratch)
-        Path(scratch).replace(out)
+            document.render(font_config=font_configuration(), stylesheets=sheets).write_pdf(stream)
     except FatalURLFetchingError as exc:
         if isinstance(exc.__cause__, RenderError):
             raise exc.__cause__ from None
         raise RenderError(f"a resource could not be loaded: {exc}", hint="check the templates") from exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         raise RenderError(f"WeasyPrint could not render {out.name}: {exc}", hint="check the templates") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            Path(scratch).unlink()
     return out

@@ -477,10 +477,9 @@ def test_progress_is_reported_from_zero_to_total(tmp_path: Path) -> None:
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
-def test_parallel_batch_joins_chunks_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A batch rendered in chunks across worker processes comes out joined, in order, complete and readable."""
+def test_a_batch_of_several_documents_is_joined_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch rendered as several documents (chunks) comes out joined, in order, complete, readable, 0600."""
     monkeypatch.setattr(badges_module, "CHUNK_SIZE", 16)
-    monkeypatch.setattr(badges_module, "PARALLEL_MIN", 32)
     cards = [make_card(i) for i in range(1, 43)]
     calls: list[tuple[int, int]] = []
     report: Callable[[int, int], None] = lambda done, total: calls.append((done, total))  # noqa: E731
@@ -497,3 +496,4 @@ def test_parallel_batch_joins_chunks_in_order(tmp_path: Path, monkeypatch: pytes
         assert all(serial in text for serial in serials)
     codes = decoded(rasterise(result.path, 6, tmp_path))
     assert sorted(code for code, _, _ in codes) == sorted(card.qr_payload for card in cards[40:])
+    assert result.path.stat().st_mode & 0o777 == 0o600
