@@ -21,39 +21,26 @@ import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from tenderguard import __version__
-from tenderguard.batch import run_batch
-from tenderguard.domain.arrival_slots import ArrivalPlan, ArrivalWindow, SessionLoad, plan_arrivals
-from tenderguard.domain.badge_code import Revocations, describe, verify_code
-from tenderguard.domain.machine import ScreeningMachine
-from tenderguard.domain.model import SHANGHAI, Badge, Centre, ManualClock
-from tenderguard.domain.reminders import AgencyDay, CallOutcome
 from tenderguard.errors import TenderGuardError
-from tenderguard.identity import mask_phone, parse_document
-from tenderguard.imports import read_day_plan
-from tenderguard.keys import (
-    DEFAULT_KEYS_DIR,
-    PUBLIC_KEY_FILE,
-    init_keys,
-    load_id_secret,
-    load_public_key,
-    load_signing_key,
-)
-from tenderguard.policy import DeclarationStep, Policy, list_presets, load_policy
-from tenderguard.records.checkpoint import MAX_CHECKPOINT_BYTES, Checkpoint, parse_fingerprint
-from tenderguard.records.files import write_private_text
-from tenderguard.services import Gate
-from tenderguard.store import schema
-from tenderguard.store.sql import SqlStore, create_engine_for
+from tenderguard.keys import DEFAULT_KEYS_DIR
+from tenderguard.policy import list_presets
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from tenderguard.domain.arrival_slots import ArrivalPlan, ArrivalWindow
+    from tenderguard.domain.model import Badge, Centre
+    from tenderguard.domain.reminders import AgencyDay
+    from tenderguard.policy import Policy
+    from tenderguard.records.checkpoint import Checkpoint
+    from tenderguard.services import Gate
+    from tenderguard.store.sql import SqlStore
 
 __all__ = ["cli", "main"]
 
@@ -72,13 +59,17 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TenderGuardError as exc:
             raise click.ClickException(str(exc)) from None
-        except ArgumentError as exc:
-            raise click.ClickException(f"--db: {exc} (e.g. sqlite:///gate.db or "
-                                       "postgresql+psycopg://user@host/db)") from None
-        except SQLAlchemyError as exc:
-            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise click.ClickException(f"database error: {detail} (check --db and that the server is up; "
-                                       "nothing was half-written)") from None
+        except Exception as exc:
+            # A database error can only come from a command that loaded SQLAlchemy: look for it only then.
+            database = sys.modules.get("sqlalchemy.exc")
+            if database is not None and isinstance(exc, database.ArgumentError):
+                raise click.ClickException(f"--db: {exc} (e.g. sqlite:///gate.db or "
+                                           "postgresql+psycopg://user@host/db)") from None
+            if database is not None and isinstance(exc, database.SQLAlchemyError):
+                detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise click.ClickException(f"database error: {detail} (check --db and that the server is up; "
+                                           "nothing was half-written)") from None
+            raise
 
 
 def _db_url(value: str) -> str:
@@ -110,6 +101,7 @@ def _centre_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @contextmanager
 def _store(db: str, centre: Centre, *, create: bool = False) -> Iterator[SqlStore]:
     """The store of ``--db``; only the commands that start a day's records (``create``) make a new database."""
+    from tenderguard.store.sql import SqlStore  # noqa: PLC0415 - each command imports what it uses
     store = SqlStore(_db_url(db), centre, create=create)
     try:
         yield store
@@ -119,6 +111,7 @@ def _store(db: str, centre: Centre, *, create: bool = False) -> Iterator[SqlStor
 
 
 def _secret(keys: str) -> bytes:
+    from tenderguard.keys import load_id_secret  # noqa: PLC0415 - each command imports what it uses
     secret, created = load_id_secret(keys)
     if created:
         click.echo(f"note: created the ID-hash key {Path(keys) / 'id-hash.key'} (keep it; mode 0600)", err=True)
@@ -198,6 +191,10 @@ def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str
     like several desks. Running the same file again resumes where an interrupted run stopped: finished lines
     report their stored outcome and nobody is screened twice.
     """
+    from tenderguard.batch import run_batch  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.domain.model import Centre, ManualClock  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
     policy = load_policy(policy_spec)
     centre = Centre(code=centre_code, name=centre_name)
     source = None if batch.name in ("-", "<stdin>") else str(Path(batch.name).resolve())
@@ -231,6 +228,7 @@ def _results_file(out: str) -> Iterator[TextIO]:
 
 
 def _now() -> dt.datetime:
+    from tenderguard.domain.model import SHANGHAI  # noqa: PLC0415 - each command imports what it uses
     return dt.datetime.now(SHANGHAI)
 
 
@@ -243,6 +241,8 @@ def db() -> None:
 @_db_option
 def db_upgrade(db: str) -> None:
     """Bring the database's schema up to this version of TenderGuard (creating it if empty)."""
+    from tenderguard.store import schema  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.store.sql import create_engine_for  # noqa: PLC0415 - each command imports what it uses
     engine = create_engine_for(_db_url(db))
     try:
         before, after = schema.upgrade(engine)
@@ -258,6 +258,8 @@ def db_upgrade(db: str) -> None:
 @_db_option
 def db_status(db: str) -> None:
     """Show the database's schema revision and whether it needs an upgrade."""
+    from tenderguard.store import schema  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.store.sql import create_engine_for  # noqa: PLC0415 - each command imports what it uses
     engine = create_engine_for(_db_url(db), create=False)
     try:
         with engine.connect() as conn:
@@ -284,6 +286,9 @@ def audit() -> None:
 def audit_verify(db: str, keys: str, centre_code: str, centre_name: str, checkpoint_file: str | None,
                  since_file: str | None, fingerprint: str | None) -> None:
     """Check the audit trail's hash chain (and that it still holds a checkpoint); exit 4 if broken or rewritten."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import PUBLIC_KEY_FILE, load_public_key  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.records.checkpoint import parse_fingerprint  # noqa: PLC0415 - each command imports what it uses
     anchor = parse_fingerprint(fingerprint) if fingerprint is not None else None
     public = load_public_key(Path(keys) / PUBLIC_KEY_FILE) if checkpoint_file or since_file else None
     checkpoint = _read_checkpoint(checkpoint_file, public)
@@ -298,6 +303,7 @@ def audit_verify(db: str, keys: str, centre_code: str, centre_name: str, checkpo
 
 
 def _read_checkpoint(path: str | None, public: Ed25519PublicKey | None) -> Checkpoint | None:
+    from tenderguard.records.checkpoint import MAX_CHECKPOINT_BYTES, Checkpoint  # noqa: PLC0415 - each command imports what it uses
     if path is None or public is None:
         return None
     return Checkpoint.from_json(Path(path).read_bytes()[:MAX_CHECKPOINT_BYTES + 1], public)
@@ -312,6 +318,9 @@ def _read_checkpoint(path: str | None, public: Ed25519PublicKey | None) -> Check
 def audit_checkpoint(out: str | None, operator: str, db: str, keys: str, centre_code: str, centre_name: str
                      ) -> None:
     """Sign the trail's entry count and head hash with the centre's key; print its fingerprint to write down."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.records.files import write_private_text  # noqa: PLC0415 - each command imports what it uses
     key = load_signing_key(keys)
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         checkpoint = _gate(store, "badge-only").audit_checkpoint(key, operator=operator)
@@ -322,6 +331,8 @@ def audit_checkpoint(out: str | None, operator: str, db: str, keys: str, centre_
 
 
 def _gate(store: SqlStore, policy_spec: str) -> Gate:
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
     return Gate(policy=load_policy(policy_spec), centre=store.centre, uow_factory=store.unit_of_work)
 
 
@@ -336,6 +347,7 @@ def _gate(store: SqlStore, policy_spec: str) -> Gate:
 def purge(db: str, policy_spec: str, centre_code: str, centre_name: str, dry_run: bool, today: dt.datetime | None,
           operator: str) -> None:
     """Delete health data, then whole days, older than the policy's retention periods (audited)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         report = _gate(store, policy_spec).purge(today=today.date() if today else None, dry_run=dry_run,
                                                  operator=operator)
@@ -357,6 +369,7 @@ def purge(db: str, policy_spec: str, centre_code: str, centre_name: str, dry_run
 def export(db: str, policy_spec: str, centre_code: str, centre_name: str, day: dt.datetime, fmt: str, out: str,
            unmasked: bool, operator: str) -> None:
     """Export a day's screenings as CSV or XLSX, masked by default (every export is audited)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     if unmasked and operator == "system":
         raise click.UsageError("an unmasked export needs --operator NAME: who asks for the personal data")
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
@@ -370,6 +383,7 @@ def remind() -> None:
 
 
 def _groups_table(groups: list[AgencyDay], *, show_phones: bool, as_json: bool) -> None:
+    from tenderguard.identity import mask_phone  # noqa: PLC0415 - each command imports what it uses
     for g in groups:
         phone = g.agency.phone if show_phones else (mask_phone(g.agency.phone) if g.agency.phone else None)
         row: dict[str, Any] = {"day": g.day.isoformat(), "agency": g.agency.code, "name": g.agency.name,
@@ -398,6 +412,7 @@ def _groups_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @_centre_options
 def remind_plan(days: int, show_phones: bool, as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
     """Every agency with sessions in the next days, one call per agency and day, and where each call stands."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         groups = _gate(store, "badge-only").reminder_groups(days)
     _groups_table(groups, show_phones=show_phones, as_json=as_json)
@@ -409,6 +424,7 @@ def remind_plan(days: int, show_phones: bool, as_json: bool, db: str, centre_cod
 @_centre_options
 def remind_due(days: int, show_phones: bool, as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
     """The agencies not reached yet for their sessions in the next days (callbacks once their time has come)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         groups = _gate(store, "badge-only").reminders_due(days)
     _groups_table(groups, show_phones=show_phones, as_json=as_json)
@@ -418,7 +434,8 @@ def remind_due(days: int, show_phones: bool, as_json: bool, db: str, centre_code
 
 @remind.command("call")
 @click.option("--agency", required=True, help="The agency's code.")
-@click.option("--outcome", required=True, type=click.Choice([o.value for o in CallOutcome]))
+@click.option("--outcome", required=True, metavar="reached|will_relay|no_answer|wrong_number|callback",
+              help="How the call went.")
 @click.option("--caller", required=True, help="Who made the call.")
 @click.option("--answered-by", default=None, help="Who answered (required when reached).")
 @click.option("--session", "sessions", multiple=True, help="A session the call covered (default: all of the "
@@ -432,6 +449,7 @@ def remind_call(agency: str, outcome: str, caller: str, answered_by: str | None,
                 callback_at: dt.datetime | None, note: str | None, db: str, centre_code: str,
                 centre_name: str) -> None:
     """Log a reminder call to an agency and its outcome (audited)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     centre = Centre(code=centre_code, name=centre_name)
     when = callback_at.replace(tzinfo=centre.tz) if callback_at else None
     with _store(db, centre) as store:
@@ -460,6 +478,7 @@ def _windows_to_json(plan: ArrivalPlan) -> str:
 
 
 def _windows_from(file: TextIO | None) -> dict[str, ArrivalWindow] | None:
+    from tenderguard.domain.arrival_slots import ArrivalWindow  # noqa: PLC0415 - each command imports what it uses
     if file is None:
         return None
     try:
@@ -495,6 +514,8 @@ def remind_slots(day: dt.datetime, expected: tuple[str, ...], desks: int, throug
                  measured_on: dt.datetime | None, max_queue: int, gate_opens: str, out: TextIO | None, db: str,
                  centre_code: str, centre_name: str) -> None:
     """Plan staggered arrival windows (分段进入) so the queue stays short and everyone is in before opening."""
+    from tenderguard.domain.arrival_slots import SessionLoad, plan_arrivals  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     wanted = _expected(expected)
     centre = Centre(code=centre_code, name=centre_name)
     try:
@@ -539,12 +560,15 @@ def remind_slots(day: dt.datetime, expected: tuple[str, ...], desks: int, throug
 def remind_render(session_code: str, folder: str, contact_phone: str | None, windows: TextIO | None, db: str,
                   policy_spec: str, centre_code: str, centre_name: str) -> None:
     """Write an agency's notice for a day (HTML, text, PDF, SMS, phone script) and the session's blank form."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+
     # WeasyPrint loads only for the commands that print.
     from tenderguard.notices.documents import (  # noqa: PLC0415
         build_notice,
         render_declaration_form,
         render_notice_pdf,
     )
+    from tenderguard.policy import DeclarationStep  # noqa: PLC0415 - each command imports what it uses
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -586,6 +610,7 @@ def remind_render(session_code: str, folder: str, contact_phone: str | None, win
 def remind_send(days: int, contact_phone: str | None, windows: TextIO | None, db: str, policy_spec: str,
                 centre_code: str, centre_name: str) -> None:
     """Queue and email the agencies' notices over SMTP (settings from TENDERGUARD_SMTP_*); retries what failed."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.notices.mail import SmtpSettings  # noqa: PLC0415 - WeasyPrint loads only to print
     from tenderguard.notices.sending import notice_sender  # noqa: PLC0415
 
@@ -609,6 +634,7 @@ def remind_send(days: int, contact_phone: str | None, windows: TextIO | None, db
 @_centre_options
 def remind_outbox(as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
     """Every queued notice and its status; 'sending' after a crash: check the mail log for its Message-ID."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         items = _gate(store, "badge-only").outbox()
     for i in items:
@@ -625,6 +651,7 @@ def remind_outbox(as_json: bool, db: str, centre_code: str, centre_name: str) ->
 @_centre_options
 def remind_requeue(key: str, operator: str, db: str, centre_code: str, centre_name: str) -> None:
     """Queue a failed or stuck notice again (never one already sent)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         item = _gate(store, "badge-only").requeue_notice(key, operator=operator)
     click.echo(f"requeued {item.key} for {item.recipient}")
@@ -635,6 +662,8 @@ def remind_requeue(key: str, operator: str, db: str, centre_code: str, centre_na
               help="Where to write the demo day's database and files (replaced on each run).")
 def demo(out: str) -> None:
     """Run the demo bid-opening day on a fresh SQLite database and print where every file went."""
+    from rich.console import Console  # noqa: PLC0415 - each command imports what it uses
+
     from tenderguard.demo import print_summary, run_demo  # noqa: PLC0415 - only this command needs it
 
     console = Console()
@@ -654,6 +683,7 @@ def demo(out: str) -> None:
 def report(day: dt.datetime | None, fmt: str, out: str, db: str, policy_spec: str, centre_code: str,
            centre_name: str) -> None:
     """The daily report (日报): arrivals, outcomes by reason, badges, supplies, desks, hours — counts only."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.reports.daily import (  # noqa: PLC0415 - WeasyPrint loads on demand
         write_report_csv,
         write_report_pdf,
@@ -679,6 +709,8 @@ def report(day: dt.datetime | None, fmt: str, out: str, db: str, policy_spec: st
 @_centre_options
 def import_day(path: str, db: str, centre_code: str, centre_name: str) -> None:
     """Import a day's sessions and agencies from CSV or XLSX: every bad row reported, nothing half-imported."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.imports import read_day_plan  # noqa: PLC0415 - each command imports what it uses
     centre = Centre(code=centre_code, name=centre_name)
     plan = read_day_plan(path, centre)
     with _store(db, centre, create=True) as store:
@@ -703,6 +735,8 @@ def notify() -> None:
 def notify_refusals(day: dt.datetime | None, folder: str, operator: str, db: str, policy_spec: str,
                     centre_code: str, centre_name: str) -> None:
     """Write the letters about the day's refusals: to the company, the community (per policy) and the agency."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.records.files import write_private_text  # noqa: PLC0415 - each command imports what it uses
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
@@ -726,6 +760,7 @@ def keys() -> None:
               type=click.Path(file_okay=False), help="The key folder [env TENDERGUARD_KEYS; keys = in the config].")
 def keys_init(keys: str) -> None:
     """Create the keys that are missing (never replaces one); private files are readable by their owner only."""
+    from tenderguard.keys import init_keys  # noqa: PLC0415 - each command imports what it uses
     folder = keys
     made = init_keys(folder)
     for name in made.created:
@@ -755,6 +790,11 @@ def badge() -> None:
 def badge_verify(code: str, public_key: str | None, keys: str, centre_code: str, day: dt.datetime | None,
                  revocations: TextIO | None, db: str | None, as_json: bool) -> None:
     """Verify a scanned badge code; exit 0 only when it is valid (5 when it is not)."""
+    from tenderguard.domain.badge_code import Revocations, describe, verify_code  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import PUBLIC_KEY_FILE, load_public_key  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
     key = load_public_key(public_key or Path(keys) / PUBLIC_KEY_FILE)
     today = day.date() if day else _now().date()
     centre = Centre(code=centre_code, name=centre_code)
@@ -775,6 +815,9 @@ def badge_verify(code: str, public_key: str | None, keys: str, centre_code: str,
 
 def _badge_change(db: str, centre_code: str, centre_name: str, serial: str, reason: str, operator: str,
                   change: str) -> Badge:
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
         if change == "revoke":
@@ -813,6 +856,7 @@ def badge_reprint(serial: str, reason: str, operator: str, db: str, centre_code:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def badge_list(day: dt.datetime, db: str, centre_code: str, centre_name: str, as_json: bool) -> None:
     """List a day's badges (holders masked)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store, store.unit_of_work() as uow:
         found = uow.badges.for_day(day.date())
     for b in found:
@@ -836,6 +880,11 @@ def badge_list(day: dt.datetime, db: str, centre_code: str, centre_name: str, as
 def badge_print(day: dt.datetime | None, layout: str, out: str, serials: tuple[str, ...], operator: str, db: str,
                 keys: str, policy_spec: str, centre_code: str, centre_name: str) -> None:
     """Print the day's badges as a PDF (day colour, masked holder, signed QR), with a progress bar."""
+    from rich.console import Console  # noqa: PLC0415 - each command imports what it uses
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415 - each command imports what it uses
+
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
     key = load_signing_key(keys)
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = _gate(store, policy_spec)
@@ -855,6 +904,8 @@ def badge_print(day: dt.datetime | None, layout: str, out: str, serials: tuple[s
 @_centre_options
 def badge_code(serial: str, db: str, keys: str, centre_code: str, centre_name: str) -> None:
     """Print the signed QR text of a badge's current print (what its QR code carries)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
     key = load_signing_key(keys)
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = _gate(store, "badge-only")
@@ -870,6 +921,10 @@ def badge_code(serial: str, db: str, keys: str, centre_code: str, centre_name: s
 def badge_revocations(day: dt.datetime, out: TextIO, db: str, keys: str, centre_code: str,
                       centre_name: str) -> None:
     """Write the day's revocation list, signed, for scanners that verify offline."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
         listed = gate.revocations(day.date())
@@ -882,6 +937,8 @@ def badge_revocations(day: dt.datetime, out: TextIO, db: str, keys: str, centre_
               help="A policy TOML file.")
 def diagram(preset: str | None, policy_file: str | None) -> None:
     """Print the screening state machine of a policy as a Mermaid diagram."""
+    from tenderguard.domain.machine import ScreeningMachine  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
     if preset and policy_file:
         raise click.UsageError("give --preset or --policy, not both")
     policy = load_policy(policy_file or preset or "miyun-2020")
@@ -896,6 +953,7 @@ def policy() -> None:
 @policy.command("list")
 def policy_list() -> None:
     """List the built-in presets."""
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
     for name in list_presets():
         click.echo(f"{name}\t{load_policy(name).title}")
 
@@ -915,6 +973,7 @@ def _policy_dict(p: Policy) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def policy_show(spec: str, as_json: bool) -> None:
     """Show a policy (preset name or TOML file): its steps, quotas and retention."""
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
     p = load_policy(spec)
     if as_json:
         click.echo(json.dumps(_policy_dict(p), ensure_ascii=False, indent=2))
@@ -933,6 +992,7 @@ def policy_show(spec: str, as_json: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def policy_check(path: str) -> None:
     """Check a policy file; print every problem by key path."""
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
     p = load_policy(path)
     click.echo(f"ok: {p.name} ({len(p.steps)} steps)")
 
@@ -942,6 +1002,7 @@ def policy_check(path: str) -> None:
 @click.option("--kind", default=None, help="Document kind (resident_id, hmt_residence_permit, passport, other).")
 def identity_check(number: str, kind: str | None) -> None:
     """Validate an identity document number and show it masked."""
+    from tenderguard.identity import parse_document  # noqa: PLC0415 - each command imports what it uses
     doc = parse_document(number, kind)
     born = f", born {doc.birth_date}" if doc.birth_date else ""
     click.echo(f"valid {doc.kind}: {doc.masked()}{born}")
@@ -963,6 +1024,7 @@ def signals() -> None:
 def signals_list(day: dt.datetime | None, unmasked: bool, operator: str, as_json: bool, db: str, policy_spec: str,
                  centre_code: str, centre_name: str) -> None:
     """List a day's signals, names and credit codes masked unless --unmasked (the supervisor's reading)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     if unmasked and not operator.strip():
         raise click.UsageError("--unmasked needs --operator NAME: the supervisor who reads the signals")
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
@@ -993,6 +1055,7 @@ def signals_list(day: dt.datetime | None, unmasked: bool, operator: str, as_json
 def signals_resolve(signal_id: str, decision: str, reason: str, operator: str, db: str, policy_spec: str,
                     centre_code: str, centre_name: str) -> None:
     """Decide a signal (audited)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         signal = _gate(store, policy_spec).decide_signal(signal_id, decision=decision, reason=reason,
                                                          operator=operator)

@@ -12,13 +12,14 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from tenderguard.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = [
     "DEFAULT_KEYS_DIR",
@@ -97,6 +98,9 @@ def init_keys(directory: str | os.PathLike[str]) -> KeyFiles:
     if load_id_secret(folder)[1]:
         created.append(ID_KEY_FILE)
     private_path = folder / SIGNING_KEY_FILE
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - cryptography loads when used
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+
     if not private_path.exists():
         key = Ed25519PrivateKey.generate()
         _write_new(private_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -113,6 +117,10 @@ def init_keys(directory: str | os.PathLike[str]) -> KeyFiles:
 
 def load_signing_key(directory: str | os.PathLike[str]) -> Ed25519PrivateKey:
     """The centre's badge-signing private key (refused when other users can read it)."""
+    from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415 - cryptography loads when used
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+
     path = Path(directory) / SIGNING_KEY_FILE
     if not path.exists():
         raise InvalidInputError("keys", f"{path} does not exist",
@@ -131,6 +139,10 @@ def load_signing_key(directory: str | os.PathLike[str]) -> Ed25519PrivateKey:
 
 def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     """A badge-signing public key from its PEM file (what a scanner needs)."""
+    from cryptography.exceptions import UnsupportedAlgorithm  # noqa: PLC0415 - cryptography loads when used
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415
+
     file = Path(path)
     if not file.is_file():
         raise InvalidInputError("public_key", f"{file} does not exist",
