@@ -52,7 +52,6 @@ from rich.console import Console
 from rich.table import Table
 
 import tenderguard
-from benchmarks.screening import GIVEN, SURNAMES
 from tenderguard import Agency, BidSession, Centre, Gate, ManualClock, Policy, load_preset
 from tenderguard.domain.model import SHANGHAI
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
@@ -86,6 +85,9 @@ PROJECTS = ("农村道路改造工程施工招标", "农村饮水安全工程施
             "污水管网建设工程施工招标", "河道综合治理工程监理招标", "社区卫生服务中心医疗设备采购",
             "老旧小区综合整治工程施工招标", "公共区域绿化养护服务采购", "美丽乡村建设项目设计招标",
             "森林防火视频监控系统采购")
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静磊洋勇军杰涛明超秀英华平刚桂兰"
 
 
 # ------------------------------------------------------------------------------------------------ the day

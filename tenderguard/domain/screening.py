@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 import attrs
 
@@ -44,12 +43,9 @@ class Actor:
     operator: str
 
 
-class StepRecord(NamedTuple):
-    """One committed action of a screening: what was done, by whom, when, and the state it moved between.
-
-    A named tuple rather than an attrs class: nine are made for every screening and kept all day, and a tuple is
-    built in half the time.
-    """
+@attrs.frozen
+class StepRecord:
+    """One committed action of a screening: what was done, by whom, when, and the state it moved between."""
 
     screening_id: str
     seq: int
@@ -59,7 +55,7 @@ class StepRecord(NamedTuple):
     action: str
     state_from: str
     state_to: str
-    detail: Mapping[str, Any] = MappingProxyType({})
+    detail: Mapping[str, Any] = attrs.field(factory=dict)
     #: The detail holds health data (a temperature, answers, a declaration) and is purged on schedule.
     sensitive: bool = False
 
@@ -169,10 +165,9 @@ class Screening:
                 detail: Mapping[str, Any] | None = None, *, sensitive: bool = False) -> None:
         kept = dict(detail) if detail else {}
         records = self.records
-        # The fields in StepRecord's order, given to tuple.__new__ directly (the named tuple's own __new__ is a
-        # Python function taking keywords: a third of the cost of a record).
-        records.append(tuple.__new__(StepRecord, (self.id, len(records) + 1, at, actor.desk, actor.operator, action,
-                                                  before, self.state, kept, sensitive)))
+        records.append(StepRecord(screening_id=self.id, seq=len(records) + 1, at=at, desk=actor.desk,
+                                  operator=actor.operator, action=action, state_from=before, state_to=self.state,
+                                  detail=kept, sensitive=sensitive))
         if _is_reading(kept):
             self.readings += 1
 

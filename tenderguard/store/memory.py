@@ -253,7 +253,7 @@ def _quota_key(day: dt.date, organisation: str, role: Role) -> tuple[dt.date, st
 
     An enum member in the key would keep the key tuple under the garbage collector's eye.
     """
-    return day, organisation, str.__str__(role)  # the member's text, without a call to Enum.__str__
+    return day, organisation, str(role)
 
 
 class _Attendance(_Repo):
@@ -452,7 +452,7 @@ class _Retention(_Repo):
         if dry_run:
             return counts
         for s in scrub:
-            s.keep_records([r._replace(state_from=without_rest(r.state_from), state_to=without_rest(r.state_to))
+            s.keep_records([attrs.evolve(r, state_from=without_rest(r.state_from), state_to=without_rest(r.state_to))
                             for r in s.records if not r.sensitive])
             s.visitor = attrs.evolve(s.visitor, name=mask_name(s.visitor.name), phone_masked=None, phone_key=None,
                                      document_number=None)

@@ -8,6 +8,7 @@ import math
 import uuid
 from typing import Any
 
+import attrs
 import pytest
 from gatekit import DAY, HEALTH_PRESETS, PEOPLE, PRESETS, Harness, answers_with, policy_data, safe_answers
 
@@ -106,7 +107,7 @@ def test_each_record_names_the_screening_the_desk_the_operator_the_time_and_the_
         state = record.state_to
     assert state == "admitted"
     assert records[-1].detail == {"badge": view.badge}
-    assert StepRecord(**records[-1]._asdict()) == records[-1]
+    assert StepRecord(**attrs.asdict(records[-1], recurse=False)) == records[-1]
 
 
 # --- mask --------------------------------------------------------------------------------------------------

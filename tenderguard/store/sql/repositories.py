@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import RowMapping, String, Table, func, insert, literal, select, update
+from sqlalchemy import RowMapping, String, Table, bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -147,6 +147,12 @@ class Companies(Repo):
         self.uow.execute(insert(companies), {"credit_code": credit_code, "name": name, "name_key": name_key})
 
 
+#: A screening and its step records by id: built once (a desk loads one at every step).
+_SCREENING_BY_ID = select(screenings).where(screenings.c.id == bindparam("id"))
+_RECORDS_OF = (select(screening_events).where(screening_events.c.screening_id == bindparam("id"))
+               .order_by(screening_events.c.seq))
+
+
 class Screenings(Repo):
     """Screenings: rows with their step records, rebuilt as live objects the unit of work writes back."""
 
@@ -207,8 +213,10 @@ class Screenings(Repo):
         known = self.uow.tracked(screening_id)
         if known is not None:
             return known
-        found = self._many(screenings.c.id == screening_id)
-        return found[0] if found else None
+        row = self.uow.execute(_SCREENING_BY_ID, {"id": screening_id}).mappings().first()
+        if row is None:
+            return None
+        return self._build(row, self.uow.execute(_RECORDS_OF, {"id": screening_id}).mappings())
 
     def for_day(self, day: dt.date) -> list[Screening]:
         day_of = self.store.centre.day_of

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any, NoReturn
 
 import attrs
-from sqlalchemy import Connection, CursorResult, Engine, Executable, insert, update
+from sqlalchemy import Connection, CursorResult, Engine, Executable, bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
 
 from tenderguard.domain.model import Centre
@@ -49,6 +49,20 @@ log = logging.getLogger(__name__)
 
 #: The columns of a screening's row that its steps change.
 _MUTABLE = ("state", "outcome", "reason", "services", "badge", "fevers", "measuring_errors", "rest_until", "supplies")
+_INSERT_RECORDS = insert(screening_events)
+_INSERT_AUDIT = insert(audit_log)
+#: The versioned UPDATE of a screening per set of changed columns, built once each (a step changes one or two).
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _versioned_update(changed: tuple[str, ...]) -> Any:
+    found = _UPDATES.get(changed)
+    if found is None:
+        found = _UPDATES[changed] = (
+            update(screenings)
+            .where(screenings.c.id == bindparam("b_id"), screenings.c.version == bindparam("b_version"))
+            .values({name: bindparam(name) for name in (*changed, "version")}))
+    return found
 
 
 @attrs.define
@@ -264,15 +278,14 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                 changed = {name: values[name] for name in _MUTABLE if values[name] != entry.values.get(name)}
                 if not changed and not new_records:
                     continue
-                done = self.execute(update(screenings)
-                                    .where(screenings.c.id == s.id, screenings.c.version == entry.version)
-                                    .values(changed | {"version": entry.version + 1}))
+                done = self.execute(_versioned_update(tuple(changed)), changed | {
+                    "b_id": s.id, "b_version": entry.version, "version": entry.version + 1})
                 if done.rowcount != 1:
                     self.rollback()
                     raise ConflictError(f"screening {s.id} was changed by another desk", hint="retry the operation")
                 written.append((entry, entry.version + 1))
             if new_records:
-                self.execute(insert(screening_events), [_record_row(r) for r in new_records])
+                self.execute(_INSERT_RECORDS, [_record_row(r) for r in new_records])
                 records += new_records
         return written, records
 
@@ -281,7 +294,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         written, records = self._write_back()
         drafts = self.pending_audit(iter(records))
         if drafts:
-            self.execute(insert(audit_log), [{f: getattr(d, f) for f in AUDIT_FIELDS} for d in drafts])
+            self.execute(_INSERT_AUDIT, [{f: getattr(d, f) for f in AUDIT_FIELDS} for d in drafts])
         self.audit_drafts = []
         try:
             self.connection.commit()
