@@ -97,8 +97,8 @@ run_tests() {
   "$VENV/bin/ruff" check .
   log "mypy --strict"
   "$VENV/bin/mypy"
-  log "pytest"
-  "$VENV/bin/python" -m pytest "$@"
+  log "pytest (all tests, the long ones included)"
+  "$VENV/bin/python" -m pytest -m "slow or not slow" "$@"
 }
 
 case "${1:-}" in

@@ -51,6 +51,7 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=["TERM", "HUP", "KILL"])
 def test_a_killed_badge_print_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               sig: signal.Signals) -> None:

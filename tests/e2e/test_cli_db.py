@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tenderguard import Agency, BidSession, Centre, Gate, SqlStore, load_preset
@@ -75,6 +76,7 @@ def _outcomes(stdout: str) -> dict[int, tuple[object, object, object]]:
     return {r["line"]: (r["outcome"], r["reason"], r["badge"]) for r in rows}
 
 
+@pytest.mark.slow
 def test_a_batch_killed_three_times_and_resumed_ends_as_an_uninterrupted_one(tmp_path: Path) -> None:
     """SIGKILL mid-run, then re-run: same outcomes and badges as one clean run, nobody screened twice."""
     batch = tmp_path / "queue.jsonl"

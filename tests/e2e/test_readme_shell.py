@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tenderguard.cli import CONFIG_KEYS
 from tenderguard.demo import run_demo
 
@@ -21,6 +23,7 @@ def _blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
 
 
+@pytest.mark.slow
 def test_every_shell_snippet_runs_on_the_demo_day(tmp_path: Path) -> None:
     """Each ```sh block after the two set-up commands runs with bash -e and exits 0."""
     blocks = _blocks("sh")

@@ -54,6 +54,7 @@ def _kill_after(batch: Path, url: str, results: int) -> None:
     proc.stdout.close()
 
 
+@pytest.mark.slow
 def test_killed_again_and_again_then_resumed_nothing_is_lost_or_doubled(db_url: str, tmp_path: Path) -> None:
     """Five SIGKILLs mid-run, then a full run: every line screened once, no open or half-issued screening."""
     batch = tmp_path / "queue.jsonl"

@@ -102,6 +102,7 @@ def test_a_connection_lost_in_the_middle_of_a_step_is_run_again_once(pg_url: str
         store.dispose()
 
 
+@pytest.mark.slow
 def test_a_connection_lost_at_commit_is_reported_as_unknown_and_nothing_is_half_done(
         pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The server goes away just before the COMMIT: the desk says it does not know, instead of a second step."""
@@ -129,6 +130,7 @@ def test_a_connection_lost_at_commit_is_reported_as_unknown_and_nothing_is_half_
         store.dispose()
 
 
+@pytest.mark.slow
 def test_backends_killed_during_a_batch_lose_nothing_and_repeat_nothing(pg_url: str, tmp_path: Path) -> None:
     """``pg_terminate_backend`` on the batch's connections, again and again: every line ends as in a clean run.
 

@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import logging
 import multiprocessing
+import os
 import random
 import time
 import traceback
@@ -536,14 +537,15 @@ def _stress(url: str, *, arrivals: int, companies: int, workers: int, seed: int,
           f"desks busy {busy} s; {dict(sorted(outcomes.items()))}")
 
 
+@pytest.mark.slow
 def test_desk_processes_keep_one_day_consistent(db_url: str) -> None:
     """Four desk processes screen 2,000 overlapping arrivals at once; quotas, step records and counts all hold."""
     _stress(db_url, arrivals=2_000, companies=300, workers=4, seed=20_201_123, timeout=300)
 
 
 @pytest.mark.slow
-def test_long_day_with_eight_desk_processes(db_url: str, request: pytest.FixtureRequest) -> None:
-    """The long variant (``-m slow``): eight desk processes, 12,000 arrivals from 1,000 companies."""
-    if "slow" not in (request.config.option.markexpr or ""):
-        pytest.skip("long variant: run with -m slow")
+def test_long_day_with_eight_desk_processes(db_url: str) -> None:
+    """The long variant (``TENDERGUARD_LONG_STRESS=1``): eight desk processes, 12,000 arrivals from 1,000 companies."""
+    if not os.environ.get("TENDERGUARD_LONG_STRESS"):
+        pytest.skip("long variant: run with TENDERGUARD_LONG_STRESS=1 (about half an hour)")
     _stress(db_url, arrivals=12_000, companies=1_000, workers=8, seed=20_201_124, timeout=1_800)

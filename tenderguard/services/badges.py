@@ -1,0 +1,153 @@
+"""Badges after they are issued: look up, revoke, reprint, the revocation list, codes, printing, verifying."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from tenderguard.domain import events
+from tenderguard.domain.badge_code import BadgeClaim, Revocations, Verdict, VerdictReason, sign_claim, verify_code
+from tenderguard.domain.model import (
+    AdmissionStatus,
+    Badge,
+    BadgeStatus,
+)
+from tenderguard.domain.screening import Actor
+from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
+from tenderguard.records.audit import AuditDraft
+from tenderguard.store.unit_of_work import AbstractUnitOfWork
+
+if TYPE_CHECKING:
+    from tenderguard.render.badges import BadgeCard, RenderResult
+
+from tenderguard.services.base import GateParts
+from tenderguard.services.views import ROLE_LABELS
+
+__all__ = ["BadgeUseCases"]
+
+
+class BadgeUseCases(GateParts):
+    """Badges after they are issued: look up, revoke, reprint, the revocation list, codes, printing, verifying."""
+
+    def badge(self, serial: str) -> Badge:
+        """A badge by serial."""
+        with self.uow_factory() as uow:
+            found = uow.badges.get(serial)
+        if found is None:
+            raise NotFoundError(f"no badge {serial!r}", hint="check the serial printed on the badge")
+        return found
+
+    def _badge_change(self, serial: str, reason: str, operator: str,
+                      change: Callable[[AbstractUnitOfWork, Badge, dt.datetime], None]) -> Badge:
+        if not isinstance(reason, str) or not reason.strip():
+            raise OverrideError(f"a reason is required to change badge {serial}", hint="say why, e.g. 遗失")
+        if not isinstance(operator, str) or not operator.strip():
+            raise InvalidInputError("operator", "is required", hint="who does this (recorded in the audit trail)")
+        with self.uow_factory() as uow:
+            uow.actor = Actor(desk="office", operator=operator.strip())
+            badge = uow.badges.get(serial)
+            if badge is None:
+                raise NotFoundError(f"no badge {serial!r}", hint="check the serial printed on the badge")
+            if badge.status is BadgeStatus.REVOKED:
+                raise OverrideError(f"badge {serial} is already revoked ({badge.revoked_reason})")
+            change(uow, badge, self.clock.now())
+            uow.badges.save(badge)
+            uow.commit()
+        self.bus.publish(uow.collect_new_events())
+        return badge
+
+    def revoke_badge(self, serial: str, *, reason: str, operator: str) -> Badge:
+        """Revoke a badge (lost, wrong person…): verification refuses it and its holder's place is given up."""
+
+        def revoke(uow: AbstractUnitOfWork, badge: Badge, at: dt.datetime) -> None:
+            badge.status, badge.revoked_reason = BadgeStatus.REVOKED, reason.strip()
+            admission = uow.attendance.by_badge(serial)
+            if admission is not None:
+                admission.status, admission.inside = AdmissionStatus.REVOKED, False
+                admission.exited_at = admission.exited_at or at
+                uow.attendance.save(admission)
+            uow.events.append(events.BadgeRevoked(at=at, serial=serial, reason=reason.strip()))
+
+        return self._badge_change(serial, reason, operator, revoke)
+
+    def reprint_badge(self, serial: str, *, reason: str, operator: str) -> Badge:
+        """Print a badge again: same serial, next print number; earlier prints stop verifying (audited)."""
+
+        def reprint(uow: AbstractUnitOfWork, badge: Badge, at: dt.datetime) -> None:
+            if badge.day != self.centre.day_of(at):
+                raise OverrideError(f"badge {serial} was for {badge.day}; only today's badges are reprinted",
+                                    hint="a badge is valid for one day")
+            badge.reprints += 1
+            uow.events.append(events.BadgeReprinted(at=at, serial=serial, reprint=badge.reprints,
+                                                    reason=reason.strip()))
+
+        return self._badge_change(serial, reason, operator, reprint)
+
+    def revocations(self, day: dt.date | None = None) -> Revocations:
+        """The day's revoked serials and current print numbers (sign it for offline scanners)."""
+        day = day or self.centre.day_of(self.clock.now())
+        with self.uow_factory() as uow:
+            found = uow.badges.for_day(day)
+        return Revocations(centre=self.centre.code, day=day,
+                           revoked={b.serial: b.revoked_reason or "revoked" for b in found
+                                    if b.status is BadgeStatus.REVOKED},
+                           reprints={b.serial: b.reprints for b in found if b.reprints})
+
+    def badge_code(self, badge: Badge, key: Ed25519PrivateKey) -> str:
+        """The signed QR text of a badge's current print."""
+        return sign_claim(BadgeClaim(centre=badge.centre, serial=badge.serial, day=badge.day,
+                                     reprint=badge.reprints), key)
+
+    def badge_cards(self, day: dt.date, key: Ed25519PrivateKey, *, serials: Iterable[str] | None = None,
+                    include_revoked: bool = False) -> list[BadgeCard]:
+        """What to print for a day's badges (all, or the serials given): masked holders, day colour, signed QR."""
+        from tenderguard.render.badges import WEEKDAYS, BadgeCard  # noqa: PLC0415 - WeasyPrint loads on demand
+
+        wanted = set(serials) if serials is not None else None
+        with self.uow_factory() as uow:
+            found = uow.badges.for_day(day)
+        if wanted is not None:
+            unknown = sorted(wanted - {b.serial for b in found})
+            if unknown:
+                raise NotFoundError(f"no badge {', '.join(unknown)} on {day}", hint="check the serials and --date")
+        style = self.policy.badge
+        return [BadgeCard(
+            serial=b.serial, centre_name=self.centre.name, title=style.title, day=b.day,
+            weekday=WEEKDAYS[b.day.weekday()], colour=style.colour_of(b.day), company=b.company,
+            holder=b.holder_masked, role=ROLE_LABELS.get(b.role, str(b.role)), sessions=(b.session,), hall=b.hall,
+            reprint=b.reprints, qr_payload=self.badge_code(b, key),
+        ) for b in found if (wanted is None or b.serial in wanted)
+            and (include_revoked or b.status is not BadgeStatus.REVOKED)]
+
+    def print_badges(self, day: dt.date, key: Ed25519PrivateKey, out: str | Path, *, layout: str = "a4-8",
+                     serials: Iterable[str] | None = None, operator: str = "system",
+                     progress: Callable[[int, int], None] | None = None) -> RenderResult:
+        """Render a day's badges (all valid ones, or the serials given) to a PDF; the print run is audited."""
+        from tenderguard.render.badges import render_badges  # noqa: PLC0415 - WeasyPrint loads on demand
+
+        cards = self.badge_cards(day, key, serials=serials)
+        if not cards:
+            raise NotFoundError(f"no valid badge on {day}", hint="screen arrivals first, or check --date")
+        result = render_badges(cards, out, layout=layout, progress=progress)
+        with self.uow_factory() as uow:
+            uow.audit.record(AuditDraft(at=self.clock.now(), kind="badge_print", subject=day.isoformat(),
+                                        operator=operator, payload={
+                                            "layout": layout, "badges": result.badges, "pages": result.pages,
+                                            "reprints": sum(1 for c in cards if c.reprint)}))
+            uow.commit()
+        return result
+
+    def verify_badge(self, code: str, public_key: Ed25519PublicKey, *, today: dt.date | None = None) -> Verdict:
+        """Verify a scanned code against the key and this centre's records (revocations, reprints, unknown)."""
+        today = today or self.centre.day_of(self.clock.now())
+        verdict = verify_code(code, public_key, centre=self.centre.code, today=today,
+                              revocations=self.revocations(today))
+        if verdict.valid and verdict.claim is not None:
+            with self.uow_factory() as uow:
+                if uow.badges.get(verdict.claim.serial) is None:
+                    return Verdict(VerdictReason.REVOKED, verdict.claim, "no such badge in this centre's records")
+        return verdict

@@ -1,0 +1,77 @@
+"""The supervisor's signals: list them (masked, or in full and audited) and decide them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from tenderguard.domain import events
+from tenderguard.domain.screening import Actor
+from tenderguard.domain.signals import DECISIONS, Signal, SignalView, signal_view
+from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
+from tenderguard.records.audit import AuditDraft
+
+if TYPE_CHECKING:
+    pass
+
+from tenderguard.services.base import GateParts
+
+__all__ = ["SignalUseCases"]
+
+
+class SignalUseCases(GateParts):
+    """The supervisor's signals: list them (masked, or in full and audited) and decide them."""
+
+    def signals(self, day: dt.date | None = None) -> list[Signal]:
+        """The supervisor's signals raised on a day (default: today), in the order they were raised."""
+        day = day or self.centre.day_of(self.clock.now())
+        with self.uow_factory() as uow:
+            return uow.signals.for_day(day)
+
+    def signal_details(self, day: dt.date | None = None, *, unmasked: bool = False, operator: str = ""
+                       ) -> list[SignalView]:
+        """The day's signals with the people and companies involved: names masked, or in full for the supervisor.
+
+        An unmasked reading must name who reads it and is audited (the supervisor's role, 监督人员).
+        """
+        day = day or self.centre.day_of(self.clock.now())
+        if unmasked and (not isinstance(operator, str) or not operator.strip()):
+            raise InvalidInputError("operator", "an unmasked reading of the signals must name who reads it",
+                                    hint="e.g. --operator 李强 (the supervisor)")
+        with self.uow_factory() as uow:
+            found = uow.signals.for_day(day)
+            views = [signal_view(sig, [uow.screenings.get(i) for i in sig.screenings],
+                                 {c: uow.companies.get(c) for c in sig.companies}, unmasked=unmasked)
+                     for sig in found]
+            if unmasked:
+                uow.audit.record(AuditDraft(at=self.clock.now(), kind="signals_read", subject=day.isoformat(),
+                                            operator=operator.strip(), payload={"signals": len(found)}))
+                uow.commit()
+        return views
+
+    def decide_signal(self, signal_id: str, *, decision: str, reason: str, operator: str) -> Signal:
+        """The supervisor's decision on a signal: ``dismiss`` or ``refer``, with a reason; audited."""
+        status = DECISIONS.get(decision)
+        if status is None:
+            raise InvalidInputError("decision", f"{decision!r} is not one of {', '.join(DECISIONS)}",
+                                    hint="dismiss (nothing wrong) or refer (to the supervision authority)")
+        if not isinstance(reason, str) or not reason.strip():
+            raise OverrideError("a decision on a signal needs a reason", hint="say what was found")
+        if not isinstance(operator, str) or not operator.strip():
+            raise InvalidInputError("operator", "is required", hint="the supervisor who decides")
+        at = self.clock.now()
+        with self.uow_factory() as uow:
+            uow.actor = Actor(desk="supervisor", operator=operator.strip())
+            signal = uow.signals.get(signal_id)
+            if signal is None:
+                raise NotFoundError(f"no signal {signal_id!r}", hint="see `tenderguard signals list`")
+            if not signal.open:
+                raise OverrideError(f"signal {signal_id} was decided already ({signal.status})")
+            signal.status, signal.decided_at = status, at
+            signal.decided_by, signal.decision_reason = operator.strip(), reason.strip()
+            uow.signals.save(signal)
+            uow.events.append(events.SignalDecided(at=at, signal_id=signal.id, decision=str(status),
+                                                   reason=reason.strip(), operator=operator.strip()))
+            uow.commit()
+        self.bus.publish(uow.collect_new_events())
+        return signal

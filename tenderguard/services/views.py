@@ -1,0 +1,100 @@
+"""What a desk shows about a screening, and the labels and constants the use cases share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from tenderguard.domain.machine import ScreeningMachine
+from tenderguard.domain.model import (
+    Outcome,
+)
+from tenderguard.domain.rules import (
+    REASON_TEXT,
+)
+from tenderguard.domain.screening import Screening
+from tenderguard.policy import Role
+
+if TYPE_CHECKING:
+    pass
+
+
+
+__all__ = ["ID_KEY_SETTING", "OVERRIDE_RELEASES", "ROLE_LABELS", "ScreeningView", "screening_view", "skipped_checks"]
+
+
+@attrs.frozen
+class ScreeningView:
+    """What a desk shows about a screening: where it is, what to do next, and how it ended."""
+
+    id: str
+    session: str
+    role: str
+    name_masked: str
+    state: str
+    step: str | None
+    step_label: str | None
+    expected: tuple[str, ...]
+    outcome: str | None
+    reason: str | None
+    message: str
+    badge: str | None
+    reentry: bool
+    services: tuple[str, ...] = ()
+    rest_until: dt.datetime | None = None
+    detail: Mapping[str, Any] = attrs.field(factory=dict)
+    #: How many temperature readings have been taken (to resume a replay at the right reading).
+    readings: int = 0
+
+    @property
+    def closed(self) -> bool:
+        """Whether the screening has ended."""
+        return self.outcome is not None
+
+
+def screening_view(s: Screening, machine: ScreeningMachine, detail: Mapping[str, Any] | None = None) -> ScreeningView:
+    """What a desk shows about a screening (with ``detail`` for the operator, e.g. when a place was taken)."""
+    state, outcome, reason, visitor = s.state, s.outcome, s.reason, s.visitor
+    line = machine.desk_lines.get(state)
+    step, label, expected = (None, None, machine.expected_actions(state)) if line is None else line
+    if outcome is Outcome.ADMITTED:
+        message = f"准予进入{s.hall},健康标识 {s.badge}(当日有效)"
+    elif reason is not None:
+        message = REASON_TEXT.get(reason, reason)
+        if outcome is Outcome.REFERRED:
+            message = REASON_TEXT.get(reason, "请到独立等候区,由工作人员全程代办或不见面开标")
+    elif label is not None:
+        message = f"请进行:{label}"
+    else:
+        message = ""
+    return ScreeningView(
+        id=s.id, session=visitor.session, role=str(visitor.role), name_masked=visitor.name_masked, state=state,
+        step=step, step_label=label, expected=expected, outcome=None if outcome is None else str(outcome),
+        reason=None if reason is None else str(reason), message=message, badge=s.badge, reentry=s.reentry,
+        services=s.services, rest_until=s.rest_until, detail=dict(detail) if detail else {}, readings=s.readings,
+    )
+
+
+#: The setting that holds the fingerprint of the ID-hash key a database was started with.
+ID_KEY_SETTING = "id_key_fingerprint"
+
+#: What a supervisor's override can set aside at the desk (see :meth:`Desk.supervisor_override`).
+OVERRIDE_RELEASES = ("hall_full", "represents_other_bidder", "refusal")
+
+
+def skipped_checks(s: Screening) -> frozenset[str]:
+    """The checks a supervisor's override set aside for this screening (recorded with its arrival)."""
+    for r in s.records:
+        if r.action == "override:supervisor":
+            return frozenset(r.detail.get("skip", ()))
+    return frozenset()
+
+
+#: Printed on badges and notices.
+ROLE_LABELS: Mapping[str, str] = {
+    Role.BIDDER: "投标人", Role.TENDERER: "招标人", Role.AGENCY: "招标代理", Role.SUPERVISOR: "监督人员",
+    Role.EXPERT: "评标专家", Role.OTHER: "其他人员",
+}
