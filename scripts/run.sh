@@ -97,8 +97,10 @@ run_tests() {
   "$VENV/bin/ruff" check .
   log "mypy --strict"
   "$VENV/bin/mypy"
-  log "pytest (all tests, the long ones included)"
-  "$VENV/bin/python" -m pytest -m "slow or not slow" "$@"
+  log "pytest: the tests, on every core"
+  "$VENV/bin/python" -m pytest "$@"
+  log "pytest: the long tests (stress, crash, kill, the README's shell tour), one at a time"
+  "$VENV/bin/python" -m pytest -m slow -n 0 "$@"
 }
 
 case "${1:-}" in

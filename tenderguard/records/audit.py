@@ -287,21 +287,22 @@ def verify_chain(entries: Iterable[AuditEntry], *, head_seq: int | None = None,
 
 
 class _Trail(Protocol):
-    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None
-                ) -> list[AuditEntry]: ...
+    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None,
+                until: dt.datetime | None = None) -> list[AuditEntry]: ...
 
     def head(self) -> tuple[int, str]: ...
 
 
-def sealed_entries(trail: _Trail, *, page: int = 5_000, since: dt.datetime | None = None
-                   ) -> Iterator[AuditEntry]:
+def sealed_entries(trail: _Trail, *, page: int = 5_000, since: dt.datetime | None = None,
+                   until: dt.datetime | None = None) -> Iterator[AuditEntry]:
     """Every sealed entry of a stored trail (an ``AuditRepository``), in order, read page by page.
 
-    With ``since``, only the entries at or after that instant (read through the trail's index on time).
+    With ``since`` and ``until``, only the entries at or after the one and before the other (read through the
+    trail's index on time).
     """
     after = 0
     while True:
-        batch = trail.entries(after, page, since=since)
+        batch = trail.entries(after, page, since=since, until=until)
         yield from batch
         if len(batch) < page:
             return

@@ -501,15 +501,21 @@ class _Recount:
             self.reprinted.append(subject)
 
 
+#: How long after a day its screenings' and badges' entries are looked for: a screening still open at midnight
+#: ends the next day at the latest (a desk's day ends; a badge is reprinted only on its day).
+_TRAIL_DAYS = 2
+
+
 def _trail(audit: AuditRepository, day: dt.date, centre: Centre) -> Iterator[AuditEntry]:
-    """Every sealed entry of the trail from the start of ``day`` (the centre's midnight) on, page by page.
+    """The sealed entries from ``day``'s midnight (the centre's) to :data:`_TRAIL_DAYS` days later, page by page.
 
     Nothing about a day's screenings and badges is recorded before its midnight: a screening's first entry opens
-    it on the day and the others follow it, a badge of the day is issued on the day and revoked or reprinted
-    after. So the recount of a recent day reads that day and what came after, not the years of trail before it.
+    it on the day and the others follow it, a badge of the day is issued on the day. So the recount of a day reads
+    that day and the next, whatever the years of trail before or after it; a revocation made later is looked up
+    by its badge (:func:`reconcile`).
     """
     since = dt.datetime.combine(day, dt.time(), tzinfo=centre.tz)
-    return sealed_entries(audit, page=_AUDIT_PAGE, since=since)
+    return sealed_entries(audit, page=_AUDIT_PAGE, since=since, until=since + dt.timedelta(days=_TRAIL_DAYS))
 
 
 def _reason_group(reason: str) -> str:
@@ -521,11 +527,12 @@ def reconcile(report: DailyReport, uow: AbstractUnitOfWork) -> list[str]:
     """The figures on which ``report`` and a recount from the audit trail disagree; [] when they agree.
 
     Seals the trail's pending entries first (in ``uow``'s transaction: commit it to keep the seal), then reads
-    the trail from the day's midnight on. Recounted: arrivals (in total, per desk and per hour), admitted,
-    refused, referred, abandoned, still open, re-entries, substitutions, masks and other supplies, badges issued,
-    revoked and reprinted. A health refusal is audited without its reason, so per reason the trail gives a lower bound
-    (health reasons taken together); fevers, re-measures, measuring errors and declarations are health data
-    the trail never holds, and are not recounted. Verify the chain itself with ``Gate.verify_audit``.
+    the trail of the day and the next (so the cost grows with the day, not with the history after it).
+    Recounted: arrivals (in total, per desk and per hour), admitted, refused, referred, abandoned, still open,
+    re-entries, substitutions, masks and other supplies, badges issued, revoked and reprinted. A health refusal
+    is audited without its reason, so per reason the trail gives a lower bound (health reasons taken together);
+    fevers, re-measures, measuring errors and declarations are health data the trail never holds, and are not
+    recounted. Verify the chain itself with ``Gate.verify_audit``.
     """
     while uow.audit.seal():
         pass
@@ -533,6 +540,10 @@ def reconcile(report: DailyReport, uow: AbstractUnitOfWork) -> list[str]:
     recount = _Recount()
     for entry in _trail(uow.audit, day, centre):
         recount.take(entry, day, centre)
+    for badge in uow.badges.for_day(day):  # revoked after the window the trail is read over
+        if badge.status is BadgeStatus.REVOKED and badge.serial not in recount.revoked \
+                and uow.audit.about(badge.serial, "badge_revoked"):
+            recount.revoked.append(badge.serial)
     ours = set(recount.opened)
     outcomes = [recount.outcomes[s] for s in ours if s in recount.outcomes]
     heads = Counter(_head(action) for action, _ in outcomes)

@@ -205,11 +205,13 @@ class _Audit(_Repo):
     def record(self, draft: AuditDraft) -> None:
         self.uow.audit_drafts.append(draft)
 
-    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None
-                ) -> list[AuditEntry]:
+    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None,
+                until: dt.datetime | None = None) -> list[AuditEntry]:
         found = self.store.audit_log[after:]
         if since is not None:
             found = [e for e in found if e.at >= since]
+        if until is not None:
+            found = [e for e in found if e.at < until]
         return found if limit is None else found[:limit]
 
     def head(self) -> tuple[int, str]:

@@ -207,9 +207,9 @@ class AuditRepository(Protocol):
     def record(self, draft: AuditDraft) -> None:
         """Add an entry of this operation (an export, a purge, a reprint…); it is chained on commit."""
 
-    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None
-                ) -> list[AuditEntry]:
-        """Sealed entries after a sequence number, in order; with ``since``, only those at or after that instant."""
+    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None,
+                until: dt.datetime | None = None) -> list[AuditEntry]:
+        """Sealed entries after a sequence number, in order; only those at or after ``since`` and before ``until``."""
 
     def head(self) -> tuple[int, str]:
         """The last sequence number and hash written."""

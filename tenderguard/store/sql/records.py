@@ -65,11 +65,13 @@ class Audit(Repo):
                            prev_hash=r["prev_hash"] or "", hash=r["hash"] or "")
                 for r in self.uow.execute(query).mappings()]
 
-    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None
-                ) -> list[AuditEntry]:
+    def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None,
+                until: dt.datetime | None = None) -> list[AuditEntry]:
         query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq)
         if since is not None:
             query = query.where(audit_log.c.at >= since)
+        if until is not None:
+            query = query.where(audit_log.c.at < until)
         if limit is not None:
             query = query.limit(limit)
         return self._entries(query)
