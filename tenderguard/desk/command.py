@@ -1,8 +1,7 @@
 """The ``tenderguard desk`` command: the interactive entrance desk on a terminal.
 
 Registered in :mod:`tenderguard.cli` with ``cli.add_command(desk_command)``; it opens the database, the ID-hash
-key and the policy exactly as the other commands do (the helpers are imported from the CLI when it runs, since
-the CLI imports this module).
+key and the policy exactly as the other commands do, with the helpers of :mod:`tenderguard.cli.common`.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ def desk_command(  # noqa: PLR0917 - click passes every option as a parameter
     """Screen arrivals interactively at an entrance desk; q quits, a abandons the current screening."""
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - keep `--help` fast
 
-    from tenderguard.cli import _secret, _store  # noqa: PLC0415 - the CLI imports this module
+    from tenderguard.cli.common import _secret, _store  # noqa: PLC0415 - keep `--help` fast
     from tenderguard.desk.app import run_desk  # noqa: PLC0415
     from tenderguard.desk.terminal import open_terminal  # noqa: PLC0415
     from tenderguard.domain.model import Centre  # noqa: PLC0415

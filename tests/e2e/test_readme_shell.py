@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tenderguard.cli import CONFIG_KEYS
+from tenderguard.cli.common import CONFIG_KEYS
 from tenderguard.demo import run_demo
 
 ROOT = Path(__file__).resolve().parents[2]

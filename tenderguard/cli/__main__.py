@@ -1,0 +1,5 @@
+"""``python -m tenderguard.cli``: the ``tenderguard`` command."""
+
+from tenderguard.cli import main
+
+main()

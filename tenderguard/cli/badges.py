@@ -1,0 +1,223 @@
+"""The centre's keys and the day's badges: verify, revoke, reprint, list, print, codes, revocation lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from tenderguard.keys import DEFAULT_KEYS_DIR
+
+if TYPE_CHECKING:
+
+    from tenderguard.domain.model import Badge
+
+from tenderguard.cli.common import (
+    EXIT_BADGE_INVALID,
+    _centre_options,
+    _db_option,
+    _gate,
+    _keys_option,
+    _now,
+    _policy_option,
+    _store,
+    cli,
+)
+
+__all__ = [
+    "badge",
+    "badge_code",
+    "badge_list",
+    "badge_print",
+    "badge_reprint",
+    "badge_revocations",
+    "badge_revoke",
+    "badge_verify",
+    "keys",
+    "keys_init",
+]
+
+
+@cli.group()
+def keys() -> None:
+    """The centre's keys: the ID-hash key and the badge-signing key pair."""
+
+
+@keys.command("init")
+@click.option("--keys", "--dir", "keys", envvar="TENDERGUARD_KEYS", default=DEFAULT_KEYS_DIR, show_default=True,
+              type=click.Path(file_okay=False), help="The key folder [env TENDERGUARD_KEYS; keys = in the config].")
+def keys_init(keys: str) -> None:
+    """Create the keys that are missing (never replaces one); private files are readable by their owner only."""
+    from tenderguard.keys import init_keys  # noqa: PLC0415 - each command imports what it uses
+    folder = keys
+    made = init_keys(folder)
+    for name in made.created:
+        click.echo(f"created {Path(folder) / name}")
+    if not made.created:
+        click.echo(f"all keys already exist in {folder}; nothing changed")
+    click.echo(f"give scanners the public key: {made.public_key}")
+
+
+@cli.group()
+def badge() -> None:
+    """Verify, revoke, reprint and list the day's health badges."""
+
+
+@badge.command("verify")
+@click.argument("code")
+@click.option("--public-key", type=click.Path(dir_okay=False), default=None,
+              help="The centre's public key file [default: badge-signing.pub in --keys].")
+@_keys_option
+@click.option("--centre-code", default="MY", show_default=True, help="This centre's code.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Today (default: now).")
+@click.option("--revocations", type=click.File("r", encoding="utf-8"), default=None,
+              help="The day's signed revocation list (offline); without it revocations are not checked.")
+@click.option("--db", default=None, envvar="TENDERGUARD_DB", metavar="URL",
+              help="Check revocations and reprints in the database instead (online).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def badge_verify(code: str, public_key: str | None, keys: str, centre_code: str, day: dt.datetime | None,
+                 revocations: TextIO | None, db: str | None, as_json: bool) -> None:
+    """Verify a scanned badge code; exit 0 only when it is valid (5 when it is not)."""
+    from tenderguard.domain.badge_code import Revocations, describe, verify_code  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import PUBLIC_KEY_FILE, load_public_key  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
+    key = load_public_key(public_key or Path(keys) / PUBLIC_KEY_FILE)
+    today = day.date() if day else _now().date()
+    centre = Centre(code=centre_code, name=centre_code)
+    if db is not None:
+        with _store(db, centre) as store:
+            gate = Gate(policy=load_policy("badge-only"), centre=centre, uow_factory=store.unit_of_work)
+            verdict = gate.verify_badge(code, key, today=today)
+    else:
+        listed = Revocations.from_json(revocations.read(), key) if revocations else None
+        if listed is not None and (listed.centre, listed.day) != (centre_code, today):
+            raise click.ClickException(f"the revocation list is for {listed.centre} on {listed.day}, not "
+                                       f"{centre_code} on {today}")
+        verdict = verify_code(code, key, centre=centre_code, today=today, revocations=listed)
+    click.echo(json.dumps(describe(verdict), ensure_ascii=False) if as_json else str(verdict))
+    if not verdict.valid:
+        sys.exit(EXIT_BADGE_INVALID)
+
+
+def _badge_change(db: str, centre_code: str, centre_name: str, serial: str, reason: str, operator: str,
+                  change: str) -> Badge:
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
+        if change == "revoke":
+            return gate.revoke_badge(serial, reason=reason, operator=operator)
+        return gate.reprint_badge(serial, reason=reason, operator=operator)
+
+
+@badge.command("revoke")
+@click.argument("serial")
+@click.option("--reason", required=True, help="Why (遗失 lost, 认错人 wrong person…); recorded.")
+@click.option("--operator", required=True, help="Who revokes it; recorded.")
+@_db_option
+@_centre_options
+def badge_revoke(serial: str, reason: str, operator: str, db: str, centre_code: str, centre_name: str) -> None:
+    """Revoke a badge: scanners refuse it and its holder's place is given up (audited)."""
+    _badge_change(db, centre_code, centre_name, serial, reason, operator, "revoke")
+    click.echo(f"revoked {serial}: {reason}")
+
+
+@badge.command("reprint")
+@click.argument("serial")
+@click.option("--reason", required=True, help="Why it is printed again; recorded.")
+@click.option("--operator", required=True, help="Who reprints it; recorded.")
+@_db_option
+@_centre_options
+def badge_reprint(serial: str, reason: str, operator: str, db: str, centre_code: str, centre_name: str) -> None:
+    """Reprint a badge: same serial, next print number; earlier prints stop verifying (audited)."""
+    badge = _badge_change(db, centre_code, centre_name, serial, reason, operator, "reprint")
+    click.echo(f"{serial}: print {badge.reprints} (earlier prints are no longer valid)")
+
+
+@badge.command("list")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
+@_db_option
+@_centre_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def badge_list(day: dt.datetime, db: str, centre_code: str, centre_name: str, as_json: bool) -> None:
+    """List a day's badges (holders masked)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store, store.unit_of_work() as uow:
+        found = uow.badges.for_day(day.date())
+    for b in found:
+        row = {"serial": b.serial, "status": str(b.status), "reprints": b.reprints, "role": str(b.role),
+               "company": b.company, "holder": b.holder_masked, "session": b.session, "hall": b.hall}
+        click.echo(json.dumps(row, ensure_ascii=False) if as_json else
+                   f"{b.serial}\t{b.status}\t{b.holder_masked}\t{b.company or '-'}\tprint {b.reprints}")
+
+
+@badge.command("print")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day (default today).")
+@click.option("--layout", type=click.Choice(["a4-8", "card", "label"]), default="a4-8", show_default=True,
+              help="a4-8: A4 sheets of 8 cards with crop marks; card: one 85×54 mm card per page; label: 100×70 mm.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The PDF to write.")
+@click.option("--serial", "serials", multiple=True, help="Only these badges (repeat the option); default all.")
+@click.option("--operator", default="system", show_default=True, help="Who prints (audited).")
+@_db_option
+@_keys_option
+@_policy_option
+@_centre_options
+def badge_print(day: dt.datetime | None, layout: str, out: str, serials: tuple[str, ...], operator: str, db: str,
+                keys: str, policy_spec: str, centre_code: str, centre_name: str) -> None:
+    """Print the day's badges as a PDF (day colour, masked holder, signed QR), with a progress bar."""
+    from rich.console import Console  # noqa: PLC0415 - each command imports what it uses
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415 - each command imports what it uses
+
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
+    key = load_signing_key(keys)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, policy_spec)
+        when = day.date() if day else _now().date()
+        with Progress(TextColumn("[bold]badges[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("badges", total=None)
+            result = gate.print_badges(when, key, out, layout=layout, serials=serials or None, operator=operator,
+                                       progress=lambda done, total: bar.update(task, completed=done, total=total))
+    click.echo(f"{result.badges} badge(s) of {when} on {result.pages} page(s), {result.bytes:,} bytes: {result.path}")
+
+
+@badge.command("code")
+@click.argument("serial")
+@_db_option
+@_keys_option
+@_centre_options
+def badge_code(serial: str, db: str, keys: str, centre_code: str, centre_name: str) -> None:
+    """Print the signed QR text of a badge's current print (what its QR code carries)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
+    key = load_signing_key(keys)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, "badge-only")
+        click.echo(gate.badge_code(gate.badge(serial), key))
+
+
+@badge.command("revocations")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-", help="Where to write the list.")
+@_db_option
+@_keys_option
+@_centre_options
+def badge_revocations(day: dt.datetime, out: TextIO, db: str, keys: str, centre_code: str,
+                      centre_name: str) -> None:
+    """Write the day's revocation list, signed, for scanners that verify offline."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
+        listed = gate.revocations(day.date())
+    out.write(listed.to_json(load_signing_key(keys)) + "\n")

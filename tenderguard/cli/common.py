@@ -1,0 +1,182 @@
+"""What every command shares: the group that turns errors into one line, the options, the store and the gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tenderguard import __version__
+from tenderguard.errors import TenderGuardError
+from tenderguard.keys import DEFAULT_KEYS_DIR
+from tenderguard.policy import list_presets
+
+if TYPE_CHECKING:
+
+    from tenderguard.domain.model import Centre
+    from tenderguard.services import Gate
+    from tenderguard.store.sql import SqlStore
+
+
+__all__ = [
+    "CONFIG_KEYS",
+    "DEFAULT_CONFIG",
+    "DEFAULT_DB",
+    "EXIT_AUDIT_BROKEN",
+    "EXIT_BADGE_INVALID",
+    "EXIT_INVALID_LINES",
+    "cli",
+]
+
+
+EXIT_INVALID_LINES = 3
+
+
+EXIT_AUDIT_BROKEN = 4
+
+
+EXIT_BADGE_INVALID = 5
+
+
+DEFAULT_DB = "sqlite:///tenderguard.db"
+
+
+class _Group(click.Group):
+    """A click group that turns TenderGuard's errors into one line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a TenderGuardError becomes a ClickException (no traceback)."""
+        try:
+            return super().invoke(ctx)
+        except TenderGuardError as exc:
+            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            # A database error can only come from a command that loaded SQLAlchemy: look for it only then.
+            database = sys.modules.get("sqlalchemy.exc")
+            if database is not None and isinstance(exc, database.ArgumentError):
+                raise click.ClickException(f"--db: {exc} (e.g. sqlite:///gate.db or "
+                                           "postgresql+psycopg://user@host/db)") from None
+            if database is not None and isinstance(exc, database.SQLAlchemyError):
+                detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise click.ClickException(f"database error: {detail} (check --db and that the server is up; "
+                                           "nothing was half-written)") from None
+            raise
+
+
+def _db_url(value: str) -> str:
+    """A URL as given, or a plain file path taken as a SQLite file."""
+    return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
+
+
+def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db", "db", envvar="TENDERGUARD_DB", default=DEFAULT_DB, show_default=True, metavar="URL",
+        help="Database URL (sqlite:///FILE or postgresql+psycopg://…) or a SQLite file path [env TENDERGUARD_DB].",
+    )(func)
+
+
+def _keys_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--keys", "keys", envvar="TENDERGUARD_KEYS", default=DEFAULT_KEYS_DIR, show_default=True, metavar="DIR",
+        type=click.Path(file_okay=False), help="Folder of the centre's secrets [env TENDERGUARD_KEYS].",
+    )(func)
+
+
+def _centre_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--centre-name", default="公共资源交易中心", show_default=True,
+                        help="The centre's name.")(func)
+    return click.option("--centre-code", default="MY", show_default=True,
+                        help="The centre's code (badge serial prefix).")(func)
+
+
+@contextmanager
+def _store(db: str, centre: Centre, *, create: bool = False) -> Iterator[SqlStore]:
+    """The store of ``--db``; only the commands that start a day's records (``create``) make a new database."""
+    from tenderguard.store.sql import SqlStore  # noqa: PLC0415 - each command imports what it uses
+    store = SqlStore(_db_url(db), centre, create=create)
+    try:
+        yield store
+        store.seal_audit()  # leave nothing of this run waiting to be chained
+    finally:
+        store.dispose()
+
+
+def _secret(keys: str) -> bytes:
+    from tenderguard.keys import load_id_secret  # noqa: PLC0415 - each command imports what it uses
+    secret, created = load_id_secret(keys)
+    if created:
+        click.echo(f"note: created the ID-hash key {Path(keys) / 'id-hash.key'} (keep it; mode 0600)", err=True)
+    return secret
+
+
+def _policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--policy", "policy_spec", default="miyun-2020", show_default=True, metavar="PRESET|FILE",
+        help=f"A preset ({', '.join(list_presets())}) or a policy TOML file.",
+    )(func)
+
+
+#: Settings a configuration file may give, and the option (parameter) each one sets on every command having it.
+CONFIG_KEYS = {"db": "db", "keys": "keys", "policy": "policy_spec", "centre_code": "centre_code",
+               "centre_name": "centre_name", "desk": "desk", "operator": "operator"}
+
+
+DEFAULT_CONFIG = "tenderguard.toml"
+
+
+def _config_defaults(command: click.Command, settings: dict[str, str]) -> dict[str, Any]:
+    """The ``default_map`` that gives every (sub)command the configured values of the options it has."""
+    found: dict[str, Any] = {}
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            nested = _config_defaults(sub, settings)
+            if nested:
+                found[name] = nested
+        return found
+    params = {p.name for p in command.params}
+    return {CONFIG_KEYS[k]: v for k, v in settings.items() if CONFIG_KEYS[k] in params}
+
+
+def _read_config(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TenderGuardError(f"cannot read the configuration {path}: {exc}",
+                               hint="fix the file or point --config elsewhere") from None
+    table = data.get("tenderguard", data)
+    unknown = sorted(set(table) - set(CONFIG_KEYS))
+    if unknown or not all(isinstance(v, str) for v in table.values()):
+        raise TenderGuardError(f"{path}: unknown or non-text settings {', '.join(unknown) or '(a value)'}",
+                               hint=f"known settings: {', '.join(CONFIG_KEYS)} (all text)")
+    return {str(k): str(v) for k, v in table.items()}
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tenderguard")
+@click.option("--config", type=click.Path(dir_okay=False), envvar="TENDERGUARD_CONFIG", default=None,
+              help=f"A TOML file of defaults (db, keys, policy, centre_code, centre_name, desk, operator) "
+                   f"[env TENDERGUARD_CONFIG; default ./{DEFAULT_CONFIG} if present]. Options and environment "
+                   "variables win over it.")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """TenderGuard: the health-screening gate of a trading centre on bid-opening days."""
+    path = Path(config) if config else Path(DEFAULT_CONFIG)
+    if config is not None or path.is_file():
+        ctx.default_map = _config_defaults(cli, _read_config(path))
+
+
+def _now() -> dt.datetime:
+    from tenderguard.domain.model import SHANGHAI  # noqa: PLC0415 - each command imports what it uses
+    return dt.datetime.now(SHANGHAI)
+
+
+def _gate(store: SqlStore, policy_spec: str) -> Gate:
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
+    return Gate(policy=load_policy(policy_spec), centre=store.centre, uow_factory=store.unit_of_work)

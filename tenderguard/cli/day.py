@@ -1,0 +1,224 @@
+"""The day's commands: screen a batch, import a day, run the demo, the report, exports, the purge, refusal letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+if TYPE_CHECKING:
+
+    pass
+
+from tenderguard.cli.common import (
+    EXIT_AUDIT_BROKEN,
+    EXIT_INVALID_LINES,
+    _centre_options,
+    _db_option,
+    _gate,
+    _keys_option,
+    _now,
+    _policy_option,
+    _secret,
+    _store,
+    cli,
+)
+
+__all__ = ["demo", "export", "import_day", "notify", "notify_refusals", "purge", "report", "screen"]
+
+
+@cli.command()
+@click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), required=True,
+              help="A JSON-lines file, one arrival per line ('-' for standard input).")
+@_policy_option
+@_db_option
+@_keys_option
+@_centre_options
+@click.option("--desk", default="batch", show_default=True, help="The desk the records are replayed at.")
+@click.option("--operator", default="batch", show_default=True, help="The operator recorded on each step.")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write the results (default: standard output; a file is readable by its owner only).")
+def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str, centre_name: str, desk: str,
+           operator: str, out: str) -> None:
+    """Screen a batch of arrivals; write one JSON result per line (name, outcome, reason, badge).
+
+    Every step is committed to the database as it happens, so several batch processes on one database behave
+    like several desks. Running the same file again resumes where an interrupted run stopped: finished lines
+    report their stored outcome and nobody is screened twice.
+    """
+    from tenderguard.batch import run_batch  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.domain.model import Centre, ManualClock  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
+    policy = load_policy(policy_spec)
+    centre = Centre(code=centre_code, name=centre_name)
+    source = None if batch.name in ("-", "<stdin>") else str(Path(batch.name).resolve())
+    invalid = 0
+    with _store(db, centre, create=True) as store, _results_file(out) as results:
+        secret = _secret(keys)
+        clock = ManualClock(_now())
+        gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work, clock=clock, secret=secret)
+        for result in run_batch(batch, gate, gate.desk(desk, operator), clock, source=source,
+                                warn=lambda msg: click.echo(f"warning: {msg}", err=True)):
+            invalid += result.get("outcome") == "invalid"
+            results.write(json.dumps(result, ensure_ascii=False) + "\n")
+            results.flush()
+    if invalid:
+        click.echo(f"{invalid} invalid line(s); see the 'message' of each", err=True)
+        sys.exit(EXIT_INVALID_LINES)
+
+
+@contextmanager
+def _results_file(out: str) -> Iterator[TextIO]:
+    """Standard output for ``-``; otherwise the file, created readable by its owner only (results name people)."""
+    if out == "-":
+        yield sys.stdout
+        return
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        yield handle
+
+
+@cli.command()
+@_db_option
+@_policy_option
+@_centre_options
+@click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Count retention from this day instead of today (YYYY-MM-DD).")
+@click.option("--operator", default="system", show_default=True, help="Who runs the purge (audited).")
+def purge(db: str, policy_spec: str, centre_code: str, centre_name: str, dry_run: bool, today: dt.datetime | None,
+          operator: str) -> None:
+    """Delete health data, then whole days, older than the policy's retention periods (audited)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        report = _gate(store, policy_spec).purge(today=today.date() if today else None, dry_run=dry_run,
+                                                 operator=operator)
+    for line in report.lines():
+        click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing was deleted")
+
+
+@cli.command()
+@_db_option
+@_policy_option
+@_centre_options
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The file to write.")
+@click.option("--unmasked", is_flag=True, help="Full names (and ID numbers if the policy keeps them); audited.")
+@click.option("--operator", default="system", show_default=True, help="Who asks for the export (audited).")
+def export(db: str, policy_spec: str, centre_code: str, centre_name: str, day: dt.datetime, fmt: str, out: str,
+           unmasked: bool, operator: str) -> None:
+    """Export a day's screenings as CSV or XLSX, masked by default (every export is audited)."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    if unmasked and operator == "system":
+        raise click.UsageError("an unmasked export needs --operator NAME: who asks for the personal data")
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        rows = _gate(store, policy_spec).export(day.date(), out, fmt=fmt, unmasked=unmasked, operator=operator)
+    click.echo(f"{rows} screening(s) of {day:%Y-%m-%d} written to {out}" + (" (UNMASKED)" if unmasked else ""))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), default="demo-output", show_default=True,
+              help="Where to write the demo day's database and files (replaced on each run).")
+def demo(out: str) -> None:
+    """Run the demo bid-opening day on a fresh SQLite database and print where every file went."""
+    from rich.console import Console  # noqa: PLC0415 - each command imports what it uses
+
+    from tenderguard.demo import print_summary, run_demo  # noqa: PLC0415 - only this command needs it
+
+    console = Console()
+    started = time.perf_counter()
+    with console.status("demo day") as status:
+        result = run_demo(Path(out), progress=status.update)
+    print_summary(result, console, seconds=time.perf_counter() - started)
+
+
+@cli.command()
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day (default today).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "csv", "xlsx"]), default="pdf", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The file to write.")
+@_db_option
+@_policy_option
+@_centre_options
+def report(day: dt.datetime | None, fmt: str, out: str, db: str, policy_spec: str, centre_code: str,
+           centre_name: str) -> None:
+    """The daily report (日报): arrivals, outcomes by reason, badges, supplies, desks, hours — counts only."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.reports.daily import (  # noqa: PLC0415 - WeasyPrint loads on demand
+        write_report_csv,
+        write_report_pdf,
+        write_report_xlsx,
+    )
+
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        when = day.date() if day else _now().date()
+        daily, problems = _gate(store, policy_spec).daily_report(when)
+    writer = {"pdf": write_report_pdf, "csv": write_report_csv, "xlsx": write_report_xlsx}[fmt]
+    writer(daily, Path(out))
+    totals = daily.totals
+    click.echo(f"{when}: {totals.arrivals} arrivals, {totals.admitted} admitted → {out}")
+    for problem in problems:
+        click.echo(f"warning: report and audit trail differ: {problem}", err=True)
+    if problems:
+        sys.exit(EXIT_AUDIT_BROKEN)
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@_db_option
+@_centre_options
+def import_day(path: str, db: str, centre_code: str, centre_name: str) -> None:
+    """Import a day's sessions and agencies from CSV or XLSX: every bad row reported, nothing half-imported."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.imports import read_day_plan  # noqa: PLC0415 - each command imports what it uses
+    centre = Centre(code=centre_code, name=centre_name)
+    plan = read_day_plan(path, centre)
+    with _store(db, centre, create=True) as store:
+        agencies, sessions = _gate(store, "badge-only").register_day(plan.agencies, plan.sessions)
+    click.echo(f"{len(plan.sessions)} session(s) of {agencies} agencies read; {sessions} newly registered")
+    for code, (low, high) in plan.expected.items():
+        click.echo(f"  {code}: expected {low}-{high} (for `remind slots --expected {code}={low}-{high}`)")
+
+
+@cli.group()
+def notify() -> None:
+    """Notifications after the day: who is told about a refusal."""
+
+
+@notify.command("refusals")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day (default today).")
+@click.option("--out", "folder", type=click.Path(file_okay=False), required=True, help="The folder to write to.")
+@click.option("--operator", default="system", show_default=True, help="Who produces them (audited).")
+@_db_option
+@_policy_option
+@_centre_options
+def notify_refusals(day: dt.datetime | None, folder: str, operator: str, db: str, policy_spec: str,
+                    centre_code: str, centre_name: str) -> None:
+    """Write the letters about the day's refusals: to the company, the community (per policy) and the agency."""
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.records.files import write_private_text  # noqa: PLC0415 - each command imports what it uses
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, policy_spec)
+        when = day.date() if day else _now().date()
+        found = gate.refusal_notices(when, operator=operator)
+    for notice in found:
+        for letter in notice.letters:
+            write_private_text(out / letter.filename, letter.text)
+    letters = sum(len(n.letters) for n in found)
+    click.echo(f"{len(found)} refusal(s) to notify on {when}: {letters} letter(s) in {out}")
