@@ -456,21 +456,21 @@ def test_after_the_health_purge_the_report_still_reconciles(store: SqlStore, day
     assert "健康原因" in text
 
 
-def test_reconcile_reads_the_trail_from_the_days_midnight_only(store: SqlStore, report: DailyReport,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """The recount asks the trail only for entries from the report day's midnight (its index), and still agrees."""
-    asked: list[dt.datetime | None] = []
+def test_reconcile_reads_the_trail_of_the_day_and_the_next_only(store: SqlStore, report: DailyReport,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recount asks the trail only for entries from the day's midnight to two days later, and still agrees."""
+    asked: list[tuple[dt.datetime | None, dt.datetime | None]] = []
     with store.unit_of_work() as uow:
         repository = type(uow.audit)
         entries = repository.entries
 
-        def spy(self: Any, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None
-                ) -> list[Any]:
-            asked.append(since)
-            return entries(self, after, limit, since=since)
+        def spy(self: Any, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None,
+                until: dt.datetime | None = None) -> list[Any]:
+            asked.append((since, until))
+            return entries(self, after, limit, since=since, until=until)
 
         monkeypatch.setattr(repository, "entries", spy)
         assert reconcile(report, uow) == []
     midnight = dt.datetime.combine(DAY, dt.time(), tzinfo=CENTRE.tz)
     assert asked
-    assert set(asked) == {midnight}
+    assert set(asked) == {(midnight, midnight + dt.timedelta(days=2))}
