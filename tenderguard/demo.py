@@ -40,7 +40,7 @@ from tenderguard.keys import init_keys, load_id_secret, load_signing_key
 from tenderguard.notices.documents import build_notice, render_declaration_form, render_notice_pdf
 from tenderguard.policy import load_policy
 from tenderguard.records.files import write_private_text
-from tenderguard.reports.daily import write_report_csv, write_report_pdf, write_report_xlsx
+from tenderguard.reports.writers import write_report_csv, write_report_pdf, write_report_xlsx
 from tenderguard.services import Gate
 from tenderguard.store.sql import SqlStore
 

@@ -158,7 +158,7 @@ def report(day: dt.datetime | None, fmt: str, out: str, db: str, policy_spec: st
            centre_name: str) -> None:
     """The daily report (日报): arrivals, outcomes by reason, badges, supplies, desks, hours — counts only."""
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
-    from tenderguard.reports.daily import (  # noqa: PLC0415 - WeasyPrint loads on demand
+    from tenderguard.reports.writers import (  # noqa: PLC0415 - WeasyPrint loads on demand
         write_report_csv,
         write_report_pdf,
         write_report_xlsx,

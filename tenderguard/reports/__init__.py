@@ -1,6 +1,11 @@
-"""Reports on a bid-opening day, computed from the stored records: the daily report (日报)."""
+"""Reports on a bid-opening day, computed from the stored records: the daily report (日报).
 
-from tenderguard.reports.daily import (
+``daily`` counts the day, ``figures`` holds the report's values and labels, ``recount`` recounts it from the
+audit trail, ``writers`` prints it as PDF, CSV and XLSX.
+"""
+
+from tenderguard.reports.daily import daily_report
+from tenderguard.reports.figures import (
     FIGURES,
     REASON_LABELS,
     DailyReport,
@@ -8,13 +13,9 @@ from tenderguard.reports.daily import (
     Figures,
     HourlyArrivals,
     SessionFigures,
-    daily_report,
-    reconcile,
-    render_report_html,
-    write_report_csv,
-    write_report_pdf,
-    write_report_xlsx,
 )
+from tenderguard.reports.recount import reconcile
+from tenderguard.reports.writers import render_report_html, write_report_csv, write_report_pdf, write_report_xlsx
 
 __all__ = [
     "FIGURES",

@@ -19,7 +19,7 @@ from tenderguard.store.unit_of_work import seal_all
 
 if TYPE_CHECKING:
     from tenderguard.notices.refusals import RefusalNotice
-    from tenderguard.reports.daily import DailyReport
+    from tenderguard.reports.figures import DailyReport
 
 from tenderguard.services.base import GateParts
 
@@ -47,7 +47,7 @@ class RecordUseCases(GateParts):
 
     def daily_report(self, day: dt.date) -> tuple[DailyReport, list[str]]:
         """The day's report from the stored records, and its mismatches with the audit trail (none expected)."""
-        from tenderguard.reports.daily import daily_report, reconcile  # noqa: PLC0415 - loaded on demand
+        from tenderguard.reports import daily_report, reconcile  # noqa: PLC0415 - loaded on demand
 
         with self.uow_factory() as uow:
             report = daily_report(uow, day=day, centre=self.centre, policy=self.policy)

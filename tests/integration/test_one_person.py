@@ -333,7 +333,7 @@ def test_session_of_the_day_registered_later_works(make: HarnessFactory) -> None
 
 def test_daily_report_counts_signals_by_kind_and_decision(make: HarnessFactory, tmp_path: Path) -> None:
     """The daily report counts the day's signals by kind and decision (counts only), in the PDF and the CSV."""
-    from tenderguard.reports.daily import render_report_html, write_report_csv  # noqa: PLC0415
+    from tenderguard.reports.writers import render_report_html, write_report_csv  # noqa: PLC0415
 
     h = make("badge-only")
     h.admit(ZHANG, BUILDER, phone="13800138000")

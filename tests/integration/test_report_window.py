@@ -10,7 +10,7 @@ import pytest
 from gatekit import COMPANIES, DAY, PEOPLE, HarnessFactory
 
 from tenderguard.records.audit import AuditEntry, sealed_entries
-from tenderguard.reports import daily
+from tenderguard.reports import recount
 
 
 def test_a_past_days_report_reads_only_its_days_trail_and_still_finds_a_later_revocation(
@@ -32,7 +32,7 @@ def test_a_past_days_report_reads_only_its_days_trail_and_still_finds_a_later_re
             seen.append(entry)
             yield entry
 
-    monkeypatch.setattr(daily, "sealed_entries", counting)
+    monkeypatch.setattr(recount, "sealed_entries", counting)
     report, problems = h.gate.daily_report(DAY)
     assert problems == []
     assert report.totals.badges_revoked == 1
