@@ -37,7 +37,7 @@ from sqlalchemy import create_engine, text
 
 from tenderguard import Arrival, BidSession, Centre, Gate, ManualClock, load_preset
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.factories import arrival
 from tenderguard.store.sql import SqlStore
 
 CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
@@ -51,12 +51,7 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def person(desk: int, n: int) -> Arrival:
     """A valid arrival of a person and a company of their own (desk ``desk``'s ``n``-th)."""
-    born = dt.date(1970, 1, 1) + dt.timedelta(days=desk * 1000 + n // 1000)
-    body = f"110105{born:%Y%m%d}{n % 1000:03d}"
-    code = f"91110000{desk:02d}{n:07d}"
-    return Arrival(session="MY-2026-118", role="bidder", name="张伟", document=body + resident_id_check_digit(body),
-                   company=f"北京建设工程第{desk}-{n}分公司", credit_code=code + credit_code_check_char(code),
-                   at=OPENS_AT - dt.timedelta(hours=1))
+    return arrival(desk * 1_000_000 + n, session="MY-2026-118", at=OPENS_AT - dt.timedelta(hours=1))
 
 
 #: Screenings each desk makes before the timed run.

@@ -17,19 +17,16 @@ import pytest
 from click.testing import CliRunner
 
 from tenderguard.cli import cli
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.factories import credit_code, resident_id
 
 
 def _day(tmp_path: Path, people: int) -> None:
     """A day with ``people`` admitted bidders (badge-only), screened through the CLI."""
     lines = []
     for n in range(people):
-        body = f"11010519800101{n:03d}"[:17]
-        code = f"91110000MA{n:07d}"
         lines.append(json.dumps({
-            "session": "MY-2026-118", "role": "bidder", "name": f"张{n}",
-            "id_number": body + resident_id_check_digit(body),
-            "company": f"北京建设工程第{n}分公司", "credit_code": code + credit_code_check_char(code),
+            "session": "MY-2026-118", "role": "bidder", "name": f"张{n}", "id_number": resident_id(n),
+            "company": f"北京建设工程第{n}分公司", "credit_code": credit_code(n),
             "at": "2026-11-23T08:30:00+08:00", "hall": "第一开标室"}, ensure_ascii=False))
     (tmp_path / "queue.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     runner = CliRunner()

@@ -19,7 +19,7 @@ from tenderguard import (
     load_preset,
 )
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.factories import arrival
 
 AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 
@@ -46,10 +46,7 @@ def _gate(store: InMemoryStore) -> Gate:
 
 
 def _arrival(n: int) -> Arrival:
-    body = f"11010519800101{n:02d}1"
-    code = f"91110000MA01A2B{n:02d}"
-    return Arrival(session="S1", role="bidder", name="张伟", document=body + resident_id_check_digit(body),
-                   company=f"北京某某建设工程有限公司{n}", credit_code=code + credit_code_check_char(code), at=AT)
+    return arrival(n, session="S1", at=AT)
 
 
 def test_conflict_is_retried_and_nothing_is_duplicated() -> None:
