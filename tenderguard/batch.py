@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -42,6 +43,9 @@ from tenderguard.policy import (
 from tenderguard.services import Desk, Gate, ScreeningView
 
 __all__ = ["BatchRecord", "parse_record", "run_batch"]
+
+#: A badge serial as printed (``MY-20261123-0007``).
+_SERIAL = re.compile(r"[A-Za-z0-9_./-]{1,64}-\d{8}-\d{4,6}")
 
 _ARRIVAL_FIELDS = ("session", "role", "name", "id_number", "document_kind", "company", "credit_code", "phone",
                    "at", "key_area")
@@ -213,8 +217,17 @@ class _Replay:
         return desk.confirm(sid)
 
 
+def _printable(text: str | None) -> str | None:
+    """Text as it can be written out: a lone surrogate (bytes that were not UTF-8) shown as an escape."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _result(line: int, name: str | None, view: ScreeningView | None = None, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"line": line, "name": name}
+    out: dict[str, Any] = {"line": line, "name": _printable(name)}
+    if "message" in extra:
+        extra["message"] = _printable(extra["message"])
     if view is not None:
         out |= {"outcome": view.outcome, "reason": view.reason, "badge": view.badge, "screening": view.id,
                 "session": view.session, "message": view.message}
@@ -229,8 +242,12 @@ def run_batch(
     *,
     warn: Callable[[str], None] = lambda _msg: None,
     source: str | None = None,
+    register_sessions: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Screen every line in order, yielding one result per non-empty line; each step commits as it goes.
+
+    A line for a session that is not registered is ``invalid`` (reason ``unknown_session``) unless
+    ``register_sessions`` (then the session is registered on first use, in the hall the line names).
 
     With ``source`` (a name for the file), every arrival is tagged with the file, its line number and a hash of
     the line: running the same file again on the same database resumes each screening from its last committed
@@ -246,12 +263,25 @@ def run_batch(
             yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
                           message=f"line: not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:
+            yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
+                          message="line: nested too deeply (a line is one flat object of fields)")
+            continue
+        except ValueError as exc:  # e.g. an integer of thousands of digits
+            yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
+                          message=f"line: a value cannot be read ({str(exc)[:120]})")
+            continue
+        if _has_surrogates(text):
+            yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
+                          message="line: not valid UTF-8 text (save the file as UTF-8)")
+            continue
         if isinstance(obj, dict) and isinstance(obj.get("name"), str):
             name = obj["name"]
         ref = _line_ref(source, number, text, gate.secret)
         for attempt in range(LINE_ATTEMPTS):
             try:
-                yield _screen_line(number, name, obj, gate=gate, desk=desk, clock=clock, ref=ref, warn=warn)
+                yield _screen_line(number, name, obj, gate=gate, desk=desk, clock=clock, ref=ref, warn=warn,
+                                   register=register_sessions)
                 break
             except (CommitUnknownError, ConflictError) as exc:
                 # The database went away (or other desks kept winning): a line with a reference resumes where
@@ -272,13 +302,16 @@ LINE_ATTEMPTS = 5
 
 
 def _screen_line(number: int, name: str | None, obj: Any, *, gate: Gate, desk: Desk, clock: ManualClock,
-                 ref: str | None, warn: Callable[[str], None]) -> dict[str, Any]:
+                 ref: str | None, warn: Callable[[str], None], register: bool) -> dict[str, Any]:
     """Screen (or resume) one line's arrival, or record its exit; the line's result."""
     if isinstance(obj, dict) and "exit" in obj:
         return _exit(number, obj, desk, clock, ref)
     record = parse_record(obj, gate.policy)
     clock.set(record.arrival.at)
-    _ensure_session(gate, record, warn)
+    if not _ensure_session(gate, record, warn, register=register):
+        return _result(number, name, outcome="invalid", reason="unknown_session", badge=None,
+                       message=f"session {record.arrival.session} is not registered: import the day's sessions first "
+                               "(tenderguard import), or run with --register-sessions")
     if record.override is not None:
         o = record.override
         view = desk.supervisor_override(record.arrival, release=o["release"], reason=o["reason"],
@@ -289,6 +322,15 @@ def _screen_line(number: int, name: str | None, obj: Any, *, gate: Gate, desk: D
         view = desk.arrive(record.arrival, source=ref)
     view = _Replay(desk, clock, record).run(view)
     return _result(number, name, view)
+
+
+def _has_surrogates(text: str) -> bool:
+    """Whether text holds lone surrogates: bytes that were not UTF-8, read with ``surrogateescape``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _line_ref(source: str | None, number: int, text: str, secret: bytes) -> str | None:
@@ -306,19 +348,23 @@ def _line_ref(source: str | None, number: int, text: str, secret: bytes) -> str 
 def _exit(number: int, obj: Mapping[str, Any], desk: Desk, clock: ManualClock, ref: str | None
           ) -> dict[str, Any]:
     serial = obj["exit"]
-    if not isinstance(serial, str):
-        raise InvalidInputError("exit", f"{serial!r} is not a badge serial")
+    if not isinstance(serial, str) or not _SERIAL.fullmatch(serial):
+        raise InvalidInputError("exit", f"{serial!r} is not a badge serial", hint="e.g. MY-20261123-0007")
     clock.set(_time(obj.get("at"), "at"))
     desk.record_exit(serial, source=ref)
     return {"line": number, "exit": serial, "outcome": "exited", "reason": None, "badge": serial}
 
 
-def _ensure_session(gate: Gate, record: BatchRecord, warn: Callable[[str], None]) -> None:
+def _ensure_session(gate: Gate, record: BatchRecord, warn: Callable[[str], None], *, register: bool) -> bool:
+    """Whether the line's session is registered (registering it first when ``register``)."""
     code = record.arrival.session
     try:
         gate.session(code)
     except NotFoundError:
+        if not register:
+            return False
         hall = record.hall or "开标室"
         gate.register_session(BidSession(code=code, project_name=code, opens_at=record.arrival.at, hall=hall))
         warn(f"session {code} was not registered: registered it on first use for "
              f"{gate.centre.day_of(record.arrival.at)} in hall {hall}")
+    return True

@@ -47,7 +47,7 @@ __all__ = [
     "parse_policy",
 ]
 
-_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
 #: State names the machine uses itself; a step may not take one of them.
 RESERVED_STATE_NAMES = frozenset({"arrived", "cleared", "admitted", "refused", "referred", "abandoned"})
 
@@ -343,7 +343,7 @@ class RefusalNotices(_Checked):
         return problems
 
 
-_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
 #: Seven clearly different day colours (red, orange, yellow, green, blue, purple, slate).
 DEFAULT_PALETTE = ("#d32f2f", "#f57c00", "#fbc02d", "#388e3c", "#1976d2", "#7b1fa2", "#455a64")
 

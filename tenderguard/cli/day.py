@@ -36,7 +36,7 @@ __all__ = ["demo", "export", "import_day", "notify", "notify_refusals", "purge",
 
 
 @cli.command()
-@click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), required=True,
+@click.option("--batch", "batch", type=click.File("r", encoding="utf-8", errors="surrogateescape"), required=True,
               help="A JSON-lines file, one arrival per line ('-' for standard input).")
 @_policy_option
 @_db_option
@@ -44,10 +44,12 @@ __all__ = ["demo", "export", "import_day", "notify", "notify_refusals", "purge",
 @_centre_options
 @click.option("--desk", default="batch", show_default=True, help="The desk the records are replayed at.")
 @click.option("--operator", default="batch", show_default=True, help="The operator recorded on each step.")
+@click.option("--register-sessions", is_flag=True,
+              help="Register a session the batch names but the database does not have (otherwise: unknown_session).")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Where to write the results (default: standard output; a file is readable by its owner only).")
 def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str, centre_name: str, desk: str,
-           operator: str, out: str) -> None:
+           operator: str, register_sessions: bool, out: str) -> None:
     """Screen a batch of arrivals; write one JSON result per line (name, outcome, reason, badge).
 
     Every step is committed to the database as it happens, so several batch processes on one database behave
@@ -67,6 +69,7 @@ def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str
         clock = ManualClock(_now())
         gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work, clock=clock, secret=secret)
         for result in run_batch(batch, gate, gate.desk(desk, operator), clock, source=source,
+                                register_sessions=register_sessions,
                                 warn=lambda msg: click.echo(f"warning: {msg}", err=True)):
             invalid += result.get("outcome") == "invalid"
             results.write(json.dumps(result, ensure_ascii=False) + "\n")

@@ -35,8 +35,8 @@ __all__ = ["BadgeClaim", "Revocations", "Verdict", "VerdictReason", "sign_claim"
 
 PREFIX = "TG1"
 _CHECK_BYTES = 6
-_SERIAL = re.compile(r"^[A-Za-z0-9_./-]{1,64}-\d{8}-\d{4,6}$")
-_CENTRE = re.compile(r"^[A-Za-z0-9_./-]{1,64}$")
+_SERIAL = re.compile(r"^[A-Za-z0-9_./-]{1,64}-\d{8}-\d{4,6}\Z")
+_CENTRE = re.compile(r"^[A-Za-z0-9_./-]{1,64}\Z")
 #: The longest code accepted: anything longer is not one of ours (and is not parsed further).
 MAX_CODE_LENGTH = 400
 
@@ -46,9 +46,17 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
+    """Decode base64url without padding; only the one canonical spelling of the bytes is accepted.
+
+    The unused low bits of the last character could otherwise spell the same bytes several ways, and a "seen this
+    code before" check could be passed by re-spelling a code.
+    """
     if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical base64url spelling")
+    return data
 
 
 @attrs.frozen

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}")
 
 
 class Outcome(enum.StrEnum):
@@ -149,7 +149,7 @@ class ManualClock:
 
 def _check_code(field: str) -> Callable[[Any, attrs.Attribute[Any], str], None]:
     def check(_instance: Any, _attribute: attrs.Attribute[Any], value: str) -> None:
-        if not isinstance(value, str) or not _CODE.match(value):
+        if not isinstance(value, str) or not _CODE.fullmatch(value):
             raise InvalidInputError(field, f"{value!r} is not a valid code",
                                     hint="use letters, digits and - _ . / only, up to 64 characters")
     return check
@@ -197,7 +197,7 @@ def _agency_phone(value: str | None) -> str | None:
     return None if value is None or value == "" else normalise_mobile(value, field="agency.phone")
 
 
-_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}\Z")
 
 
 def _agency_email(value: str | None) -> str | None:

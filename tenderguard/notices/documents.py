@@ -66,7 +66,7 @@ __all__ = [
 FORM_PREFIX = "TGFORM"
 _FOLDER = "notices"
 _NUMERALS = "一二三四五六七八九十"
-_CONTACT_PHONE = re.compile(r"^\+?[0-9][0-9 ()（）\-转]{4,29}$")
+_CONTACT_PHONE = re.compile(r"^\+?[0-9][0-9 ()（）\-转]{4,29}\Z")
 _COLOURS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
 _SERVICES = {
     "separate_room": ("重点地区人员服务专厅(分隔等候,不与他人接触)", "a separate waiting room"),

@@ -60,9 +60,9 @@ _SECURITIES: Final = ("starttls", "ssl", "none")
 DEFAULT_PORTS: Final[Mapping[str, int]] = {"starttls": 587, "ssl": 465, "none": 25}
 #: Every environment variable :meth:`SmtpSettings.from_env` reads starts with this.
 ENV_PREFIX: Final = "TENDERGUARD_SMTP_"
-_HOST = re.compile(r"^[A-Za-z0-9._:\[\]-]+$")
-_MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-_MESSAGE_ID = re.compile(r"^<?([!-;=?-~]+@[!-;=?-~]+)>?$")  # printable ASCII without '<', '>' and spaces
+_HOST = re.compile(r"^[A-Za-z0-9._:\[\]-]+\Z")
+_MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*\Z")
+_MESSAGE_ID = re.compile(r"^<?([!-;=?-~]+@[!-;=?-~]+)>?\Z")  # printable ASCII without '<', '>' and spaces
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 

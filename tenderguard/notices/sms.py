@@ -72,12 +72,12 @@ _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 #: What may separate a date from its time (or two times of a range) and still be one token: ``2026-11-23 09:30``,
 #: ``11月23日上午9:30``, ``9:00-11:30``, ``9点至10点``.
-_JOIN = re.compile(r"^(?:\s?|\s?[-–—~～至到T]\s?)$")
+_JOIN = re.compile(r"^(?:\s?|\s?[-–—~～至到T]\s?)\Z")
 _KIND_ORDER = ("signature", "link", "email address", "date", "time", "phone number", "number")
 _GOOD_AFTER = frozenset("，。；：！？、,.;:!?）」』”》")
 _NO_START = frozenset("，。；：！？、,.;:!?）)」』”’》〉】…—～")
 _NO_END = frozenset("（(「『“‘《〈【")
-_SIGNATURE = re.compile(r"^【[^【】\s]{2,20}】$")
+_SIGNATURE = re.compile(r"^【[^【】\s]{2,20}】\Z")
 
 
 def sms_length(text: str) -> int:

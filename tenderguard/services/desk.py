@@ -27,7 +27,7 @@ from tenderguard.domain.rules import (
 )
 from tenderguard.domain.screening import Actor, Screening
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
-from tenderguard.identity import company_key, person_key, phone_key
+from tenderguard.identity import clean_text, company_key, person_key, phone_key
 from tenderguard.policy import Role
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
@@ -52,8 +52,13 @@ class Desk:
 
     def __init__(self, gate: Gate, actor: Actor) -> None:
         """Use :meth:`Gate.desk` to open a desk."""
-        if not actor.desk.strip() or not actor.operator.strip():
+        if not isinstance(actor.desk, str) or not isinstance(actor.operator, str) \
+                or not actor.desk.strip() or not actor.operator.strip():
             raise InvalidInputError("desk", "desk and operator must be named", hint="e.g. desk='A', operator='王芳'")
+        # Recorded on every step and printed in reports: the same text rules as names (no controls, no bytes
+        # that were not text, e.g. an operator name typed in a GBK terminal).
+        actor = Actor(desk=clean_text(actor.desk, field="desk", max_length=50),
+                      operator=clean_text(actor.operator, field="operator", max_length=50))
         self.gate = gate
         self.actor = actor
 

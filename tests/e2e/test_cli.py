@@ -19,7 +19,7 @@ def _results(output: str) -> list[dict[str, object]]:
 
 def test_screen_batch_sample_file() -> None:
     """The sample queue yields one result per line with the outcomes the sample was written to show."""
-    result = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE)])
+    result = CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(SAMPLE)])
     assert result.exit_code == 3  # the sample ends with one invalid line on purpose
     rows = _results(result.stdout)
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
@@ -47,7 +47,7 @@ def test_screen_registers_unknown_session_with_warning(tmp_path: Path) -> None:
         "session": "NEW-1", "name": "李娜", "id_number": "11010519491231002X", "company": "北京某某公司",
         "credit_code": "91350100M000100Y43", "at": "2026-11-23T09:00:00+08:00", "temperatures": [36.5],
     }, ensure_ascii=False) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["screen", "--batch", str(batch), "--policy", "miyun-2020"])
+    result = CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(batch), "--policy", "miyun-2020"])
     assert result.exit_code == 0, result.output
     assert "warning: session NEW-1" in result.stderr
     assert _results(result.stdout)[0]["outcome"] == "admitted"
@@ -66,7 +66,7 @@ def test_bad_lines_do_not_stop_the_batch(tmp_path: Path) -> None:
     ]
     batch = tmp_path / "mixed.jsonl"
     batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["screen", "--batch", str(batch)])
+    result = CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(batch)])
     rows = _results(result.stdout)
     assert [r["outcome"] for r in rows] == ["invalid", "invalid", "invalid", "invalid", "admitted"]
     assert rows[1]["field"] == "temperatures[0]"

@@ -31,7 +31,8 @@ def _day(tmp_path: Path, people: int) -> None:
     (tmp_path / "queue.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     runner = CliRunner()
     assert runner.invoke(cli, ["keys", "init"]).exit_code == 0
-    done = runner.invoke(cli, ["screen", "--policy", "badge-only", "--batch", "queue.jsonl", "--out", "r.jsonl"])
+    done = runner.invoke(cli, ["screen", "--register-sessions",
+                               "--policy", "badge-only", "--batch", "queue.jsonl", "--out", "r.jsonl"])
     assert done.exit_code == 0, done.output
 
 

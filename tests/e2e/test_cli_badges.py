@@ -41,7 +41,7 @@ def _day(tmp_path: Path) -> tuple[Path, Path, list[str], str]:
     assert _tg("keys", "init", "--dir", str(keys)).exit_code == 0
     queue = tmp_path / "today.jsonl"
     day = _today_queue(queue)
-    _tg("screen", "--batch", str(queue), "--db", str(db), "--keys", str(keys))
+    _tg("screen", "--register-sessions", "--batch", str(queue), "--db", str(db), "--keys", str(keys))
     listed = _tg("badge", "list", "--date", day, "--db", str(db), "--json")
     serials = [json.loads(line)["serial"] for line in listed.stdout.splitlines()]
     return keys, db, serials, day
@@ -128,7 +128,7 @@ def test_print_a_day_then_scan_and_verify_every_badge(tmp_path: Path) -> None:
     """`badge print` writes the day's sheet; each QR decoded from the rendered page verifies with the CLI."""
     keys, db = tmp_path / "keys", tmp_path / "day.db"
     _tg("keys", "init", "--dir", str(keys))
-    _tg("screen", "--batch", str(SAMPLE), "--db", str(db), "--keys", str(keys))
+    _tg("screen", "--register-sessions", "--batch", str(SAMPLE), "--db", str(db), "--keys", str(keys))
     out = tmp_path / "sheet.pdf"
     printed = _tg("badge", "print", "--date", "2026-11-23", "--db", str(db), "--keys", str(keys), "--out", str(out),
                   "--operator", "王芳")

@@ -24,7 +24,8 @@ SAMPLE = ROOT / "examples" / "arrivals.jsonl"
 def _day(tmp_path: Path) -> CliRunner:
     runner = CliRunner()
     assert runner.invoke(cli, ["keys", "init"]).exit_code == 0
-    assert runner.invoke(cli, ["screen", "--batch", str(SAMPLE)]).exit_code == 3  # its last line is invalid
+    assert runner.invoke(cli, ["screen", "--register-sessions",
+                               "--batch", str(SAMPLE)]).exit_code == 3  # its last line is invalid
     return runner
 
 
@@ -74,7 +75,7 @@ def test_since_checkpoint_verifies_only_what_came_after(tmp_path: Path) -> None:
     line = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[4])
     more.write_text(json.dumps(line | {"at": "2026-11-23T11:30:00+08:00"}, ensure_ascii=False) + "\n",
                     encoding="utf-8")
-    assert runner.invoke(cli, ["screen", "--batch", str(more)]).exit_code == 0
+    assert runner.invoke(cli, ["screen", "--register-sessions", "--batch", str(more)]).exit_code == 0
     since = runner.invoke(cli, ["audit", "verify", "--since-checkpoint", "cp.json"])
     assert since.exit_code == 0, since.output
     checked = int(since.stdout.split("intact: ")[1].split()[0])

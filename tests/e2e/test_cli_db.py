@@ -50,13 +50,15 @@ def _queue(path: Path, count: int, seed: int = 7) -> list[dict[str, object]]:
 
 
 def _run(batch: Path, db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tenderguard.cli", "screen", "--batch", str(batch), "--db",
+    return subprocess.run([sys.executable, "-m", "tenderguard.cli", "screen", "--register-sessions",
+                           "--batch", str(batch), "--db",
                            str(db), *extra], capture_output=True, text=True, check=False, cwd=batch.parent)
 
 
 def _kill_after(batch: Path, db: Path, results: int) -> int:
     """Start a batch run, SIGKILL it once it has printed ``results`` lines; return how many it printed."""
-    proc = subprocess.Popen([sys.executable, "-m", "tenderguard.cli", "screen", "--batch", str(batch), "--db",
+    proc = subprocess.Popen([sys.executable, "-m", "tenderguard.cli", "screen", "--register-sessions",
+                             "--batch", str(batch), "--db",
                              str(db)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             cwd=batch.parent)
     assert proc.stdout is not None
@@ -108,7 +110,7 @@ def test_a_batch_killed_three_times_and_resumed_ends_as_an_uninterrupted_one(tmp
 def test_audit_verify_names_a_tampered_entry(tmp_path: Path) -> None:
     """After a direct UPDATE of one audit row, `audit verify` exits 4 naming that entry."""
     db = tmp_path / "day.db"
-    run = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--db", str(db)])
+    run = CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(SAMPLE), "--db", str(db)])
     assert run.exit_code == 3, run.output  # the sample's last line is invalid on purpose
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE audit_log SET operator = '李四' WHERE seq = 12")
@@ -137,7 +139,7 @@ def test_a_newer_database_is_one_clear_error(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli, ["db", "upgrade", "--db", str(db)]).exit_code == 0
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE alembic_version SET version_num = 'abcd'")
-    result = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--db", str(db)])
+    result = CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(SAMPLE), "--db", str(db)])
     assert result.exit_code == 1
     assert "newer version" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -154,11 +156,13 @@ def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_the_id_key_is_created_private_and_reused(tmp_path: Path) -> None:
     """The first run creates the ID-hash key with mode 0600 and says so; the next run reuses it silently."""
-    first = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
+    first = CliRunner().invoke(cli, ["screen", "--register-sessions",
+                                     "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
     key = tmp_path / "k" / "id-hash.key"
     assert "created the ID-hash key" in first.stderr
     assert key.stat().st_mode & 0o777 == 0o600
-    second = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
+    second = CliRunner().invoke(cli, ["screen", "--register-sessions",
+                                      "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
     assert "created the ID-hash key" not in second.stderr
     assert _outcomes(second.stdout) == _outcomes(first.stdout)  # the same file again: resumed, not re-screened
 
@@ -166,7 +170,7 @@ def test_the_id_key_is_created_private_and_reused(tmp_path: Path) -> None:
 def test_purge_dry_run_then_purge_and_export(tmp_path: Path) -> None:
     """`purge --dry-run` deletes nothing; `purge` 30 days later scrubs the day; `export` masks and is audited."""
     db = tmp_path / "day.db"
-    CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE), "--db", str(db)])
+    CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(SAMPLE), "--db", str(db)])
     out = tmp_path / "day.xlsx"
     exported = CliRunner().invoke(cli, ["export", "--db", str(db), "--date", "2026-11-23", "--format", "xlsx",
                                         "--out", str(out)])
@@ -222,7 +226,7 @@ def test_a_config_file_sets_the_defaults_and_options_win(tmp_path: Path) -> None
     """./tenderguard.toml gives --db to every command; an explicit option or variable still wins; typos are errors."""
     db = tmp_path / "configured.db"
     (tmp_path / "tenderguard.toml").write_text(f'db = "{db}"\ncentre_code = "MY"\n', encoding="utf-8")
-    result = CliRunner().invoke(cli, ["screen", "--batch", str(SAMPLE)])
+    result = CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(SAMPLE)])
     assert result.exit_code == 3, result.output  # the sample's last line is invalid on purpose
     assert db.is_file()
     assert not (tmp_path / "tenderguard.db").exists()

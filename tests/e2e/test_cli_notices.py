@@ -123,7 +123,7 @@ def test_notify_refusals_writes_the_letters_of_the_sample_day(tmp_path: Path) ->
     """The sample queue's fever refusal gives a company letter; the command says how many letters it wrote."""
     db = tmp_path / "day.db"
     sample = Path(__file__).resolve().parents[2] / "examples" / "arrivals.jsonl"
-    CliRunner().invoke(cli, ["screen", "--batch", str(sample), "--db", str(db)])
+    CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(sample), "--db", str(db)])
     result = CliRunner().invoke(cli, ["notify", "refusals", "--date", "2026-11-23", "--out", str(tmp_path / "out"),
                                       "--db", str(db)])
     assert result.exit_code == 0, result.output

@@ -39,7 +39,8 @@ def _mode(path: Path) -> int:
 def _screened(tmp_path: Path) -> CliRunner:
     runner = CliRunner()
     assert runner.invoke(cli, ["keys", "init"]).exit_code == 0
-    run = runner.invoke(cli, ["screen", "--batch", str(SAMPLE), "--out", str(tmp_path / "results.jsonl")])
+    run = runner.invoke(cli, ["screen", "--register-sessions",
+                              "--batch", str(SAMPLE), "--out", str(tmp_path / "results.jsonl")])
     assert run.exit_code == 3, run.output  # the sample's last line is invalid on purpose
     return runner
 
@@ -107,13 +108,14 @@ def test_another_id_hash_key_is_refused(tmp_path: Path) -> None:
     batch = tmp_path / "later.jsonl"
     batch.write_text(json.dumps(line | {"at": "2026-11-23T11:00:00+08:00"}, ensure_ascii=False) + "\n",
                      encoding="utf-8")
-    other = runner.invoke(cli, ["screen", "--batch", str(batch), "--keys", str(tmp_path / "elsewhere")])
+    other = runner.invoke(cli, ["screen", "--register-sessions",
+                                "--batch", str(batch), "--keys", str(tmp_path / "elsewhere")])
     assert other.exit_code == 1
     assert "another ID-hash key" in other.output
     assert "Traceback" not in other.output
     with sqlite3.connect(tmp_path / "tenderguard.db") as conn:
         assert conn.execute("SELECT count(*) FROM screenings").fetchone()[0] == before
-    same = runner.invoke(cli, ["screen", "--batch", str(batch)])
+    same = runner.invoke(cli, ["screen", "--register-sessions", "--batch", str(batch)])
     assert same.exit_code == 0, same.output
     assert json.loads(same.stdout)["outcome"] == "admitted"
 

@@ -26,7 +26,7 @@ def _batch(tmp_path: Path) -> Path:
 def test_signals_list_and_resolve(tmp_path: Path) -> None:
     """The refused second company shows as a signal; masked by default, full for the supervisor; resolved once."""
     runner = CliRunner()
-    run = runner.invoke(cli, ["screen", "--batch", str(_batch(tmp_path))])
+    run = runner.invoke(cli, ["screen", "--register-sessions", "--batch", str(_batch(tmp_path))])
     assert run.exit_code == 0, run.output
     results = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     assert [(r["outcome"], r["reason"]) for r in results] == [("admitted", None),
@@ -77,7 +77,7 @@ def test_a_batch_line_carries_the_supervisors_override(tmp_path: Path) -> None:
     path = tmp_path / "queue.jsonl"
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in (first, again, released, broken)) + "\n",
                     encoding="utf-8")
-    run = CliRunner().invoke(cli, ["screen", "--batch", str(path)])
+    run = CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(path)])
     assert run.exit_code == 3, run.output
     results = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     assert [(r["outcome"], r["reason"]) for r in results] == [

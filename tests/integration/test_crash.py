@@ -39,7 +39,8 @@ def _queue(path: Path, count: int, seed: int) -> None:
 
 
 def _command(batch: Path, url: str) -> list[str]:
-    return [sys.executable, "-m", "tenderguard.cli", "screen", "--batch", str(batch), "--db", url,
+    return [sys.executable, "-m", "tenderguard.cli", "screen", "--register-sessions",
+            "--batch", str(batch), "--db", url,
             "--keys", str(batch.parent / "keys")]
 
 
