@@ -50,10 +50,6 @@ REASON_TEXT: Mapping[str, str] = {
 class AttendanceView(Protocol):
     """The queries the rules need about a centre's day (implemented by the attendance repository)."""
 
-    def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        """The person's admission today still holding its place, if any."""
-        ...
-
     def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
         """The person's admissions today, whatever their status, oldest first.
 

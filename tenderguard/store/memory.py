@@ -302,19 +302,11 @@ class _Attendance(_Repo):
                 return admission
         return None
 
-    def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        ids = self.store.by_person.get((day, person_key))
-        return next(self._load(ids[-1:]), None) if ids else None
-
     def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
         return list(self._load(self.store.by_person.get((day, person_key))))
 
     def hold_person(self, day: dt.date, person_key: str) -> None:
         """One unit of work runs at a time in memory: nothing to wait for."""
-
-    def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        found = self.latest_for_person(day, person_key)
-        return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
                                 deciding: bool = False) -> list[Admission]:

@@ -214,12 +214,10 @@ def test_rows_written_with_the_commit_are_read_back_within_the_operation(make_st
                           desk="A")
     with SqlUnitOfWork(store) as uow:
         uow.attendance.add(admission)
-        latest = uow.attendance.latest_for_person(DAY, "p1")
-        assert latest is not None
-        assert latest.id == "adm1"
+        assert [a.id for a in uow.attendance.for_person(DAY, "p1")] == ["adm1"]
         assert uow.attendance.inside(DAY, "第一开标室") == 1  # the database's own count, kept by its trigger
     with SqlUnitOfWork(store) as uow:  # not committed: nothing stays
-        assert uow.attendance.latest_for_person(DAY, "p1") is None
+        assert uow.attendance.for_person(DAY, "p1") == []
 
 
 def test_two_desks_interleaved_admit_one_person_per_company(make_store: StoreFactory) -> None:
@@ -338,7 +336,7 @@ def test_exit_and_reentry_survive_a_restart(make_store: StoreFactory) -> None:
         [admission] = uow.attendance.for_day(DAY)
         assert (admission.entries, admission.inside, admission.exited_at) == (2, True, None)
         assert uow.attendance.inside(DAY, "第一开标室") == 1
-        assert uow.attendance.active_for_person(DAY, admission.person_key) == admission
+        assert uow.attendance.for_person(DAY, admission.person_key) == [admission]
         assert uow.attendance.by_badge(admission.badge) == admission
 
 

@@ -290,14 +290,6 @@ class Attendance(Repo):
             self.hold_person(day, person_key)
         return self._list(admissions.c.day == day, admissions.c.person_key == person_key)
 
-    def latest_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        found = self.for_person(day, person_key)
-        return found[-1] if found else None
-
-    def active_for_person(self, day: dt.date, person_key: str) -> Admission | None:
-        found = self.latest_for_person(day, person_key)
-        return found if found is not None and found.status is AdmissionStatus.ACTIVE else None
-
     def hold_person(self, day: dt.date, person_key: str) -> None:
         self._lock(f"person|{day}|{person_key}")
 
