@@ -316,6 +316,8 @@ class Retention(_Checked):
         problems: Problems = []
         if not 1 <= self.health_data_days <= 366:
             problems.append(("health_data_days", f"{self.health_data_days} is outside 1..366"))
+        if self.attendance_days > 36_500:
+            problems.append(("attendance_days", f"{self.attendance_days} is more than 36500 (a hundred years)"))
         if self.attendance_days < self.health_data_days:
             problems.append(
                 ("attendance_days", f"{self.attendance_days} is shorter than health_data_days "

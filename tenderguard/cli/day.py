@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,6 +81,19 @@ def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str
 
 
 @contextmanager
+def _output(out: str, name: str) -> Iterator[Path]:
+    """Where a command writes its file: ``out`` itself, or for ``-`` a private scratch file sent to standard output."""
+    if out != "-":
+        yield Path(out)
+        return
+    with tempfile.TemporaryDirectory(prefix="tenderguard-") as folder:
+        target = Path(folder) / name
+        yield target
+        sys.stdout.buffer.write(target.read_bytes())
+        sys.stdout.flush()
+
+
+@contextmanager
 def _results_file(out: str) -> Iterator[TextIO]:
     """Standard output for ``-``; otherwise the file, created readable by its owner only (results name people)."""
     if out == "-":
@@ -120,7 +134,8 @@ def purge(db: str, policy_spec: str, centre_code: str, centre_name: str, dry_run
 @_centre_options
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The file to write.")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), required=True,
+              help="The file to write ('-' for standard output).")
 @click.option("--unmasked", is_flag=True, help="Full names (and ID numbers if the policy keeps them); audited.")
 @click.option("--operator", default="system", show_default=True, help="Who asks for the export (audited).")
 def export(db: str, policy_spec: str, centre_code: str, centre_name: str, day: dt.datetime, fmt: str, out: str,
@@ -129,9 +144,12 @@ def export(db: str, policy_spec: str, centre_code: str, centre_name: str, day: d
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     if unmasked and operator == "system":
         raise click.UsageError("an unmasked export needs --operator NAME: who asks for the personal data")
-    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
-        rows = _gate(store, policy_spec).export(day.date(), out, fmt=fmt, unmasked=unmasked, operator=operator)
-    click.echo(f"{rows} screening(s) of {day:%Y-%m-%d} written to {out}" + (" (UNMASKED)" if unmasked else ""))
+    centre = Centre(code=centre_code, name=centre_name)
+    with _store(db, centre) as store, _output(out, f"export.{fmt}") as target:
+        rows = _gate(store, policy_spec).export(day.date(), str(target), fmt=fmt, unmasked=unmasked,
+                                                operator=operator)
+    click.echo(f"{rows} screening(s) of {day:%Y-%m-%d} written to {out}" + (" (UNMASKED)" if unmasked else ""),
+               err=out == "-")
 
 
 @cli.command()
@@ -153,7 +171,8 @@ def demo(out: str) -> None:
 @cli.command()
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day (default today).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "csv", "xlsx"]), default="pdf", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The file to write.")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), required=True,
+              help="The file to write ('-' for standard output).")
 @_db_option
 @_policy_option
 @_centre_options
@@ -171,9 +190,10 @@ def report(day: dt.datetime | None, fmt: str, out: str, db: str, policy_spec: st
         when = day.date() if day else _now().date()
         daily, problems = _gate(store, policy_spec).daily_report(when)
     writer = {"pdf": write_report_pdf, "csv": write_report_csv, "xlsx": write_report_xlsx}[fmt]
-    writer(daily, Path(out))
+    with _output(out, f"report.{fmt}") as target:
+        writer(daily, target)
     totals = daily.totals
-    click.echo(f"{when}: {totals.arrivals} arrivals, {totals.admitted} admitted → {out}")
+    click.echo(f"{when}: {totals.arrivals} arrivals, {totals.admitted} admitted → {out}", err=out == "-")
     for problem in problems:
         click.echo(f"warning: report and audit trail differ: {problem}", err=True)
     if problems:

@@ -46,11 +46,19 @@ def _checked_target(target: Path) -> Path:
     return target
 
 
+def _mode_for(target: Path) -> int:
+    """0600 for a new file; an existing one keeps its mode (its owner chose it)."""
+    try:
+        return stat.S_IMODE(os.lstat(target).st_mode)
+    except FileNotFoundError:
+        return PRIVATE_MODE
+
+
 def write_private(target: Path | str, write: Callable[[Path], object]) -> Path:
     """Call ``write(path)`` on a 0600 scratch file beside ``target``, then rename it over ``target``; returns it.
 
-    A target that exists and is not a regular file (a folder, a symlink, a device) is refused; an existing
-    file is replaced by one of mode 0600.
+    A target that exists and is not a regular file (a folder, a symlink, a device) is refused; an existing file
+    is replaced by one of the same mode.
     """
     target = _checked_target(Path(target))
     scratch = target.with_name(f".{target.name}.{os.getpid()}.partial")
@@ -61,9 +69,10 @@ def write_private(target: Path | str, write: Callable[[Path], object]) -> Path:
         raise InvalidInputError("out", f"cannot write in {target.parent}: {exc.strerror}",
                                 hint="pick a folder you can write to") from None
     os.close(descriptor)
+    mode = _mode_for(target)
     try:
         write(scratch)
-        os.chmod(scratch, PRIVATE_MODE)  # a writer that re-created the file must not have widened it
+        os.chmod(scratch, mode)  # a writer that re-created the file must not have widened it
         scratch.replace(target)
     finally:
         scratch.unlink(missing_ok=True)

@@ -24,6 +24,7 @@ import datetime as dt
 import attrs
 
 from tenderguard.domain.model import HEALTH_REASONS
+from tenderguard.errors import InvalidInputError
 
 __all__ = [
     "HEALTH_PHASE_SUFFIXES", "HEALTH_REASONS", "PURGED_REASON", "PurgeCounts", "PurgeReport", "cutoffs",
@@ -90,4 +91,8 @@ def without_rest(state: str) -> str:
 
 def cutoffs(today: dt.date, health_data_days: int, attendance_days: int) -> tuple[dt.date, dt.date]:
     """The first day kept for health data and for attendance: days strictly before them are purged."""
-    return today - dt.timedelta(days=health_data_days), today - dt.timedelta(days=attendance_days)
+    try:
+        return today - dt.timedelta(days=health_data_days), today - dt.timedelta(days=attendance_days)
+    except OverflowError:
+        raise InvalidInputError("today", f"{today} is too early to count {attendance_days} days back from",
+                                hint="give the day the purge is run for, e.g. --today 2027-01-31") from None

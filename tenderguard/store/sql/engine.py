@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from tenderguard.errors import NotFoundError
+from tenderguard.errors import InvalidInputError, NotFoundError
 from tenderguard.records.files import create_private
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "conflict_message", "create_engine_for", "dumps", "is_conflict"]
@@ -76,6 +76,9 @@ def create_engine_for(url: str, *, create: bool = True) -> Engine:
     same mode); with ``create=False`` a missing file is refused instead.
     """
     parsed = make_url(url)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InvalidInputError("db", f"{parsed.get_backend_name()!r} databases are not supported",
+                                hint="use sqlite:///FILE or postgresql+psycopg://user@host/db")
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database in (None, "", ":memory:"):
