@@ -38,10 +38,15 @@ def templates_dir() -> Path:
 
 @functools.cache
 def template_environment() -> jinja2.Environment:
-    """The shared Jinja environment: templates folder, autoescape for HTML, undefined names are errors."""
+    """The shared Jinja environment: templates folder, undefined names are errors, HTML escaped, text not.
+
+    Plain-text documents (``.txt``: letters, SMS, phone scripts) are not HTML: escaping them would print
+    ``&amp;`` and ``&#39;`` in a company's or a person's name.
+    """
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
-        autoescape=jinja2.select_autoescape(("html", "htm", "xml", "svg"), default_for_string=True, default=True),
+        autoescape=jinja2.select_autoescape(("html", "htm", "xml", "svg"), disabled_extensions=("txt",),
+                                            default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

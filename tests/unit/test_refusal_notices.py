@@ -66,3 +66,21 @@ def test_reasons_not_listed_are_not_notified() -> None:
     _refused_for_fever(h)
     assert h.gate.refusal_notices(h.clock.now().date()) == []
     assert "refusal_notices" not in [e.kind for e in h.audit()]
+
+
+def test_text_letters_print_names_as_they_are_not_html_escaped(miyun: Harness) -> None:
+    """A company named with & and ' prints as such in a .txt letter (no &amp; or &#39;)."""
+    h = miyun
+    h.gate.register_agency(Agency(code="ZX", name="北京正信招标代理有限公司"))
+    h.gate.register_session(BidSession(code=SESSION, project_name="密云区污水管网改造工程",
+                                       opens_at=MORNING + dt.timedelta(hours=2), hall="第一开标室", agency="ZX"))
+    company = type(COMPANIES[0])("北京A&B'S工程有限公司", COMPANIES[0].credit_code)
+    view = h.run(h.desk.arrive(h.arrival(PEOPLE[0], company, session=SESSION)), until="temperature")
+    while not view.closed:
+        view = h.desk.measure(view.id, 38.6)
+        h.clock.advance(minutes=30)
+    [notice] = h.gate.refusal_notices(h.clock.now().date())
+    text = next(letter.text for letter in notice.letters if letter.recipient == "company")
+    assert "A&B'S" in text
+    assert "&amp;" not in text
+    assert "&#39;" not in text
