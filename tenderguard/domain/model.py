@@ -19,6 +19,7 @@ import attrs
 from tenderguard.errors import InvalidInputError
 from tenderguard.identity import (
     IdentityDocument,
+    clean_text,
     mask_name,
     mask_phone,
     normalise_company_name,
@@ -44,6 +45,7 @@ __all__ = [
     "Reason",
     "SystemClock",
     "Visitor",
+    "a_day",
     "aware",
     "new_id",
 ]
@@ -100,8 +102,19 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def a_day(value: dt.date, *, field: str = "day") -> dt.date:
+    """Check a value is a calendar day (not a datetime, not text) and return it."""
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise InvalidInputError(field, f"{value!r} is not a calendar day", hint="give a datetime.date, e.g. "
+                                "datetime.date(2026, 11, 23)")
+    return value
+
+
 def aware(value: dt.datetime, *, field: str = "at") -> dt.datetime:
     """Check a datetime carries a UTC offset (a time without one is ambiguous at a desk) and return it."""
+    if not isinstance(value, dt.datetime):
+        raise InvalidInputError(field, f"{value!r} is not a date and time",
+                                hint="give a datetime with its offset, e.g. 2026-11-23T09:00:00+08:00")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInputError(field, f"{value.isoformat()} has no UTC offset",
                                 hint="give the time with its offset, e.g. 2026-11-23T09:00:00+08:00")
@@ -224,14 +237,22 @@ class Agency:
     email: str | None = attrs.field(default=None, converter=_agency_email)
 
 
+def _project_name(value: str) -> str:
+    return clean_text(value, field="session.project_name", max_length=200)
+
+
+def _hall(value: str) -> str:
+    return clean_text(value, field="session.hall", max_length=50)
+
+
 @attrs.frozen
 class BidSession:
     """One bid opening (开标): a project, its opening time, the hall and the agency running it."""
 
     code: str = attrs.field(validator=_check_code("session.code"))
-    project_name: str
+    project_name: str = attrs.field(converter=_project_name)
     opens_at: dt.datetime = attrs.field(converter=_opens_at)
-    hall: str
+    hall: str = attrs.field(converter=_hall)
     agency: str | None = None
 
     def day(self, centre: Centre) -> dt.date:

@@ -15,6 +15,7 @@ from tenderguard.domain.model import (
     AdmissionStatus,
     Badge,
     BadgeStatus,
+    a_day,
 )
 from tenderguard.domain.screening import Actor
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
@@ -89,6 +90,7 @@ class BadgeUseCases(GateParts):
 
     def revocations(self, day: dt.date | None = None) -> Revocations:
         """The day's revoked serials and current print numbers (sign it for offline scanners)."""
+        day = None if day is None else a_day(day, field="day")
         day = day or self.centre.day_of(self.clock.now())
         with self.uow_factory() as uow:
             found = uow.badges.for_day(day)
@@ -105,6 +107,7 @@ class BadgeUseCases(GateParts):
     def badge_cards(self, day: dt.date, key: Ed25519PrivateKey, *, serials: Iterable[str] | None = None,
                     include_revoked: bool = False) -> list[BadgeCard]:
         """What to print for a day's badges (all, or the serials given): masked holders, day colour, signed QR."""
+        day = a_day(day, field="day")
         from tenderguard.render.badges import WEEKDAYS, BadgeCard  # noqa: PLC0415 - WeasyPrint loads on demand
 
         wanted = set(serials) if serials is not None else None
@@ -127,6 +130,7 @@ class BadgeUseCases(GateParts):
                      serials: Iterable[str] | None = None, operator: str = "system",
                      progress: Callable[[int, int], None] | None = None) -> RenderResult:
         """Render a day's badges (all valid ones, or the serials given) to a PDF; the print run is audited."""
+        day = a_day(day, field="day")
         from tenderguard.render.badges import render_badges  # noqa: PLC0415 - WeasyPrint loads on demand
 
         cards = self.badge_cards(day, key, serials=serials)
@@ -143,6 +147,7 @@ class BadgeUseCases(GateParts):
 
     def verify_badge(self, code: str, public_key: Ed25519PublicKey, *, today: dt.date | None = None) -> Verdict:
         """Verify a scanned code against the key and this centre's records (revocations, reprints, unknown)."""
+        today = None if today is None else a_day(today, field="today")
         today = today or self.centre.day_of(self.clock.now())
         verdict = verify_code(code, public_key, centre=self.centre.code, today=today,
                               revocations=self.revocations(today))

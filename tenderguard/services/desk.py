@@ -47,6 +47,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def _check_arrival(arrival: object) -> None:
+    if not isinstance(arrival, Arrival):
+        raise InvalidInputError("arrival", f"is a {type(arrival).__name__}, not an Arrival",
+                                hint="build it with tenderguard.Arrival(session=..., role=..., name=..., ...)")
+
+
 class Desk:
     """One entrance desk and its operator: screens arrivals step by step."""
 
@@ -125,6 +131,7 @@ class Desk:
         same source returns the screening already opened for it, in its last committed state, so an
         interrupted replay resumes instead of screening the person twice.
         """
+        _check_arrival(arrival)
         return self._run(lambda uow, at: self._resumed(uow, source) or self._open(uow, arrival, at, source=source))
 
     def _resumed(self, uow: AbstractUnitOfWork, source: str | None) -> ScreeningView | None:
@@ -315,6 +322,7 @@ class Desk:
         The old badge is revoked, the old admission gives up its place, and the new arrival is screened — all in
         one unit of work, recorded with the mandatory reason.
         """
+        _check_arrival(arrival)
         if not isinstance(reason, str) or not reason.strip():
             raise OverrideError("a substitution needs a reason", hint="say why the company sends another person")
 
@@ -357,6 +365,7 @@ class Desk:
         the refused screening in ``reverses``). The person still goes through every step; the reason and the
         supervisor's name are mandatory and recorded.
         """
+        _check_arrival(arrival)
         if release not in OVERRIDE_RELEASES:
             raise InvalidInputError("release", f"{release!r} is not one of {', '.join(OVERRIDE_RELEASES)}",
                                     hint="hall_full, represents_other_bidder or refusal")

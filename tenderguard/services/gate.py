@@ -15,6 +15,7 @@ from tenderguard.domain.model import (
     Clock,
     Outcome,
     SystemClock,
+    a_day,
 )
 from tenderguard.domain.screening import Actor
 from tenderguard.errors import InvalidInputError, KeyMismatchError, NotFoundError
@@ -142,12 +143,14 @@ class Gate(ReminderUseCases, RecordUseCases, BadgeUseCases, SignalUseCases):
 
     def screenings(self, day: dt.date | None = None) -> list[ScreeningView]:
         """Every screening of a day (default: today), in the order they were opened."""
+        day = None if day is None else a_day(day, field="day")
         day = day or self.centre.day_of(self.clock.now())
         with self.uow_factory() as uow:
             return [screening_view(s, self.machine) for s in uow.screenings.for_day(day)]
 
     def outcomes(self, day: dt.date | None = None) -> dict[str, list[ScreeningView]]:
         """Today's screenings grouped by outcome: ``admitted``, ``refused``, ``referred``, ``abandoned``, ``open``."""
+        day = None if day is None else a_day(day, field="day")
         grouped: dict[str, list[ScreeningView]] = {str(o): [] for o in (*Outcome, "open")}
         for view in self.screenings(day):
             grouped[view.outcome or "open"].append(view)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tenderguard.domain.model import a_day
 from tenderguard.errors import InvalidInputError
 from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
 from tenderguard.records.checkpoint import Checkpoint, fingerprint_of, verify_since, verify_upto
@@ -31,6 +32,7 @@ class RecordUseCases(GateParts):
 
     def refusal_notices(self, day: dt.date, *, operator: str = "system") -> list[RefusalNotice]:
         """The letters for the day's refusals the policy notifies (company, community, agency); audited."""
+        day = a_day(day, field="day")
         from tenderguard.notices.refusals import refusal_notices  # noqa: PLC0415 - templates load on demand
 
         now = self.clock.now()
@@ -47,6 +49,7 @@ class RecordUseCases(GateParts):
 
     def daily_report(self, day: dt.date) -> tuple[DailyReport, list[str]]:
         """The day's report from the stored records, and its mismatches with the audit trail (none expected)."""
+        day = a_day(day, field="day")
         from tenderguard.reports import daily_report, reconcile  # noqa: PLC0415 - loaded on demand
 
         with self.uow_factory() as uow:
@@ -114,6 +117,7 @@ class RecordUseCases(GateParts):
         The purge is one transaction and is itself audited (a ``purge`` entry with its counts); a dry run only
         reports what would go.
         """
+        today = None if today is None else a_day(today, field="today")
         today = today or self.centre.day_of(self.clock.now())
         retention = self.policy.retention
         self.seal_audit()  # chain what the days to purge wrote while it is all still there
@@ -135,6 +139,7 @@ class RecordUseCases(GateParts):
     def export(self, day: dt.date, out: str, *, fmt: str = "csv", unmasked: bool = False,
                operator: str = "system") -> int:
         """Write a day's screenings to ``out`` as CSV or XLSX (masked unless ``unmasked``); audited. Rows written."""
+        day = a_day(day, field="day")
         if fmt not in FORMATS:
             raise InvalidInputError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
         if unmasked and not operator.strip():

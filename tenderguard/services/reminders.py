@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from tenderguard.domain.model import (
     BidSession,
+    a_day,
 )
 from tenderguard.domain.outbox import MAX_ATTEMPTS, OutboxItem, OutboxStatus, retry_delay
 from tenderguard.domain.reminders import AgencyDay, ReminderCall, agency_days, due
@@ -29,6 +30,7 @@ class ReminderUseCases(GateParts):
 
     def reminder_groups(self, days: int, *, start: dt.date | None = None) -> list[AgencyDay]:
         """Each agency's sessions per day from ``start`` (today) for ``days`` days, with the calls made so far."""
+        start = None if start is None else a_day(start, field="start")
         if not isinstance(days, int) or not 1 <= days <= 60:
             raise InvalidInputError("days", f"{days!r} is not 1..60", hint="e.g. --days 3")
         first = start or self.centre.day_of(self.clock.now())
@@ -45,6 +47,7 @@ class ReminderUseCases(GateParts):
         Each desk's busy time runs from its first to its last step of the day; finished screenings are counted
         at the desk that opened them.
         """
+        day = a_day(day, field="day")
         with self.uow_factory() as uow:
             done = [s for s in uow.screenings.for_day(day) if s.closed and s.records]
         spans: dict[str, list[dt.datetime]] = defaultdict(list)
@@ -60,6 +63,7 @@ class ReminderUseCases(GateParts):
 
     def reminder_sessions(self, day: dt.date) -> list[BidSession]:
         """The sessions opening on a day, by opening time."""
+        day = a_day(day, field="day")
         with self.uow_factory() as uow:
             return uow.sessions.all(day)
 

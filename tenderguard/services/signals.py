@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from tenderguard.domain import events
+from tenderguard.domain.model import a_day
 from tenderguard.domain.screening import Actor
 from tenderguard.domain.signals import DECISIONS, Signal, SignalView, signal_view
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
@@ -24,6 +25,7 @@ class SignalUseCases(GateParts):
 
     def signals(self, day: dt.date | None = None) -> list[Signal]:
         """The supervisor's signals raised on a day (default: today), in the order they were raised."""
+        day = None if day is None else a_day(day, field="day")
         day = day or self.centre.day_of(self.clock.now())
         with self.uow_factory() as uow:
             return uow.signals.for_day(day)
@@ -34,6 +36,7 @@ class SignalUseCases(GateParts):
 
         An unmasked reading must name who reads it and is audited (the supervisor's role, 监督人员).
         """
+        day = None if day is None else a_day(day, field="day")
         day = day or self.centre.day_of(self.clock.now())
         if unmasked and (not isinstance(operator, str) or not operator.strip()):
             raise InvalidInputError("operator", "an unmasked reading of the signals must name who reads it",

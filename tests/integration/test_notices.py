@@ -451,9 +451,24 @@ def test_window_planned_for_another_session_is_refused(windows: dict[str, Arriva
 # ------------------------------------------------------------------------------------------------ hostile text
 
 
+def _unchecked_session(project_name: str) -> BidSession:
+    """A session whose project name skipped the registration checks (as if a row had been written by hand)."""
+    session = BidSession("MY-2026-130", "道路工程", at(DAY, 9, 30), "第一开标室", "JIANXIN")
+    object.__setattr__(session, "project_name", project_name)
+    return session
+
+
+def test_markup_or_controls_in_a_project_name_are_refused_when_the_session_is_made() -> None:
+    """The same text rules as for names: markup, bidi overrides and controls never reach a document."""
+    for bad in (HOSTILE, "道路\u202e工程", "道路\x00工程"):
+        with pytest.raises(InvalidInputError) as caught:
+            BidSession("MY-2026-130", bad, at(DAY, 9, 30), "第一开标室", "JIANXIN")
+        assert caught.value.field == "session.project_name"
+
+
 def test_markup_in_a_project_name_is_escaped_never_a_tag(tmp_path: Path) -> None:
-    """A project named <img src=file:///etc/passwd> is escaped in HTML, literal in text and PDF; nothing loads."""
-    session = BidSession("MY-2026-130", HOSTILE, at(DAY, 9, 30), "第一开标室", "JIANXIN")
+    """Defence in depth: markup that got past the checks is escaped in HTML, literal in text and PDF."""
+    session = _unchecked_session(HOSTILE)
     group = AgencyDay(agency=AGENCIES["JIANXIN"], day=DAY, sessions=(session,))
     notice = build_notice(group, policy=load_preset("miyun-2020"), centre=CENTRE)
     assert "&lt;img src=file:///etc/passwd&gt;" in notice.html
@@ -469,8 +484,8 @@ def test_markup_in_a_project_name_is_escaped_never_a_tag(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("char", ["\u202e", "\u2066", "\u200f", "\x00", "\x1b", "\u200b"])
 def test_bidi_and_control_characters_in_a_project_name_are_refused(char: str) -> None:
-    """A project name with a bidi override or an invisible control is refused, naming the session's field."""
-    session = BidSession("MY-2026-130", f"道路{char}工程", at(DAY, 9, 30), "第一开标室", "JIANXIN")
+    """Defence in depth: a project name with a bidi override or an invisible control is refused by the renderer."""
+    session = _unchecked_session(f"道路{char}工程")
     group = AgencyDay(agency=AGENCIES["JIANXIN"], day=DAY, sessions=(session,))
     with pytest.raises(RenderError) as caught:
         build_notice(group, policy=load_preset("miyun-2020"), centre=CENTRE)
@@ -570,8 +585,8 @@ def test_badge_only_policy_has_no_declaration_form(tmp_path: Path) -> None:
 
 
 def test_form_with_markup_in_the_project_name_prints_it_as_text(tmp_path: Path) -> None:
-    """A hostile project name on the form is printed literally and loads nothing; only the QR code is an image."""
-    session = BidSession("MY-2026-130", HOSTILE, at(DAY, 9, 30), "第一开标室", "JIANXIN")
+    """Defence in depth: a hostile project name on the form is printed literally and loads nothing."""
+    session = _unchecked_session(HOSTILE)
     out = render_declaration_form(load_preset("miyun-2020"), session, tmp_path / "hostile.pdf", centre=CENTRE)
     assert HOSTILE in pdf_text(out)
     assert images(out) == 1
