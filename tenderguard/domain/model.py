@@ -11,11 +11,12 @@ import functools
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from tenderguard.domain.clock import SHANGHAI, Clock, ManualClock, SystemClock, a_day, aware
 from tenderguard.errors import InvalidInputError
 from tenderguard.identity import (
     IdentityDocument,
@@ -50,7 +51,6 @@ __all__ = [
     "new_id",
 ]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}")
 
 
@@ -100,64 +100,6 @@ HEALTH_REASONS = frozenset({
 def new_id() -> str:
     """A new random identifier: a version-4 UUID in 32 hex digits."""
     return uuid.uuid4().hex
-
-
-def a_day(value: dt.date, *, field: str = "day") -> dt.date:
-    """Check a value is a calendar day (not a datetime, not text) and return it."""
-    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise InvalidInputError(field, f"{value!r} is not a calendar day", hint="give a datetime.date, e.g. "
-                                "datetime.date(2026, 11, 23)")
-    return value
-
-
-def aware(value: dt.datetime, *, field: str = "at") -> dt.datetime:
-    """Check a datetime carries a UTC offset (a time without one is ambiguous at a desk) and return it."""
-    if not isinstance(value, dt.datetime):
-        raise InvalidInputError(field, f"{value!r} is not a date and time",
-                                hint="give a datetime with its offset, e.g. 2026-11-23T09:00:00+08:00")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInputError(field, f"{value.isoformat()} has no UTC offset",
-                                hint="give the time with its offset, e.g. 2026-11-23T09:00:00+08:00")
-    return value
-
-
-class Clock(Protocol):
-    """Where the time comes from; injected so tests and replays control it."""
-
-    def now(self) -> dt.datetime:
-        """The current time, timezone-aware."""
-        ...
-
-
-@attrs.define
-class SystemClock:
-    """The wall clock in the centre's time zone."""
-
-    tz: dt.tzinfo = SHANGHAI
-
-    def now(self) -> dt.datetime:
-        """The current time in the centre's time zone."""
-        return dt.datetime.now(self.tz)
-
-
-@attrs.define
-class ManualClock:
-    """A clock that only moves when told to: for tests, replays and batch files."""
-
-    current: dt.datetime = attrs.field(converter=aware)
-
-    def now(self) -> dt.datetime:
-        """The time it was last set to."""
-        return self.current
-
-    def set(self, when: dt.datetime) -> None:
-        """Move the clock to a given time."""
-        self.current = aware(when)
-
-    def advance(self, **delta: float) -> dt.datetime:
-        """Move the clock forward (``minutes=5``) and return the new time."""
-        self.current = self.current + dt.timedelta(**delta)
-        return self.current
 
 
 def _check_code(field: str) -> Callable[[Any, attrs.Attribute[Any], str], None]:
