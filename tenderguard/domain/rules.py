@@ -149,16 +149,18 @@ def _other_bidder(policy: Policy, arrival: Arrival | Visitor, earlier: Sequence[
 
 
 def check_arrival(policy: Policy, view: AttendanceView, arrival: Arrival, *, day: dt.date, person_key: str,
-                  hall: str, earlier: Sequence[Screening] = ()) -> Decision:
+                  hall: str, earlier: Sequence[Screening] = (), skip: frozenset[str] = frozenset()) -> Decision:
     """The arrival check before the first step: identity, other bidders, re-entry, key area, quotas, capacity.
 
-    ``earlier`` holds the person's screenings of the day so far (matched by the keyed ID hash).
+    ``earlier`` holds the person's screenings of the day so far (matched by the keyed ID hash); ``skip`` names
+    the reasons a supervisor's override set aside (``hall_full``, ``represents_other_bidder``), as for
+    :func:`check_admission` (the other bidder is still reported, for the supervisor's signal).
     """
     if any(not same_name(s.visitor.name, arrival.name) for s in earlier):
         # Nothing about the other registration is told beyond the fact itself.
         return Decision("refuse", Reason.IDENTITY_MISMATCH)
     refusal, other = _other_bidder(policy, arrival, earlier)
-    if refusal is not None:
+    if refusal is not None and Reason.REPRESENTS_OTHER_BIDDER not in skip:
         return refusal
     # A re-entry is the same person for the same company in the same role: the company's one badge of the day.
     mine = [a for a in view.for_person(day, person_key)
@@ -176,7 +178,7 @@ def check_arrival(policy: Policy, view: AttendanceView, arrival: Arrival, *, day
         return Decision("refer", Reason.KEY_AREA, services=policy.key_area.services or ("separate_room",),
                         other_bidder=other)
     decision = _quota_decision(policy, view, day, arrival.role, arrival.organisation, deciding=False)
-    if decision.proceeds:
+    if decision.proceeds and Reason.HALL_FULL not in skip:
         decision = _capacity_decision(policy, view, day, hall, deciding=False)
     return attrs.evolve(decision, other_bidder=other) if decision.proceeds else decision
 

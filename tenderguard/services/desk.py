@@ -7,8 +7,6 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
-
 from tenderguard.domain import events
 from tenderguard.domain.machine import CLEARED
 from tenderguard.domain.model import (
@@ -34,7 +32,7 @@ from tenderguard.store.unit_of_work import AbstractUnitOfWork
 if TYPE_CHECKING:
     pass
 
-from tenderguard.services.signalling import company_seen, signal_arrival
+from tenderguard.services.signalling import company_seen, signal_arrival, signal_same_person
 from tenderguard.services.views import OVERRIDE_RELEASES, ScreeningView, screening_view, skipped_checks
 
 if TYPE_CHECKING:
@@ -159,10 +157,7 @@ class Desk:
                     else company_key(arrival.company, normalised=True))
         known_as = company_seen(uow, arrival, name_key)
         decision = check_arrival(policy, uow.attendance, arrival, day=day, person_key=key, hall=session.hall,
-                                 earlier=earlier)
-        if override is not None and override.get("kind") == "supervisor" and not decision.proceeds \
-                and decision.reason in override.get("skip", ()):
-            decision = attrs.evolve(decision, verdict="proceed", reason=None, detail={})
+                                 earlier=earlier, skip=frozenset(override.get("skip", ())) if override else frozenset())
         if known_as is None and arrival.credit_code is not None and arrival.company is not None \
                 and name_key is not None:
             uow.companies.add(arrival.credit_code, arrival.company, name_key)
@@ -208,9 +203,8 @@ class Desk:
         decision = check_admission(policy, uow.attendance, s.visitor, day=day, hall=s.hall, reentry=s.reentry,
                                    earlier=earlier, skip=skipped_checks(s))
         if not decision.proceeds:
-            if decision.other_bidder is not None:
-                signal_arrival(uow, self.actor, s, decision, known_as=s.visitor.credit_code, name_key=None, day=day,
-                               at=at)
+            if decision.other_bidder is not None:  # two desks raced: the signal the arrival could not see yet
+                signal_same_person(uow, self.actor, s, decision.other_bidder, day=day, at=at)
             s.refuse(self.actor, at, decision.reason or "refused", decision.detail)
             return dict(decision.detail)
         if s.reentry:

@@ -16,7 +16,7 @@ from tenderguard.domain.signals import Signal, SignalKind, signal_key
 from tenderguard.policy import Role
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
-__all__ = ["company_seen", "signal_arrival"]
+__all__ = ["company_seen", "signal_arrival", "signal_same_person"]
 
 
 def company_seen(uow: AbstractUnitOfWork, arrival: Arrival, name_key: str | None) -> str | None:
@@ -37,10 +37,7 @@ def signal_arrival(uow: AbstractUnitOfWork, actor: Actor, s: Screening, decision
     """Raise the supervisor's signals an arrival shows (each once a day)."""
     v = s.visitor
     if decision.other_bidder is not None:
-        other = decision.other_bidder
-        _signal(uow, actor, SignalKind.SAME_PERSON, day, at, session=v.session,
-                parts=(s.person_key, *_codes(other.visitor.credit_code, v.credit_code)),
-                screenings=(other.id, s.id), companies=_codes(other.visitor.credit_code, v.credit_code))
+        signal_same_person(uow, actor, s, decision.other_bidder, day=day, at=at)
     if known_as is not None and v.credit_code is not None and known_as != v.credit_code and name_key:
         _signal(uow, actor, SignalKind.NAME_TWO_CODES, day, at, session=v.session,
                 parts=(name_key, known_as, v.credit_code), screenings=(s.id,), companies=(known_as, v.credit_code))
@@ -51,6 +48,14 @@ def signal_arrival(uow: AbstractUnitOfWork, actor: Actor, s: Screening, decision
                 _signal(uow, actor, SignalKind.SHARED_PHONE, day, at, session=v.session,
                         parts=(v.phone_key, *_codes(code, v.credit_code)), screenings=(other.id, s.id),
                         companies=_codes(code, v.credit_code))
+
+
+def signal_same_person(uow: AbstractUnitOfWork, actor: Actor, s: Screening, other: Screening, *, day: dt.date,
+                       at: dt.datetime) -> None:
+    """Signal one person for two bidder companies: ``other`` is the person's screening for the first one."""
+    companies = _codes(other.visitor.credit_code, s.visitor.credit_code)
+    _signal(uow, actor, SignalKind.SAME_PERSON, day, at, session=s.visitor.session,
+            parts=(s.person_key, *companies), screenings=(other.id, s.id), companies=companies)
 
 
 def _codes(*codes: str | None) -> tuple[str, ...]:
