@@ -50,12 +50,8 @@ REASON_TEXT: Mapping[str, str] = {
 class AttendanceView(Protocol):
     """The queries the rules need about a centre's day (implemented by the attendance repository)."""
 
-    def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
-        """The person's admissions today, whatever their status, oldest first.
-
-        ``deciding``: the answer decides an admission, so other desks deciding on the same person wait for it
-        (a database store locks the person's key until the unit of work ends).
-        """
+    def for_person(self, day: dt.date, person_key: str) -> list[Admission]:
+        """The person's admissions today, whatever their status, oldest first."""
         ...
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
@@ -188,9 +184,9 @@ def check_admission(policy: Policy, view: AttendanceView, arrival: Arrival | Vis
                     ) -> Decision:
     """The final check once every step passed: the place may have been taken meanwhile at another desk.
 
-    ``earlier`` holds the person's other screenings of the day, read after ``view.for_person(deciding=True)`` so
-    that two desks screening one person for two companies at once are decided one after the other. ``skip``
-    names the reasons a supervisor's override set aside (``hall_full``, ``represents_other_bidder``).
+    ``earlier`` holds the person's other screenings of the day, read after the attendance repository's
+    ``hold_person``, so that two desks screening one person for two companies at once are decided one after the
+    other. ``skip`` names the reasons a supervisor's override set aside (``hall_full``, ``represents_other_bidder``).
     """
     if Reason.REPRESENTS_OTHER_BIDDER not in skip:
         refusal, _ = _other_bidder(policy, arrival, earlier, finished_only=True)

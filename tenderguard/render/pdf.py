@@ -26,7 +26,6 @@ __all__ = ["RENDERING", "visible_text", "write_pdf"]
 
 #: WeasyPrint and its fontconfig and Pango state are not safe to use from two threads at once: one render at a time.
 RENDERING = threading.RLock()
-_RENDERING = RENDERING
 
 
 class _VisibleText(HTMLParser):
@@ -79,7 +78,7 @@ def write_pdf(html: str, out: Path, *, folder: str, stylesheet: str, fields: Ite
         raise RenderError(f"cannot write to {out.parent}: the folder does not exist",
                           hint="create the folder or pick another")
     try:
-        with _RENDERING, private_output(out) as stream:
+        with RENDERING, private_output(out) as stream:
             document = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
             sheets = [CSS(url=(base / stylesheet).as_uri(), url_fetcher=fetcher),
                       print_stylesheet([printed, *css_text])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,15 +134,6 @@ def _text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _target(out: Path) -> Path:
-    return Path(out)
-
-
-def _replace(out: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(path)`` on a scratch file next to ``out``, then move it into place (complete, owner-only)."""
-    return write_private(out, write)
-
-
 def _csv_rows(report: DailyReport) -> Iterator[list[str]]:
     """One figure per row: section, scope, key, label, value."""
     for key, label, value in report.totals.rows():
@@ -168,12 +159,11 @@ def write_report_csv(report: DailyReport, out: Path) -> Path:
     Columns: 类别 (合计, 场次, 入口, 时段), 对象 (全天, the session code, the desk, the hour), 指标代码 (the
     key of :meth:`Figures.rows`, or of a desk's figure), 指标 (its Chinese label) and 数值.
     """
-    target = _target(out)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["类别", "对象", "指标代码", "指标", "数值"])
     writer.writerows([_text(cell) for cell in row] for row in _csv_rows(report))
-    return _replace(target, lambda path: path.write_text(buffer.getvalue(), encoding="utf-8-sig"))
+    return write_private(out, lambda path: path.write_text(buffer.getvalue(), encoding="utf-8-sig"))
 
 
 _DESK_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -215,7 +205,6 @@ def write_report_xlsx(report: DailyReport, out: Path) -> Path:
     各入口 (one row per desk), 分时段 (one row per hour) and 监督信号 (the supervisor's signals by kind and
     status). Figures are numbers; session text that a spreadsheet would run as a formula is written quoted.
     """
-    target = _target(out)
     centre = report.centre
     book = openpyxl.Workbook()
     book.properties.title = f"{centre.name} {report.day.isoformat()} 日报"
@@ -256,4 +245,4 @@ def write_report_xlsx(report: DailyReport, out: Path) -> Path:
         for status, count in by_status.items():
             signal_sheet.append([_signal_label(kind), _SIGNAL_STATUS[status], count, f"signal:{kind}:{status}"])
     _bold_header(signal_sheet, [40, 10, 8, 36])
-    return _replace(target, book.save)
+    return write_private(out, book.save)

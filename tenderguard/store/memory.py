@@ -302,7 +302,7 @@ class _Attendance(_Repo):
                 return admission
         return None
 
-    def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
+    def for_person(self, day: dt.date, person_key: str) -> list[Admission]:
         return list(self._load(self.store.by_person.get((day, person_key))))
 
     def hold_person(self, day: dt.date, person_key: str) -> None:

@@ -285,9 +285,7 @@ class Attendance(Repo):
     def for_day(self, day: dt.date) -> list[Admission]:
         return self._list(admissions.c.day == day)
 
-    def for_person(self, day: dt.date, person_key: str, *, deciding: bool = False) -> list[Admission]:
-        if deciding:
-            self.hold_person(day, person_key)
+    def for_person(self, day: dt.date, person_key: str) -> list[Admission]:
         return self._list(admissions.c.day == day, admissions.c.person_key == person_key)
 
     def hold_person(self, day: dt.date, person_key: str) -> None:
