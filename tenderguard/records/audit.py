@@ -294,13 +294,12 @@ class _Trail(Protocol):
 
 
 def sealed_entries(trail: _Trail, *, page: int = 5_000, since: dt.datetime | None = None,
-                   until: dt.datetime | None = None) -> Iterator[AuditEntry]:
-    """Every sealed entry of a stored trail (an ``AuditRepository``), in order, read page by page.
+                   until: dt.datetime | None = None, after: int = 0) -> Iterator[AuditEntry]:
+    """Every sealed entry of a stored trail (an ``AuditRepository``) after entry ``after``, in order, page by page.
 
     With ``since`` and ``until``, only the entries at or after the one and before the other (read through the
     trail's index on time).
     """
-    after = 0
     while True:
         batch = trail.entries(after, page, since=since, until=until)
         yield from batch

@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from tenderguard.errors import InvalidInputError
-from tenderguard.records.audit import GENESIS, ChainReport, canonical, verify_chain
+from tenderguard.records.audit import GENESIS, ChainReport, canonical, sealed_entries, verify_chain
 
 __all__ = ["Checkpoint", "fingerprint_of", "parse_fingerprint", "verify_since", "verify_upto"]
 
@@ -127,15 +127,6 @@ def verify_since(trail: Any, checkpoint: Checkpoint, *, page: int = 5_000) -> Ch
     broken = verify_upto(trail, checkpoint.seq, checkpoint.fingerprint)
     if broken is not None:
         return broken
-
-    def after() -> Any:
-        last = checkpoint.seq
-        while True:
-            batch = trail.entries(last, page)
-            yield from batch
-            if len(batch) < page:
-                return
-            last = batch[-1].seq
-
     head_seq, head_hash = trail.head()
-    return verify_chain(after(), head_seq=head_seq, head_hash=head_hash, start=(checkpoint.seq, checkpoint.hash))
+    return verify_chain(sealed_entries(trail, page=page, after=checkpoint.seq), head_seq=head_seq,
+                        head_hash=head_hash, start=(checkpoint.seq, checkpoint.hash))
