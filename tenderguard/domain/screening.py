@@ -142,20 +142,6 @@ class Screening:
         """The step and phase the screening is at, or None before check-in and once cleared or closed."""
         return self.machine.places.get(self.state)
 
-    def checkpoint(self) -> tuple[Any, ...]:
-        """A snapshot of the mutable state, for an in-memory rollback."""
-        return (self.state, self.outcome, self.reason, self.services, self.badge, self.fevers,
-                self.measuring_errors, self.rest_until, dict(self.supplies), len(self.records), self.readings,
-                len(self.events))
-
-    def restore(self, snap: tuple[Any, ...]) -> None:
-        """Return to a snapshot taken by :meth:`checkpoint` (the unit of work rolled back)."""
-        (self.state, self.outcome, self.reason, self.services, self.badge, self.fevers, self.measuring_errors,
-         self.rest_until, supplies, n_records, self.readings, n_events) = snap
-        self.supplies = supplies
-        del self.records[n_records:]
-        del self.events[n_events:]
-
     def keep_records(self, records: list[StepRecord]) -> None:
         """Hold these step records (loaded from storage, or what a purge left), counting their readings."""
         self.records = records

@@ -103,8 +103,7 @@ class Desk:
         return screening
 
     def _release(self, uow: AbstractUnitOfWork, screening: Screening) -> None:
-        if screening.closed or not uow.live_objects:
-            screening.unbind()
+        screening.unbind()
 
     def _step(self, screening_id: str, action: Callable[[Screening, dt.datetime], None]) -> ScreeningView:
         """Apply one desk action to an open screening; admit once every step has passed."""

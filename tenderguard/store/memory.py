@@ -1,24 +1,24 @@
-"""In-memory repositories and unit of work: fast, for tests, benchmarks and a library used without a database.
+"""In-memory repositories and unit of work: a plain fake of the database store.
 
-The store keeps live objects. A unit of work snapshots every object it hands out and undoes what it added, so
-``rollback`` really restores the state before the operation — the same contract a database transaction gives.
-As in the SQL store, a commit only queues its audit material; sealing (``Gate.seal_audit``, ``verify_audit``)
-chains it, off the desk's path.
+For tests, and for the library used without a database. The store holds the committed objects. A unit of work
+works on copies: what it loads is copied, what it adds is kept aside, and only
+:meth:`~InMemoryUnitOfWork.commit` puts them into the store — so rolling back (or leaving without a commit) is
+forgetting the copies, the contract a database transaction gives. Units of work run one at a time (the store's
+lock is held from ``with`` to the block's end), as desks take turns at SQLite's write lock. A commit queues the
+operation's audit entries; sealing (``Gate.seal_audit``) chains them, as in the SQL store.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-import operator
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
-from tenderguard.domain.events import BY_TIME
 from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
@@ -26,11 +26,13 @@ from tenderguard.domain.screening import Screening
 from tenderguard.domain.signals import Signal
 from tenderguard.identity import mask_name
 from tenderguard.policy import Role
-from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, audited, chain, drafts_for
+from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, chain
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts, without_rest
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
+
+T = TypeVar("T")
 
 
 @attrs.define
@@ -40,178 +42,149 @@ class InMemoryStore:
     centre: Centre
     sessions: dict[str, BidSession] = attrs.field(factory=dict)
     agencies: dict[str, Agency] = attrs.field(factory=dict)
+    #: Credit code → company name, and company-name key → credit code.
     companies: dict[str, str] = attrs.field(factory=dict)
     company_keys: dict[str, str] = attrs.field(factory=dict)
     screenings: dict[str, Screening] = attrs.field(factory=dict)
-    screenings_by_day: dict[dt.date, list[str]] = attrs.field(factory=lambda: defaultdict(list))
     admissions: dict[str, Admission] = attrs.field(factory=dict)
-    admissions_by_day: dict[dt.date, list[str]] = attrs.field(factory=lambda: defaultdict(list))
-    #: Indexes over the admissions' fixed fields: (day, person key), (day, organisation, role), badge serial. Each
-    #: holds a tuple of admission ids (usually one), replaced when it grows: tuples of strings are nothing the
-    #: garbage collector keeps walking, as three lists per admitted person would be.
-    by_person: dict[tuple[dt.date, str], tuple[str, ...]] = attrs.field(factory=dict)
-    by_organisation: dict[tuple[dt.date, str, str], tuple[str, ...]] = attrs.field(factory=dict)
-    by_badge: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
-    #: People inside each hall, kept up to date by ``attendance.add`` / ``attendance.save``.
-    inside: dict[tuple[dt.date, str], int] = attrs.field(factory=dict)
-    #: Where each admission is counted in ``inside`` ((day, hall), or None when it is not inside).
-    counted_in: dict[str, tuple[dt.date, str] | None] = attrs.field(factory=dict)
     badges: dict[str, Badge] = attrs.field(factory=dict)
+    #: The last badge serial number given, per centre and day.
     sequences: dict[tuple[str, dt.date], int] = attrs.field(factory=dict)
-    screenings_by_source: dict[str, str] = attrs.field(factory=dict)
-    audit_log: list[AuditEntry] = attrs.field(factory=list)
-    #: What is committed but not sealed into ``audit_log`` yet (see ``Gate.seal_audit``): per screening the index
-    #: of its first unsealed step record (one number each, nothing for the garbage collector to walk), and the
-    #: operations' audited events and explicit entries.
-    audit_marks: dict[str, int] = attrs.field(factory=dict)
-    audit_extra: list[AuditDraft] = attrs.field(factory=list)
-    calls: list[ReminderCall] = attrs.field(factory=list)
+    calls: dict[int, ReminderCall] = attrs.field(factory=dict)
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
     signals: dict[str, Signal] = attrs.field(factory=dict)
     settings: dict[str, str] = attrs.field(factory=dict)
-    #: Each thread's idle unit of work, handed out again by :meth:`unit_of_work`.
-    _idle: threading.local = attrs.field(factory=threading.local, init=False, repr=False, eq=False)
+    #: The sealed trail, and the entries committed but not sealed yet.
+    audit_log: list[AuditEntry] = attrs.field(factory=list)
+    audit_waiting: list[AuditDraft] = attrs.field(factory=list)
+    lock: threading.RLock = attrs.field(factory=threading.RLock, eq=False, repr=False)
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
-        """A unit of work on this store (a ``uow_factory`` for :class:`~tenderguard.services.Gate`).
-
-        Each thread keeps one and hands it out again once the operation that had it has ended, with the
-        repositories it built (a desk makes eight operations a screening); while it is out — an operation
-        inside another one, or a unit of work taken and not yet used — a new one is made.
-        """
-        kept: InMemoryUnitOfWork | None = getattr(self._idle, "uow", None)
-        if kept is not None and kept.out:
-            if kept.entered:
-                return InMemoryUnitOfWork(self)  # an operation inside the one that has it
-            kept = None  # taken but not used (yet): it stays its taker's, and the thread keeps a new one
-        if kept is None:
-            kept = self._idle.uow = InMemoryUnitOfWork(self)
-        kept.out = True
-        return kept
+        """A unit of work on this store (a ``uow_factory`` for :class:`~tenderguard.services.Gate`)."""
+        return InMemoryUnitOfWork(self)
 
 
-#: Markers in a unit of work's undo log: the key was not in the mapping; the value was appended to the list.
-_ABSENT = object()
-_APPENDED = object()
-
-#: Per attrs class: its attribute names and one getter reading them all (what a rollback restores).
-_FIELDS: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+#: What a unit of work holds for a key it deleted.
+_DELETED = object()
 
 
-def _fields_of(cls: type[Any]) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    """The attribute names of an attrs class and an ``attrgetter`` of all of them, made once per class."""
-    found = _FIELDS.get(cls)
-    if found is None:
-        names = tuple(f.name for f in attrs.fields(cls))
-        getter = operator.attrgetter(*names)
-        read = getter if len(names) > 1 else lambda obj: (getter(obj),)  # of one name it gives the bare value
-        found = _FIELDS[cls] = (names, read)
-    return found
+def _copy(obj: T) -> T:
+    """A private copy of a stored object: changing it changes nothing in the store until it is committed."""
+    if isinstance(obj, Screening):
+        twin = copy.copy(obj)
+        twin.records, twin.supplies, twin.events = list(obj.records), dict(obj.supplies), []
+        twin._machine = None  # a copy is bound to no machine
+        return twin
+    return copy.copy(obj)  # attrs classes of plain values (admissions, badges, outbox items, signals)
 
 
 class _Repo:
-    __slots__ = ("store", "uow")
+    """A repository over one of the store's tables (a dict), seen through the unit of work's copies."""
+
+    table = ""
 
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
-        # A plain reference, though the unit of work and its repositories then form a cycle: the store hands each
-        # thread's unit of work out again (InMemoryStore.unit_of_work), so that cycle is made once per thread, not
-        # once per operation, and every repository call skips a proxy.
-        self.uow: InMemoryUnitOfWork = uow
+        self.uow = uow
         self.store = uow.store
+
+    def _get(self, key: Any) -> Any:
+        return self.uow.get(self.table, key)
+
+    def _put(self, key: Any, value: Any) -> None:
+        self.uow.put(self.table, key, value)
+
+    def _select(self, wanted: Callable[[Any], bool]) -> list[Any]:
+        return self.uow.select(self.table, wanted)
 
 
 class _Sessions(_Repo):
-    __slots__ = ()
+    table = "sessions"
 
     def add(self, session: BidSession) -> None:
-        self.uow.put(self.store.sessions, session.code, session)
+        self._put(session.code, session)
 
     def get(self, code: str) -> BidSession | None:
-        return self.store.sessions.get(code)
+        found: BidSession | None = self._get(code)
+        return found
 
     def all(self, day: dt.date | None = None) -> list[BidSession]:
-        found = [s for s in self.store.sessions.values() if day is None or s.day(self.store.centre) == day]
+        day_of = self.store.centre.day_of
+        found = self._select(lambda s: day is None or day_of(s.opens_at) == day)
         return sorted(found, key=lambda s: (s.opens_at, s.code))
 
 
 class _Agencies(_Repo):
-    __slots__ = ()
+    table = "agencies"
 
     def add(self, agency: Agency) -> None:
-        self.uow.put(self.store.agencies, agency.code, agency)
+        self._put(agency.code, agency)
 
     def get(self, code: str) -> Agency | None:
-        return self.store.agencies.get(code)
+        found: Agency | None = self._get(code)
+        return found
 
     def all(self) -> list[Agency]:
-        return sorted(self.store.agencies.values(), key=lambda a: a.code)
+        return sorted(self._select(lambda _a: True), key=lambda a: a.code)
 
 
 class _Companies(_Repo):
-    __slots__ = ()
+    table = "companies"
 
     def get(self, credit_code: str) -> str | None:
-        return self.store.companies.get(credit_code)
+        found: str | None = self._get(credit_code)
+        return found
 
     def by_key(self, name_key: str) -> str | None:
-        return self.store.company_keys.get(name_key)
+        found: str | None = self.uow.get("company_keys", name_key)
+        return found
 
     def add(self, credit_code: str, name: str, name_key: str) -> None:
-        self.uow.put(self.store.companies, credit_code, name)
-        self.uow.put(self.store.company_keys, name_key, credit_code)
-
+        self._put(credit_code, name)
+        self.uow.put("company_keys", name_key, credit_code)
 
 
 class _Screenings(_Repo):
-    __slots__ = ()
+    table = "screenings"
 
     def add(self, screening: Screening) -> None:
-        self.uow.put(self.store.screenings, screening.id, screening)
-        if screening.source is not None:
-            self.uow.put(self.store.screenings_by_source, screening.source, screening.id)
-        day = self.store.centre.day_of(screening.opened_at)
-        self.uow.append(self.store.screenings_by_day[day], screening.id)
-        self.uow.track(screening)
+        self._put(screening.id, screening)
 
     def get(self, screening_id: str) -> Screening | None:
-        found = self.store.screenings.get(screening_id)
-        if found is not None:
-            self.uow.track(found)
+        found: Screening | None = self._get(screening_id)
         return found
+
+    def _ordered(self, wanted: Callable[[Screening], bool]) -> list[Screening]:
+        return sorted(self._select(wanted), key=lambda s: s.opened_at)
 
     def for_day(self, day: dt.date) -> list[Screening]:
-        return [self.store.screenings[i] for i in self.store.screenings_by_day.get(day, [])]
+        day_of = self.store.centre.day_of
+        return self._ordered(lambda s: day_of(s.opened_at) == day)
 
     def open(self) -> list[Screening]:
-        return [s for s in self.store.screenings.values() if not s.closed]
+        return self._ordered(lambda s: not s.closed)
 
     def by_source(self, source: str) -> Screening | None:
-        screening_id = self.store.screenings_by_source.get(source)
-        return None if screening_id is None else self.get(screening_id)
+        found = self._select(lambda s: s.source == source)
+        return found[0] if found else None
 
     def for_person(self, day: dt.date, person_key: str) -> list[Screening]:
-        found = [s for s in self.for_day(day) if s.person_key == person_key]
-        for screening in found:
-            self.uow.track(screening)
-        return found
+        day_of = self.store.centre.day_of
+        return self._ordered(lambda s: s.person_key == person_key and day_of(s.opened_at) == day)
 
     def with_phone(self, day: dt.date, session: str, phone_key: str) -> list[Screening]:
-        return [s for s in self.for_day(day) if s.visitor.session == session and s.visitor.phone_key == phone_key]
+        day_of = self.store.centre.day_of
+        return self._ordered(lambda s: s.visitor.session == session and s.visitor.phone_key == phone_key
+                             and day_of(s.opened_at) == day)
 
 
 class _Audit(_Repo):
-    __slots__ = ()
-
     def record(self, draft: AuditDraft) -> None:
         self.uow.audit_drafts.append(draft)
 
     def entries(self, after: int = 0, limit: int | None = None, *, since: dt.datetime | None = None,
                 until: dt.datetime | None = None) -> list[AuditEntry]:
-        found = self.store.audit_log[after:]
-        if since is not None:
-            found = [e for e in found if e.at >= since]
-        if until is not None:
-            found = [e for e in found if e.at < until]
+        found = [e for e in self.store.audit_log[after:]
+                 if (since is None or e.at >= since) and (until is None or e.at < until)]
         return found if limit is None else found[:limit]
 
     def head(self) -> tuple[int, str]:
@@ -220,223 +193,167 @@ class _Audit(_Repo):
 
     def about(self, subject: str, kind: str | None = None) -> list[AuditEntry]:
         waiting = [AuditEntry(seq=0, at=d.at, kind=d.kind, subject=d.subject, desk=d.desk, operator=d.operator,
-                              payload=d.payload, prev_hash="", hash="") for d in self._waiting()]
+                              payload=d.payload, prev_hash="", hash="") for d in self.store.audit_waiting]
         return [e for e in [*self.store.audit_log, *waiting] if e.subject == subject and kind in (None, e.kind)]
 
     def pending(self) -> int:
-        store = self.store
-        records = sum(len(store.screenings[sid].records) - first for sid, first in store.audit_marks.items()
-                      if sid in store.screenings)
-        return records + len(store.audit_extra)
-
-    def _waiting(self) -> list[AuditDraft]:
-        """Drafts of everything committed and not sealed, in time order (steps first at equal times)."""
-        store = self.store
-        records = [r for sid, first in store.audit_marks.items() if sid in store.screenings
-                   for r in store.screenings[sid].records[first:]]
-        drafts = drafts_for(records, (), ()) + store.audit_extra
-        drafts.sort(key=BY_TIME)
-        return drafts
+        return len(self.store.audit_waiting)
 
     def seal(self, limit: int = 5_000, *, wait: bool = True) -> int:
-        """Seal everything waiting (in memory the whole backlog is one step, whatever ``limit``)."""
-        store = self.store
-        drafts = self._waiting()
-        store.audit_marks.clear()
-        store.audit_extra.clear()
+        """Chain up to ``limit`` waiting entries, in the order they were committed (sealing is not undone)."""
+        waiting = self.store.audit_waiting
+        drafts = waiting[:limit]
         if drafts:
             seq, last = self.head()
-            store.audit_log.extend(chain(drafts, seq, last))
+            self.store.audit_log.extend(chain(drafts, seq, last))
+            del waiting[:limit]
         return len(drafts)
 
 
-def _quota_key(day: dt.date, organisation: str, role: Role) -> tuple[dt.date, str, str]:
-    """The key of ``by_organisation``, with the role as plain text.
-
-    An enum member in the key would keep the key tuple under the garbage collector's eye.
-    """
-    return day, organisation, str(role)
-
-
 class _Attendance(_Repo):
-    __slots__ = ()
+    table = "admissions"
 
     def add(self, admission: Admission) -> None:
-        store = self.store
-        self.uow.put(store.admissions, admission.id, admission)
-        self.uow.append(store.admissions_by_day[admission.day], admission.id)
-        self.uow.add_to(store.by_person, (admission.day, admission.person_key), admission.id)
-        if admission.organisation is not None:
-            self.uow.add_to(store.by_organisation, _quota_key(admission.day, admission.organisation, admission.role),
-                            admission.id)
-        self.uow.add_to(store.by_badge, admission.badge, admission.id)
-        # No snapshot: a rollback takes the new admission out of every index, whatever its fields are by then.
-        self.save(admission)
+        self._put(admission.id, admission)
 
     def save(self, admission: Admission) -> None:
-        """Changes are made in place (the snapshot taken on load is what a rollback restores); recount the hall."""
-        store = self.store
-        now = (admission.day, admission.hall) if admission.inside and admission.status is AdmissionStatus.ACTIVE \
-            else None
-        before = store.counted_in.get(admission.id)
-        if now == before:
-            return
-        if before is not None:
-            self.uow.put(store.inside, before, store.inside.get(before, 0) - 1)
-        if now is not None:
-            self.uow.put(store.inside, now, store.inside.get(now, 0) + 1)
-        self.uow.put(store.counted_in, admission.id, now)
+        self._put(admission.id, admission)
 
-    def _load(self, ids: Iterable[str] | None) -> Iterator[Admission]:
-        for admission_id in ids or ():
-            admission = self.store.admissions[admission_id]
-            self.uow.track(admission)
-            yield admission
+    def _ordered(self, wanted: Callable[[Admission], bool]) -> list[Admission]:
+        return sorted(self._select(wanted), key=lambda a: a.at)
 
     def for_day(self, day: dt.date) -> list[Admission]:
-        return list(self._load(self.store.admissions_by_day.get(day)))
+        return self._ordered(lambda a: a.day == day)
 
     def by_badge(self, serial: str) -> Admission | None:
-        for admission in self._load(self.store.by_badge.get(serial)):
-            if admission.status is AdmissionStatus.ACTIVE:
-                return admission
-        return None
+        found = self._ordered(lambda a: a.badge == serial and a.status is AdmissionStatus.ACTIVE)
+        return found[0] if found else None
 
     def for_person(self, day: dt.date, person_key: str) -> list[Admission]:
-        return list(self._load(self.store.by_person.get((day, person_key))))
+        return self._ordered(lambda a: a.day == day and a.person_key == person_key)
 
     def hold_person(self, day: dt.date, person_key: str) -> None:
-        """One unit of work runs at a time in memory: nothing to wait for."""
+        """Units of work take turns on the store's lock: nothing more to wait for."""
 
     def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
                                 deciding: bool = False) -> list[Admission]:
-        ids = self.store.by_organisation.get(_quota_key(day, organisation, role))
-        return [a for a in self._load(ids) if a.status is AdmissionStatus.ACTIVE]
+        return self._ordered(lambda a: a.day == day and a.organisation == organisation and a.role == role
+                             and a.status is AdmissionStatus.ACTIVE)
 
     def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
-        return self.store.inside.get((day, hall), 0)
-
+        return len(self._select(lambda a: a.day == day and a.hall == hall and a.inside
+                                and a.status is AdmissionStatus.ACTIVE))
 
 
 class _Badges(_Repo):
-    __slots__ = ()
+    table = "badges"
 
     def add(self, badge: Badge) -> None:
-        self.uow.put(self.store.badges, badge.serial, badge)
+        self._put(badge.serial, badge)
 
     def get(self, serial: str) -> Badge | None:
-        found = self.store.badges.get(serial)
-        if found is not None:
-            self.uow.track(found)
+        found: Badge | None = self._get(serial)
         return found
 
     def save(self, badge: Badge) -> None:
-        """Changes are made in place; the snapshot taken on load is what a rollback restores."""
+        self._put(badge.serial, badge)
 
     def next_sequence(self, centre: str, day: dt.date) -> int:
-        key = (centre, day)
-        value = self.store.sequences.get(key, 0) + 1
-        self.uow.put(self.store.sequences, key, value)
+        value: int = (self.uow.get("sequences", (centre, day)) or 0) + 1
+        self.uow.put("sequences", (centre, day), value)
         return value
 
     def for_day(self, day: dt.date) -> list[Badge]:
-        return sorted((b for b in self.store.badges.values() if b.day == day), key=lambda b: b.serial)
+        return sorted(self._select(lambda b: b.day == day), key=lambda b: b.serial)
 
 
 class _Calls(_Repo):
-    __slots__ = ()
+    table = "calls"
 
     def add(self, call: ReminderCall) -> None:
-        self.uow.append(self.store.calls, attrs.evolve(call, id=len(self.store.calls) + 1))
+        number = len(self.store.calls) + len(self.uow.changes.get("calls", {})) + 1
+        self._put(number, attrs.evolve(call, id=number))
 
     def for_agencies(self, codes: Iterable[str]) -> list[ReminderCall]:
         wanted = set(codes)
-        return [c for c in self.store.calls if c.agency in wanted]
+        return sorted(self._select(lambda c: c.agency in wanted), key=lambda c: c.id)
 
 
 class _Outbox(_Repo):
-    __slots__ = ()
+    table = "outbox"
 
     def add(self, item: OutboxItem) -> bool:
-        if item.key in self.store.outbox:
+        if self._get(item.key) is not None:
             return False
-        item.id = len(self.store.outbox) + 1
-        self.uow.put(self.store.outbox, item.key, item)
+        item.id = len(self.store.outbox) + len(self.uow.changes.get("outbox", {})) + 1
+        self._put(item.key, item)
         return True
 
     def get(self, key: str) -> OutboxItem | None:
-        found = self.store.outbox.get(key)
-        if found is not None:
-            self.uow.track(found)
+        found: OutboxItem | None = self._get(key)
         return found
 
     def items(self, statuses: Iterable[OutboxStatus] | None = None) -> list[OutboxItem]:
         wanted = set(statuses) if statuses is not None else None
-        return [i for i in self.store.outbox.values() if wanted is None or i.status in wanted]
+        return sorted(self._select(lambda i: wanted is None or i.status in wanted), key=lambda i: i.id)
 
     def claim(self, item: OutboxItem, at: dt.datetime) -> bool:
-        stored = self.get(item.key)
+        stored: OutboxItem | None = self._get(item.key)
         if stored is None or not stored.status.sendable:
             return False
-        stored.status, stored.claimed_at, stored.attempts = OutboxStatus.SENDING, at, stored.attempts + 1
-        item.status, item.claimed_at, item.attempts = stored.status, at, stored.attempts
+        item.status, item.claimed_at, item.attempts = OutboxStatus.SENDING, at, stored.attempts + 1
+        self._put(item.key, item)
         return True
 
     def save(self, item: OutboxItem) -> None:
-        stored = self.get(item.key)
-        if stored is not None and stored is not item:
-            for field in attrs.fields(OutboxItem):
-                setattr(stored, field.name, getattr(item, field.name))
+        self._put(item.key, item)
 
 
 class _Signals(_Repo):
-    __slots__ = ()
+    table = "signals"
 
     def add(self, signal: Signal) -> None:
-        self.uow.put(self.store.signals, signal.id, signal)
+        self._put(signal.id, signal)
 
     def get(self, signal_id: str) -> Signal | None:
-        found = self.store.signals.get(signal_id)
-        if found is not None:
-            self.uow.track(found)
+        found: Signal | None = self._get(signal_id)
         return found
 
     def find(self, day: dt.date, key: str) -> Signal | None:
-        return next((s for s in self.store.signals.values() if s.day == day and s.key == key), None)
+        found = self.for_day(day)
+        return next((s for s in found if s.key == key), None)
 
     def for_day(self, day: dt.date) -> list[Signal]:
-        return [s for s in self.store.signals.values() if s.day == day]
+        return sorted(self._select(lambda s: s.day == day), key=lambda s: s.raised_at)
 
     def save(self, signal: Signal) -> None:
-        """Changes are made in place (a rollback restores the snapshot taken on load)."""
+        self._put(signal.id, signal)
 
 
 class _Settings(_Repo):
-    __slots__ = ()
+    table = "settings"
 
     def get(self, name: str) -> str | None:
-        return self.store.settings.get(name)
+        found: str | None = self._get(name)
+        return found
 
     def add(self, name: str, value: str) -> None:
-        if name not in self.store.settings:
-            self.uow.put(self.store.settings, name, value)
+        if self._get(name) is None:
+            self._put(name, value)
 
 
 class _Retention(_Repo):
-    """The purge, applied to the live objects directly (it cannot fail half-way in memory)."""
-
-    __slots__ = ()
+    """The purge, through the unit of work's copies like every other change."""
 
     def purge(self, *, health_before: dt.date, attendance_before: dt.date, at: dt.datetime,
               dry_run: bool) -> PurgeCounts:
-        store = self.store
-        day_of = store.centre.day_of
-        scrub = [s for s in store.screenings.values()
-                 if attendance_before <= day_of(s.opened_at) < health_before and s.health_purged_at is None]
-        old = [s for s in store.screenings.values() if day_of(s.opened_at) < attendance_before]
-        old_admissions = [a for a in store.admissions.values() if a.day < attendance_before]
-        old_badges = [b for b in store.badges.values() if b.day < attendance_before]
-        old_signals = [g for g in store.signals.values() if g.day < attendance_before]
+        uow, day_of = self.uow, self.store.centre.day_of
+        scrub: list[Screening] = uow.select("screenings", lambda s: attendance_before <= day_of(s.opened_at)
+                                            < health_before and s.health_purged_at is None)
+        old: list[Screening] = uow.select("screenings", lambda s: day_of(s.opened_at) < attendance_before)
+        old_admissions: list[Admission] = uow.select("admissions", lambda a: a.day < attendance_before)
+        old_badges: list[Badge] = uow.select("badges", lambda b: b.day < attendance_before)
+        old_signals: list[Signal] = uow.select("signals", lambda g: g.day < attendance_before)
         counts = PurgeCounts(
             screenings_scrubbed=len(scrub), health_steps_deleted=sum(r.sensitive for s in scrub for r in s.records),
             screenings_deleted=len(old), steps_deleted=sum(len(s.records) for s in old),
@@ -454,51 +371,17 @@ class _Retention(_Repo):
                 s.reason = PURGED_REASON
             s.fevers = s.measuring_errors = 0
             s.rest_until, s.health_purged_at = None, at
-        for s in old:
-            del store.screenings[s.id]
-            if s.source is not None:
-                store.screenings_by_source.pop(s.source, None)
-        for day in [d for d in store.screenings_by_day if d < attendance_before]:
-            del store.screenings_by_day[day]
-        for a in old_admissions:
-            del store.admissions[a.id]
-            store.counted_in.pop(a.id, None)
-        for person in [k for k in store.by_person if k[0] < attendance_before]:
-            del store.by_person[person]
-        for organisation in [k for k in store.by_organisation if k[0] < attendance_before]:
-            del store.by_organisation[organisation]
-        for hall in [k for k in store.inside if k[0] < attendance_before]:
-            del store.inside[hall]
-        for day in [d for d in store.admissions_by_day if d < attendance_before]:
-            del store.admissions_by_day[day]
-        for b in old_badges:
-            del store.badges[b.serial]
-            store.by_badge.pop(b.serial, None)
-        for g in old_signals:
-            del store.signals[g.id]
+        gone: list[tuple[str, Any]] = [("screenings", s.id) for s in old]
+        gone += [("admissions", a.id) for a in old_admissions]
+        gone += [("badges", b.serial) for b in old_badges]
+        gone += [("signals", g.id) for g in old_signals]
+        for table, key in gone:
+            uow.delete(table, key)
         return counts
 
 
 class InMemoryUnitOfWork(AbstractUnitOfWork):
-    """A unit of work over an :class:`InMemoryStore`, with a real rollback."""
-
-    #: Screenings stay live objects between operations (no reload from storage).
-    live_objects = True
-
-    def __init__(self, store: InMemoryStore) -> None:
-        """Open repositories over the shared store."""
-        super().__init__()
-        self.store = store
-        #: What to undo, newest last: (mapping, key, the value before or _ABSENT), or (list, None, _APPENDED).
-        self._undo: list[tuple[Any, Any, Any]] = []
-        self._snapshots: dict[int, tuple[Any, Any]] = {}
-        self._touched: dict[int, Screening] = {}
-        self._record_marks: dict[int, int] = {}
-        self.commits = 0
-        #: Handed out by the store's :meth:`InMemoryStore.unit_of_work` and not given back yet (by leaving it).
-        self.out = False
-        #: Inside its ``with`` block.
-        self.entered = False
+    """A unit of work over an :class:`InMemoryStore`: copies while it runs, the store's on commit."""
 
     sessions = repository(_Sessions)
     agencies = repository(_Agencies)
@@ -513,100 +396,97 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     signals = repository(_Signals)
     settings = repository(_Settings)
 
+    def __init__(self, store: InMemoryStore) -> None:
+        """A unit of work on ``store``; nothing is read or locked before ``with``."""
+        super().__init__()
+        self.store = store
+        #: Per table, the objects this operation loaded (copies) or added, by key; ``_DELETED`` for deletions.
+        self.changes: dict[str, dict[Any, Any]] = {}
+        #: Per screening handed out, how many of its step records are committed (the rest go to the trail).
+        self._committed_records: dict[str, int] = {}
+        #: The screenings handed out or added (their events are collected after the block).
+        self._touched: dict[str, Screening] = {}
+
     def __enter__(self) -> InMemoryUnitOfWork:
-        """Begin: forget the previous operation's bookkeeping."""
+        """Wait for the store, then begin with no changes."""
+        self.store.lock.acquire()
         super().__enter__()
-        self.entered = True
-        if self._touched or self._snapshots or self._undo:  # entered again after an earlier operation
-            self._undo.clear()
-            self._snapshots.clear()
-            self._touched.clear()
-            self._record_marks.clear()
+        self.changes, self._committed_records, self._touched = {}, {}, {}
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        """Roll back whatever was not committed; the store may hand this unit of work out again."""
-        self.out = self.entered = False
-        if self._undo or self._snapshots:  # else committed, or nothing changed: nothing to roll back
-            self.rollback()
+        """Forget whatever was not committed and let the next unit of work in."""
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            self.store.lock.release()
 
-    # -- bookkeeping used by the repositories
+    # -- used by the repositories
 
-    def put(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
-        """Set ``mapping[key]``, remembering how to undo it."""
-        self._undo.append((mapping, key, mapping.get(key, _ABSENT)))
-        mapping[key] = value
+    def _table(self, table: str) -> dict[Any, Any]:
+        found: dict[Any, Any] = getattr(self.store, table)
+        return found
 
-    def add_to(self, index: dict[Any, tuple[Any, ...]], key: Any, value: Any) -> None:
-        """Add ``value`` to the tuple at ``index[key]`` (a new tuple), remembering how to undo it."""
-        self.put(index, key, (*index.get(key, ()), value))
+    def get(self, table: str, key: Any) -> Any:
+        """This operation's object under ``key`` (a copy of the stored one, made on first sight), or None."""
+        mine = self.changes.setdefault(table, {})
+        if key in mine:
+            found = mine[key]
+            return None if found is _DELETED else found
+        stored = self._table(table).get(key)
+        if stored is None:
+            return None
+        mine[key] = twin = _copy(stored)
+        if isinstance(twin, Screening):
+            self._committed_records.setdefault(twin.id, len(twin.records))
+            self._touched[twin.id] = twin
+        return twin
 
-    def append(self, items: list[Any], value: Any) -> None:
-        """Append to a list, remembering how to undo it."""
-        items.append(value)
-        self._undo.append((items, None, _APPENDED))
+    def put(self, table: str, key: Any, value: Any) -> None:
+        """Add or replace an object (in the store when committed)."""
+        self.changes.setdefault(table, {})[key] = value
+        if isinstance(value, Screening):
+            self._committed_records.setdefault(value.id, 0 if key not in self._table(table) else len(value.records))
+            self._touched[value.id] = value
 
-    def track(self, obj: Screening | Admission | Badge | OutboxItem | Signal) -> None:
-        """Snapshot a live object the first time this operation sees it."""
-        key = id(obj)
-        if key in self._snapshots:
-            return
-        if isinstance(obj, Screening):
-            self._snapshots[key] = (obj, obj.checkpoint())
-            self._touched[key] = obj
-            self._record_marks[key] = len(obj.records)
-        else:
-            names, read = _fields_of(type(obj))
-            self._snapshots[key] = (obj, (names, read(obj)))  # one C call reads every field
+    def delete(self, table: str, key: Any) -> None:
+        """Delete an object (from the store when committed)."""
+        self.changes.setdefault(table, {})[key] = _DELETED
+
+    def select(self, table: str, wanted: Callable[[Any], bool]) -> list[Any]:
+        """This operation's objects of a table that ``wanted`` accepts (copies made only of those)."""
+        mine = self.changes.get(table, {})
+        keys = [k for k, v in self._table(table).items() if k not in mine and wanted(v)]
+        keys += [k for k, v in mine.items() if v is not _DELETED and wanted(v)]
+        return [self.get(table, k) for k in keys]
 
     # -- the contract
 
+    def commit(self) -> None:
+        """Put every change into the store and queue the operation's audit entries."""
+        records = []
+        for screening in self.touched_screenings():
+            first = self._committed_records.get(screening.id, 0)
+            records += screening.records[first:]
+            self._committed_records[screening.id] = len(screening.records)
+        self.store.audit_waiting += self.pending_audit(iter(records))
+        self.audit_drafts = []
+        for table, objects in self.changes.items():
+            stored = self._table(table)
+            for key, obj in objects.items():
+                if obj is _DELETED:
+                    stored.pop(key, None)
+                else:
+                    stored[key] = _copy(obj)  # the operation may go on changing its own copy after this commit
+
+    def rollback(self) -> None:
+        """Forget every change since the last commit."""
+        self.changes, self._committed_records = {}, {}
 
     def compact(self) -> None:
         """Nothing is on disk in memory."""
 
-    def commit(self) -> None:
-        """Keep every change (later rollbacks no longer undo them); the audit entries wait for their seal."""
-        marks = self.store.audit_marks
-        record_marks = self._record_marks
-        for key, s in self._touched.items():
-            first, now = record_marks[key], len(s.records)
-            if now != first:
-                if now > first and s.id not in marks:
-                    marks[s.id] = first
-                record_marks[key] = now  # the next commit of this unit of work starts from here
-        kept = audited(self.events) if self.events else ()
-        if kept or self.audit_drafts:
-            actor = self.actor
-            drafts = drafts_for((), kept, self.audit_drafts, desk=actor.desk if actor else None,
-                                operator=actor.operator if actor else None)
-            self.store.audit_extra.extend(drafts)  # drafts hold their own copy of the payload, as JSON gives it
-        self.audit_drafts = []
-        self._undo.clear()
-        self._snapshots.clear()
-        self.commits += 1
-
-    def rollback(self) -> None:
-        """Undo every uncommitted change, newest first, and restore every object seen."""
-        if not self._undo and not self._snapshots:
-            return  # nothing since the last commit (the usual case: a rollback on leaving a committed operation)
-        while self._undo:
-            container, key, before = self._undo.pop()
-            if before is _APPENDED:
-                container.pop()
-            elif before is _ABSENT:
-                container.pop(key, None)
-            else:
-                container[key] = before
-        for obj, snap in self._snapshots.values():
-            if isinstance(obj, Screening):
-                obj.restore(snap)
-            else:
-                names, values = snap
-                for name, value in zip(names, values, strict=True):
-                    setattr(obj, name, value)
-
     def touched_screenings(self) -> Iterator[Screening]:
-        """Screenings loaded or added in this operation (read as the operation ends: nothing is added meanwhile)."""
-        return iter(self._touched.values())
+        """Screenings loaded or added in this operation."""
+        return iter(list(self._touched.values()))

@@ -279,8 +279,6 @@ class AbstractUnitOfWork(abc.ABC):
     outbox: OutboxRepository
     signals: SignalRepository
     settings: SettingRepository
-    #: Whether loaded screenings are the same live objects from one operation to the next (in-memory store).
-    live_objects: bool = False
 
     def __init__(self) -> None:
         """Start with no pending events."""

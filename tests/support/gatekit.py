@@ -221,8 +221,7 @@ class Harness:
 
     def active_admissions(self, day: dt.date = DAY) -> list[Any]:
         """The admissions of a day still holding their place."""
-        ids = self.store.admissions_by_day.get(day, [])
-        return [self.store.admissions[i] for i in ids if str(self.store.admissions[i].status) == "active"]
+        return [a for a in self.store.admissions.values() if a.day == day and str(a.status) == "active"]
 
 
 #: Builds a harness on a test's store (see the ``make`` fixture of the integration tests).

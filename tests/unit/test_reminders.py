@@ -81,7 +81,7 @@ def test_call_rules_are_checked(day: Harness) -> None:
         day.gate.log_call(agency="ZX", caller="王芳", outcome="maybe")
     with pytest.raises(InvalidInputError):
         day.gate.reminder_groups(0)
-    assert day.store.calls == []
+    assert day.store.calls == {}
 
 
 def test_outcomes_that_count_as_reached() -> None:

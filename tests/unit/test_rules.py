@@ -375,7 +375,8 @@ def test_record_exit_twice_or_of_unknown_badge(miyun: Harness) -> None:
     assert first.badge is not None
     miyun.desk.record_exit(first.badge, source="queue.jsonl:9")
     miyun.desk.record_exit(first.badge, source="queue.jsonl:9")  # the same record replayed: nothing happens
-    assert miyun.store.inside == {(DAY, miyun.screening(first).hall): 0}
+    with miyun.uow() as uow:
+        assert uow.attendance.inside(DAY, miyun.screening(first).hall) == 0
     with pytest.raises(InvalidInputError):
         miyun.desk.record_exit(first.badge)  # a real second exit, even at the same instant
     with pytest.raises(NotFoundError):

@@ -11,12 +11,12 @@ import pytest
 from gatekit import COMPANIES, DAY, PEOPLE, SECRET, SESSION, Harness, answers_with, tiny_policy
 
 from tenderguard.domain import events
-from tenderguard.domain.model import SHANGHAI, Agency, Badge, BadgeStatus, BidSession
+from tenderguard.domain.model import SHANGHAI, Agency, BadgeStatus, BidSession
 from tenderguard.errors import InvalidInputError, NotFoundError
 from tenderguard.identity import mask_document_number
 from tenderguard.policy import Role
 from tenderguard.services import Gate, ScreeningView
-from tenderguard.store.memory import InMemoryUnitOfWork, _fields_of
+from tenderguard.store.memory import InMemoryUnitOfWork
 
 ZHANG, LI, LIU = PEOPLE[:3]
 BUILDER, BRIDGES = COMPANIES[:2]
@@ -161,15 +161,17 @@ def test_action_that_raises_leaves_the_screening_as_before(miyun: Harness) -> No
     """An invalid reading after a fever leaves state, records, fevers and rest time untouched."""
     view = miyun.run(miyun.desk.arrive(miyun.arrival(ZHANG, BUILDER)), until="temperature")
     view = miyun.desk.measure(view.id, 37.9)
-    screening = miyun.screening(view)
-    before = screening.checkpoint()
-    records = list(screening.records)
+
+    def state() -> tuple[object, ...]:
+        s = miyun.screening(view)
+        return s.state, s.fevers, s.measuring_errors, s.rest_until, s.readings, list(s.records)
+
+    before = state()
     miyun.clock.advance(minutes=6)
     with pytest.raises(InvalidInputError):
         miyun.desk.measure(view.id, float("inf"))
-    assert screening.checkpoint() == before
-    assert screening.records == records
-    assert screening.state == "temperature_rest"
+    assert state() == before
+    assert before[0] == "temperature_rest"
     assert miyun.desk.measure(view.id, 36.5).state == "temperature_questions"
 
 
@@ -328,6 +330,7 @@ def test_memory_purge_scrubs_health_data_and_keeps_the_masked_attendance(miyun: 
     assert screening.visitor.name == ZHANG.name
     report = miyun.gate.purge(today=DAY + dt.timedelta(days=30))
     assert (report.counts.screenings_scrubbed, report.counts.screenings_deleted) == (1, 0)
+    screening = miyun.screening(view)
     assert not any(r.sensitive for r in screening.records)
     assert screening.visitor.name == ZHANG.name[0] + "*" * (len(ZHANG.name) - 1)
     assert len(miyun.store.admissions) == len(miyun.store.badges) == 1
@@ -362,7 +365,7 @@ def test_one_unit_of_work_committing_twice_queues_each_commits_new_steps_once(mi
         screening.bind(miyun.gate.machine)
         screening.mask(uow.actor, miyun.clock.now(), "ok")
         uow.commit()
-        assert miyun.store.audit_marks == {view.id: 1}  # the check-in was sealed; the mask step waits
+        assert uow.audit.pending() == 1  # the check-in was sealed; the mask step waits
         miyun.gate.verify_audit()  # sealed between the two commits
         screening.confirm(uow.actor, miyun.clock.now())
         uow.commit()
@@ -389,69 +392,68 @@ def test_a_rolled_back_reading_is_not_counted(miyun: Harness) -> None:
     assert miyun.desk.measure(view.id, 36.6).readings == 1
 
 
-def test_the_store_hands_its_unit_of_work_out_again_once_an_operation_has_left_it(miyun: Harness) -> None:
-    """One idle unit of work per thread is reused; one still in use, or taken and not used yet, is never shared."""
+def test_a_failed_operation_leaves_nothing_behind(miyun: Harness) -> None:
+    """An operation that raised before its commit leaves no row, no change to a loaded object and no event."""
     store = miyun.store
-    with store.unit_of_work() as first:
-        with store.unit_of_work() as inner:  # an operation inside another one
-            assert inner is not first
-            inner.agencies.add(Agency(code="AG01", name="北京正信招标代理有限公司", contact="李娜",
-                                      phone="13811112222"))
-            inner.commit()
-        first.commit()
-    with store.unit_of_work() as again:
-        assert again is first
-        assert again.agencies.get("AG01") is not None
-    taken = store.unit_of_work()  # taken, not entered yet
-    other = store.unit_of_work()
-    assert other is not taken
-    with other:
-        pass
-    assert store.unit_of_work() is other  # the thread now keeps the new one
-    with taken:  # the one taken earlier still works, on its own
-        assert taken.agencies.get("AG01") is not None
-
-
-def test_a_reused_unit_of_work_starts_clean_after_a_failed_operation(miyun: Harness) -> None:
-    """After an operation that raised, the unit of work handed out next holds nothing of it."""
-    store = miyun.store
-    uow = store.unit_of_work()
+    view = miyun.admit(ZHANG, BUILDER)
+    serial = view.badge
+    assert serial is not None
 
     def interrupted() -> None:
-        with uow:
+        with store.unit_of_work() as uow:
             uow.agencies.add(Agency(code="AG02", name="北京正信招标代理有限公司", contact="李娜",
                                     phone="13811112222"))
-            uow.events.append(events.Exited(at=miyun.clock.now(), badge="MY-X", hall="第一开标室",
-                                             recorded_on_return=False))
+            badge = uow.badges.get(serial)
+            assert badge is not None
+            badge.reprints += 1
+            uow.badges.save(badge)
             raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError, match="power cut"):
         interrupted()
+    assert "AG02" not in store.agencies
+    assert store.badges[serial].reprints == 0
     with store.unit_of_work() as again:
-        assert again is uow
         assert again.agencies.get("AG02") is None
         assert again.events == []
-        again.commit()
-    assert "AG02" not in store.agencies
 
 
-def test_each_thread_keeps_its_own_unit_of_work(miyun: Harness) -> None:
-    """Desks on two threads of one process never share a unit of work."""
+def test_changes_reach_the_store_only_when_committed(miyun: Harness) -> None:
+    """What a unit of work changes stays its own until commit; another unit of work then sees it."""
     store = miyun.store
-    seen: list[InMemoryUnitOfWork] = []
+    serial = miyun.admit(ZHANG, BUILDER).badge
+    assert serial is not None
+    with store.unit_of_work() as uow:
+        badge = uow.badges.get(serial)
+        assert badge is not None
+        badge.reprints = 2
+        uow.badges.save(badge)
+        assert store.badges[serial].reprints == 0
+        uow.commit()
+        assert store.badges[serial].reprints == 2
+        badge.reprints = 3  # after the commit: the stored badge is not this object
+        assert store.badges[serial].reprints == 2
 
-    def operation() -> None:
-        with store.unit_of_work() as uow:
-            seen.append(uow)
-        with store.unit_of_work() as uow:
-            seen.append(uow)
 
-    worker = threading.Thread(target=operation)
+def test_units_of_work_on_two_threads_take_turns(miyun: Harness) -> None:
+    """A unit of work on another thread waits until the running one has left its block."""
+    store = miyun.store
+    order: list[str] = []
+    entered = threading.Event()
+
+    def other() -> None:
+        entered.wait()
+        with store.unit_of_work():
+            order.append("other")
+
+    worker = threading.Thread(target=other)
     worker.start()
+    with store.unit_of_work():
+        entered.set()
+        worker.join(timeout=0.2)  # it cannot get in meanwhile
+        order.append("first")
     worker.join()
-    with store.unit_of_work() as mine:
-        assert mine is not seen[0]
-    assert seen[0] is seen[1]
+    assert order == ["first", "other"]
 
 
 def test_every_view_a_desk_returns_holds_what_the_desk_shows(miyun: Harness) -> None:
@@ -480,20 +482,3 @@ def test_every_view_a_desk_returns_holds_what_the_desk_shows(miyun: Harness) -> 
         assert view == ScreeningView(**attrs.asdict(view, recurse=False))
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             view.state = "admitted"  # type: ignore[misc]
-
-
-def test_a_snapshot_reads_every_field_of_a_class_with_one_field_or_many() -> None:
-    """The getter behind in-memory snapshots gives a tuple of all the fields, one field included."""
-
-    @attrs.define
-    class One:
-        x: int
-
-    names, read = _fields_of(One)
-    assert (names, read(One(3))) == (("x",), (3,))
-    assert _fields_of(One) == (names, read)  # made once per class
-    badge = Badge(serial="MY-20261123-0001", centre="MY", day=DAY, session=SESSION, hall="第一开标室",
-                 role=Role.BIDDER, company=None, credit_code=None, holder_masked="张*", person_key="k",
-                 issued_at=dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
-    names, read = _fields_of(Badge)
-    assert dict(zip(names, read(badge), strict=True)) == attrs.asdict(badge, recurse=False)

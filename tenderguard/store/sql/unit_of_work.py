@@ -168,9 +168,6 @@ class SqlStore:
 class SqlUnitOfWork(AbstractUnitOfWork):
     """One operation on a :class:`SqlStore`: one connection, one transaction, committed or rolled back."""
 
-    #: Screenings are rebuilt from the database in every operation.
-    live_objects = False
-
     sessions = repository(Sessions)
     agencies = repository(Agencies)
     companies = repository(Companies)
