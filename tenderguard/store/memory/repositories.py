@@ -1,25 +1,14 @@
-"""In-memory repositories and unit of work: a plain fake of the database store.
-
-For tests, and for the library used without a database. The store holds the committed objects. A unit of work
-works on copies: what it loads is copied, what it adds is kept aside, and only
-:meth:`~InMemoryUnitOfWork.commit` puts them into the store — so rolling back (or leaving without a commit) is
-forgetting the copies, the contract a database transaction gives. Units of work run one at a time (the store's
-lock is held from ``with`` to the block's end), as desks take turns at SQLite's write lock. A commit queues the
-operation's audit entries; sealing (``Gate.seal_audit``) chains them, as in the SQL store.
-"""
+"""The in-memory repositories: each a view of one of the store's tables through the unit of work's copies."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from types import TracebackType
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession, Centre
+from tenderguard.domain.model import Admission, AdmissionStatus, Agency, Badge, BidSession
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Screening
@@ -28,57 +17,27 @@ from tenderguard.identity import mask_name
 from tenderguard.policy import Role
 from tenderguard.records.audit import GENESIS, AuditDraft, AuditEntry, chain
 from tenderguard.records.retention import HEALTH_REASONS, PURGED_REASON, PurgeCounts, without_rest
-from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository
 
-__all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
+if TYPE_CHECKING:
+    from tenderguard.store.memory.unit_of_work import InMemoryUnitOfWork
 
-T = TypeVar("T")
-
-
-@attrs.define
-class InMemoryStore:
-    """The committed data of one centre, shared by the units of work (desks) that use it."""
-
-    centre: Centre
-    sessions: dict[str, BidSession] = attrs.field(factory=dict)
-    agencies: dict[str, Agency] = attrs.field(factory=dict)
-    #: Credit code → company name, and company-name key → credit code.
-    companies: dict[str, str] = attrs.field(factory=dict)
-    company_keys: dict[str, str] = attrs.field(factory=dict)
-    screenings: dict[str, Screening] = attrs.field(factory=dict)
-    admissions: dict[str, Admission] = attrs.field(factory=dict)
-    badges: dict[str, Badge] = attrs.field(factory=dict)
-    #: The last badge serial number given, per centre and day.
-    sequences: dict[tuple[str, dt.date], int] = attrs.field(factory=dict)
-    calls: dict[int, ReminderCall] = attrs.field(factory=dict)
-    outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
-    signals: dict[str, Signal] = attrs.field(factory=dict)
-    settings: dict[str, str] = attrs.field(factory=dict)
-    #: The sealed trail, and the entries committed but not sealed yet.
-    audit_log: list[AuditEntry] = attrs.field(factory=list)
-    audit_waiting: list[AuditDraft] = attrs.field(factory=list)
-    lock: threading.RLock = attrs.field(factory=threading.RLock, eq=False, repr=False)
-
-    def unit_of_work(self) -> InMemoryUnitOfWork:
-        """A unit of work on this store (a ``uow_factory`` for :class:`~tenderguard.services.Gate`)."""
-        return InMemoryUnitOfWork(self)
+__all__ = [
+    "Agencies",
+    "Attendance",
+    "Audit",
+    "Badges",
+    "Calls",
+    "Companies",
+    "Outbox",
+    "Retention",
+    "Screenings",
+    "Sessions",
+    "Settings",
+    "Signals",
+]
 
 
-#: What a unit of work holds for a key it deleted.
-_DELETED = object()
-
-
-def _copy(obj: T) -> T:
-    """A private copy of a stored object: changing it changes nothing in the store until it is committed."""
-    if isinstance(obj, Screening):
-        twin = copy.copy(obj)
-        twin.records, twin.supplies, twin.events = list(obj.records), dict(obj.supplies), []
-        twin._machine = None  # a copy is bound to no machine
-        return twin
-    return copy.copy(obj)  # attrs classes of plain values (admissions, badges, outbox items, signals)
-
-
-class _Repo:
+class Repo:
     """A repository over one of the store's tables (a dict), seen through the unit of work's copies."""
 
     table = ""
@@ -97,7 +56,9 @@ class _Repo:
         return self.uow.select(self.table, wanted)
 
 
-class _Sessions(_Repo):
+class Sessions(Repo):
+    """Bid sessions by code."""
+
     table = "sessions"
 
     def add(self, session: BidSession) -> None:
@@ -113,7 +74,9 @@ class _Sessions(_Repo):
         return sorted(found, key=lambda s: (s.opens_at, s.code))
 
 
-class _Agencies(_Repo):
+class Agencies(Repo):
+    """Agencies by code."""
+
     table = "agencies"
 
     def add(self, agency: Agency) -> None:
@@ -127,7 +90,9 @@ class _Agencies(_Repo):
         return sorted(self._select(lambda _a: True), key=lambda a: a.code)
 
 
-class _Companies(_Repo):
+class Companies(Repo):
+    """Credit code → company name, and name key → credit code."""
+
     table = "companies"
 
     def get(self, credit_code: str) -> str | None:
@@ -143,7 +108,9 @@ class _Companies(_Repo):
         self.uow.put("company_keys", name_key, credit_code)
 
 
-class _Screenings(_Repo):
+class Screenings(Repo):
+    """Screenings by id."""
+
     table = "screenings"
 
     def add(self, screening: Screening) -> None:
@@ -177,7 +144,9 @@ class _Screenings(_Repo):
                              and day_of(s.opened_at) == day)
 
 
-class _Audit(_Repo):
+class Audit(Repo):
+    """The sealed trail and the entries waiting for their seal."""
+
     def record(self, draft: AuditDraft) -> None:
         self.uow.audit_drafts.append(draft)
 
@@ -210,7 +179,9 @@ class _Audit(_Repo):
         return len(drafts)
 
 
-class _Attendance(_Repo):
+class Attendance(Repo):
+    """Admissions by id."""
+
     table = "admissions"
 
     def add(self, admission: Admission) -> None:
@@ -245,7 +216,9 @@ class _Attendance(_Repo):
                                 and a.status is AdmissionStatus.ACTIVE))
 
 
-class _Badges(_Repo):
+class Badges(Repo):
+    """Badges by serial, and the day's serial numbers."""
+
     table = "badges"
 
     def add(self, badge: Badge) -> None:
@@ -267,7 +240,9 @@ class _Badges(_Repo):
         return sorted(self._select(lambda b: b.day == day), key=lambda b: b.serial)
 
 
-class _Calls(_Repo):
+class Calls(Repo):
+    """Reminder calls, numbered in the order logged."""
+
     table = "calls"
 
     def add(self, call: ReminderCall) -> None:
@@ -279,7 +254,9 @@ class _Calls(_Repo):
         return sorted(self._select(lambda c: c.agency in wanted), key=lambda c: c.id)
 
 
-class _Outbox(_Repo):
+class Outbox(Repo):
+    """Notices to email, by key."""
+
     table = "outbox"
 
     def add(self, item: OutboxItem) -> bool:
@@ -309,7 +286,9 @@ class _Outbox(_Repo):
         self._put(item.key, item)
 
 
-class _Signals(_Repo):
+class Signals(Repo):
+    """Signals for the supervisor, by id."""
+
     table = "signals"
 
     def add(self, signal: Signal) -> None:
@@ -330,7 +309,9 @@ class _Signals(_Repo):
         self._put(signal.id, signal)
 
 
-class _Settings(_Repo):
+class Settings(Repo):
+    """The store's own settings, by name."""
+
     table = "settings"
 
     def get(self, name: str) -> str | None:
@@ -342,7 +323,7 @@ class _Settings(_Repo):
             self._put(name, value)
 
 
-class _Retention(_Repo):
+class Retention(Repo):
     """The purge, through the unit of work's copies like every other change."""
 
     def purge(self, *, health_before: dt.date, attendance_before: dt.date, at: dt.datetime,
@@ -378,115 +359,3 @@ class _Retention(_Repo):
         for table, key in gone:
             uow.delete(table, key)
         return counts
-
-
-class InMemoryUnitOfWork(AbstractUnitOfWork):
-    """A unit of work over an :class:`InMemoryStore`: copies while it runs, the store's on commit."""
-
-    sessions = repository(_Sessions)
-    agencies = repository(_Agencies)
-    companies = repository(_Companies)
-    screenings = repository(_Screenings)
-    attendance = repository(_Attendance)
-    badges = repository(_Badges)
-    audit = repository(_Audit)
-    retention = repository(_Retention)
-    calls = repository(_Calls)
-    outbox = repository(_Outbox)
-    signals = repository(_Signals)
-    settings = repository(_Settings)
-
-    def __init__(self, store: InMemoryStore) -> None:
-        """A unit of work on ``store``; nothing is read or locked before ``with``."""
-        super().__init__()
-        self.store = store
-        #: Per table, the objects this operation loaded (copies) or added, by key; ``_DELETED`` for deletions.
-        self.changes: dict[str, dict[Any, Any]] = {}
-        #: Per screening handed out, how many of its step records are committed (the rest go to the trail).
-        self._committed_records: dict[str, int] = {}
-        #: The screenings handed out or added (their events are collected after the block).
-        self._touched: dict[str, Screening] = {}
-
-    def __enter__(self) -> InMemoryUnitOfWork:
-        """Wait for the store, then begin with no changes."""
-        self.store.lock.acquire()
-        super().__enter__()
-        self.changes, self._committed_records, self._touched = {}, {}, {}
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        """Forget whatever was not committed and let the next unit of work in."""
-        try:
-            super().__exit__(exc_type, exc, tb)
-        finally:
-            self.store.lock.release()
-
-    # -- used by the repositories
-
-    def _table(self, table: str) -> dict[Any, Any]:
-        found: dict[Any, Any] = getattr(self.store, table)
-        return found
-
-    def get(self, table: str, key: Any) -> Any:
-        """This operation's object under ``key`` (a copy of the stored one, made on first sight), or None."""
-        mine = self.changes.setdefault(table, {})
-        if key in mine:
-            found = mine[key]
-            return None if found is _DELETED else found
-        stored = self._table(table).get(key)
-        if stored is None:
-            return None
-        mine[key] = twin = _copy(stored)
-        if isinstance(twin, Screening):
-            self._committed_records.setdefault(twin.id, len(twin.records))
-            self._touched[twin.id] = twin
-        return twin
-
-    def put(self, table: str, key: Any, value: Any) -> None:
-        """Add or replace an object (in the store when committed)."""
-        self.changes.setdefault(table, {})[key] = value
-        if isinstance(value, Screening):
-            self._committed_records.setdefault(value.id, 0 if key not in self._table(table) else len(value.records))
-            self._touched[value.id] = value
-
-    def delete(self, table: str, key: Any) -> None:
-        """Delete an object (from the store when committed)."""
-        self.changes.setdefault(table, {})[key] = _DELETED
-
-    def select(self, table: str, wanted: Callable[[Any], bool]) -> list[Any]:
-        """This operation's objects of a table that ``wanted`` accepts (copies made only of those)."""
-        mine = self.changes.get(table, {})
-        keys = [k for k, v in self._table(table).items() if k not in mine and wanted(v)]
-        keys += [k for k, v in mine.items() if v is not _DELETED and wanted(v)]
-        return [self.get(table, k) for k in keys]
-
-    # -- the contract
-
-    def commit(self) -> None:
-        """Put every change into the store and queue the operation's audit entries."""
-        records = []
-        for screening in self.touched_screenings():
-            first = self._committed_records.get(screening.id, 0)
-            records += screening.records[first:]
-            self._committed_records[screening.id] = len(screening.records)
-        self.store.audit_waiting += self.pending_audit(iter(records))
-        self.audit_drafts = []
-        for table, objects in self.changes.items():
-            stored = self._table(table)
-            for key, obj in objects.items():
-                if obj is _DELETED:
-                    stored.pop(key, None)
-                else:
-                    stored[key] = _copy(obj)  # the operation may go on changing its own copy after this commit
-
-    def rollback(self) -> None:
-        """Forget every change since the last commit."""
-        self.changes, self._committed_records = {}, {}
-
-    def compact(self) -> None:
-        """Nothing is on disk in memory."""
-
-    def touched_screenings(self) -> Iterator[Screening]:
-        """Screenings loaded or added in this operation."""
-        return iter(list(self._touched.values()))
