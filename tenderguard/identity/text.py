@@ -1,0 +1,127 @@
+"""Names, phones and free text: cleaning, validation and masking, and the character checks the other modules share.
+
+:func:`clean_text` is what every name goes through before it is stored or printed (NFC, one space, no control
+characters, no angle brackets); :func:`normalise_mobile` accepts any common spelling of a mainland mobile number;
+:func:`mask_name` and :func:`mask_phone` are how people are shown on screens and in reports.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import phonenumbers
+
+from tenderguard.errors import InvalidInputError
+
+__all__ = [
+    "clean_text",
+    "compact_number",
+    "describe_char",
+    "mask_name",
+    "mask_phone",
+    "normalise_mobile",
+    "require_str",
+    "same_name",
+    "validate_person_name",
+]
+
+_ANGLE = frozenset("<>")
+_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def describe_char(char: str) -> str:
+    """Name a character safely for an error message (code point, plus the glyph when it is printable)."""
+    name = unicodedata.name(char, "unnamed")
+    shown = f"'{char}' " if char.isprintable() and not char.isspace() else ""
+    return f"{shown}(U+{ord(char):04X} {name})"
+
+
+def require_str(value: object, field: str) -> str:
+    """Return ``value`` when it is a string, else raise InvalidInputError."""
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            field, f"expected text, got {type(value).__name__}", hint="pass the value as a string"
+        )
+    return value
+
+
+def compact_number(value: str) -> str:
+    """NFKC-normalise (full-width to ASCII), drop every whitespace character and upper-case."""
+    return "".join(unicodedata.normalize("NFKC", value).split()).upper()
+
+
+def normalise_mobile(phone: str, *, field: str = "phone") -> str:
+    """Validate a mainland Chinese mobile number in any common spelling; return its 11 national digits."""
+    text = unicodedata.normalize("NFKC", require_str(phone, field)).strip()
+    hint = "give an 11-digit mainland mobile number such as 138 1234 5678, optionally with +86"
+    try:
+        parsed = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        raise InvalidInputError(field, "is not a phone number", hint=hint) from None
+    if parsed.country_code != 86:
+        raise InvalidInputError(field, f"+{parsed.country_code} is not a mainland China number", hint=hint)
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInputError(field, "is not a valid Chinese phone number", hint=hint)
+    if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
+        raise InvalidInputError(field, "is a landline or service number, not a mobile", hint=hint)
+    return phonenumbers.national_significant_number(parsed)
+
+
+def mask_phone(phone: str) -> str:
+    """Mask a phone number for display: ``138****5678``; short values are fully masked."""
+    if len(phone) >= 8:
+        return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+    return "*" * len(phone)
+
+
+def mask_name(name: str) -> str:
+    """Mask a person's name for display: the first character, then one ``*`` per remaining character."""
+    text = unicodedata.normalize("NFC", name)
+    return f"{text[0]}{'*' * (len(text) - 1)}" if text else ""
+
+
+def clean_text(value: str, *, field: str, max_length: int) -> str:
+    """Normalise a name for storage and printing; refuse empty, over-long, invisible-control, markup text."""
+    text = " ".join(unicodedata.normalize("NFC", require_str(value, field)).split())
+    if not text:
+        raise InvalidInputError(field, "is empty", hint="type the name")
+    if len(text) > max_length:
+        raise InvalidInputError(
+            field,
+            f"is {len(text)} characters long, the limit is {max_length}",
+            hint=f"shorten it to at most {max_length} characters",
+        )
+    if text.isprintable() and _ANGLE.isdisjoint(unicodedata.normalize("NFKD", text)):
+        # Neither check below can fail: a printable text holds no Cc/Cf/Cs character, and a character whose
+        # compatibility form holds an angle bracket brings it into the decomposition of the whole text.
+        return text
+    for position, char in enumerate(text, start=1):
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
+            raise InvalidInputError(
+                field,
+                f"character {position} is U+{ord(char):04X} ({unicodedata.name(char, 'control character')}), "
+                "an invisible control or formatting character",
+                hint="retype the text instead of pasting it",
+            )
+        if not _ANGLE.isdisjoint(unicodedata.normalize("NFKC", char)):
+            raise InvalidInputError(
+                field,
+                f"character {position} is {describe_char(char)}; names never contain < or >",
+                hint="remove the angle brackets",
+            )
+    return text
+
+
+def validate_person_name(name: str, *, field: str = "name") -> str:
+    """Clean a person's name (at most 50 characters)."""
+    return clean_text(name, field=field, max_length=50)
+
+
+def same_name(first: str, second: str) -> bool:
+    """Whether two spellings name the same person: case, width, spacing and middle-dot variants are one name."""
+
+    def folded(name: str) -> str:
+        text = unicodedata.normalize("NFKC", name).casefold()
+        return "".join(ch for ch in text if not ch.isspace() and ch not in "·•・‧.")
+
+    return folded(first) == folded(second)
