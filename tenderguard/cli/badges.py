@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -14,6 +17,7 @@ from tenderguard.keys import DEFAULT_KEYS_DIR
 
 if TYPE_CHECKING:
 
+    from tenderguard.domain.badge_code import Revocations
     from tenderguard.domain.model import Badge
 
 from tenderguard.cli.common import (
@@ -67,6 +71,49 @@ def badge() -> None:
     """Verify, revoke, reprint and list the day's health badges."""
 
 
+#: The file beside the keys where an offline scanner remembers the newest revocation list seen per centre and day.
+SEEN_LISTS_FILE = "seen-revocations.json"
+
+
+@contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a folder, so two scanners sharing it cannot lose each other's newer list."""
+    import fcntl  # noqa: PLC0415 - each command imports what it uses
+
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        raise click.ClickException(f"--seen-lists: cannot open the folder {folder}: {exc.strerror} (create it, or "
+                                   "give --seen-lists FILE where this scanner may keep the newest list seen)") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _remember(listed: Revocations, path: Path) -> None:
+    """Accept ``listed`` only if it is not older than the newest list of its centre and day seen in ``path``."""
+    from tenderguard.domain.badge_code import SeenLists  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.errors import InvalidInputError  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.records.files import write_private_text  # noqa: PLC0415 - each command imports what it uses
+
+    with _folder_locked(path.parent):
+        try:
+            seen = SeenLists.from_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            seen = SeenLists()
+        except OSError as exc:
+            raise click.ClickException(f"--seen-lists: cannot read {path}: {exc.strerror}") from None
+        now_seen = seen.admit(listed)
+        if now_seen != seen:
+            try:
+                write_private_text(path, now_seen.to_json())
+            except InvalidInputError as exc:  # named after --out there; here it is --seen-lists
+                raise click.ClickException(f"--seen-lists: {exc.message}"
+                                           + (f" ({exc.hint})" if exc.hint else "")) from None
+
+
 @badge.command("verify")
 @click.argument("code")
 @click.option("--public-key", type=click.Path(dir_okay=False), default=None,
@@ -75,32 +122,54 @@ def badge() -> None:
 @click.option("--centre-code", default="MY", show_default=True, help="This centre's code.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Today (default: now).")
 @click.option("--revocations", type=click.File("r", encoding="utf-8"), default=None,
-              help="The day's signed revocation list (offline); without it revocations are not checked.")
+              help="The day's signed revocation list (offline); without it revocations are not checked. A list "
+                   "older than one already seen for the centre and day is refused.")
+@click.option("--seen-lists", type=click.Path(dir_okay=False), default=None,
+              help=f"Where this scanner remembers the newest revocation list seen (mode 0600) "
+                   f"[default: {SEEN_LISTS_FILE} in --keys].")
 @click.option("--db", default=None, envvar="TENDERGUARD_DB", metavar="URL",
               help="Check revocations and reprints in the database instead (online).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def badge_verify(code: str, public_key: str | None, keys: str, centre_code: str, day: dt.datetime | None,
-                 revocations: TextIO | None, db: str | None, as_json: bool) -> None:
-    """Verify a scanned badge code; exit 0 only when it is valid (5 when it is not)."""
-    from tenderguard.domain.badge_code import Revocations, describe, verify_code  # noqa: PLC0415 - each command imports what it uses
+                 revocations: TextIO | None, seen_lists: str | None, db: str | None, as_json: bool) -> None:
+    """Verify a scanned badge code; exit 0 only when it is valid (5 when it is not).
+
+    With --revocations the verdict comes with the list's number and age, and a list older than the newest one
+    this scanner has seen for the centre and day is refused (exit 1).
+    """
+    from tenderguard.domain.badge_code import (  # noqa: PLC0415 - each command imports what it uses
+        Revocations,
+        describe,
+        describe_revocations,
+        verify_code,
+    )
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.keys import PUBLIC_KEY_FILE, load_public_key  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
     key = load_public_key(public_key or Path(keys) / PUBLIC_KEY_FILE)
-    today = day.date() if day else _now().date()
+    now = _now()
+    today = day.date() if day else now.date()
     centre = Centre(code=centre_code, name=centre_code)
+    listed: Revocations | None = None
     if db is not None:
         with _store(db, centre) as store:
-            gate = Gate(policy=load_policy("badge-only"), centre=centre, uow_factory=store.unit_of_work)
+            gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
             verdict = gate.verify_badge(code, key, today=today)
     else:
         listed = Revocations.from_json(revocations.read(), key) if revocations else None
-        if listed is not None and (listed.centre, listed.day) != (centre_code, today):
-            raise click.ClickException(f"the revocation list is for {listed.centre} on {listed.day}, not "
-                                       f"{centre_code} on {today}")
+        if listed is not None:
+            if (listed.centre, listed.day) != (centre_code, today):
+                raise click.ClickException(f"the revocation list is for {listed.centre} on {listed.day}, not "
+                                           f"{centre_code} on {today}")
+            _remember(listed, Path(seen_lists) if seen_lists else Path(keys) / SEEN_LISTS_FILE)
         verdict = verify_code(code, key, centre=centre_code, today=today, revocations=listed)
-    click.echo(json.dumps(describe(verdict), ensure_ascii=False) if as_json else str(verdict))
+    if as_json:
+        click.echo(json.dumps(describe(verdict) | describe_revocations(listed, now), ensure_ascii=False))
+    else:
+        click.echo(str(verdict))
+        if listed is not None:
+            click.echo(listed.freshness(now))
     if not verdict.valid:
         sys.exit(EXIT_BADGE_INVALID)
 
@@ -212,7 +281,11 @@ def badge_code(serial: str, db: str, keys: str, centre_code: str, centre_name: s
 @_centre_options
 def badge_revocations(day: dt.datetime, out: TextIO, db: str, keys: str, centre_code: str,
                       centre_name: str) -> None:
-    """Write the day's revocation list, signed, for scanners that verify offline."""
+    """Write the day's revocation list, signed and numbered, for scanners that verify offline.
+
+    Its number counts the day's revocations and reprints so far, so a scanner that has seen it refuses any
+    earlier list of the day.
+    """
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
@@ -221,3 +294,6 @@ def badge_revocations(day: dt.datetime, out: TextIO, db: str, keys: str, centre_
         gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
         listed = gate.revocations(day.date())
     out.write(listed.to_json(load_signing_key(keys)) + "\n")
+    click.echo(f"吊销名单 #{listed.sequence} revocation list #{listed.sequence} of {listed.centre} on {listed.day}, "
+               f"signed {listed.signed_at:%H:%M}: {len(listed.revoked)} revoked, {len(listed.reprints)} reprinted",
+               err=True)

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from tenderguard.desk.messages import Catalogue, catalogue
 from tenderguard.desk.terminal import PlainTerminal, Terminal
+from tenderguard.domain.catalogue import reason_label, role_label
 from tenderguard.domain.machine import Phase, StatePlace
 from tenderguard.domain.model import Arrival
 from tenderguard.errors import InvalidInputError, TenderGuardError
@@ -189,7 +190,7 @@ class _DeskApp:
         return lambda answer: parse(answer) if answer else None
 
     def _role_label(self, role: str) -> str:
-        return self.t.get(f"role.{role}", role)
+        return role_label(role, self.t.lang)
 
     # ------------------------------------------------------------------------------------------ arrival
 
@@ -361,10 +362,10 @@ class _DeskApp:
         if view.outcome == "admitted":
             self.term.say(self.t("outcome.admitted", badge=view.badge, hall=self.hall), "ok")
         elif view.outcome == "refused":
-            reason = self.t.get(f"reason.{view.reason}", view.reason or "")
+            reason = reason_label(view.reason, self.t.lang)
             self.term.say(self.t("outcome.refused", reason=reason), "bad")
         elif view.outcome == "referred":
-            reason = self.t.get(f"reason.{view.reason}", view.reason or "")
+            reason = reason_label(view.reason, self.t.lang)
             services = self.t("list.separator").join(self.t.get(f"service.{s}", s) for s in view.services)
             self.term.say(self.t("outcome.referred", reason=reason, services=services), "warn")
         else:

@@ -11,6 +11,11 @@ A code reads ``TG1.<claim>.<check>.<signature>`` (URL-safe base64 without paddin
 A scanner checks, in order: the code's form, the check, the signature, the centre, the day, and — from the
 day's signed revocation list or the database — that the serial is not revoked and that this is its latest
 print (a reprint makes the earlier print invalid, so a company never holds two valid badges).
+
+A revocation list carries a sequence number and the time it was signed, both inside the signature. A scanner
+that works offline remembers the newest list it has accepted for each centre and day (:class:`SeenLists`) and
+refuses an older one, so a badge revoked after a list was signed cannot be made valid again by offering that
+list once the scanner has seen the newer one.
 """
 
 from __future__ import annotations
@@ -29,9 +34,20 @@ import attrs
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from tenderguard.domain.clock import aware
 from tenderguard.errors import InvalidInputError
 
-__all__ = ["BadgeClaim", "Revocations", "Verdict", "VerdictReason", "sign_claim", "verify_code"]
+__all__ = [
+    "BadgeClaim",
+    "RevocationWatermark",
+    "Revocations",
+    "SeenLists",
+    "Verdict",
+    "VerdictReason",
+    "describe_revocations",
+    "sign_claim",
+    "verify_code",
+]
 
 PREFIX = "TG1"
 _CHECK_BYTES = 6
@@ -142,32 +158,61 @@ class Verdict:
         return head + serial + (f"; {self.detail}" if self.detail else "")
 
 
+def _canonical(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _a_sequence(value: object, *, field: str = "sequence") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(field, f"{value!r} is not a list sequence number (a whole number ≥ 0)")
+    return value
+
+
+def _signed_at(value: dt.datetime) -> dt.datetime:
+    return aware(value, field="signed_at")
+
+
 @attrs.frozen
 class Revocations:
-    """A day's revoked serials (with the reason) and the current print of every reprinted badge."""
+    """A day's revoked serials (with the reason) and the current print of every reprinted badge, numbered and dated.
+
+    ``sequence`` only grows from one list of a centre's day to the next; two lists with the same sequence carry
+    the same revocations and reprints (a list issued again with nothing changed in between differs only in
+    ``signed_at``). Both are signed with the rest, so a scanner can tell a newer list from an older one.
+    """
 
     centre: str
     day: dt.date
+    sequence: int = attrs.field(converter=_a_sequence)
+    signed_at: dt.datetime = attrs.field(converter=_signed_at)
     revoked: Mapping[str, str] = attrs.field(factory=dict)
     reprints: Mapping[str, int] = attrs.field(factory=dict)
 
+    def _content(self) -> dict[str, Any]:
+        return {"centre": self.centre, "day": self.day.isoformat(), "sequence": self.sequence,
+                "revoked": dict(sorted(self.revoked.items())), "reprints": dict(sorted(self.reprints.items()))}
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of what the list says (everything but ``signed_at``): equal for the same list issued twice."""
+        return hashlib.sha256(_canonical(self._content())).hexdigest()
+
     def to_json(self, key: Ed25519PrivateKey) -> str:
         """The list as signed JSON, for scanners that work offline."""
-        body = {"centre": self.centre, "day": self.day.isoformat(), "revoked": dict(sorted(self.revoked.items())),
-                "reprints": dict(sorted(self.reprints.items()))}
-        text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return json.dumps({"list": body, "signature": _b64(key.sign(text.encode()))}, ensure_ascii=False,
+        body = self._content() | {"signed_at": self.signed_at.isoformat()}
+        return json.dumps({"list": body, "signature": _b64(key.sign(_canonical(body)))}, ensure_ascii=False,
                           indent=1)
 
     @classmethod
     def from_json(cls, text: str, public_key: Ed25519PublicKey) -> Revocations:
-        """Read a signed list; a list not signed by the centre's key is refused."""
+        """Read a signed list; a list not signed by the centre's key, or without sequence and time, is refused."""
         try:
             outer = json.loads(text)
             body = outer["list"]
-            signed = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            public_key.verify(_unb64(outer["signature"]), signed.encode())
+            public_key.verify(_unb64(outer["signature"]), _canonical(body))
             return cls(centre=body["centre"], day=dt.date.fromisoformat(body["day"]),
+                       sequence=body["sequence"],
+                       signed_at=dt.datetime.fromisoformat(body["signed_at"]),
                        revoked={str(k): str(v) for k, v in body["revoked"].items()},
                        reprints={str(k): int(v) for k, v in body["reprints"].items()})
         except InvalidSignature:
@@ -175,6 +220,105 @@ class Revocations:
                                     hint="fetch the list again from the centre") from None
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidInputError("revocations", "is not a TenderGuard revocation list") from None
+
+    def age(self, now: dt.datetime) -> dt.timedelta:
+        """How long ago the list was signed (negative when the signer's clock is ahead of ``now``)."""
+        return aware(now, field="now") - self.signed_at
+
+    def freshness(self, now: dt.datetime) -> str:
+        """One line naming the list and its age, in ``now``'s zone: 吊销名单 #7 签发于 09:12,已 23 分钟 — …."""
+        signed = self.signed_at.astimezone(aware(now, field="now").tzinfo)
+        when = f"{signed:%H:%M}" if signed.date() == now.date() else f"{signed:%Y-%m-%d %H:%M}"
+        seconds = int(self.age(now).total_seconds())
+        hours, minutes = divmod(abs(seconds) // 60, 60)
+        zh_span = f"{hours} 小时 {minutes} 分钟" if hours else f"{minutes} 分钟"
+        en_span = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        if not hours and not minutes:
+            zh, en = "不到 1 分钟", "less than a minute ago"
+        elif seconds < 0:
+            zh, en = f"比本机时钟快 {zh_span}", f"{en_span} ahead of this clock"
+        else:
+            zh, en = f"已 {zh_span}", f"{en_span} ago"
+        return (f"吊销名单 #{self.sequence} 签发于 {when},{zh} — "
+                f"revocation list #{self.sequence} signed {when}, {en}")
+
+
+@attrs.frozen
+class RevocationWatermark:
+    """The newest revocation list a scanner has accepted for a centre's day: its sequence, digest and signing time."""
+
+    centre: str
+    day: dt.date
+    sequence: int = attrs.field(converter=_a_sequence)
+    digest: str
+    signed_at: dt.datetime = attrs.field(converter=_signed_at)
+
+    @classmethod
+    def of(cls, revocations: Revocations) -> RevocationWatermark:
+        """The watermark a list leaves once accepted."""
+        return cls(centre=revocations.centre, day=revocations.day, sequence=revocations.sequence,
+                   digest=revocations.digest, signed_at=revocations.signed_at)
+
+    def admit(self, offered: Revocations) -> RevocationWatermark:
+        """The watermark after accepting ``offered``; raises InvalidInputError for an older or forged list.
+
+        A lower sequence is an older list; the same sequence with other contents is a forged or replayed one.
+        The same list issued again is accepted (it says the same), keeping the later signing time.
+        """
+        if (offered.centre, offered.day) != (self.centre, self.day):
+            raise InvalidInputError("revocations", f"the list is for {offered.centre} on {offered.day}, not "
+                                    f"{self.centre} on {self.day}")
+        if offered.sequence < self.sequence:
+            raise InvalidInputError(
+                "revocations", f"吊销名单 #{offered.sequence} 早于本机已使用过的 #{self.sequence},拒绝使用 — the "
+                f"revocation list #{offered.sequence} is older than list #{self.sequence} already seen here",
+                hint="fetch the latest list from the centre")
+        if offered.sequence == self.sequence and offered.digest != self.digest:
+            raise InvalidInputError(
+                "revocations", f"吊销名单 #{offered.sequence} 与本机已使用过的 #{self.sequence} 内容不同(伪造或重放)"
+                f" — the revocation list #{offered.sequence} differs from list #{self.sequence} already seen here: "
+                "forged or replayed", hint="fetch the latest list from the centre and report this one")
+        if offered.sequence == self.sequence:
+            return attrs.evolve(self, signed_at=max(self.signed_at, offered.signed_at))
+        return RevocationWatermark.of(offered)
+
+
+#: How many days before the day verified a watermark is kept (older days' badges are refused anyway).
+SEEN_LISTS_DAYS = 7
+
+
+@attrs.frozen
+class SeenLists:
+    """What an offline scanner remembers: the newest revocation list accepted for each centre and day."""
+
+    watermarks: Mapping[tuple[str, dt.date], RevocationWatermark] = attrs.field(factory=dict)
+
+    def admit(self, offered: Revocations) -> SeenLists:
+        """These lists with ``offered`` accepted; raises InvalidInputError when it is older than one seen."""
+        place = (offered.centre, offered.day)
+        seen = self.watermarks.get(place)
+        mark = RevocationWatermark.of(offered) if seen is None else seen.admit(offered)
+        kept = {k: v for k, v in self.watermarks.items() if k[1] >= offered.day - dt.timedelta(SEEN_LISTS_DAYS)}
+        return SeenLists(kept | {place: mark})
+
+    def to_json(self) -> str:
+        """The state file's text."""
+        rows = [{"centre": m.centre, "day": m.day.isoformat(), "sequence": m.sequence, "digest": m.digest,
+                 "signed_at": m.signed_at.isoformat()} for _, m in sorted(self.watermarks.items())]
+        return json.dumps({"seen_revocation_lists": rows}, ensure_ascii=False, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> SeenLists:
+        """Read the state file written by :meth:`to_json`."""
+        try:
+            rows = json.loads(text)["seen_revocation_lists"]
+            marks = [RevocationWatermark(centre=str(r["centre"]), day=dt.date.fromisoformat(r["day"]),
+                                         sequence=r["sequence"], digest=str(r["digest"]),
+                                         signed_at=dt.datetime.fromisoformat(r["signed_at"])) for r in rows]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InvalidInputError("seen_lists", "is not a TenderGuard file of revocation lists seen",
+                                    hint="restore it, or delete it to start again from the next list given") from None
+        return cls({(m.centre, m.day): m for m in marks})
 
 
 def _parse(code: str) -> tuple[bytes, bytes, bytes] | None:
@@ -228,3 +372,11 @@ def describe(verdict: Verdict) -> dict[str, Any]:
     return {"valid": verdict.valid, "reason": str(verdict.reason), "message": str(verdict),
             "serial": claim.serial if claim else None, "day": claim.day.isoformat() if claim else None,
             "reprint": claim.reprint if claim else None}
+
+
+def describe_revocations(revocations: Revocations | None, now: dt.datetime) -> dict[str, Any]:
+    """The revocation list used (sequence, signing time, age in seconds) as JSON-ready data; None without one."""
+    if revocations is None:
+        return {"revocations_sequence": None, "revocations_signed_at": None, "revocations_age_seconds": None}
+    return {"revocations_sequence": revocations.sequence, "revocations_signed_at": revocations.signed_at.isoformat(),
+            "revocations_age_seconds": int(revocations.age(now).total_seconds())}

@@ -20,32 +20,7 @@ from tenderguard.policy import Policy, Role
 if TYPE_CHECKING:
     from tenderguard.domain.screening import Screening
 
-__all__ = ["REASON_TEXT", "AttendanceView", "Decision", "check_admission", "check_arrival"]
-
-#: What the desk tells the person, by reason code (Simplified Chinese, the language of the desk).
-REASON_TEXT: Mapping[str, str] = {
-    Reason.FEVER: "体温复测仍达到或超过标准,不能进入;请前往医院发热门诊就诊,并将通报所在单位",
-    Reason.SYMPTOMS: "有发热、咳嗽等症状,不能进入;请及时就医",
-    Reason.CONTACT: "有接触史,请到独立等候区,由工作人员全程代办或不见面开标",
-    Reason.KEY_AREA: "来自重点地区,请到独立服务专厅,由工作人员全程代办或不见面开标",
-    Reason.COMPANY_QUOTA: "本公司今日已有一人入场(一公司一人,一标识一天);如需换人,请交回原健康标识",
-    Reason.ROLE_QUOTA: "本单位该类人员今日入场人数已满",
-    Reason.HALL_FULL: "开标室人数已满,请在场外等候,有人离场后再进入",
-    Reason.NO_MASK: "未按要求佩戴口罩,不能进入",
-    Reason.NO_DECLARATION: "未提交健康调查表,不能进入",
-    Reason.DECLARATION_MISMATCH: "健康调查表与本人信息不符,不能进入",
-    Reason.HEALTH_CODE: "健康码非绿码,不能进入",
-    Reason.TEST_EXPIRED: "核酸检测阴性证明已超过有效时间,不能进入",
-    Reason.NO_TEST: "未提供核酸检测阴性证明,不能进入",
-    Reason.TEST_POSITIVE: "核酸检测结果异常,不能进入",
-    Reason.BADGE_REVOKED: "今日健康标识已交回或作废,不能凭此再次进入",
-    Reason.REENTRY_NOT_ALLOWED: "按规定今日不能再次进入",
-    Reason.IDENTITY_MISMATCH: "该证件号码今日已以其他姓名登记,请重新读取身份证并核对姓名",
-    Reason.REPRESENTS_OTHER_BIDDER: "此人今日已代表另一家投标单位进场,同一人不能代表两家投标人;已报告监督人员",
-    Reason.ABANDONED: "未完成检查即离开",
-    Reason.MEASURING_ERROR: "多次测温均无法得到有效读数,不能进入;请到医疗点复核体温",
-}
-
+__all__ = ["AttendanceView", "Decision", "check_admission", "check_arrival"]
 
 class AttendanceView(Protocol):
     """The queries the rules need about a centre's day (implemented by the attendance repository)."""

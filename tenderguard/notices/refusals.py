@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from tenderguard.domain.catalogue import reason_tell
 from tenderguard.domain.model import Agency, BidSession, Centre, Outcome
-from tenderguard.domain.rules import REASON_TEXT
 from tenderguard.domain.screening import Screening
 from tenderguard.identity import mask_name
 from tenderguard.policy import Policy
@@ -46,7 +46,7 @@ class RefusalNotice:
 
 
 def _reason_text(reason: str) -> str:
-    text = REASON_TEXT.get(reason, reason)
+    text = reason_tell(reason)
     return text.split(",", maxsplit=1)[0]  # the finding, without what the desk told the person to do
 
 

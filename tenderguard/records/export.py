@@ -14,7 +14,7 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from tenderguard.domain.rules import REASON_TEXT
+from tenderguard.domain.catalogue import reason_tell
 from tenderguard.domain.screening import Screening
 from tenderguard.errors import InvalidInputError
 from tenderguard.identity import mask_name
@@ -58,7 +58,7 @@ def export_rows(screenings: Iterable[Screening], *, unmasked: bool = False) -> l
             "role": str(v.role), "company": v.company or "", "credit_code": v.credit_code or "",
             "name": v.name if unmasked else mask_name(v.name), "document": document, "phone": v.phone_masked or "",
             "outcome": str(s.outcome) if s.outcome else "open", "reason": str(s.reason or ""),
-            "reason_text": REASON_TEXT.get(s.reason, "") if s.reason else "", "badge": s.badge or "",
+            "reason_text": reason_tell(s.reason, ""), "badge": s.badge or "",
             "desk": s.opened_by.desk,
         })
     return rows

@@ -7,7 +7,6 @@ audit trail, ``writers`` prints it as PDF, CSV and XLSX.
 from tenderguard.reports.daily import daily_report
 from tenderguard.reports.figures import (
     FIGURES,
-    REASON_LABELS,
     DailyReport,
     DeskFigures,
     Figures,
@@ -19,7 +18,6 @@ from tenderguard.reports.writers import render_report_html, write_report_csv, wr
 
 __all__ = [
     "FIGURES",
-    "REASON_LABELS",
     "DailyReport",
     "DeskFigures",
     "Figures",

@@ -7,13 +7,12 @@ from collections.abc import Mapping
 
 import attrs
 
+from tenderguard.domain.catalogue import reason_label
 from tenderguard.domain.model import Centre
 from tenderguard.domain.signals import SIGNAL_TEXT
-from tenderguard.records.retention import PURGED_REASON
 
 __all__ = [
     "FIGURES",
-    "REASON_LABELS",
     "DailyReport",
     "DeskFigures",
     "Figures",
@@ -45,31 +44,6 @@ FIGURES: tuple[tuple[str, str], ...] = (
 )
 
 
-#: Short Chinese labels of the reason codes, for tables (a code a policy's question adds prints as itself).
-REASON_LABELS: Mapping[str, str] = {
-    "fever": "体温异常",
-    "symptoms": "有症状",
-    "contact": "接触史",
-    "key_area": "重点地区",
-    "company_quota": "一公司一人",
-    "role_quota": "人数限额",
-    "hall_full": "开标室满员",
-    "no_mask": "未戴口罩",
-    "no_declaration": "未交调查表",
-    "declaration_mismatch": "调查表不符",
-    "health_code": "健康码异常",
-    "test_expired": "核酸证明过期",
-    "no_test": "无核酸证明",
-    "test_positive": "核酸结果异常",
-    "measuring_error": "测温无效",
-    "badge_revoked": "标识已作废",
-    "reentry_not_allowed": "不得再次进入",
-    "identity_mismatch": "证件姓名不符",
-    "represents_other_bidder": "代表两家投标人",
-    "session_closed": "场次已结束",
-    "abandoned": "中途离开",
-    PURGED_REASON: "健康原因",
-}
 
 
 _SUPPLY_LABELS: Mapping[str, str] = {"mask": "口罩", "gloves": "手套", "sanitiser": "消毒液"}
@@ -78,11 +52,6 @@ _SUPPLY_LABELS: Mapping[str, str] = {"mask": "口罩", "gloves": "手套", "sani
 def _sorted_counts(counts: Mapping[str, int]) -> dict[str, int]:
     """Non-zero counts, the largest first, then by code: the order reports print them."""
     return dict(sorted(((k, v) for k, v in counts.items() if v), key=lambda item: (-item[1], item[0])))
-
-
-def _reason_label(reason: str) -> str:
-    """The short Chinese label of a reason code (the code itself when it has none)."""
-    return REASON_LABELS.get(reason, reason)
 
 
 #: What a signal's status is called in a report.
@@ -134,7 +103,7 @@ class Figures:
     def rows(self) -> list[tuple[str, str, int]]:
         """``(key, Chinese label, value)`` of every figure: :data:`FIGURES`, then each reason and other supply."""
         rows = [(key, label, int(getattr(self, key))) for key, label in FIGURES]
-        rows += [(f"refused:{reason}", f"拒绝:{_reason_label(reason)}", count)
+        rows += [(f"refused:{reason}", f"拒绝:{reason_label(reason)}", count)
                  for reason, count in self.refused_by_reason.items()]
         rows += [(f"supplies:{name}", f"物资:{_supply_label(name)}", count)
                  for name, count in self.other_supplies.items()]

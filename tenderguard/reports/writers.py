@@ -13,6 +13,7 @@ import openpyxl
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from tenderguard.domain.catalogue import reason_label
 from tenderguard.domain.model import Centre
 from tenderguard.records.files import write_private
 from tenderguard.render.environment import render_template
@@ -21,7 +22,6 @@ from tenderguard.reports.figures import (
     _SIGNAL_STATUS,
     DailyReport,
     DeskFigures,
-    _reason_label,
     _signal_label,
     _supply_label,
 )
@@ -63,7 +63,7 @@ def _checked(report: DailyReport) -> list[tuple[str, str]]:
         if s.hall:
             fields.append((f"sessions[{index}].hall", s.hall))
     fields += [(f"desks[{index}]", d.desk) for index, d in enumerate(report.desks)]
-    fields += [("refused_by_reason", _reason_label(r)) for r in report.totals.refused_by_reason]
+    fields += [("refused_by_reason", reason_label(r)) for r in report.totals.refused_by_reason]
     fields += [("other_supplies", _supply_label(s)) for s in report.totals.other_supplies]
     for name, value in fields:
         check_text(name, value, max_length=200)
@@ -97,7 +97,7 @@ def render_report_html(report: DailyReport) -> str:
         totals=t,
         total_rows=[(label, value) for key, label, value in t.rows()
                     if not key.startswith(("refused:", "supplies:"))],
-        reasons=[(_reason_label(r), n) for r, n in t.refused_by_reason.items()],
+        reasons=[(reason_label(r), n) for r, n in t.refused_by_reason.items()],
         supplies=[(_supply_label(s), n) for s, n in t.other_supplies.items()],
         sessions=[{"code": s.code, "project_name": s.project_name or "(未登记)", "hall": s.hall or "—",
                    "opens": _time(s.opens_at, centre), "f": s.figures} for s in report.sessions],

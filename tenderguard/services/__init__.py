@@ -11,6 +11,6 @@ committed admission). Callers get :class:`ScreeningView` snapshots, never the li
 from tenderguard.services.bus import MessageBus
 from tenderguard.services.desk import Desk
 from tenderguard.services.gate import Gate
-from tenderguard.services.views import ID_KEY_SETTING, OVERRIDE_RELEASES, ROLE_LABELS, ScreeningView
+from tenderguard.services.views import ID_KEY_SETTING, OVERRIDE_RELEASES, ScreeningView
 
-__all__ = ["ID_KEY_SETTING", "OVERRIDE_RELEASES", "ROLE_LABELS", "Desk", "Gate", "MessageBus", "ScreeningView"]
+__all__ = ["ID_KEY_SETTING", "OVERRIDE_RELEASES", "Desk", "Gate", "MessageBus", "ScreeningView"]

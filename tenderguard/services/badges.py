@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from tenderguard.domain import events
 from tenderguard.domain.badge_code import BadgeClaim, Revocations, Verdict, VerdictReason, sign_claim, verify_code
+from tenderguard.domain.catalogue import role_label
 from tenderguard.domain.model import (
     AdmissionStatus,
     Badge,
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from tenderguard.render.badges import BadgeCard, RenderResult
 
 from tenderguard.services.base import GateParts
-from tenderguard.services.views import ROLE_LABELS
 
 __all__ = ["BadgeUseCases"]
 
@@ -89,15 +89,21 @@ class BadgeUseCases(GateParts):
         return self._badge_change(serial, reason, operator, reprint)
 
     def revocations(self, day: dt.date | None = None) -> Revocations:
-        """The day's revoked serials and current print numbers (sign it for offline scanners)."""
+        """The day's revoked serials and current print numbers, numbered and dated (sign it for offline scanners).
+
+        The sequence is the number of the day's revocations and reprints so far: each one adds 1 and none is ever
+        undone, so the number only grows and the same number always means the same revocations and reprints. It
+        is read with them, in one transaction.
+        """
         day = None if day is None else a_day(day, field="day")
-        day = day or self.centre.day_of(self.clock.now())
+        now = self.clock.now().astimezone(self.centre.tz)
+        day = day or self.centre.day_of(now)
         with self.uow_factory() as uow:
             found = uow.badges.for_day(day)
-        return Revocations(centre=self.centre.code, day=day,
-                           revoked={b.serial: b.revoked_reason or "revoked" for b in found
-                                    if b.status is BadgeStatus.REVOKED},
-                           reprints={b.serial: b.reprints for b in found if b.reprints})
+        revoked = {b.serial: b.revoked_reason or "revoked" for b in found if b.status is BadgeStatus.REVOKED}
+        reprints = {b.serial: b.reprints for b in found if b.reprints}
+        return Revocations(centre=self.centre.code, day=day, sequence=len(revoked) + sum(reprints.values()),
+                           signed_at=now, revoked=revoked, reprints=reprints)
 
     def badge_code(self, badge: Badge, key: Ed25519PrivateKey) -> str:
         """The signed QR text of a badge's current print."""
@@ -121,7 +127,7 @@ class BadgeUseCases(GateParts):
         return [BadgeCard(
             serial=b.serial, centre_name=self.centre.name, title=style.title, day=b.day,
             weekday=WEEKDAYS[b.day.weekday()], colour=style.colour_of(b.day), company=b.company,
-            holder=b.holder_masked, role=ROLE_LABELS.get(b.role, str(b.role)), sessions=(b.session,), hall=b.hall,
+            holder=b.holder_masked, role=role_label(b.role), sessions=(b.session,), hall=b.hall,
             reprint=b.reprints, qr_payload=self.badge_code(b, key),
         ) for b in found if (wanted is None or b.serial in wanted)
             and (include_revoked or b.status is not BadgeStatus.REVOKED)]

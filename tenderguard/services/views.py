@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
+from tenderguard.domain.catalogue import reason_tell
 from tenderguard.domain.machine import ScreeningMachine
-from tenderguard.domain.model import (
-    Outcome,
-)
-from tenderguard.domain.rules import (
-    REASON_TEXT,
-)
+from tenderguard.domain.model import Outcome
 from tenderguard.domain.screening import Screening
-from tenderguard.policy import Role
 
-if TYPE_CHECKING:
-    pass
-
-
-
-__all__ = ["ID_KEY_SETTING", "OVERRIDE_RELEASES", "ROLE_LABELS", "ScreeningView", "screening_view", "skipped_checks"]
+__all__ = ["ID_KEY_SETTING", "OVERRIDE_RELEASES", "ScreeningView", "screening_view", "skipped_checks"]
 
 
 @attrs.frozen
@@ -63,9 +53,8 @@ def screening_view(s: Screening, machine: ScreeningMachine, detail: Mapping[str,
     if outcome is Outcome.ADMITTED:
         message = f"准予进入{s.hall},健康标识 {s.badge}(当日有效)"
     elif reason is not None:
-        message = REASON_TEXT.get(reason, reason)
-        if outcome is Outcome.REFERRED:
-            message = REASON_TEXT.get(reason, "请到独立等候区,由工作人员全程代办或不见面开标")
+        referred = outcome is Outcome.REFERRED
+        message = reason_tell(reason, "请到独立等候区,由工作人员全程代办或不见面开标" if referred else None)
     elif label is not None:
         message = f"请进行:{label}"
     else:
@@ -93,8 +82,3 @@ def skipped_checks(s: Screening) -> frozenset[str]:
     return frozenset()
 
 
-#: Printed on badges and notices.
-ROLE_LABELS: Mapping[str, str] = {
-    Role.BIDDER: "投标人", Role.TENDERER: "招标人", Role.AGENCY: "招标代理", Role.SUPERVISOR: "监督人员",
-    Role.EXPERT: "评标专家", Role.OTHER: "其他人员",
-}

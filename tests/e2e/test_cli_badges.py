@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import zxingcpp
 from click.testing import CliRunner, Result
@@ -17,6 +18,7 @@ from pypdf import PdfReader
 
 from tenderguard import Centre, Gate, SqlStore, load_preset
 from tenderguard.cli import cli
+from tenderguard.domain.badge_code import Revocations
 from tenderguard.domain.model import SHANGHAI
 from tenderguard.keys import load_signing_key
 
@@ -152,3 +154,93 @@ def test_print_a_day_then_scan_and_verify_every_badge(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         [(payload,)] = conn.execute("SELECT payload FROM audit_log WHERE kind = 'badge_print'").fetchall()
     assert json.loads(payload)["badges"] == len(valid)
+
+
+def _revocations(db: Path, keys: Path, day: str, out: Path) -> dict[str, Any]:
+    """Write the day's signed revocation list with the CLI; returns its body."""
+    made = _tg("badge", "revocations", "--date", day, "--db", str(db), "--keys", str(keys), "--out", str(out))
+    assert made.exit_code == 0, made.output
+    body: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))["list"]
+    assert f"revocation list #{body['sequence']}" in made.stderr
+    return body
+
+
+def test_an_older_revocation_list_cannot_be_replayed_to_a_scanner(tmp_path: Path) -> None:
+    """A badge revoked after list #N is valid against #N; once #N+1 is seen, #N is refused with one line (exit 1)."""
+    keys, db, serials, day = _day(tmp_path)
+    code = _code(db, keys, serials[0])
+    older_file, newer_file = tmp_path / "older.json", tmp_path / "newer.json"
+    older = _revocations(db, keys, day, older_file)
+    before = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(older_file))
+    assert before.exit_code == 0, before.output  # the list cannot know of a revocation made after it
+    assert f"吊销名单 #{older['sequence']} 签发于 " in before.stdout
+    seen = keys / "seen-revocations.json"
+    assert stat.S_IMODE(seen.stat().st_mode) == 0o600
+
+    assert _tg("badge", "revoke", serials[0], "--reason", "遗失", "--operator", "王芳", "--db", str(db)).exit_code == 0
+    newer = _revocations(db, keys, day, newer_file)
+    assert newer["sequence"] == older["sequence"] + 1
+    revoked = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(newer_file))
+    assert (revoked.exit_code, "revoked" in revoked.stdout) == (5, True)
+
+    replayed = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(older_file))
+    assert replayed.exit_code == 1
+    assert replayed.stdout == ""
+    [line] = replayed.stderr.splitlines()
+    assert f"#{older['sequence']} is older than list #{newer['sequence']} already seen" in line
+    assert json.loads(seen.read_text(encoding="utf-8"))["seen_revocation_lists"][0]["sequence"] == newer["sequence"]
+
+    elsewhere = tmp_path / "other-scanner.json"  # a scanner that never saw the newer list cannot know better
+    fresh = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(older_file),
+                "--seen-lists", str(elsewhere))
+    assert fresh.exit_code == 0, fresh.output
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o600
+
+    edited = tmp_path / "edited.json"
+    edited.write_text(newer_file.read_text(encoding="utf-8").replace('"signed_at": "', '"signed_at": "1'),
+                      encoding="utf-8")
+    refused = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(edited))
+    assert refused.exit_code == 1
+    assert "not signed by this centre's key" in refused.stderr
+
+
+def test_a_list_numbered_like_one_seen_but_different_is_refused(tmp_path: Path) -> None:
+    """The same sequence with other contents (signed with the centre's key) is forged or replayed: exit 1."""
+    keys, db, serials, day = _day(tmp_path)
+    listing = tmp_path / "list.json"
+    body = _revocations(db, keys, day, listing)
+    assert _tg("badge", "verify", _code(db, keys, serials[1]), "--keys", str(keys), "--date", day,
+               "--revocations", str(listing)).exit_code == 0
+    other = Revocations(centre="MY", day=dt.date.fromisoformat(day), sequence=body["sequence"],
+                        signed_at=dt.datetime.now(SHANGHAI), revoked={serials[1]: "认错人"})
+    listing.write_text(other.to_json(load_signing_key(keys)), encoding="utf-8")
+    forged = _tg("badge", "verify", _code(db, keys, serials[1]), "--keys", str(keys), "--date", day,
+                 "--revocations", str(listing))
+    assert forged.exit_code == 1
+    assert "forged or replayed" in forged.stderr
+
+
+def test_verify_says_how_old_the_list_is_in_text_and_json(tmp_path: Path) -> None:
+    """A list signed 23 minutes ago: its number and age in the verdict's text, and as fields of --json."""
+    keys, db, serials, day = _day(tmp_path)
+    signed = dt.datetime.now(SHANGHAI).replace(microsecond=0) - dt.timedelta(minutes=23, seconds=5)
+    listing = tmp_path / "list.json"
+    listed = Revocations(centre="MY", day=dt.date.fromisoformat(day), sequence=7, signed_at=signed)
+    listing.write_text(listed.to_json(load_signing_key(keys)), encoding="utf-8")
+    args = ["badge", "verify", _code(db, keys, serials[0]), "--keys", str(keys), "--date", day,
+            "--revocations", str(listing)]
+    text = _tg(*args)
+    assert text.exit_code == 0, text.output
+    verdict, age = text.stdout.splitlines()
+    assert verdict.startswith("VALID")
+    shown = signed.strftime("%H:%M") if signed.date() == dt.datetime.now(SHANGHAI).date() \
+        else signed.strftime("%Y-%m-%d %H:%M")
+    assert age == (f"吊销名单 #7 签发于 {shown},已 23 分钟 — revocation list #7 signed {shown}, 23 min ago")
+    data = json.loads(_tg(*args, "--json").stdout)
+    assert data["valid"] is True
+    assert data["revocations_sequence"] == 7
+    assert dt.datetime.fromisoformat(data["revocations_signed_at"]) == signed
+    assert 23 * 60 <= data["revocations_age_seconds"] < 24 * 60
+    online = json.loads(_tg("badge", "verify", _code(db, keys, serials[0]), "--keys", str(keys), "--date", day,
+                            "--db", str(db), "--json").stdout)
+    assert online["revocations_sequence"] is None

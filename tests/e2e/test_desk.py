@@ -20,25 +20,16 @@ from tenderguard import BidSession, Centre, Gate, ManualClock, SqlStore, load_pr
 from tenderguard.desk import run_desk
 from tenderguard.desk.messages import LANGUAGES, LOCALE_DIR, catalogue, compile_catalogue
 from tenderguard.desk.terminal import CLEAR_SCREEN
+from tenderguard.domain.catalogue import reason_tell
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.domain.rules import REASON_TEXT
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.factories import credit_code, resident_id
+from tenderguard.identity import mask_document_number
 from tenderguard.keys import load_id_secret
 
 CENTRE = Centre(code="MY", name="公共资源交易中心")
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
 SERIAL = re.compile(r"MY-\d{8}-\d{4}")
 NAME, OTHER_NAME = "张伟", "李秀英"
-
-
-def _id_number(person: int) -> str:
-    body = f"11010519800101{person:02d}1"
-    return body + resident_id_check_digit(body)
-
-
-def _credit_code(company: int) -> str:
-    code = f"91110000MA01A2B{company:02d}"
-    return code + credit_code_check_char(code)
 
 
 def _mistyped(number: str) -> str:
@@ -137,10 +128,10 @@ class Screen:
 def _arrive(screen: Screen, name: str = NAME, person: int = 1, company: int = 1) -> None:
     """Register a bidder (Chinese prompts) without typos."""
     screen.answer("姓名>", name)
-    screen.answer("证件号>", _id_number(person))
+    screen.answer("证件号>", resident_id(person))
     screen.answer("请选择(序号)>", "1")
     screen.answer("单位名称>", f"北京某某建设工程有限公司{company}")
-    screen.answer("统一社会信用代码>", _credit_code(company))
+    screen.answer("统一社会信用代码>", credit_code(company))
     screen.answer("手机号(可回车跳过)>", "13800138000")
     screen.answer("重点地区?(y 是 / n 否)>", "n")
 
@@ -183,15 +174,15 @@ def test_mistyped_id_number_and_credit_code_are_asked_again(day: Day) -> None:
     """A wrong check digit in the ID number or credit code is refused at the prompt and asked again; none stored."""
     screen = Screen(day)
     screen.answer("姓名>", NAME)
-    screen.answer("证件号>", _mistyped(_id_number(1)))
-    assert "身份证号有误" in screen.answer("证件号>", _id_number(1))
+    screen.answer("证件号>", _mistyped(resident_id(1)))
+    assert "身份证号有误" in screen.answer("证件号>", resident_id(1))
     screen.answer("请选择(序号)>", "1")
     screen.answer("单位名称>", "北京某某建设工程有限公司")
-    screen.answer("统一社会信用代码>", _mistyped(_credit_code(1)))
-    assert "统一社会信用代码有误" in screen.answer("统一社会信用代码>", _credit_code(1))
+    screen.answer("统一社会信用代码>", _mistyped(credit_code(1)))
+    assert "统一社会信用代码有误" in screen.answer("统一社会信用代码>", credit_code(1))
     screen.answer("手机号(可回车跳过)>", "")
     screen.answer("(y 是 / n 否)>", "n")
-    assert "110105********" in screen.wait("佩戴口罩")
+    assert mask_document_number(resident_id(1)) in screen.wait("佩戴口罩")
     screen.answer("请选择(序号)>", "q")
     assert screen.finish() == 0
     [view] = day.gate.open_screenings()
@@ -232,7 +223,7 @@ def test_fever_is_re_measured_after_rest_then_refused_with_the_reason(day: Day, 
     shown = screen.wait("回车登记下一位")
     assert "不予进入" in shown
     assert "发热" in shown
-    assert REASON_TEXT["fever"] in shown
+    assert reason_tell("fever") in shown
     screen.quit()
     [view] = day.gate.outcomes()["refused"]
     assert view.reason == "fever"
@@ -258,7 +249,7 @@ def test_english_mode_shows_english_prompts(day: Day) -> None:
     """--lang en: the prompts and the outcome are in English."""
     screen = Screen(day, "--lang", "en")
     screen.answer("Name>", NAME)
-    screen.answer("ID number>", _id_number(1))
+    screen.answer("ID number>", resident_id(1))
     screen.answer("Choose (number)>", "5")  # expert: no company asked
     screen.answer("Mobile phone (Enter to skip)>", "")
     screen.answer("(y yes / n no)>", "n")
@@ -308,14 +299,14 @@ def test_previous_person_is_not_on_screen_for_the_next_arrival(day: Day) -> None
     _arrive(screen)
     after_registration = screen.wait("佩戴口罩")
     assert NAME not in after_registration
-    assert _id_number(1) not in after_registration
+    assert resident_id(1) not in after_registration
     _steps_to_temperature(screen)
     screen.answer("(℃,如 36.5)>", "36.5")
     _rest_of_steps(screen)
     screen.child.sendline("")
     screen.wait("姓名>")
     on_screen = screen.since_last_clear()
-    for secret in (NAME, "张*", _id_number(1), "北京某某建设工程有限公司1", _credit_code(1), "13800138000"):
+    for secret in (NAME, "张*", resident_id(1), "北京某某建设工程有限公司1", credit_code(1), "13800138000"):
         assert secret not in on_screen
     screen.child.sendline(OTHER_NAME)
     screen.answer("证件号>", "q")
@@ -364,7 +355,7 @@ def test_run_desk_without_a_terminal_waits_out_the_rest_on_an_injected_clock(day
     clock = ManualClock(dt.datetime.now(SHANGHAI))
     gate = Gate(policy=day.gate.policy, centre=CENTRE, uow_factory=day.store.unit_of_work, clock=clock,
                 secret=day.gate.secret)
-    typed = iter([NAME, _id_number(2), "1", "北京某某建设工程有限公司2", _credit_code(2), "", "n",
+    typed = iter([NAME, resident_id(2), "1", "北京某某建设工程有限公司2", credit_code(2), "", "n",
                   "1", "", "", "38.0", "", "36.8", "n", "n", "n", "1", "", "", "q"])
     shown: list[str] = []
     slept: list[float] = []

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from gatekit import COMPANIES, DAY, PEOPLE, Harness
+from gatekit import COMPANIES, DAY, MORNING, PEOPLE, Harness
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,8 +74,8 @@ def test_wrong_centre_and_yesterdays_badge_are_refused() -> None:
 
 def test_revoked_and_superseded_prints_are_refused_with_the_list() -> None:
     """A revoked serial and an earlier print of a reprinted badge fail; the latest print passes."""
-    revocations = Revocations(centre="MY", day=DAY, revoked={"MY-20261123-0009": "遗失"},
-                              reprints={"MY-20261123-0007": 1})
+    revocations = Revocations(centre="MY", day=DAY, sequence=2, signed_at=MORNING,
+                              revoked={"MY-20261123-0009": "遗失"}, reprints={"MY-20261123-0007": 1})
     assert _verify(sign_claim(CLAIM, KEY), revocations=revocations) is VerdictReason.SUPERSEDED
     reprinted = BadgeClaim(centre="MY", serial="MY-20261123-0007", day=DAY, reprint=1)
     assert _verify(sign_claim(reprinted, KEY), revocations=revocations) is VerdictReason.VALID
@@ -99,8 +99,8 @@ def test_any_text_gets_a_verdict(code: str) -> None:
 
 def test_the_signed_revocation_list_round_trips_and_refuses_tampering() -> None:
     """The list for offline scanners verifies with the public key; an edited list is refused."""
-    revocations = Revocations(centre="MY", day=DAY, revoked={"MY-20261123-0009": "遗失"},
-                              reprints={"MY-20261123-0007": 2})
+    revocations = Revocations(centre="MY", day=DAY, sequence=3, signed_at=MORNING,
+                              revoked={"MY-20261123-0009": "遗失"}, reprints={"MY-20261123-0007": 2})
     text = revocations.to_json(KEY)
     assert Revocations.from_json(text, PUBLIC) == revocations
     with pytest.raises(InvalidInputError, match="not signed"):
