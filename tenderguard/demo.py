@@ -34,7 +34,7 @@ from tenderguard.batch import run_batch
 from tenderguard.domain.arrival_slots import SessionLoad, plan_arrivals
 from tenderguard.domain.model import SHANGHAI, Centre, ManualClock
 from tenderguard.errors import TenderGuardError
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.factories import lettered_credit_code, resident_id
 from tenderguard.imports import read_day_plan
 from tenderguard.keys import init_keys, load_id_secret, load_signing_key
 from tenderguard.notices.documents import build_notice, render_declaration_form, render_notice_pdf
@@ -77,13 +77,13 @@ def _at(hour: int, minute: int, day: dt.date = DAY) -> dt.datetime:
 
 
 def _person_id(n: int) -> str:
-    body = f"110228{1965 + n % 35}{(n % 12) + 1:02d}{(n % 27) + 1:02d}{n % 1000:03d}"
-    return body + resident_id_check_digit(body)
+    """Person ``n``'s resident ID number, issued in 密云区."""
+    return resident_id(n, region="110228")
 
 
 def _credit_code(n: int) -> str:
-    body = f"91110228MA0{n:06d}"
-    return body + credit_code_check_char(body)
+    """Company ``n``'s credit code, registered in 密云区."""
+    return lettered_credit_code(n, prefix="91110228")
 
 
 class _Queue:

@@ -5,6 +5,7 @@ The sheet carries signed QR codes that verify: a half-written or abandoned copy 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -17,17 +18,17 @@ import pytest
 from click.testing import CliRunner
 
 from tenderguard.cli import cli
-from tenderguard.factories import credit_code, resident_id
+from tenderguard.domain.model import SHANGHAI
+from tenderguard.factories import arrival, batch_line
 
 
 def _day(tmp_path: Path, people: int) -> None:
     """A day with ``people`` admitted bidders (badge-only), screened through the CLI."""
+    at = dt.datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)
     lines = []
     for n in range(people):
-        lines.append(json.dumps({
-            "session": "MY-2026-118", "role": "bidder", "name": f"张{n}", "id_number": resident_id(n),
-            "company": f"北京建设工程第{n}分公司", "credit_code": credit_code(n),
-            "at": "2026-11-23T08:30:00+08:00", "hall": "第一开标室"}, ensure_ascii=False))
+        person = arrival(n, session="MY-2026-118", at=at, name=f"张{n}")
+        lines.append(json.dumps(batch_line(person, hall="第一开标室"), ensure_ascii=False))
     (tmp_path / "queue.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     runner = CliRunner()
     assert runner.invoke(cli, ["keys", "init"]).exit_code == 0

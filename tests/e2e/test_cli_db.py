@@ -18,20 +18,12 @@ from click.testing import CliRunner
 from tenderguard import Agency, BidSession, Centre, Gate, SqlStore, load_preset
 from tenderguard.cli import cli
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.factories import arrival, batch_line
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "arrivals.jsonl"
-
-
-def _person(i: int) -> str:
-    body = f"110105198{i % 10}0101{i % 1000:03d}"
-    return body + resident_id_check_digit(body)
-
-
-def _company(i: int) -> str:
-    body = f"91110000MA01{i:05d}"
-    return body + credit_code_check_char(body)
+#: When the first person of a queue arrives; one more a minute after that.
+START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
 
 
 def _queue(path: Path, count: int, seed: int = 7) -> list[dict[str, object]]:
@@ -41,10 +33,10 @@ def _queue(path: Path, count: int, seed: int = 7) -> list[dict[str, object]]:
     for i in range(count):
         c = rng.randrange(count // 2)
         temps = rng.choice([[36.4], [36.6], [37.6, 36.8], [38.0, 38.1, 38.3]])
-        lines.append({"session": "S1", "hall": "第一开标室", "company": f"北京测试建设工程有限公司{c}",
-                      "credit_code": _company(c), "name": "张伟", "id_number": _person(i),
-                      "at": f"2026-11-23T{8 + i // 60:02d}:{i % 60:02d}:00+08:00", "temperatures": temps,
-                      "declaration": rng.choice(["complete", "complete", "missing"])})
+        person = arrival(i, c, session="S1", at=START + dt.timedelta(minutes=i),
+                         company_name=f"北京测试建设工程有限公司{c}")
+        lines.append(batch_line(person, hall="第一开标室", temperatures=temps,
+                                declaration=rng.choice(["complete", "complete", "missing"])))
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
     return lines
 

@@ -20,16 +20,14 @@ from tenderguard.cli import cli
 from tenderguard.domain.badge_code import BadgeClaim, VerdictReason, sign_claim, verify_code
 from tenderguard.domain.model import SHANGHAI, BidSession
 from tenderguard.errors import InvalidInputError
-from tenderguard.factories import credit_code, resident_id
+from tenderguard.factories import arrival, batch_line
 from tenderguard.keys import init_keys, load_public_key, load_signing_key
 
-GOOD = {"session": "MY-2026-118", "role": "bidder", "company": "北京建设工程第1分公司",
-        "at": "2026-11-23T08:30:00+08:00", "temperatures": [36.5]}
+ARRIVED = dt.datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)
 
 
 def _good(n: int) -> bytes:
-    line = GOOD | {"name": f"张{n}", "id_number": resident_id(n), "credit_code": credit_code(n),
-                   "company": f"北京建设工程第{n}分公司"}
+    line = batch_line(arrival(n, session="MY-2026-118", at=ARRIVED, name=f"张{n}"), temperatures=[36.5])
     return json.dumps(line, ensure_ascii=False).encode("utf-8")
 
 

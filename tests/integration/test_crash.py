@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -14,10 +15,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlkit import CENTRE
 
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.domain.model import SHANGHAI
+from tenderguard.factories import arrival, batch_line
 from tenderguard.records.audit import verify_trail
 from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import admissions, badges, screening_events, screenings
+
+#: When the first person of the queue arrives; one more a minute after that.
+START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
 
 
 def _queue(path: Path, count: int, seed: int) -> None:
@@ -26,15 +31,13 @@ def _queue(path: Path, count: int, seed: int) -> None:
     lines = []
     for i in range(count):
         company = rng.randrange(count // 3)
-        body = f"110105198{i % 10}0101{i % 1000:03d}"
-        code = f"91110000MA02{company:05d}"
-        lines.append({
-            "session": "S1", "hall": "第一开标室", "name": "王芳", "id_number": body + resident_id_check_digit(body),
-            "company": f"北京测试工程有限公司{company}", "credit_code": code + credit_code_check_char(code),
-            "at": f"2026-11-23T{8 + i // 60:02d}:{i % 60:02d}:00+08:00",
-            "temperatures": rng.choice([[36.5], [36.5], [37.8, 36.6], [38.2, 38.3, 38.4]]),
-            "declaration": rng.choice(["complete", "complete", "missing"]),
-        })
+        person = arrival(i, company, session="S1", at=START + dt.timedelta(minutes=i), name="王芳",
+                         company_name=f"北京测试工程有限公司{company}")
+        lines.append(batch_line(
+            person, hall="第一开标室",
+            temperatures=rng.choice([[36.5], [36.5], [37.8, 36.6], [38.2, 38.3, 38.4]]),
+            declaration=rng.choice(["complete", "complete", "missing"]),
+        ))
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
 
 

@@ -19,9 +19,9 @@ import pytest
 from pypdf import PdfReader
 from sqlkit import CENTRE, NO_RISK, SECRET
 
-from tenderguard import Agency, Arrival, BidSession, Desk, Gate, ManualClock, ScreeningView, load_preset
+from tenderguard import Agency, Arrival, BidSession, Desk, Gate, ManualClock, ScreeningView, factories, load_preset
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.identity import credit_code_check_char, mask_name, resident_id_check_digit
+from tenderguard.identity import mask_name
 from tenderguard.reports import (
     DailyReport,
     Figures,
@@ -45,18 +45,6 @@ OPERATORS = ("王芳", "李强", "综合科赵工")
 def at(hour: int, minute: int = 0) -> dt.datetime:
     """A time of the test day in the centre's time zone."""
     return dt.datetime(2026, 11, 23, hour, minute, tzinfo=SHANGHAI)
-
-
-def document(person: int) -> str:
-    """Person ``n``'s valid resident ID number."""
-    body = f"11010519800101{person:02d}1"
-    return body + resident_id_check_digit(body)
-
-
-def credit_code(company: int) -> str:
-    """Company ``m``'s valid unified social credit code."""
-    body = f"91110000MA01A2B{company:02d}"
-    return body + credit_code_check_char(body)
 
 
 @attrs.define
@@ -134,9 +122,8 @@ class BidDay:
 
     def arrival(self, person: int, company: int, session: str, *, key_area: bool = False) -> Arrival:
         """Person ``n`` of company ``m`` arriving now for a session as a bidder."""
-        return Arrival(session=session, role="bidder", name=PEOPLE[person], document=document(person),
-                       company=COMPANIES[company], credit_code=credit_code(company), at=self.clock.now(),
-                       phone="13800138000", key_area=key_area)
+        return factories.arrival(person, company, session=session, at=self.clock.now(), name=PEOPLE[person],
+                                 company_name=COMPANIES[company], phone="13800138000", key_area=key_area)
 
     def arrive(self, desk: str, person: int, company: int, session: str, *, key_area: bool = False
                ) -> ScreeningView:

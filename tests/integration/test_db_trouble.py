@@ -20,6 +20,7 @@ from sqlkit import AT, CENTRE, arrival, gate_on, screen_fully, set_up_day
 from tenderguard.batch import run_batch
 from tenderguard.domain.model import ManualClock
 from tenderguard.errors import CommitUnknownError, ConflictError
+from tenderguard.factories import batch_line
 from tenderguard.store.sql import SqlStore, create_engine_for, engine
 from tenderguard.store.tables import admissions, screening_events, screenings
 
@@ -139,9 +140,7 @@ def test_backends_killed_during_a_batch_lose_nothing_and_repeat_nothing(pg_url: 
     lines = []
     for n in range(40):
         a = arrival(n % 30 + 1, n % 25 + 1, at=AT)
-        lines.append(json.dumps({"session": "S1", "role": "bidder", "name": a.name, "id_number": a.document.number,
-                                 "company": a.company, "credit_code": a.credit_code, "phone": a.phone,
-                                 "at": AT.isoformat(), "temperatures": [36.5]}, ensure_ascii=False))
+        lines.append(json.dumps(batch_line(a, temperatures=[36.5]), ensure_ascii=False))
     clean_store = SqlStore(f"sqlite:///{tmp_path / 'clean.db'}", CENTRE)
     try:
         gate = set_up_day(clean_store)

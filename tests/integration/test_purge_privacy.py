@@ -10,19 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from gatekit import (
-    COMPANIES,
-    PEOPLE,
-    Company,
-    Harness,
-    HarnessFactory,
-    Person,
-    answers_with,
-    credit_code,
-    resident_id,
-)
+from gatekit import COMPANIES, PEOPLE, Company, Harness, HarnessFactory, Person, answers_with
 
 from tenderguard.domain.model import Centre
+from tenderguard.factories import credit_code, resident_id
 from tenderguard.policy import load_preset
 from tenderguard.store.sql import SqlStore
 
@@ -109,7 +100,7 @@ def test_sqlite_keeps_nothing_purged_on_disk_and_shrinks(tmp_path: Path) -> None
         marker = "欧阳建国"
         for n in range(1, 99):
             person = Person(marker if n == 1 else f"司马{n:02d}", resident_id(n))
-            h.admit(person, Company(f"北京建设工程第{n}分公司", credit_code(f"MA{n:07d}")))
+            h.admit(person, Company(f"北京建设工程第{n}分公司", credit_code(n)))
         store.seal_audit()
         before = db.stat().st_size + _wal(db)
         h.clock.advance(days=h.policy.retention.attendance_days + 1)

@@ -27,9 +27,19 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tenderguard import Agency, Arrival, BidSession, Centre, Desk, Gate, ManualClock, ScreeningView, load_preset
+from tenderguard import (
+    Agency,
+    Arrival,
+    BidSession,
+    Centre,
+    Desk,
+    Gate,
+    ManualClock,
+    ScreeningView,
+    factories,
+    load_preset,
+)
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
 from tenderguard.policy import TemperatureStep
 from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import admissions, badges, hall_occupancy, screening_events, screenings
@@ -76,17 +86,6 @@ ADMISSIBLE = frozenset({"plain", "mask_replaced", "fill_in", "measuring_error", 
 # ------------------------------------------------------------------------------------------------ the crowd
 
 
-def _resident_id(index: int) -> str:
-    birth = dt.date(1960, 1, 1) + dt.timedelta(days=index // 1000)
-    body = f"110228{birth:%Y%m%d}{index % 1000:03d}"
-    return body + resident_id_check_digit(body)
-
-
-def _credit_code(org: int) -> str:
-    first17 = f"91110228{org:09d}"
-    return first17 + credit_code_check_char(first17)
-
-
 @dataclass(frozen=True)
 class Person:
     """One person of the pool: who they are, for whom and in which role they come, to which session."""
@@ -100,14 +99,14 @@ class Person:
     @property
     def credit_code(self) -> str:
         """The organisation's unified social credit code."""
-        return _credit_code(self.org)
+        return factories.credit_code(self.org)
 
     def arrival(self, at: dt.datetime, *, key_area: bool = False) -> Arrival:
         """What the operator types in for this person at ``at``."""
         name = SURNAMES[self.index % len(SURNAMES)] + GIVEN[(self.index // len(SURNAMES)) % len(GIVEN)]
         phone = f"139{self.index:08d}" if self.index % 3 else None
-        return Arrival(session=self.session, role=self.role, name=name, document=_resident_id(self.index), at=at,
-                       company=self.company, credit_code=self.credit_code, phone=phone, key_area=key_area)
+        return factories.arrival(self.index, self.org, session=self.session, at=at, role=self.role, name=name,
+                                 phone=phone, key_area=key_area, company_name=self.company)
 
 
 def _pool(companies: int) -> dict[str, list[list[Person]]]:

@@ -13,7 +13,7 @@ from tenderguard.domain.events import DomainEvent
 from tenderguard.domain.machine import Phase
 from tenderguard.domain.model import SHANGHAI, Arrival, BidSession, Centre, ManualClock
 from tenderguard.domain.screening import Screening
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.factories import credit_code, lettered_credit_code, resident_id
 from tenderguard.policy import (
     ConfirmStep,
     DeclarationStep,
@@ -40,18 +40,6 @@ SESSION_PM = "MY-2026-121"
 CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
 PRESETS = ("miyun-2020", "health-code", "badge-only")
 HEALTH_PRESETS = ("miyun-2020", "health-code")
-
-
-def resident_id(seq: int) -> str:
-    """A valid resident ID number: a Beijing Chaoyang body born 1980-01-01, sequence ``seq``, right check digit."""
-    body = f"110105198001010{seq:02d}"
-    return body + resident_id_check_digit(body)
-
-
-def credit_code(tail: str) -> str:
-    """A valid unified social credit code: ``91110000`` + nine characters + the GB 32100 check character."""
-    body = "91110000" + tail
-    return body + credit_code_check_char(body)
 
 
 @dataclass(frozen=True)
@@ -84,12 +72,13 @@ PEOPLE = (
 )
 GB_EXAMPLE = Person("徐明", "11010519491231002X")
 
+#: Codes with letters and codes of digits only, as business licences have them.
 COMPANIES = (
-    Company("北京某某建设工程有限公司", credit_code("MA01234X5")),
-    Company("北京城建道桥工程有限公司", credit_code("102030405")),
-    Company("密云区市政工程有限公司", credit_code("MA00HJK7Q")),
-    Company("北京正信招标代理有限公司", credit_code("633445566")),
-    Company("北京市密云区住房和城乡建设委员会", credit_code("000011118")),
+    Company("北京某某建设工程有限公司", lettered_credit_code(1)),
+    Company("北京城建道桥工程有限公司", credit_code(2)),
+    Company("密云区市政工程有限公司", lettered_credit_code(3)),
+    Company("北京正信招标代理有限公司", credit_code(4)),
+    Company("北京市密云区住房和城乡建设委员会", credit_code(5)),
 )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from tenderguard import Agency, Arrival, BidSession, Centre, Desk, Gate, ManualClock, ScreeningView, load_preset
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.identity import credit_code_check_char, resident_id_check_digit
+from tenderguard.factories import arrival as valid_arrival
 from tenderguard.store.sql import SqlStore
 
 AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
@@ -35,12 +35,9 @@ def set_up_day(store: SqlStore) -> Gate:
 
 def arrival(person: int, company: int = 1, at: dt.datetime = AT, role: str = "bidder", session: str = "S1"
             ) -> Arrival:
-    """A valid arrival: person ``n`` (its own ID number) of company ``m`` (its own credit code)."""
-    body = f"11010519800101{person:02d}1"
-    code = f"91110000MA01A2B{company:02d}"
-    return Arrival(session=session, role=role, name="张伟", document=body + resident_id_check_digit(body),
-                   company=f"北京某某建设工程有限公司{company}", credit_code=code + credit_code_check_char(code),
-                   at=at, phone=f"138{person:08d}")
+    """A valid arrival: person ``n`` (its own ID number and mobile) of company ``m`` (its own credit code)."""
+    return valid_arrival(person, company, session=session, at=at, role=role, phone=f"138{person:08d}",
+                         company_name=f"北京某某建设工程有限公司{company}")
 
 
 def screen_fully(desk: Desk, view: ScreeningView, celsius: float = 36.5) -> ScreeningView:

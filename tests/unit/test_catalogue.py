@@ -14,7 +14,9 @@ from tenderguard.records.retention import PURGED_REASON
 def test_every_reason_code_has_a_label_a_message_and_english(code: str) -> None:
     """Each built-in code (and the purged one) is named in Chinese and English and tells the person something."""
     entry = REASONS[code]
-    assert entry.label and entry.tell and entry.english
+    assert entry.label
+    assert entry.tell
+    assert entry.english
     assert entry.label != code
     assert any("\u4e00" <= ch <= "\u9fff" for ch in entry.label + entry.tell)
     assert entry.english.isascii()
