@@ -202,16 +202,46 @@ def report(day: dt.datetime | None, fmt: str, out: str, db: str, policy_spec: st
 
 @cli.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--problems-out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Write every problem found to this CSV file (文件, 行, 列, 问题…; UTF-8 with BOM, which Excel and "
+                   "WPS open as it is); written on every run, with no problems listed when the file is valid.")
+@_policy_option
 @_db_option
 @_centre_options
-def import_day(path: str, db: str, centre_code: str, centre_name: str) -> None:
-    """Import a day's sessions and agencies from CSV or XLSX: every bad row reported, nothing half-imported."""
+def import_day(path: str, problems_out: str | None, policy_spec: str, db: str, centre_code: str,
+               centre_name: str) -> None:
+    """Import a day's sessions and agencies from CSV or XLSX: every bad row reported, nothing half-imported.
+
+    CSV saved by Excel or WPS in any of its encodings (UTF-8, GBK/GB18030, "Unicode text") and with commas, tabs
+    or semicolons is read as it is. Halls must be those of the policy's [halls] table when it has one. A
+    refused file ends in one line showing the first 10 problems; --problems-out writes them all.
+    """
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
-    from tenderguard.imports import read_day_plan  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.imports import (  # noqa: PLC0415 - each command imports what it uses
+        SHOWN,
+        ImportFileError,
+        ImportProblems,
+        read_day_plan,
+        write_problems,
+    )
+    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
+    policy = load_policy(policy_spec)
     centre = Centre(code=centre_code, name=centre_name)
-    plan = read_day_plan(path, centre)
+    try:
+        plan = read_day_plan(path, centre, policy=policy)
+    except (ImportProblems, ImportFileError) as exc:
+        if problems_out is not None:
+            write_problems(problems_out, exc.source, exc.problems)
+            raise click.ClickException(f"{exc}；全部 {len(exc.problems)} 个问题已写入 {problems_out}") from None
+        if len(exc.problems) > SHOWN:
+            raise click.ClickException(f"{exc}；加 --problems-out 问题.csv 再导入一次可得到全部问题") from None
+        raise
+    if problems_out is not None:
+        write_problems(problems_out, path, [])
     with _store(db, centre, create=True) as store:
-        agencies, sessions = _gate(store, "badge-only").register_day(plan.agencies, plan.sessions)
+        gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work)
+        agencies, sessions = gate.register_day(plan.agencies, plan.sessions)
     click.echo(f"{len(plan.sessions)} session(s) of {agencies} agencies read; {sessions} newly registered")
     for code, (low, high) in plan.expected.items():
         click.echo(f"  {code}: expected {low}-{high} (for `remind slots --expected {code}={low}-{high}`)")

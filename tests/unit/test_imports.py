@@ -48,9 +48,9 @@ def test_every_bad_row_is_named_and_nothing_is_read(tmp_path: Path) -> None:
         csv.writer(handle).writerows(rows)
     with pytest.raises(ImportProblems) as info:
         read_day_plan(bad, CENTRE)
-    found = {(r, c) for r, c, _m in info.value.problems}
-    assert found == {(3, "opens_at"), (4, "agency.phone"), (5, "code")}
-    assert "nothing imported" in str(info.value)
+    found = {(p.row, p.column, p.field) for p in info.value.problems}
+    assert found == {(3, "opens_at", "session.opens_at"), (4, "phone", "agency.phone"), (5, "code", None)}
+    assert "未导入任何内容" in str(info.value)
 
 
 def test_missing_and_unknown_columns_are_reported(tmp_path: Path) -> None:
@@ -64,8 +64,8 @@ def test_missing_and_unknown_columns_are_reported(tmp_path: Path) -> None:
         csv.writer(handle).writerows(rows)
     with pytest.raises(ImportProblems) as info:
         read_day_plan(bad, CENTRE)
-    assert {(c, m) for _r, c, m in info.value.problems} == {("开标时间", "column is missing"),
-                                                             ("备注", "unknown column")}
+    assert {(p.row, p.header, p.code) for p in info.value.problems} == {(1, "开标时间", "missing_column"),
+                                                                         (1, "备注", "unknown_column")}
 
 
 def test_an_xlsx_file_reads_like_the_csv(tmp_path: Path) -> None:
