@@ -247,7 +247,8 @@ def run_batch(
     """Screen every line in order, yielding one result per non-empty line; each step commits as it goes.
 
     A line for a session that is not registered is ``invalid`` (reason ``unknown_session``) unless
-    ``register_sessions`` (then the session is registered on first use, in the hall the line names).
+    ``register_sessions`` (then the session is registered on first use, in the hall the line names — one the
+    policy lists — or else the policy's first hall).
 
     With ``source`` (a name for the file), every arrival is tagged with the file, its line number and a hash of
     the line: running the same file again on the same database resumes each screening from its last committed
@@ -363,7 +364,7 @@ def _ensure_session(gate: Gate, record: BatchRecord, warn: Callable[[str], None]
     except NotFoundError:
         if not register:
             return False
-        hall = record.hall or "开标室"
+        hall = record.hall or next(iter(gate.policy.hall_capacity), "开标室")  # the policy's first hall
         gate.register_session(BidSession(code=code, project_name=code, opens_at=record.arrival.at, hall=hall))
         warn(f"session {code} was not registered: registered it on first use for "
              f"{gate.centre.day_of(record.arrival.at)} in hall {hall}")

@@ -270,8 +270,9 @@ def _after_the_day(gate: Gate, out: Path, keys: Path, files: dict[str, Path],
                    progress: Callable[[str], None]) -> None:
     """The badge sheet, the refusal letters, the daily report and the masked export."""
     progress("printing the badges")
-    sheet = gate.print_badges(DAY, load_signing_key(keys), out / "badges-2026-11-23.pdf", operator="王芳")
-    files["badge sheet"] = sheet.path
+    sheet = gate.print_badges(DAY, load_signing_key(keys), out / "badges-2026-11-23.pdf", operator="王芳").result
+    if sheet is not None:
+        files["badge sheet"] = sheet.path
     progress("writing the refusal letters")
     letters = out / "refusal-letters"
     letters.mkdir(exist_ok=True)

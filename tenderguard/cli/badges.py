@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 from tenderguard.cli.common import (
     EXIT_BADGE_INVALID,
+    EXIT_UNPRINTABLE,
     _centre_options,
     _db_option,
     _gate,
@@ -253,9 +254,17 @@ def badge_print(day: dt.datetime | None, layout: str, out: str, serials: tuple[s
         with Progress(TextColumn("[bold]badges[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("badges", total=None)
-            result = gate.print_badges(when, key, out, layout=layout, serials=serials or None, operator=operator,
-                                       progress=lambda done, total: bar.update(task, completed=done, total=total))
-    click.echo(f"{result.badges} badge(s) of {when} on {result.pages} page(s), {result.bytes:,} bytes: {result.path}")
+            run = gate.print_badges(when, key, out, layout=layout, serials=serials or None, operator=operator,
+                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+    result = run.result
+    if result is not None:
+        click.echo(f"{result.badges} badge(s) of {when} on {result.pages} page(s), {result.bytes:,} bytes: "
+                   f"{result.path}")
+    if run.unprintable:
+        click.echo(f"{len(run.unprintable)} badge(s) not printed (标识未打印):", err=True)
+        for left in run.unprintable:
+            click.echo(f"  {left.serial}: {left.reason}", err=True)
+        sys.exit(EXIT_UNPRINTABLE)
 
 
 @badge.command("code")

@@ -43,6 +43,9 @@ EXIT_AUDIT_BROKEN = 4
 
 EXIT_BADGE_INVALID = 5
 
+#: ``badge print`` printed every badge it could and lists the others (their text cannot be printed).
+EXIT_UNPRINTABLE = 6
+
 
 DEFAULT_DB = "sqlite:///tenderguard.db"
 

@@ -227,6 +227,8 @@ class _DeskApp:
                 self._header(view.name_masked)
                 self.term.say(self.t("arrival.opened", name=view.name_masked, id_number=document.masked(),
                                      role=self._role_label(role)))
+                if view.badge_note:
+                    self.term.say(self.t("arrival.badge_note", note=view.badge_note), "warn")
                 return view
         except _Abandon:
             self.term.say(self.t("arrival.cancelled"), "warn")

@@ -33,6 +33,7 @@ from tenderguard.render.fonts import (
     print_stylesheet,
 )
 from tenderguard.render.pdf import RENDERING
+from tenderguard.render.printable import COMPANY_MAX, HALL_MAX
 from tenderguard.render.qr import MAX_PAYLOAD_BYTES, qr_png
 from tenderguard.render.text import check_text
 
@@ -127,9 +128,9 @@ def _check_colour(_instance: BadgeCard, _attribute: attrs.Attribute[str], value:
 
 
 def _check_company(instance: BadgeCard, attribute: attrs.Attribute[str | None], value: str | None) -> None:
-    """No company (an official, a supervisor), or printable text of at most 48 characters."""
+    """No company (an official, a supervisor), or printable text of at most 100 characters (smaller type, wrapped)."""
     if value is not None:
-        _text(48)(instance, attribute, value)
+        _text(COMPANY_MAX)(instance, attribute, value)
 
 
 def _check_sessions(_instance: BadgeCard, _attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
@@ -179,7 +180,7 @@ class BadgeCard:
     holder: str = attrs.field(validator=_text(12))
     role: str = attrs.field(validator=_text(8))
     sessions: tuple[str, ...] = attrs.field(converter=_sessions, validator=_check_sessions)
-    hall: str = attrs.field(validator=_text(16))
+    hall: str = attrs.field(validator=_text(HALL_MAX))
     reprint: int = attrs.field(validator=_check_reprint)
     qr_payload: str = attrs.field(validator=_check_payload)
 
@@ -230,11 +231,13 @@ def _card_view(card: BadgeCard, fetcher: TemplateFetcher, colour_key: int) -> di
         "weekday": card.weekday,
         "colour_key": colour_key,
         "company": company,
-        "company_size": "s1" if len(company) <= 16 else "s2" if len(company) <= 38 else "s3",
+        "company_size": "s1" if len(company) <= 16 else "s2" if len(company) <= 38 else "s3" if len(company) <= 48
+        else "s4",
         "holder": card.holder,
         "holder_size": "s1" if len(card.holder) <= 6 else "s2",
         "role": card.role,
         "hall": card.hall,
+        "hall_size": "s1" if len(card.hall) <= 16 else "s2",
         "sessions": "、".join(card.sessions),
         "reprint": card.reprint,
         "qr_url": fetcher.register(qr_png(card.qr_payload), "image/png"),

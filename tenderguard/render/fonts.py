@@ -19,18 +19,16 @@ from __future__ import annotations
 import atexit
 import functools
 import shutil
-import subprocess
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import attrs
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from weasyprint import CSS  # type: ignore[import-untyped]
 from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
 
-from tenderguard.errors import FontCoverageError, RenderError
+from tenderguard.errors import FontCoverageError
 from tenderguard.render.fetcher import TemplateFetcher
+from tenderguard.render.glyphs import CjkFont, FontFace, cjk_font, drawable, font_cmap
 from tenderguard.render.subset import subset_face
 
 __all__ = [
@@ -44,118 +42,16 @@ __all__ = [
     "print_stylesheet",
 ]
 
-#: Families in order of preference, with the Debian files used when fontconfig's ``fc-list`` is not available.
-_FAMILIES: tuple[tuple[str, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]], ...] = (
-    (
-        "Noto Sans CJK SC",
-        (("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),),
-        (("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),),
-    ),
-    ("WenQuanYi Micro Hei", (("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),), ()),
-)
-#: fontconfig weights: 80 is regular, 200 is bold.
-_REGULAR, _BOLD = 80, 200
-
-
-@attrs.frozen
-class FontFace:
-    """One face of a font: its file and, in a collection (``.ttc``), its index."""
-
-    path: Path
-    index: int = 0
-
-
-@attrs.frozen
-class CjkFont:
-    """The CJK font family documents are printed in; ``bold`` is None when the family has no real bold face."""
-
-    family: str
-    regular: FontFace
-    bold: FontFace | None
-
-    @property
-    def bold_weight(self) -> int:
-        """The CSS weight of bold text: 700 with a real bold face, else 400 (no synthetic bold)."""
-        return 700 if self.bold is not None else 400
-
-    @property
-    def faces(self) -> tuple[FontFace, ...]:
-        """Every face the documents may print with."""
-        return (self.regular,) if self.bold is None else (self.regular, self.bold)
-
-
-def _fc_list(family: str) -> dict[int, FontFace]:
-    """The faces of ``family`` known to fontconfig, by fontconfig weight; empty without ``fc-list``."""
-    executable = shutil.which("fc-list")
-    if executable is None:
-        return {}
-    listing = subprocess.run(  # noqa: S603  # fixed arguments, the fontconfig tool found on PATH
-        [executable, "-f", "%{file}\t%{index}\t%{weight}\n", family],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    ).stdout
-    faces: dict[int, FontFace] = {}
-    for line in sorted(listing.splitlines()):
-        try:
-            path, index, weight = line.split("\t")
-            faces.setdefault(int(float(weight)), FontFace(Path(path), int(index)))
-        except ValueError:
-            continue
-    return faces
-
-
-@functools.cache
-def cjk_font() -> CjkFont:
-    """The installed CJK font to print with: Noto Sans CJK SC, else WenQuanYi Micro Hei (looked up once)."""
-    for family, regular_files, bold_files in _FAMILIES:
-        faces = _fc_list(family)
-        regular = faces.get(_REGULAR) or next(
-            (FontFace(Path(p), i) for p, i in regular_files if Path(p).is_file()), None
-        )
-        if regular is None:
-            continue
-        bold = faces.get(_BOLD) or next((FontFace(Path(p), i) for p, i in bold_files if Path(p).is_file()), None)
-        return CjkFont(family=family, regular=regular, bold=bold)
-    raise RenderError(
-        "no CJK font found: neither Noto Sans CJK SC nor WenQuanYi Micro Hei is installed",
-        hint="install fonts-noto-cjk (or fonts-wqy-microhei)",
-    )
-
-
-@functools.cache
-def font_cmap(face: FontFace) -> frozenset[int]:
-    """The code points ``face`` has a glyph for (its best cmap), read once with fontTools.
-
-    Only ``maxp`` and ``cmap`` are read: placeholder glyph names stop fontTools from decompiling the 15 MB CFF
-    table of a CJK font just to name the glyphs the cmap points at.
-    """
-    try:
-        with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
-            font.setGlyphOrder([f"g{gid}" for gid in range(font["maxp"].numGlyphs)])
-            cmap = font.getBestCmap() or {}
-            return frozenset(code for code, glyph in cmap.items() if glyph != "g0")
-    except Exception as exc:  # fontTools raises assorted errors on unreadable files
-        raise RenderError(f"cannot read the font {face.path}: {exc}", hint="reinstall the font package") from exc
-
-
-@functools.cache
-def _printable(font: CjkFont) -> frozenset[int]:
-    """The code points every face of ``font`` can draw."""
-    return frozenset.intersection(*(font_cmap(face) for face in font.faces))
-
-
 def missing_characters(text: str, font: CjkFont | None = None) -> list[str]:
     """The distinct characters of ``text`` the font cannot draw, in order of code point."""
-    printable = _printable(font or cjk_font())
+    printable = drawable(font or cjk_font())
     return sorted({char for char in text if ord(char) not in printable})
 
 
 def check_coverage(fields: Iterable[tuple[str, str]], font: CjkFont | None = None) -> None:
     """Raise FontCoverageError naming the field and the characters the font cannot draw, if there are any."""
     font = font or cjk_font()
-    printable = _printable(font)
+    printable = drawable(font)
     for field, text in fields:
         if not printable.issuperset(map(ord, text)):
             raise FontCoverageError(font.family, missing_characters(text, font), field=field)

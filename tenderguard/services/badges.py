@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from tenderguard.domain import events
@@ -19,7 +20,7 @@ from tenderguard.domain.model import (
     a_day,
 )
 from tenderguard.domain.screening import Actor
-from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
+from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError, RenderError
 from tenderguard.records.audit import AuditDraft
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
@@ -28,7 +29,23 @@ if TYPE_CHECKING:
 
 from tenderguard.services.base import GateParts
 
-__all__ = ["BadgeUseCases"]
+__all__ = ["BadgeUseCases", "PrintRun", "Unprintable"]
+
+
+@attrs.frozen
+class Unprintable:
+    """A badge left out of a print run, and why (what its text holds that cannot be printed)."""
+
+    serial: str
+    reason: str
+
+
+@attrs.frozen
+class PrintRun:
+    """What a day's print made: the PDF (None when no badge could be printed) and the badges left out."""
+
+    result: RenderResult | None
+    unprintable: tuple[Unprintable, ...] = ()
 
 
 class BadgeUseCases(GateParts):
@@ -111,10 +128,17 @@ class BadgeUseCases(GateParts):
                                      reprint=badge.reprints), key)
 
     def badge_cards(self, day: dt.date, key: Ed25519PrivateKey, *, serials: Iterable[str] | None = None,
-                    include_revoked: bool = False) -> list[BadgeCard]:
-        """What to print for a day's badges (all, or the serials given): masked holders, day colour, signed QR."""
+                    include_revoked: bool = False) -> tuple[list[BadgeCard], list[Unprintable]]:
+        """What to print for a day's badges (all, or the serials given), and the badges that cannot be printed.
+
+        Each card holds the masked holder, the company and the hall as :mod:`tenderguard.render.printable`
+        prints them (transliterated where the font has no glyph, shortened, in smaller type), the day's colour and
+        the signed QR code. A badge whose text cannot be printed at all is returned with the reason instead: one
+        bad record never stops the others' badges.
+        """
         day = a_day(day, field="day")
         from tenderguard.render.badges import WEEKDAYS, BadgeCard  # noqa: PLC0415 - WeasyPrint loads on demand
+        from tenderguard.render.printable import holder_text, printable  # noqa: PLC0415
 
         wanted = set(serials) if serials is not None else None
         with self.uow_factory() as uow:
@@ -124,32 +148,48 @@ class BadgeUseCases(GateParts):
             if unknown:
                 raise NotFoundError(f"no badge {', '.join(unknown)} on {day}", hint="check the serials and --date")
         style = self.policy.badge
-        return [BadgeCard(
-            serial=b.serial, centre_name=self.centre.name, title=style.title, day=b.day,
-            weekday=WEEKDAYS[b.day.weekday()], colour=style.colour_of(b.day), company=b.company,
-            holder=b.holder_masked, role=role_label(b.role), sessions=(b.session,), hall=b.hall,
-            reprint=b.reprints, qr_payload=self.badge_code(b, key),
-        ) for b in found if (wanted is None or b.serial in wanted)
-            and (include_revoked or b.status is not BadgeStatus.REVOKED)]
+        cards: list[BadgeCard] = []
+        unprintable: list[Unprintable] = []
+        for b in found:
+            if (wanted is not None and b.serial not in wanted) or (
+                    not include_revoked and b.status is BadgeStatus.REVOKED):
+                continue
+            try:
+                company = None if b.company is None else printable(b.company, field="company").text
+                cards.append(BadgeCard(
+                    serial=b.serial, centre_name=self.centre.name, title=style.title, day=b.day,
+                    weekday=WEEKDAYS[b.day.weekday()], colour=style.colour_of(b.day), company=company,
+                    holder=holder_text(b.holder_masked).text, role=role_label(b.role), sessions=(b.session,),
+                    hall=printable(b.hall, field="hall").text, reprint=b.reprints, qr_payload=self.badge_code(b, key),
+                ))
+            except RenderError as exc:
+                unprintable.append(Unprintable(serial=b.serial, reason=exc.message))
+        return cards, unprintable
 
     def print_badges(self, day: dt.date, key: Ed25519PrivateKey, out: str | Path, *, layout: str = "a4-8",
                      serials: Iterable[str] | None = None, operator: str = "system",
-                     progress: Callable[[int, int], None] | None = None) -> RenderResult:
-        """Render a day's badges (all valid ones, or the serials given) to a PDF; the print run is audited."""
+                     progress: Callable[[int, int], None] | None = None) -> PrintRun:
+        """Render a day's badges (all valid ones, or the serials given) to a PDF; the print run is audited.
+
+        Every printable badge is printed; those that cannot be are listed in the run (``unprintable``) with the
+        reason, and the PDF is not written when none can be.
+        """
         day = a_day(day, field="day")
         from tenderguard.render.badges import render_badges  # noqa: PLC0415 - WeasyPrint loads on demand
 
-        cards = self.badge_cards(day, key, serials=serials)
-        if not cards:
+        cards, unprintable = self.badge_cards(day, key, serials=serials)
+        if not cards and not unprintable:
             raise NotFoundError(f"no valid badge on {day}", hint="screen arrivals first, or check --date")
-        result = render_badges(cards, out, layout=layout, progress=progress)
+        result = render_badges(cards, out, layout=layout, progress=progress) if cards else None
         with self.uow_factory() as uow:
             uow.audit.record(AuditDraft(at=self.clock.now(), kind="badge_print", subject=day.isoformat(),
                                         operator=operator, payload={
-                                            "layout": layout, "badges": result.badges, "pages": result.pages,
-                                            "reprints": sum(1 for c in cards if c.reprint)}))
+                                            "layout": layout, "badges": len(cards),
+                                            "pages": result.pages if result else 0,
+                                            "reprints": sum(1 for c in cards if c.reprint),
+                                            "unprintable": [u.serial for u in unprintable]}))
             uow.commit()
-        return result
+        return PrintRun(result=result, unprintable=tuple(unprintable))
 
     def verify_badge(self, code: str, public_key: Ed25519PublicKey, *, today: dt.date | None = None) -> Verdict:
         """Verify a scanned code against the key and this centre's records (revocations, reprints, unknown)."""

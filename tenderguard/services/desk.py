@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
 from tenderguard.domain import events
 from tenderguard.domain.machine import CLEARED
 from tenderguard.domain.model import (
@@ -183,7 +185,13 @@ class Desk:
             else:
                 screening.check_in(self.actor, at)
             detail = self._admit(uow, screening, at) if screening.state == CLEARED else decision.detail
-            return screening_view(screening, self.gate.machine, detail)
+            view = screening_view(screening, self.gate.machine, detail)
+            if screening.outcome is None or screening.outcome is Outcome.ADMITTED:
+                from tenderguard.render.printable import badge_note  # noqa: PLC0415 - reads the font on first use
+
+                note = badge_note(screening.visitor.name_masked, arrival.company, session.hall)
+                view = attrs.evolve(view, badge_note=note) if note else view
+            return view
         except BaseException:
             screening.unbind()  # the unit of work rolls the new screening back
             raise

@@ -18,7 +18,7 @@ from tenderguard.domain.model import (
     a_day,
 )
 from tenderguard.domain.screening import Actor
-from tenderguard.errors import InvalidInputError, KeyMismatchError, NotFoundError
+from tenderguard.errors import InvalidInputError, KeyMismatchError, NotFoundError, RenderError
 from tenderguard.identity import key_fingerprint
 from tenderguard.policy import Policy
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
@@ -68,8 +68,27 @@ class Gate(ReminderUseCases, RecordUseCases, BadgeUseCases, SignalUseCases):
             uow.agencies.add(agency)
             uow.commit()
 
+    def _check_hall(self, session: BidSession) -> None:
+        """A session's hall is one the policy lists (when it lists any) and prints on a badge."""
+        from tenderguard.render.printable import HALL_MAX, printable  # noqa: PLC0415 - reads the font on first use
+
+        known = self.policy.hall_capacity
+        if known and session.hall not in known:
+            raise InvalidInputError("session.hall", f"开标室“{session.hall}”不在本中心政策的开标室名单中"
+                                    f"({'、'.join(known)})", hint="use one of the policy's halls, or add it to "
+                                    "the policy's [halls] table")
+        try:
+            printed = printable(session.hall, field="session.hall").text
+        except RenderError as exc:
+            raise InvalidInputError("session.hall", f"开标室名称无法印在健康标识上:{exc.message}",
+                                    hint="name the hall in Chinese or Latin letters") from None
+        if len(printed) > HALL_MAX:
+            raise InvalidInputError("session.hall", f"开标室名称 {len(printed)} 个字符,健康标识上最多印 {HALL_MAX} 个",
+                                    hint="use the hall's short name")
+
     def register_session(self, session: BidSession) -> None:
-        """Register a bid session; its agency must be registered first."""
+        """Register a bid session; its agency must be registered first, its hall one the policy lists."""
+        self._check_hall(session)
         with self.uow_factory() as uow:
             if session.agency is not None and uow.agencies.get(session.agency) is None:
                 raise NotFoundError(f"agency {session.agency!r} of session {session.code} is not registered",
@@ -88,11 +107,14 @@ class Gate(ReminderUseCases, RecordUseCases, BadgeUseCases, SignalUseCases):
         """
         new_sessions = 0
         agency_list = list(agencies)
+        session_list = list(sessions)
+        for session in session_list:
+            self._check_hall(session)
         with self.uow_factory() as uow:
             for agency in agency_list:
                 uow.agencies.add(agency)
             clashes = []
-            for session in sessions:
+            for session in session_list:
                 known = uow.sessions.get(session.code)
                 if known is None:
                     uow.sessions.add(session)

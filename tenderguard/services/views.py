@@ -38,6 +38,9 @@ class ScreeningView:
     detail: Mapping[str, Any] = attrs.field(factory=dict)
     #: How many temperature readings have been taken (to resume a replay at the right reading).
     readings: int = 0
+    #: Told at registration when the badge will print the name, company or hall otherwise (transliterated,
+    #: shortened), or cannot print it (see :mod:`tenderguard.render.printable`); None when it prints as given.
+    badge_note: str | None = None
 
     @property
     def closed(self) -> bool:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import random
 import shutil
 import string
@@ -17,62 +15,22 @@ from typing import Any
 
 import pytest
 import zxingcpp
+from cardkit import make_card, payload
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from tenderguard.errors import FontCoverageError, RenderError, TenderGuardError
-from tenderguard.render import (
-    LAYOUTS,
-    WEEKDAYS,
-    BadgeCard,
-    RenderResult,
-    TemplateFetcher,
-    cjk_font,
-    missing_characters,
-    qr_png,
-    render_badges,
-    render_template,
-    template_environment,
-    templates_dir,
-)
 from tenderguard.render import badges as badges_module
-from tenderguard.render.badges import render_html
+from tenderguard.render.badges import LAYOUTS, BadgeCard, RenderResult, render_badges, render_html
+from tenderguard.render.environment import render_template, template_environment, templates_dir
+from tenderguard.render.fetcher import TemplateFetcher
+from tenderguard.render.fonts import cjk_font, missing_characters
+from tenderguard.render.qr import qr_png
 
-DAY = dt.date(2026, 11, 23)  # a Monday
 MM = 72 / 25.4
 PDFTOPPM = shutil.which("pdftoppm")
 HOSTILE = "<img src=file:///etc/passwd>"
-COMPANIES = ("北京市密云区某某建设工程有限公司", "北京燕山绿化工程有限公司", "中铁某局集团第三工程有限公司")
-HOLDERS = ("张*", "欧阳**", "李*", "王*", "赵**", "陈*", "刘*", "周*")
-
-
-def payload(serial: str, reprint: int = 0) -> str:
-    """A ~150-character ASCII QR payload shaped like a signed badge claim."""
-    signature = base64.urlsafe_b64encode(hashlib.sha512(serial.encode()).digest()).decode().rstrip("=")
-    return f"TG1.MY.{serial}.{DAY:%Y%m%d}.{reprint}.0800-1800.{signature}"
-
-
-def make_card(index: int, **changes: Any) -> BadgeCard:
-    """Badge ``index`` of the day, with ``changes`` applied."""
-    serial = f"MY-{DAY:%Y%m%d}-{index:04d}"
-    fields: dict[str, Any] = {
-        "serial": serial,
-        "centre_name": "密云区公共资源交易中心",
-        "title": "入场健康标识",
-        "day": DAY,
-        "weekday": WEEKDAYS[DAY.weekday()],
-        "colour": "#d32f2f",
-        "company": f"{COMPANIES[index % len(COMPANIES)]}第{index}项目部",
-        "holder": HOLDERS[index % len(HOLDERS)],
-        "role": "投标人",
-        "sessions": (f"MY-{DAY:%Y%m%d}-0{index % 3 + 1}",),
-        "hall": "第一开标室",
-        "reprint": 0,
-        "qr_payload": payload(serial),
-    }
-    fields.update(changes)
-    return BadgeCard(**fields)
 
 
 @dataclass(frozen=True)
@@ -321,7 +279,7 @@ def test_control_characters_are_refused_naming_the_field(char: str) -> None:
 
 def test_overlong_text_is_refused_not_cut() -> None:
     """A 200-character company (or holder) is refused with its length and the limit, never silently cut."""
-    with pytest.raises(RenderError, match=r"company: is 200 characters long; at most 48 fit") as caught:
+    with pytest.raises(RenderError, match=r"company: is 200 characters long; at most 100 fit") as caught:
         make_card(1, company="某" * 200)
     assert caught.value.field == "company"
     assert caught.value.hint is not None

@@ -303,7 +303,7 @@ def test_reentry_with_fever_is_refused_but_keeps_the_place(miyun: Harness) -> No
 
 def test_arriving_again_without_exit_counts_as_having_left() -> None:
     """A person back at the desk without a recorded exit is taken to have left: occupancy stays right."""
-    h = Harness(tiny_policy(halls={HALL_1: 5}))
+    h = Harness(tiny_policy(halls={HALL_1: 5, HALL_2: 30}))
     first = h.admit(ZHANG, BUILDER)
     h.admit(LI, BRIDGES)
     view = h.desk.arrive(h.arrival(ZHANG, BUILDER))
