@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "AuthenticationError",
     "CommitUnknownError",
     "ConflictError",
     "FontCoverageError",
@@ -20,6 +21,7 @@ __all__ = [
     "PolicyError",
     "RenderError",
     "ScreeningError",
+    "StorageError",
     "TenderGuardError",
 ]
 
@@ -48,12 +50,13 @@ class InvalidInputError(TenderGuardError, ValueError):
 class PolicyError(TenderGuardError):
     """Raised when a policy (preset or TOML file) is invalid; lists every problem by its key path."""
 
-    def __init__(self, problems: Iterable[tuple[str, str]], *, source: str | None = None) -> None:
+    def __init__(self, problems: Iterable[tuple[str, str]], *, source: str | None = None,
+                 hint: str = "correct the listed keys and load the policy again") -> None:
         self.problems: Sequence[tuple[str, str]] = tuple(problems)
         self.source = source
         head = f"invalid policy {source}" if source else "invalid policy"
         lines = "; ".join(f"{path}: {msg}" if path else msg for path, msg in self.problems)
-        super().__init__(f"{head}: {lines}", hint="correct the listed keys and load the policy again")
+        super().__init__(f"{head}: {lines}", hint=hint)
 
 
 class NotFoundError(TenderGuardError, LookupError):
@@ -92,11 +95,30 @@ class KeyMismatchError(TenderGuardError):
     """Raised when a desk or command brings another ID-hash key than the one the database was started with."""
 
 
+class AuthenticationError(TenderGuardError):
+    """Raised when a login or a token is refused.
+
+    The message is the same whatever was wrong (no such account, a wrong password, a disabled account, an unknown
+    or revoked token), so it tells nobody which accounts exist.
+    """
+
+
 class CommitUnknownError(TenderGuardError):
     """Raised when the database connection was lost while committing: the operation may or may not be saved.
 
     Never repeat the operation blindly: look at the record first (a batch resumes its line, which finds out).
     """
+
+
+class StorageError(TenderGuardError):
+    """Raised when a file or the database cannot be written where it was asked (a full disk, a read-only place).
+
+    ``path`` names the file or folder; nothing half-written is left under its name.
+    """
+
+    def __init__(self, path: str, message: str, *, hint: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}", hint=hint)
 
 
 class ConflictError(TenderGuardError):

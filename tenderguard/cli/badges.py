@@ -251,8 +251,10 @@ def badge_print(day: dt.datetime | None, layout: str, out: str, serials: tuple[s
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = _gate(store, policy_spec)
         when = day.date() if day else _now().date()
+        console = Console(stderr=True)
+        # Off a terminal the bar shows nothing but would leave an empty line before an error's one line.
         with Progress(TextColumn("[bold]badges[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=True) as bar:
+                      console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task("badges", total=None)
             run = gate.print_badges(when, key, out, layout=layout, serials=serials or None, operator=operator,
                                     progress=lambda done, total: bar.update(task, completed=done, total=total))

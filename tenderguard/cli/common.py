@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
@@ -59,6 +61,21 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TenderGuardError as exc:
             raise click.ClickException(str(exc)) from None
+        except click.BadParameter as exc:
+            if exc.param is None or not isinstance(exc.param.type, click.File | click.Path):
+                raise
+            # A file or folder that is not there or not of its kind: one line, without the usage text.
+            raise click.UsageError(exc.format_message()) from None
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(f"a file given is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                                       f"{exc.start}): save it as UTF-8 and run the command again") from None
+        except RecursionError:
+            raise click.ClickException("a file given is nested too deeply to read (嵌套过深): a policy, a list or "
+                                       "a configuration is a few levels deep (nothing was written)") from None
+        except BrokenPipeError:
+            raise  # standard output was closed by its reader (`| head`): nothing to say to anybody
+        except OSError as exc:
+            raise click.ClickException(_os_error_line(exc)) from None
         except Exception as exc:
             # A database error can only come from a command that loaded SQLAlchemy: look for it only then.
             database = sys.modules.get("sqlalchemy.exc")
@@ -70,6 +87,27 @@ class _Group(click.Group):
                 raise click.ClickException(f"database error: {detail} (check --db and that the server is up; "
                                            "nothing was half-written)") from None
             raise
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for an error of the operating system: the file it is about and why, a full disk called one."""
+    from tenderguard.records.files import storage_error  # noqa: PLC0415 - each command imports what it uses
+    if exc.filename is None:
+        return f"the system refused: {exc.strerror or exc} (nothing was half-written)"
+    named = os.fsdecode(exc.filename)
+    if exc.errno in _WRITE_ERRORS:
+        return str(storage_error(exc, named))
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # a folder was to be made where a file is
+        path = Path(named)
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            where = f"{blocker}" if str(blocker) == named else f"{named}: {blocker}"
+            return f"{where} is a file, not a folder (pick another path; nothing was written)"
+    return f"{named}: {exc.strerror or exc} (check the path and its permissions)"
+
+
+#: Errors of writing a file (a full disk or quota, a read-only disk), told as such whatever command met them.
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 
 def _db_url(value: str) -> str:
@@ -102,10 +140,21 @@ def _centre_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _store(db: str, centre: Centre, *, create: bool = False) -> Iterator[SqlStore]:
     """The store of ``--db``; only the commands that start a day's records (``create``) make a new database."""
     from tenderguard.store.sql import SqlStore  # noqa: PLC0415 - each command imports what it uses
-    store = SqlStore(_db_url(db), centre, create=create)
+    from tenderguard.store.sql.engine import storage_problem  # noqa: PLC0415 - each command imports what it uses
+    url = _db_url(db)
+    try:
+        store = SqlStore(url, centre, create=create)
+    except Exception as exc:
+        raise storage_problem(exc, url) or exc from None
     try:
         yield store
         store.seal_audit()  # leave nothing of this run waiting to be chained
+    except Exception as exc:
+        # A full disk or an unwritable file is told by the database's name; the transaction was rolled back.
+        found = storage_problem(exc, url)
+        if found is None:
+            raise
+        raise found from None
     finally:
         store.dispose()
 
@@ -149,7 +198,10 @@ def _config_defaults(command: click.Command, settings: dict[str, str]) -> dict[s
 def _read_config(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except RecursionError:
+        raise TenderGuardError(f"cannot read the configuration {path}: it is nested too deeply",
+                               hint="a configuration is one flat table of settings") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise TenderGuardError(f"cannot read the configuration {path}: {exc}",
                                hint="fix the file or point --config elsewhere") from None
     table = data.get("tenderguard", data)
@@ -162,7 +214,7 @@ def _read_config(path: Path) -> dict[str, str]:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tenderguard")
-@click.option("--config", type=click.Path(dir_okay=False), envvar="TENDERGUARD_CONFIG", default=None,
+@click.option("--config", metavar="FILE", envvar="TENDERGUARD_CONFIG", default=None,
               help=f"A TOML file of defaults (db, keys, policy, centre_code, centre_name, desk, operator) "
                    f"[env TENDERGUARD_CONFIG; default ./{DEFAULT_CONFIG} if present]. Options and environment "
                    "variables win over it.")

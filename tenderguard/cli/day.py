@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 import tempfile
 import time
@@ -95,15 +94,16 @@ def _output(out: str, name: str) -> Iterator[Path]:
 
 @contextmanager
 def _results_file(out: str) -> Iterator[TextIO]:
-    """Standard output for ``-``; otherwise the file, created readable by its owner only (results name people)."""
+    """Standard output for ``-``; otherwise the file, readable by its owner only (results name people).
+
+    The file appears when the batch ends; a run stopped half-way (a full disk) leaves the file as it was, and
+    running the batch again reports every line, the finished ones from the database.
+    """
     if out == "-":
         yield sys.stdout
         return
-    try:
-        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+    from tenderguard.records.files import private_lines  # noqa: PLC0415 - each command imports what it uses
+    with private_lines(out) as handle:
         yield handle
 
 
@@ -119,9 +119,12 @@ def purge(db: str, policy_spec: str, centre_code: str, centre_name: str, dry_run
           operator: str) -> None:
     """Delete health data, then whole days, older than the policy's retention periods (audited)."""
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.records.retention import check_purge_day  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
-        report = _gate(store, policy_spec).purge(today=today.date() if today else None, dry_run=dry_run,
-                                                 operator=operator)
+        gate = _gate(store, policy_spec)
+        if today is not None:
+            check_purge_day(today.date(), _now().date(), gate.policy.retention.attendance_days)
+        report = gate.purge(today=today.date() if today else None, dry_run=dry_run, operator=operator)
     for line in report.lines():
         click.echo(line)
     if dry_run:

@@ -23,7 +23,7 @@ __all__ = ["diagram", "identity_check", "policy", "policy_check", "policy_list",
 
 @cli.command()
 @click.option("--preset", default=None, help="A built-in preset name.")
-@click.option("--policy", "policy_file", default=None, type=click.Path(dir_okay=False),
+@click.option("--policy", "policy_file", default=None, metavar="FILE",
               help="A policy TOML file.")
 def diagram(preset: str | None, policy_file: str | None) -> None:
     """Print the screening state machine of a policy as a Mermaid diagram."""
@@ -79,7 +79,7 @@ def policy_show(spec: str, as_json: bool) -> None:
 
 
 @policy.command("check")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path")
 def policy_check(path: str) -> None:
     """Check a policy file; print every problem by key path."""
     from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses

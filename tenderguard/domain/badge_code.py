@@ -218,6 +218,9 @@ class Revocations:
         except InvalidSignature:
             raise InvalidInputError("revocations", "the revocation list is not signed by this centre's key",
                                     hint="fetch the list again from the centre") from None
+        except RecursionError:
+            raise InvalidInputError("revocations", "is nested too deeply to be a TenderGuard revocation list",
+                                    hint="fetch the list again from the centre") from None
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidInputError("revocations", "is not a TenderGuard revocation list") from None
 
@@ -315,7 +318,7 @@ class SeenLists:
             marks = [RevocationWatermark(centre=str(r["centre"]), day=dt.date.fromisoformat(r["day"]),
                                          sequence=r["sequence"], digest=str(r["digest"]),
                                          signed_at=dt.datetime.fromisoformat(r["signed_at"])) for r in rows]
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise InvalidInputError("seen_lists", "is not a TenderGuard file of revocation lists seen",
                                     hint="restore it, or delete it to start again from the next list given") from None
         return cls({(m.centre, m.day): m for m in marks})

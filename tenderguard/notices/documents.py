@@ -41,6 +41,7 @@ from tenderguard.notices.notice_content import (
 )
 from tenderguard.notices.sms import SmsPlan
 from tenderguard.policy import DeclarationStep, Policy
+from tenderguard.records.files import checked_target
 
 # WeasyPrint's shared FontConfiguration and the print-font cache are not thread-safe: one document at a time, for
 # badges and notices alike, so the badges' lock is shared rather than a second one made here.
@@ -134,7 +135,8 @@ def build_notice(
 def _write_pdf(html: str, out: Path, *, stylesheet: str, fields: Iterable[tuple[str, str]],
                fetcher: TemplateFetcher) -> Path:
     """Write a notice or form (resources from ``templates/notices``) as a PDF, fonts checked first."""
-    return write_pdf(html, out, folder=_FOLDER, stylesheet=stylesheet, fields=fields, fetcher=fetcher)
+    return write_pdf(html, checked_target(Path(out)), folder=_FOLDER, stylesheet=stylesheet, fields=fields,
+                     fetcher=fetcher)
 
 
 def render_notice_pdf(

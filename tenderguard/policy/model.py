@@ -12,7 +12,15 @@ from tenderguard.policy.checks import Checked, Problems
 from tenderguard.policy.sections import BadgeStyle, KeyAreaRule, Question, Reentry, RefusalNotices, Retention, Signals
 from tenderguard.policy.steps import ConfirmStep, MaskStep, QuestionsStep, Step, TemperatureStep
 
-__all__ = ["Policy", "Role", "iter_questions_asked_at"]
+__all__ = ["MAX_CAPACITY", "MAX_QUESTIONS", "MAX_QUOTA", "MAX_STEPS", "Policy", "Role", "iter_questions_asked_at"]
+
+#: Bounds that keep a policy within what a gate can be: a desk's procedure is a handful of steps (the screening
+#: machine has states for each), a handful of health questions, an organisation sends a few people, a hall
+#: seats hundreds.
+MAX_STEPS = 30
+MAX_QUESTIONS = 50
+MAX_QUOTA = 1_000
+MAX_CAPACITY = 100_000
 
 
 class Role(enum.StrEnum):
@@ -24,6 +32,15 @@ class Role(enum.StrEnum):
     SUPERVISOR = "supervisor"  # 监督人员
     EXPERT = "expert"  # 评标专家
     OTHER = "other"
+
+
+def _bounded(key: str, value: int, most: int, *, unlimited: bool = False) -> Problems:
+    """The problem of a count below 1 or above ``most`` (``unlimited``: it may be left out for no limit)."""
+    if value < 1:
+        return [(key, f"{value} is below 1 (leave it out for no limit)" if unlimited else f"{value} is below 1")]
+    if value > most:
+        return [(key, f"{value} is more than {most}")]
+    return []
 
 
 def _default_quotas() -> Mapping[Role, int | None]:
@@ -79,14 +96,17 @@ class Policy(Checked):
         if bidder != 1:
             problems.append(("quotas.bidder", f"{bidder} is not 1: one person per company per day (一公司一人) is "
                              "the rule and cannot be changed"))
+        if len(self.steps) > MAX_STEPS:
+            problems.append(("steps", f"{len(self.steps)} steps; a desk takes at most {MAX_STEPS}"))
+        if len(self.questions) > MAX_QUESTIONS:
+            problems.append(("questions", f"{len(self.questions)} questions; at most {MAX_QUESTIONS} are asked"))
         for role, limit in self.quotas.items():
-            if role is not Role.BIDDER and limit is not None and limit < 1:
-                problems.append((f"quotas.{role}", f"{limit} is below 1 (leave it out for no limit)"))
+            if role is not Role.BIDDER and limit is not None:
+                problems.extend(_bounded(f"quotas.{role}", limit, MAX_QUOTA, unlimited=True))
         for hall, cap in self.hall_capacity.items():
-            if cap < 1:
-                problems.append((f"halls.{hall}", f"{cap} is below 1"))
-        if self.default_hall_capacity is not None and self.default_hall_capacity < 1:
-            problems.append(("default_hall_capacity", f"{self.default_hall_capacity} is below 1"))
+            problems.extend(_bounded(f"halls.{hall}", cap, MAX_CAPACITY))
+        if self.default_hall_capacity is not None:
+            problems.extend(_bounded("default_hall_capacity", self.default_hall_capacity, MAX_CAPACITY))
         for i, sid in enumerate(self.reentry.steps):
             if sid not in seen:
                 problems.append((f"reentry.steps[{i}]", f"{sid!r} is not a step of this policy"))

@@ -246,6 +246,9 @@ def _parse_text(text: str, source: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError([("", f"not valid TOML: {exc}")], source=source) from None
+    except RecursionError:
+        raise PolicyError([("", "nested too deeply to read (嵌套过深)")], source=source,
+                          hint="a policy's tables and lists are a few levels deep") from None
     return parse_policy(data, source=source)
 
 
@@ -254,13 +257,21 @@ def load_policy(spec: str | Path) -> Policy:
     if isinstance(spec, str) and spec in list_presets():
         return load_preset(spec)
     path = Path(spec)
+    if path.is_dir():
+        raise PolicyError([("", f"{str(spec)!r} is a folder, not a policy TOML file")],
+                          hint="give the policy file inside it, or a preset")
     if not path.is_file():
         raise PolicyError(
-            [("", f"{str(spec)!r} is neither a preset ({', '.join(list_presets())}) nor a readable TOML file")]
+            [("", f"{str(spec)!r} is neither a preset ({', '.join(list_presets())}) nor a readable TOML file")],
+            hint="check the name, or give the path of a policy TOML file",
         )
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError([("", f"cannot read {path}: {exc}")], source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError([("", f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} at {exc.start})")],
+                          source=str(path), hint="save the file as UTF-8 (TOML files are UTF-8)") from None
+    except OSError as exc:
+        raise PolicyError([("", f"cannot read it: {exc.strerror or exc}")], source=str(path),
+                          hint="check the path and its permissions") from None
     return _parse_text(text, str(path))
 

@@ -15,7 +15,9 @@ import attrs
 from tenderguard.policy.checks import Checked, Problems, check_ident
 
 __all__ = [
+    "BADGE_TITLE_MAX",
     "DEFAULT_PALETTE",
+    "PALETTE_MAX",
     "BadgeStyle",
     "KeyAreaRule",
     "Question",
@@ -144,6 +146,10 @@ class RefusalNotices(Checked):
 
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
+#: The longest badge title the card prints (the badge's title line, see :mod:`tenderguard.render.badges`).
+BADGE_TITLE_MAX = 10
+#: More day colours than days in a year tell no day apart better.
+PALETTE_MAX = 366
 #: Seven clearly different day colours (red, orange, yellow, green, blue, purple, slate).
 DEFAULT_PALETTE = ("#d32f2f", "#f57c00", "#fbc02d", "#388e3c", "#1976d2", "#7b1fa2", "#455a64")
 
@@ -161,8 +167,15 @@ class BadgeStyle(Checked):
         problems: Problems = []
         if not self.title.strip():
             problems.append(("title", "is empty"))
+        elif not self.title.isprintable():
+            problems.append(("title", "holds an invisible control or formatting character"))
+        elif len(self.title) > BADGE_TITLE_MAX:
+            problems.append(("title", f"is {len(self.title)} characters long; at most {BADGE_TITLE_MAX} fit on the "
+                             "badge"))
         if len(self.palette) < 2:
             problems.append(("palette", "needs at least two colours, so that consecutive days differ"))
+        elif len(self.palette) > PALETTE_MAX:
+            problems.append(("palette", f"has {len(self.palette)} colours; at most {PALETTE_MAX}"))
         for i, colour in enumerate(self.palette):
             if not _HEX_COLOUR.match(colour):
                 problems.append((f"palette[{i}]", f"{colour!r} is not a colour like #d32f2f"))

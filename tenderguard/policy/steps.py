@@ -15,6 +15,7 @@ import attrs
 from tenderguard.policy.checks import Checked, Problems, check_ident
 
 __all__ = [
+    "CELSIUS_RANGE",
     "RESERVED_STATE_NAMES",
     "STEP_KINDS",
     "ConfirmStep",
@@ -26,6 +27,10 @@ __all__ = [
     "Step",
     "TemperatureStep",
 ]
+
+#: The readings a thermometer's plausible range and the fever threshold may lie in (°C): a body's temperature,
+#: never Fahrenheit (98.6) nor a number no reading can reach.
+CELSIUS_RANGE = (25.0, 45.0)
 
 #: State names the machine uses itself; a step may not take one of them.
 RESERVED_STATE_NAMES = frozenset({"arrived", "cleared", "admitted", "refused", "referred", "abandoned"})
@@ -88,6 +93,8 @@ class TemperatureStep(_StepBase):
             value = getattr(self, name)
             if not math.isfinite(value):
                 problems.append((name, f"{value} is not a finite number"))
+            elif not CELSIUS_RANGE[0] <= value <= CELSIUS_RANGE[1]:
+                problems.append((name, f"{value} is outside {CELSIUS_RANGE[0]}..{CELSIUS_RANGE[1]} (°C)"))
         if self.plausible_min >= self.plausible_max:
             problems.append(("plausible_min", f"{self.plausible_min} is not below plausible_max"))
         elif self.threshold > self.plausible_max:

@@ -97,5 +97,8 @@ def write_export(rows: Sequence[dict[str, str]], path: str | Path, fmt: str, *, 
     for index, (key, title) in enumerate(COLUMNS, start=1):
         width = max([len(title) * 2, *(len(row[key]) for row in rows)])
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 48)
-    book.save(out)
+    # Saved in memory first: a zip file left open by a failed write (a full disk) would fail again at exit.
+    buffer_xlsx = io.BytesIO()
+    book.save(buffer_xlsx)
+    out.write_bytes(buffer_xlsx.getvalue())
     return out

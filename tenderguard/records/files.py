@@ -9,19 +9,38 @@ reader never sees half a file and a crash leaves no readable remnant under the t
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
-from tenderguard.errors import InvalidInputError
+from tenderguard.errors import InvalidInputError, StorageError
 
-__all__ = ["PRIVATE_MODE", "create_private", "private_output", "write_private", "write_private_text"]
+__all__ = [
+    "PRIVATE_MODE", "checked_target", "create_private", "private_lines", "private_output", "storage_error",
+    "write_private", "write_private_text",
+]
 
 #: Read and write for the owner, nothing for anybody else.
 PRIVATE_MODE = 0o600
+
+
+#: The errors of a disk (or a user's quota) that has no room left.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def storage_error(exc: OSError, path: Path | str) -> StorageError:
+    """The one-line error saying why ``path`` could not be written; a full disk is called one."""
+    if exc.errno in _FULL:
+        return StorageError(str(path), "the disk is full (磁盘已满)",
+                            hint="free some space and run the command again; nothing was half-written")
+    if exc.errno == errno.EROFS:
+        return StorageError(str(path), "is on a read-only disk", hint="pick a place that can be written")
+    return StorageError(str(path), f"cannot be written: {exc.strerror or exc}",
+                        hint="pick a place you can write to; nothing was half-written")
 
 
 def create_private(path: Path) -> None:
@@ -33,8 +52,14 @@ def create_private(path: Path) -> None:
     os.close(descriptor)
 
 
-def _checked_target(target: Path) -> Path:
+def checked_target(target: Path) -> Path:
+    """``target`` if an output can be written there: its folder exists and it is a regular file or nothing yet.
+
+    Called before the work of making a document, so a wrong ``--out`` is told at once (as InvalidInputError).
+    """
     if not target.parent.is_dir():
+        if target.parent.exists():
+            raise InvalidInputError("out", f"{target.parent} is a file, not a folder", hint="pick another path")
         raise InvalidInputError("out", f"folder {target.parent} does not exist", hint="create it or pick another path")
     try:
         found = os.lstat(target)
@@ -54,26 +79,39 @@ def _mode_for(target: Path) -> int:
         return PRIVATE_MODE
 
 
+def _scratch_beside(target: Path) -> tuple[Path, int]:
+    """A new 0600 scratch file beside ``target`` and its open descriptor."""
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        scratch.unlink(missing_ok=True)
+        return scratch, os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    except OSError as exc:
+        if exc.errno in _FULL or exc.errno == errno.EROFS:
+            raise storage_error(exc, target) from None
+        raise InvalidInputError("out", f"cannot write in {target.parent}: {exc.strerror}",
+                                hint="pick a folder you can write to") from None
+
+
 def write_private(target: Path | str, write: Callable[[Path], object]) -> Path:
     """Call ``write(path)`` on a 0600 scratch file beside ``target``, then rename it over ``target``; returns it.
 
     A target that exists and is not a regular file (a folder, a symlink, a device) is refused; an existing file
     is replaced by one of the same mode.
     """
-    target = _checked_target(Path(target))
-    scratch = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    scratch.unlink(missing_ok=True)
-    try:
-        descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
-    except OSError as exc:
-        raise InvalidInputError("out", f"cannot write in {target.parent}: {exc.strerror}",
-                                hint="pick a folder you can write to") from None
+    target = checked_target(Path(target))
+    scratch, descriptor = _scratch_beside(target)
     os.close(descriptor)
     mode = _mode_for(target)
     try:
         write(scratch)
         os.chmod(scratch, mode)  # a writer that re-created the file must not have widened it
         scratch.replace(target)
+    except OSError as exc:
+        # A full disk, or a failure on the file itself, is told by the target's name (the scratch file is gone);
+        # a file the writer only read (a template, a font) keeps its own error.
+        if exc.errno in _FULL or exc.filename in (None, str(scratch), str(target)):
+            raise storage_error(exc, target) from None
+        raise
     finally:
         scratch.unlink(missing_ok=True)
     return target
@@ -91,7 +129,31 @@ def private_output(target: Path | str) -> Iterator[BinaryIO]:
     What is written stays in memory until then and reaches the disk in one short write of a scratch file, renamed
     over the target: a process killed while the document is being made leaves nothing on disk.
     """
-    target = _checked_target(Path(target))
+    target = checked_target(Path(target))
     buffer = io.BytesIO()
     yield buffer
     write_private(target, lambda path: path.write_bytes(buffer.getvalue()))
+
+
+@contextlib.contextmanager
+def private_lines(target: Path | str, *, encoding: str = "utf-8") -> Iterator[TextIO]:
+    """A text stream for output that grows line by line (a batch's results); it becomes ``target`` at the end.
+
+    The target is replaced only when the block ends without an error. The lines go straight to a 0600 scratch
+    file beside the target, so a long run holds nothing in memory; a full disk or an error leaves the target as it
+    was and no scratch file behind.
+    """
+    target = checked_target(Path(target))
+    scratch, descriptor = _scratch_beside(target)
+    mode = _mode_for(target)
+    try:
+        with os.fdopen(descriptor, "w", encoding=encoding) as handle:
+            yield handle
+        os.chmod(scratch, mode)
+        scratch.replace(target)
+    except OSError as exc:
+        if exc.errno in _FULL or exc.filename in (str(scratch), str(target)):
+            raise storage_error(exc, target) from None
+        raise
+    finally:
+        scratch.unlink(missing_ok=True)

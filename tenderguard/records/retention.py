@@ -27,8 +27,8 @@ from tenderguard.domain.model import HEALTH_REASONS
 from tenderguard.errors import InvalidInputError
 
 __all__ = [
-    "HEALTH_PHASE_SUFFIXES", "HEALTH_REASONS", "PURGED_REASON", "PurgeCounts", "PurgeReport", "cutoffs",
-    "without_rest",
+    "HEALTH_PHASE_SUFFIXES", "HEALTH_REASONS", "PURGED_REASON", "PurgeCounts", "PurgeReport", "check_purge_day",
+    "cutoffs", "without_rest",
 ]
 
 #: What a health reason reads after the purge.
@@ -87,6 +87,22 @@ def without_rest(state: str) -> str:
         if state.endswith(suffix):
             return state.removesuffix(suffix)
     return state
+
+
+def check_purge_day(today: dt.date, actual: dt.date, attendance_days: int) -> None:
+    """Refuse to count retention from a day so late that the attendance of days still to come would go.
+
+    ``actual`` is the real today: a purge counted from a later day is a simulation or a typo (9999-12-31), and
+    the records it would delete are not old by any clock.
+    """
+    if today <= actual:
+        return
+    attendance_before = today - dt.timedelta(days=attendance_days)
+    if attendance_before > actual:
+        raise InvalidInputError(
+            "today", f"{today} is so late that counting {attendance_days} days back from it would delete "
+            f"the attendance of every day up to {attendance_before}, after today ({actual})",
+            hint="give the day the purge is run for, e.g. --today 2027-01-31")
 
 
 def cutoffs(today: dt.date, health_data_days: int, attendance_days: int) -> tuple[dt.date, dt.date]:

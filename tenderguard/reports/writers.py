@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from tenderguard.domain.catalogue import reason_label
 from tenderguard.domain.model import Centre
-from tenderguard.records.files import write_private
+from tenderguard.records.files import checked_target, write_private
 from tenderguard.render.environment import render_template
 from tenderguard.render.text import check_text
 from tenderguard.reports.figures import (
@@ -125,7 +125,7 @@ def write_report_pdf(report: DailyReport, out: Path) -> Path:
     # WeasyPrint loads on demand: reading a report (or the CLI's help) does not pay for it.
     from tenderguard.render.pdf import write_pdf  # noqa: PLC0415
 
-    return write_pdf(render_report_html(report), Path(out), folder="reports", stylesheet="daily.css",
+    return write_pdf(render_report_html(report), checked_target(Path(out)), folder="reports", stylesheet="daily.css",
                      fields=_checked(report), css_text=[_STYLESHEET_TEXT])
 
 
@@ -245,4 +245,7 @@ def write_report_xlsx(report: DailyReport, out: Path) -> Path:
         for status, count in by_status.items():
             signal_sheet.append([_signal_label(kind), _SIGNAL_STATUS[status], count, f"signal:{kind}:{status}"])
     _bold_header(signal_sheet, [40, 10, 8, 36])
-    return write_private(out, book.save)
+    # Saved in memory first: a zip file left open by a failed write (a full disk) would fail again at exit.
+    saved = io.BytesIO()
+    book.save(saved)
+    return write_private(out, lambda path: path.write_bytes(saved.getvalue()))
