@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # TenderGuard's one entry point on a fresh Debian machine (as root, or with sudo):
 #   bash scripts/run.sh demo    set up, then run the demo bid-opening queue
+#   bash scripts/run.sh serve   set up, then run the web gate on a demo day of today (HOST, PORT to change)
 #   bash scripts/run.sh test    set up, then run ruff, mypy --strict and the whole test suite
 #   bash scripts/run.sh setup   only set up
 # Set-up is idempotent: it installs only the missing Debian packages and refreshes the project-local
@@ -8,12 +9,14 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Pango/HarfBuzz for WeasyPrint (with the fast font subsetter), CJK fonts, poppler for PDF checks in the tests.
+# Pango/HarfBuzz for WeasyPrint (with the fast font subsetter), CJK fonts, poppler for PDF checks in the tests,
+# Debian's Chromium for the web gate's browser tests (Playwright drives it; no browser is downloaded).
 SYSTEM_PACKAGES=(
   python3 python3-venv python3-pip
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
   fonts-noto-cjk fonts-wqy-microhei
   poppler-utils
+  chromium
 )
 VENV=.venv
 
@@ -103,9 +106,29 @@ run_tests() {
   "$VENV/bin/python" -m pytest -m slow -n 0 "$@"
 }
 
+# The web gate on a demo day of today's date: the sample sessions moved to today, an account for each role.
+serve_demo() {
+  local folder=demo-output/web today tg="$VENV/bin/tenderguard"
+  mkdir -p "$folder"
+  today=$(TZ=Asia/Shanghai date +%F)
+  sed "s/2026-11-23/$today/g" tenderguard/sample/sessions-2026-11-23.csv > "$folder/sessions-$today.csv"
+  "$tg" keys init --dir "$folder/keys" >/dev/null
+  "$tg" import "$folder/sessions-$today.csv" --db "$folder/gate.db" >/dev/null 2>&1 || true  # already imported
+  log "demo accounts (name / password):"
+  local role
+  for role in desk door supervisor office admin; do
+    printf 'demo-%s-password\n' "$role" |
+      "$tg" operator add "demo-$role" --role "$role" --password-stdin --db "$folder/gate.db" >/dev/null 2>&1 || true
+    printf '    %-16s demo-%s-password\n' "demo-$role" "$role" >&2
+  done
+  log "open http://${HOST:-127.0.0.1}:${PORT:-8000}/ (Ctrl-C stops the server)"
+  exec "$tg" serve --db "$folder/gate.db" --keys "$folder/keys" --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" "$@"
+}
+
 case "${1:-}" in
   setup) setup ;;
+  serve) setup; shift; serve_demo "$@" ;;
   demo) setup; shift; "$VENV/bin/python" examples/bid_opening_day.py "$@" ;;
   test) setup; shift; run_tests "$@" ;;
-  *) echo "usage: bash scripts/run.sh demo|test|setup" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/run.sh demo|serve|test|setup" >&2; exit 2 ;;
 esac

@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tenderguard.domain.accounts import Operator, OperatorRole
     from tenderguard.domain.events import (
         Abandoned,
         Admitted,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     )
     from tenderguard.domain.screening import Actor, Screening, StepRecord
     from tenderguard.errors import (
+        AuthenticationError,
         ConflictError,
         InvalidInputError,
         InvalidTransitionError,
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
         OverrideError,
         PolicyError,
         ScreeningError,
+        StorageError,
         TenderGuardError,
     )
     from tenderguard.identity import (
@@ -93,6 +96,8 @@ _HOMES: dict[str, str] = {
     "Badge": "tenderguard.domain.model",
     "BidSession": "tenderguard.domain.model",
     "Centre": "tenderguard.domain.model",
+    "Operator": "tenderguard.domain.accounts",
+    "OperatorRole": "tenderguard.domain.accounts",
     "ManualClock": "tenderguard.domain.model",
     "Outcome": "tenderguard.domain.model",
     "Reason": "tenderguard.domain.model",
@@ -100,6 +105,7 @@ _HOMES: dict[str, str] = {
     "Actor": "tenderguard.domain.screening",
     "Screening": "tenderguard.domain.screening",
     "StepRecord": "tenderguard.domain.screening",
+    "AuthenticationError": "tenderguard.errors",
     "ConflictError": "tenderguard.errors",
     "InvalidInputError": "tenderguard.errors",
     "InvalidTransitionError": "tenderguard.errors",
@@ -107,6 +113,7 @@ _HOMES: dict[str, str] = {
     "OverrideError": "tenderguard.errors",
     "PolicyError": "tenderguard.errors",
     "ScreeningError": "tenderguard.errors",
+    "StorageError": "tenderguard.errors",
     "TenderGuardError": "tenderguard.errors",
     "DocumentKind": "tenderguard.identity",
     "IdentityDocument": "tenderguard.identity",
@@ -145,6 +152,7 @@ __all__ = [
     "Agency",
     "Arrival",
     "AuditEntry",
+    "AuthenticationError",
     "Badge",
     "BadgeIssued",
     "BadgeRevoked",
@@ -165,6 +173,8 @@ __all__ = [
     "ManualClock",
     "MessageBus",
     "NotFoundError",
+    "Operator",
+    "OperatorRole",
     "Outcome",
     "OverrideApplied",
     "OverrideError",
@@ -185,6 +195,7 @@ __all__ = [
     "SqlUnitOfWork",
     "StepCompleted",
     "StepRecord",
+    "StorageError",
     "SystemClock",
     "TenderGuardError",
     "__version__",

@@ -112,6 +112,27 @@ def _bool(obj: Mapping[str, Any], field: str, default: bool) -> bool:
     return value
 
 
+#: The fields of an arrival (a batch line's first part; the JSON API's ``POST /api/v1/screenings``).
+ARRIVAL_FIELDS = ("session", "role", "name", "id_number", "document_kind", "company", "credit_code", "phone",
+                  "key_area", "at")
+
+
+def parse_arrival(obj: Mapping[str, Any]) -> Arrival:
+    """The arrival of a JSON object (``session``, ``name``, ``id_number``, ``at`` required); InvalidInputError."""
+    for field in ("session", "name", "id_number", "at"):
+        if field not in obj:
+            raise InvalidInputError(field, "is required")
+    for field in ARRIVAL_FIELDS[:-2]:
+        if obj.get(field) is not None and not isinstance(obj[field], str):
+            raise InvalidInputError(field, f"{obj[field]!r} is not a text")
+    return Arrival(
+        session=obj["session"], role=obj.get("role") or "bidder", name=obj["name"],
+        document=parse_document(obj["id_number"], obj.get("document_kind")), at=_time(obj["at"], "at"),
+        company=obj.get("company"),
+        credit_code=obj.get("credit_code"), phone=obj.get("phone"), key_area=_bool(obj, "key_area", False),
+    )
+
+
 def parse_record(obj: Any, policy: Policy) -> BatchRecord:
     """Validate one batch line against the policy; raises :class:`InvalidInputError` naming the field."""
     if not isinstance(obj, dict):
@@ -157,14 +178,8 @@ def parse_record(obj: Any, policy: Policy) -> BatchRecord:
         test_at = _time(obj["test_at"], "test_at")
     if obj.get("replaces") and not (obj.get("reason") or "").strip():
         raise InvalidInputError("reason", "a substitution (replaces) needs a reason")
-    arrival = Arrival(
-        session=obj["session"], role=obj.get("role") or "bidder", name=obj["name"],
-        document=parse_document(obj["id_number"], obj.get("document_kind")), at=_time(obj["at"], "at"),
-        company=obj.get("company"),
-        credit_code=obj.get("credit_code"), phone=obj.get("phone"), key_area=_bool(obj, "key_area", False),
-    )
     return BatchRecord(
-        arrival=arrival,
+        arrival=parse_arrival(obj),
         mask=_choice(obj, "mask", MASK_CONDITIONS, "ok") if MaskStep in kinds else "ok",
         temperatures=temperatures,
         answers=answers if QuestionsStep in kinds or any(isinstance(s, TemperatureStep) and s.ask_questions

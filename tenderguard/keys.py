@@ -25,11 +25,13 @@ __all__ = [
     "DEFAULT_KEYS_DIR",
     "ID_KEY_FILE",
     "PUBLIC_KEY_FILE",
+    "SESSION_KEY_FILE",
     "SIGNING_KEY_FILE",
     "KeyFiles",
     "init_keys",
     "load_id_secret",
     "load_public_key",
+    "load_session_secret",
     "load_signing_key",
 ]
 
@@ -38,6 +40,7 @@ DEFAULT_KEYS_DIR = "tenderguard-keys"
 ID_KEY_FILE = "id-hash.key"
 SIGNING_KEY_FILE = "badge-signing.key"
 PUBLIC_KEY_FILE = "badge-signing.pub"
+SESSION_KEY_FILE = "web-session.key"
 _ID_KEY_BYTES = 32
 
 
@@ -45,10 +48,10 @@ def _owner_only(path: Path) -> bool:
     return not path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
 
 
-def load_id_secret(directory: str | os.PathLike[str], *, create: bool = True) -> tuple[bytes, bool]:
-    """The secret that keys ID-number hashes, and whether it was created now (32 random bytes, mode 0600)."""
+def _load_secret(directory: str | os.PathLike[str], name: str, *, create: bool) -> tuple[bytes, bool]:
+    """A 32-byte secret file of the keys folder, and whether it was created now (random, mode 0600)."""
     folder = Path(directory)
-    path = folder / ID_KEY_FILE
+    path = folder / name
     if path.exists():
         if not _owner_only(path):
             raise InvalidInputError("keys", f"{path} can be read by other users",
@@ -64,6 +67,16 @@ def load_id_secret(directory: str | os.PathLike[str], *, create: bool = True) ->
     data = secrets.token_bytes(_ID_KEY_BYTES)
     _write_new(path, data, 0o600)
     return data, True
+
+
+def load_id_secret(directory: str | os.PathLike[str], *, create: bool = True) -> tuple[bytes, bool]:
+    """The secret that keys ID-number hashes, and whether it was created now (32 random bytes, mode 0600)."""
+    return _load_secret(directory, ID_KEY_FILE, create=create)
+
+
+def load_session_secret(directory: str | os.PathLike[str]) -> bytes:
+    """The secret that signs the web gate's session cookies (created on first use; a new one logs everyone out)."""
+    return _load_secret(directory, SESSION_KEY_FILE, create=True)[0]
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:

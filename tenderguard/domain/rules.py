@@ -20,7 +20,7 @@ from tenderguard.policy import Policy, Role
 if TYPE_CHECKING:
     from tenderguard.domain.screening import Screening
 
-__all__ = ["AttendanceView", "Decision", "check_admission", "check_arrival"]
+__all__ = ["AttendanceView", "Decision", "check_admission", "check_arrival", "check_place"]
 
 class AttendanceView(Protocol):
     """The queries the rules need about a centre's day (implemented by the attendance repository)."""
@@ -81,6 +81,16 @@ def _quota_decision(policy: Policy, view: AttendanceView, day: dt.date, role: Ro
     detail = {"limit": limit, "admitted_at": first.at.isoformat(), "desk": first.desk}
     reason = Reason.COMPANY_QUOTA if role is Role.BIDDER else Reason.ROLE_QUOTA
     return Decision("refuse", reason, detail)
+
+
+def check_place(policy: Policy, view: AttendanceView, *, day: dt.date, role: Role, organisation: str | None
+                ) -> Decision:
+    """Whether the organisation's place in this role is still free today, before any step is taken.
+
+    Refused (``company_quota`` / ``role_quota``) with when and at which desk the place was taken — never by whom.
+    The admission itself decides again, under the lock (another desk may take the place meanwhile).
+    """
+    return _quota_decision(policy, view, day, role, organisation, deciding=False)
 
 
 def _capacity_decision(policy: Policy, view: AttendanceView, day: dt.date, hall: str, *,

@@ -26,9 +26,12 @@ from tenderguard.store.unit_of_work import AbstractUnitOfWork
 if TYPE_CHECKING:
     pass
 
+from tenderguard.services.accounts import AccountUseCases
 from tenderguard.services.badges import BadgeUseCases
+from tenderguard.services.board import BoardUseCases
 from tenderguard.services.bus import MessageBus
 from tenderguard.services.desk import Desk
+from tenderguard.services.lanes import LaneUseCases
 from tenderguard.services.records import RecordUseCases
 from tenderguard.services.reminders import ReminderUseCases
 from tenderguard.services.signals import SignalUseCases
@@ -37,7 +40,8 @@ from tenderguard.services.views import ID_KEY_SETTING, ScreeningView, screening_
 __all__ = ["Gate"]
 
 
-class Gate(ReminderUseCases, RecordUseCases, BadgeUseCases, SignalUseCases):
+class Gate(ReminderUseCases, RecordUseCases, BadgeUseCases, SignalUseCases, LaneUseCases,
+           BoardUseCases, AccountUseCases):
     """A centre's entrance on bid-opening days: its policy, store, clock and event bus; desks open from it."""
 
     def __init__(
@@ -134,6 +138,12 @@ class Gate(ReminderUseCases, RecordUseCases, BadgeUseCases, SignalUseCases):
         if found is None:
             raise NotFoundError(f"no session {code!r} is registered", hint="register the session first")
         return found
+
+    def sessions(self, day: dt.date | None = None) -> list[BidSession]:
+        """The sessions opening on a day (default today), by opening time."""
+        day = None if day is None else a_day(day, field="day")
+        with self.uow_factory() as uow:
+            return uow.sessions.all(day or self.centre.day_of(self.clock.now()))
 
     def desk(self, desk: str, operator: str) -> Desk:
         """Open a desk (an entrance lane) with the operator on duty.

@@ -40,13 +40,16 @@ __all__ = [
     "AwareDateTime",
     "admissions",
     "agencies",
+    "api_tokens",
     "audit_head",
     "audit_log",
     "badges",
     "companies",
     "day_sequences",
     "hall_occupancy",
+    "idempotency_keys",
     "metadata",
+    "operators",
     "outbox",
     "reminder_calls",
     "require_aware",
@@ -356,4 +359,36 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", AwareDateTime, nullable=False),
     Index("ix_outbox_status", "status", "next_attempt_at"),
+)
+
+#: The gate's operator accounts (see ``tenderguard.domain.accounts``): the password only as its Argon2 hash.
+operators = Table(
+    "operators", metadata,
+    Column("name", String(50), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", AwareDateTime, nullable=False),
+)
+
+#: API tokens, each only as the SHA-256 (hex) of the token handed out once; a revoked one stays, refused.
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("operator", String(50), ForeignKey("operators.name"), nullable=False),
+    Column("label", String(100)),
+    Column("created_at", AwareDateTime, nullable=False),
+    Column("revoked_at", AwareDateTime),
+)
+
+#: The answer to each operator's ``Idempotency-Key`` (``status`` NULL while the first request runs); kept 2 days.
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("operator", String(50), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer),
+    Column("response", JSON),
+    Column("created_at", AwareDateTime, nullable=False),
+    PrimaryKeyConstraint("operator", "key"),
 )

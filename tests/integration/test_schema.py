@@ -62,8 +62,8 @@ def test_an_older_schema_is_refused_until_upgraded(engine: Engine, db_url: str,
         store.dispose()
 
 
-def test_the_one_revision_goes_down_and_up_again(engine: Engine, db_url: str) -> None:
-    """Downgrading the initial revision empties the database; upgrading builds it again, the same."""
+def test_the_revisions_go_down_and_up_again(engine: Engine, db_url: str) -> None:
+    """Downgrading every revision empties the database; upgrading builds it again, the same."""
     schema.upgrade(engine)
     with engine.begin() as conn:
         command.downgrade(schema._config(conn), "base")

@@ -11,12 +11,14 @@ from typing import Any, TypeVar
 
 import attrs
 
+from tenderguard.domain.accounts import IdempotentReply, Operator
 from tenderguard.domain.model import Admission, Agency, Badge, BidSession, Centre
 from tenderguard.domain.outbox import OutboxItem
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Screening
 from tenderguard.domain.signals import Signal
 from tenderguard.records.audit import AuditDraft, AuditEntry
+from tenderguard.store.memory import accounts
 from tenderguard.store.memory import repositories as repos
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository
 
@@ -44,6 +46,10 @@ class InMemoryStore:
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
     signals: dict[str, Signal] = attrs.field(factory=dict)
     settings: dict[str, str] = attrs.field(factory=dict)
+    #: Operator accounts by name, API tokens by the SHA-256 of the token, kept replies by (operator, key).
+    operators: dict[str, Operator] = attrs.field(factory=dict)
+    tokens: dict[str, accounts.StoredToken] = attrs.field(factory=dict)
+    idempotency: dict[tuple[str, str], IdempotentReply] = attrs.field(factory=dict)
     #: The sealed trail, and the entries committed but not sealed yet.
     audit_log: list[AuditEntry] = attrs.field(factory=list)
     audit_waiting: list[AuditDraft] = attrs.field(factory=list)
@@ -83,6 +89,9 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     outbox = repository(repos.Outbox)
     signals = repository(repos.Signals)
     settings = repository(repos.Settings)
+    operators = repository(accounts.Operators)
+    tokens = repository(accounts.Tokens)
+    idempotency = repository(accounts.Idempotency)
 
     def __init__(self, store: InMemoryStore) -> None:
         """A unit of work on ``store``; nothing is read or locked before ``with``."""

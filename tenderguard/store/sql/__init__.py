@@ -1,7 +1,7 @@
 """The SQL store: SQLite (one gate PC, the embedded default) or PostgreSQL (several desks and machines).
 
-``engine`` makes the SQLAlchemy engine, ``repositories`` and ``records`` hold the repositories, ``unit_of_work``
-the store and its unit of work; the tables are in :mod:`tenderguard.store.tables`, the migrations in
+``engine`` makes the SQLAlchemy engine, ``repositories``, ``records`` and ``accounts`` hold the repositories,
+``unit_of_work`` the store and its unit of work; the tables are in :mod:`tenderguard.store.tables`, the migrations in
 :mod:`tenderguard.store.migrations`.
 """
 

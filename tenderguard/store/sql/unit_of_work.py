@@ -29,6 +29,7 @@ from tenderguard.domain.model import Centre
 from tenderguard.domain.screening import Screening, StepRecord
 from tenderguard.errors import CommitUnknownError, ConflictError, TenderGuardError
 from tenderguard.store import schema
+from tenderguard.store.sql.accounts import Idempotency, Operators, Tokens
 from tenderguard.store.sql.engine import configure_sqlite, conflict_message, create_engine_for, is_conflict
 from tenderguard.store.sql.records import AUDIT_FIELDS, Audit, Calls, Outbox, Retention, Settings, Signals
 from tenderguard.store.sql.repositories import (
@@ -180,6 +181,9 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     outbox = repository(Outbox)
     signals = repository(Signals)
     settings = repository(Settings)
+    operators = repository(Operators)
+    tokens = repository(Tokens)
+    idempotency = repository(Idempotency)
 
     def __init__(self, store: SqlStore) -> None:
         super().__init__()

@@ -346,10 +346,18 @@ def upgrade() -> None:
             op.execute(trigger)
 
 
+#: The tables this revision creates (later revisions drop their own before this one runs).
+_TABLES = frozenset({
+    "admissions", "agencies", "audit_head", "audit_log", "badges", "companies", "day_sequences", "hall_occupancy",
+    "outbox", "reminder_calls", "screening_events", "screenings", "sessions", "settings", "signals",
+})
+
+
 def downgrade() -> None:
-    """Drop everything (an empty database)."""
+    """Drop everything this revision created (an empty database)."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER tg_hall_occupancy ON admissions")
         op.execute("DROP FUNCTION tg_hall_occupancy()")
     for table in reversed(metadata.sorted_tables):
-        op.drop_table(table.name)
+        if table.name in _TABLES:
+            op.drop_table(table.name)

@@ -1,0 +1,63 @@
+"""What a desk (an entrance lane) shows beside the screening in front of it.
+
+The place check runs as soon as the clerk has picked the session, the role and the company — before any step —
+and says when and at which desk the company's place was taken, never by whom. The resting list holds the people
+parked after a fever reading, with the time each may be measured again: the desk screens the next person
+meanwhile and resumes a parked one with one tap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from tenderguard.domain.rules import Decision, check_place
+from tenderguard.errors import InvalidInputError, NotFoundError
+from tenderguard.identity import validate_credit_code
+from tenderguard.policy import Role
+from tenderguard.services.base import GateParts
+
+__all__ = ["LaneUseCases", "RestingView"]
+
+
+@attrs.frozen
+class RestingView:
+    """A person parked after a fever reading: masked name, company, the ID's last four, when to measure again."""
+
+    id: str
+    session: str
+    name_masked: str
+    company: str | None
+    id_tail: str
+    rest_until: dt.datetime
+    desk: str
+
+
+class LaneUseCases(GateParts):
+    """The place check before the steps, and the people resting."""
+
+    def place_check(self, session: str, role: str, credit_code: str | None) -> Decision:
+        """Whether the company's (or role's) place in ``session``'s day is still free; refused with when and where."""
+        try:
+            chosen = Role(role)
+        except ValueError:
+            raise InvalidInputError("role", f"{role!r} is not a role", hint="bidder, tenderer, agency…") from None
+        code = None if credit_code is None else validate_credit_code(credit_code)
+        with self.uow_factory() as uow:
+            found = uow.sessions.get(session)
+            if found is None:
+                raise NotFoundError(f"no session {session!r} is registered", hint="pick one of today's sessions")
+            return check_place(self.policy, uow.attendance, day=found.day(self.centre), role=chosen,
+                               organisation=code)
+
+    def resting(self) -> list[RestingView]:
+        """Today's people parked after a fever reading, the first to be measured again first."""
+        today = self.centre.day_of(self.clock.now())
+        with self.uow_factory() as uow:
+            parked = [s for s in uow.screenings.open()
+                      if s.rest_until is not None and self.centre.day_of(s.opened_at) == today]
+        return sorted((RestingView(id=s.id, session=s.visitor.session, name_masked=s.visitor.name_masked,
+                                   company=s.visitor.company, id_tail=s.visitor.document_masked[-4:],
+                                   rest_until=s.rest_until, desk=s.opened_by.desk)
+                       for s in parked if s.rest_until is not None), key=lambda r: r.rest_until)

@@ -1,0 +1,266 @@
+"""The desk page: a tablet at an entrance lane, one screen per person, never frozen by a fever rest.
+
+The clerk registers the person in one form (any of today's sessions; every field editable until submitted; an ID
+card reader or barcode scanner typing into a field and pressing Enter moves to the next field). The place check
+runs as soon as session, role and company are known. The steps come as big buttons in the policy's order; a fever
+parks the person in the resting list and the form is free for the next one; a parked person is resumed with one
+tap. The outcome shows the badge (its card PDF ready to print) or the reason to tell the person. Exits and
+substitutions (换人) are recorded from the same page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from tenderguard.desk.messages import catalogue
+from tenderguard.domain.catalogue import reason_label, reason_tell, role_label
+from tenderguard.domain.machine import Phase
+from tenderguard.domain.model import Arrival
+from tenderguard.errors import TenderGuardError
+from tenderguard.identity import parse_document
+from tenderguard.policy import (
+    DeclarationStep,
+    HealthCodeStep,
+    MaskStep,
+    NucleicTestStep,
+    QuestionsStep,
+    Role,
+    TemperatureStep,
+)
+from tenderguard.services import Desk, ScreeningView
+from tenderguard.web.pages import page
+from tenderguard.web.security import WebUser, gate_app, requires
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/desk")
+Clerk = Annotated[WebUser, Depends(requires("desk", "supervisor"))]
+
+_COMPANY_ROLES = (Role.BIDDER, Role.TENDERER, Role.AGENCY)
+_OPTIONS = {"mask": ("ok", "replaced", "refused"), "declaration": ("complete", "missing", "mismatch"),
+            "colour": ("green", "yellow", "red")}
+
+
+def _lane(request: Request, user: WebUser) -> str:
+    lane = request.session.get("lane")
+    return lane if isinstance(lane, str) and lane else user.name
+
+
+def _desk(request: Request, user: WebUser) -> Desk:
+    return gate_app(request).gate.desk(_lane(request, user), user.name)
+
+
+def _fragment(request: Request, template: str, user: WebUser, *, trigger: str | None = None,
+              **context: Any) -> HTMLResponse:
+    response = page(request, template, user, **context)
+    if trigger:
+        response.headers["HX-Trigger"] = trigger
+    return response
+
+
+def _step(request: Request, view: ScreeningView) -> dict[str, Any] | None:
+    """What the panel asks for the screening's current step: its kind, label and the choices to tap."""
+    gate = gate_app(request).gate
+    place = gate.machine.places.get(view.state)
+    if place is None:
+        return None
+    step, words = place.step, catalogue("zh")
+    form: dict[str, Any] = {"label": step.label, "phase": str(place.phase), "options": [], "questions": []}
+    if place.phase is Phase.QUESTIONS or isinstance(step, QuestionsStep):
+        form |= {"kind": "questions", "questions": [(q.id, q.text) for q in gate.policy.questions]}
+    elif isinstance(step, MaskStep):
+        form |= {"kind": "mask", "options": [(o, words(f"mask.{o}")) for o in _OPTIONS["mask"]]}
+    elif isinstance(step, TemperatureStep):
+        form |= {"kind": "rest" if place.phase is Phase.REST else "temperature"}
+    elif isinstance(step, DeclarationStep):
+        options = ("complete", "missing") if place.phase is Phase.FILL_IN else _OPTIONS["declaration"]
+        form |= {"kind": "declaration", "options": [(o, words(f"declaration.{o}")) for o in options]}
+    elif isinstance(step, HealthCodeStep):
+        form |= {"kind": "health_code", "options": [(o, words(f"colour.{o}")) for o in _OPTIONS["colour"]]}
+    elif isinstance(step, NucleicTestStep):
+        form |= {"kind": "nucleic_test"}
+    else:
+        form |= {"kind": "confirm"}
+    return form
+
+
+def _panel(request: Request, user: WebUser, view: ScreeningView, *, problem: str | None = None,
+           trigger: str | None = None) -> HTMLResponse:
+    gate = gate_app(request).gate
+    hall = next((s.hall for s in gate.sessions() if s.code == view.session), "")
+    return _fragment(request, "web/desk/_panel.html", user, trigger=trigger, view=view, step=_step(request, view),
+                     problem=problem, hall=hall, reason=reason_label(view.reason), tell=reason_tell(view.reason),
+                     role=role_label(view.role))
+
+
+def _form(request: Request, user: WebUser, *, notice: str | None = None, problem: str | None = None,
+          values: dict[str, str] | None = None, trigger: str | None = None) -> HTMLResponse:
+    gate = gate_app(request).gate
+    sessions = [(s.code, f"{s.code} {s.project_name}({s.opens_at:%H:%M},{s.hall})") for s in gate.sessions()]
+    roles = [(str(r), role_label(r)) for r in Role]
+    return _fragment(request, "web/desk/_form.html", user, trigger=trigger, sessions=sessions, roles=roles,
+                     notice=notice, problem=problem, values=values or {}, company_roles=[str(r) for r in
+                                                                                       _COMPANY_ROLES])
+
+
+@router.get("")
+def desk_page(request: Request, user: Clerk) -> HTMLResponse:
+    """The whole page: the lane, the registration form, the resting list."""
+    return page(request, "web/desk/page.html", user, lane=_lane(request, user))
+
+
+@router.post("/lane")
+def set_lane(request: Request, user: Clerk, lane: Annotated[str, Form()]) -> Response:
+    """Name the lane this tablet serves (入口 A…); recorded on every step."""
+    request.session["lane"] = lane.strip()[:20] or user.name
+    return Response(status_code=204, headers={"HX-Refresh": "true"})
+
+
+@router.get("/form")
+def registration_form(request: Request, user: Clerk) -> HTMLResponse:
+    """An empty registration form (the next person)."""
+    return _form(request, user)
+
+
+@router.post("/check")
+def place_check(request: Request, user: Clerk, session: Annotated[str, Form()] = "",
+                role: Annotated[str, Form()] = "bidder", credit_code: Annotated[str, Form()] = "") -> HTMLResponse:
+    """The company's place for the day: free, or taken (when and at which desk, never by whom)."""
+    message, level = "", ""
+    if session and credit_code.strip():
+        try:
+            decision = gate_app(request).gate.place_check(session, role, credit_code.strip())
+        except TenderGuardError as exc:
+            message, level = exc.message, "warn"
+        else:
+            if decision.verdict == "refuse":
+                taken = dt.datetime.fromisoformat(str(decision.detail["admitted_at"]))
+                message = (f"本单位今日名额已于 {taken:%H:%M} 在 {decision.detail['desk']} 入口使用"
+                           f"({reason_label(decision.reason)});如需换人,请交回原健康标识")
+                level = "bad"
+            else:
+                message, level = "名额可用", "ok"
+    return HTMLResponse(f'<p class="{level}" role="status">{message}</p>' if message else "")
+
+
+def _arrival(request: Request, fields: dict[str, str]) -> Arrival:
+    gate = gate_app(request).gate
+    company_role = fields["role"] in [str(r) for r in _COMPANY_ROLES]
+    document = parse_document(fields.get("id_number", ""), fields.get("document_kind") or None)
+    return Arrival(session=fields.get("session", ""), role=fields.get("role", "bidder"),
+                   name=fields.get("name", ""), document=document, at=gate.clock.now(),
+                   company=(fields.get("company") or None) if company_role else None,
+                   credit_code=(fields.get("credit_code") or None) if company_role else None,
+                   phone=fields.get("phone") or None, key_area=fields.get("key_area") == "on")
+
+
+@router.post("/arrive")
+async def arrive(request: Request, user: Clerk) -> HTMLResponse:
+    """Register the person (or, with a badge handed back, the substitute) and show the first step."""
+    fields = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        arrival = _arrival(request, fields)
+        desk = _desk(request, user)
+        replaces = fields.get("replaces", "").strip()
+        if replaces:
+            view = desk.substitute(arrival, replaces=replaces, reason=fields.get("substitute_reason", ""))
+        else:
+            view = desk.arrive(arrival)
+    except TenderGuardError as exc:
+        return _form(request, user, problem=str(exc), values=fields)
+    return _panel(request, user, view)
+
+
+@router.get("/s/{screening_id}")
+def resume(request: Request, user: Clerk, screening_id: str) -> HTMLResponse:
+    """A screening's panel (a parked person resumed with one tap)."""
+    try:
+        view = _desk(request, user).view(screening_id)
+    except TenderGuardError as exc:
+        return _form(request, user, problem=str(exc))
+    return _panel(request, user, view)
+
+
+def _act(desk: Desk, screening_id: str, fields: dict[str, str], questions: list[str]) -> ScreeningView:
+    action = fields.get("action", "")
+    if action == "abandon":
+        return desk.abandon(screening_id)
+    if action == "mask":
+        return desk.mask(screening_id, fields.get("value", ""))
+    if action == "measure":
+        return desk.measure(screening_id, float(fields.get("celsius") or "nan"))
+    if action == "answer":
+        return desk.answer(screening_id, {q: fields.get(f"q_{q}") == "yes" for q in questions})
+    if action == "declare":
+        return desk.declare(screening_id, fields.get("value", ""))
+    if action == "health_code":
+        return desk.health_code(screening_id, fields.get("value", ""))
+    if action == "nucleic_test":
+        tested = fields.get("tested_at") or ""
+        at = dt.datetime.fromisoformat(tested).replace(tzinfo=desk.gate.centre.tz) if tested else None
+        return desk.nucleic_test(screening_id, at, negative=fields.get("negative", "yes") == "yes")
+    return desk.confirm(screening_id)
+
+
+@router.post("/s/{screening_id}")
+async def step(request: Request, user: Clerk, screening_id: str) -> HTMLResponse:
+    """Take the step shown; a fever parks the person and frees the form for the next one."""
+    fields = {k: str(v) for k, v in (await request.form()).items()}
+    desk = _desk(request, user)
+    questions = [q.id for q in gate_app(request).gate.policy.questions]
+    try:
+        view = _act(desk, screening_id, fields, questions)
+    except (TenderGuardError, ValueError) as exc:
+        current = desk.view(screening_id)
+        return _panel(request, user, current, problem=exc.message if isinstance(exc, TenderGuardError) else
+                      "请输入体温读数,例如 36.5")
+    if not view.closed and view.rest_until is not None:
+        notice = (f"{view.name_masked} 体温偏高,已安排休息,可于 {view.rest_until:%H:%M} 复测;"
+                  "请先为下一位登记")
+        return _form(request, user, notice=notice, trigger="resting-changed")
+    return _panel(request, user, view, trigger="resting-changed" if view.closed else None)
+
+
+@router.get("/resting")
+def resting(request: Request, user: Clerk) -> HTMLResponse:
+    """The people parked after a fever, with the time each may be measured again."""
+    now = gate_app(request).gate.clock.now()
+    parked = [{"view": r, "due": r.rest_until <= now} for r in gate_app(request).gate.resting()]
+    return _fragment(request, "web/desk/_resting.html", user, parked=parked)
+
+
+@router.post("/exit")
+def record_exit(request: Request, user: Clerk, badge: Annotated[str, Form()]) -> HTMLResponse:
+    """Record that a badge holder left the hall."""
+    try:
+        _desk(request, user).record_exit(badge.strip())
+    except TenderGuardError as exc:
+        return HTMLResponse(f'<p class="error" role="alert">{exc.message}</p>')
+    return HTMLResponse(f'<p class="ok" role="status">已登记离场:{badge.strip()}</p>')
+
+
+@router.get("/badge/{serial}.pdf")
+def badge_card(request: Request, user: Clerk, serial: str) -> Response:
+    """The badge's card (85 × 54 mm) as a PDF, to print at the desk."""
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - read when a card is printed
+
+    opened = gate_app(request)
+    badge = opened.gate.badge(serial)
+    folder = Path(tempfile.mkdtemp(prefix="tenderguard-card-"))
+    out = folder / f"{serial}.pdf"
+    run = opened.gate.print_badges(badge.day, load_signing_key(opened.keys), out, layout="card", serials=[serial],
+                                   operator=user.name)
+    if run.result is None:
+        return HTMLResponse(f"标识 {serial} 无法打印:{run.unprintable[0].reason}", status_code=422)
+    data = out.read_bytes()
+    out.unlink()
+    folder.rmdir()
+    headers = {"Cache-Control": "no-store", "Content-Disposition": f'inline; filename="{serial}.pdf"'}
+    return Response(data, media_type="application/pdf", headers=headers)
+

@@ -1,0 +1,211 @@
+"""The web gate in a real browser (Debian's Chromium driven by Playwright) against a real ``tenderguard serve``.
+
+A clerk screens an ordinary admission, a fever that is parked while another person is screened and then passes,
+a second person of an admitted company and a substitution; the supervisor sees the board change and decides a
+signal. Every page is saved as a 1024x768 screenshot in ``build/screenshots/``, and no page loads anything from
+another host.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from webkit import PASSWORD, WebDay, make_day
+
+from tenderguard.factories import credit_code, resident_id
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "screenshots"
+TABLET: ViewportSize = {"width": 1024, "height": 768}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WebDay]]:
+    """``tenderguard serve`` on today's database (the Miyun steps with no rest after a fever, so a test waits not)."""
+    folder = tmp_path_factory.mktemp("web")
+    preset = (ROOT / "tenderguard" / "presets" / "miyun-2020.toml").read_text(encoding="utf-8")
+    policy = folder / "policy.toml"
+    policy.write_text(preset.replace("rest_minutes = 5", "rest_minutes = 0"), encoding="utf-8")
+    day = make_day(folder, policy=str(policy))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "tenderguard.cli", "serve", "--port", str(port), "--db",
+                             str(day.db), "--keys", str(day.config.keys), "--policy", str(policy),
+                             "--centre-code", "MY", "--centre-name", day.config.centre.name],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/login", timeout=1) as answer:  # noqa: S310 - the local server
+                if answer.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                out = proc.stdout.read() if proc.stdout else ""
+                raise AssertionError(f"tenderguard serve did not start: {out}") from None
+            time.sleep(0.2)
+    try:
+        yield base, day
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless (installed by scripts/run.sh; Playwright downloads no browser)."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Chromium is not installed: run bash scripts/run.sh setup"
+    with sync_playwright() as playwright:
+        found = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield found
+        found.close()
+
+
+def _page(browser: Browser, base: str) -> tuple[Page, list[str]]:
+    context = browser.new_context(viewport=TABLET, locale="zh-CN")
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{base}/login")
+    return page, requested
+
+
+def _login(page: Page, name: str) -> None:
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('登录')")
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _register(page: Page, n: int, company: int, *, replaces: str | None = None, taken: bool = False) -> None:
+    expect(page.locator("#registration")).to_be_visible()
+    page.select_option("#session", "MY-2026-118")
+    page.fill("#id_number", resident_id(n))
+    page.press("#id_number", "Enter")  # as an ID card reader does: the next field takes the focus
+    expect(page.locator("#name")).to_be_focused()
+    page.fill("#name", "张伟")
+    page.fill("#company", f"北京建设工程第{company}分公司")
+    page.fill("#credit_code", credit_code(company))
+    page.press("#credit_code", "Tab")  # leaving the field runs the place check
+    if taken:
+        expect(page.locator("#place-check")).to_contain_text("入口使用")
+        _shot(page, "desk-place-taken")
+    if replaces:
+        page.click("summary:has-text('换人')")
+        page.fill("#replaces", replaces)
+        page.fill("#substitute_reason", "原代表临时有事")
+    _submit(page, "button:has-text('开始检查')")
+
+
+def _submit(page: Page, selector: str) -> None:
+    """Click what submits the desk's panel and wait until htmx has swapped the answer in."""
+    page.evaluate("document.querySelectorAll('#work > *').forEach(e => e.setAttribute('data-stale', ''))")
+    page.click(selector)
+    page.wait_for_selector("#work > :not([data-stale])")
+
+
+def _until(page: Page, *, celsius: str = "36.5") -> None:
+    """Take the steps shown until the screening ends or the person is parked."""
+    for _ in range(15):
+        if page.locator("#work .outcome").count() or page.locator("#work #registration").count():
+            return
+        if page.locator("input[name=celsius]").count():
+            for key in celsius:
+                page.click(f".numpad [data-key='{key}']")
+            _submit(page, "button:has-text('记录体温')")
+        elif page.locator("button:has-text('提交问询')").count():
+            _submit(page, "button:has-text('提交问询')")
+        elif page.locator("button[value=ok]").count():
+            _submit(page, "button[value=ok]")
+        elif page.locator("button[value=complete]").count():
+            _submit(page, "button[value=complete]")
+        elif page.locator("button[value=confirm]").count():
+            _submit(page, "button[value=confirm]")
+        else:
+            raise AssertionError(f"no step to take on: {page.inner_text('#work')}")
+    raise AssertionError("the screening did not end")
+
+
+def test_a_clerk_screens_the_day_at_the_desk(server: tuple[str, WebDay], browser: Browser) -> None:
+    """A clerk's morning at the desk.
+
+    Login; a fever parked while the next person is admitted; the parked one resumed and admitted; a second person
+    of an admitted company told when and where the place went (before any step); a substitution.
+    """
+    base, _day = server
+    page, requested = _page(browser, base)
+    _shot(page, "login")
+    _login(page, "王芳")
+    expect(page).to_have_url(f"{base}/desk")
+    expect(page.locator("#registration")).to_be_visible()
+    _shot(page, "desk-form")
+    _register(page, 11, 501)
+    expect(page.locator(".panel h2")).to_have_text("佩戴口罩")
+    _shot(page, "desk-step")
+    _until(page, celsius="38.2")
+    expect(page.locator("#registration .warn")).to_contain_text("已安排休息")
+    expect(page.locator("#resting")).to_contain_text("张*")
+    _shot(page, "desk-fever-parked")
+    _register(page, 12, 502)  # the next person, while the first rests
+    _until(page)
+    expect(page.locator(".outcome")).to_contain_text("准予进入")
+    first_badge = page.locator("#badge-serial").inner_text()
+    _shot(page, "desk-admitted")
+    page.click("#resting button:has-text('继续检查')")
+    expect(page.locator(".panel")).to_contain_text("复测")
+    _until(page)
+    expect(page.locator(".outcome")).to_contain_text("准予进入")
+    page.click("button:has-text('登记下一位')")
+    _register(page, 13, 502, taken=True)  # a second person of company 502, already admitted
+    expect(page.locator(".outcome")).to_contain_text("不予进入")
+    page.click("button:has-text('登记下一位')")
+    _register(page, 14, 502, replaces=first_badge)
+    _until(page)
+    expect(page.locator(".outcome")).to_contain_text("准予进入")
+    assert [url for url in requested if not url.startswith(base)] == []
+
+
+def test_the_supervisor_sees_the_board_and_decides_a_signal(server: tuple[str, WebDay], browser: Browser) -> None:
+    """One person for two bidders raises a signal; the board shows it and the supervisor dismisses it."""
+    base, _day = server
+    desk, _ = _page(browser, base)
+    _login(desk, "赵敏")
+    _register(desk, 21, 601)
+    _until(desk)
+    desk.click("button:has-text('登记下一位')")
+    _register(desk, 21, 602)  # the same person for another bidder
+    expect(desk.locator(".outcome")).to_contain_text("不予进入")
+    page, requested = _page(browser, base)
+    _login(page, "李强")
+    expect(page).to_have_url(f"{base}/board")
+    expect(page.locator("#signals")).to_contain_text("同一人代表两家投标单位")
+    expect(page.locator("#admitted")).not_to_have_text("0")
+    _shot(page, "board")
+    signal = page.locator("#signals .signal").first
+    signal.locator("input[name=reason]").fill("核实为同名不同人")
+    signal.locator("button[value=dismiss]").click()
+    expect(page.locator("#signals")).to_contain_text("无")
+    _shot(page, "board-decided")
+    assert [url for url in requested if not url.startswith(base)] == []

@@ -1,0 +1,169 @@
+"""The pages as the clerks and the supervisor use them (in-process): login, CSRF, the desk's flow, the board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from webkit import PASSWORD, WebDay, make_day
+
+from tenderguard.domain.clock import ManualClock
+from tenderguard.domain.model import SHANGHAI
+from tenderguard.factories import credit_code, resident_id
+from tenderguard.web import create_app
+
+
+@pytest.fixture
+def day(tmp_path: Path) -> WebDay:
+    """Today's database with two sessions and an account per role."""
+    return make_day(tmp_path)
+
+
+@pytest.fixture
+def clock(day: WebDay) -> ManualClock:
+    """The server's clock, at 08:30 of the day."""
+    return ManualClock(dt.datetime.combine(day.day, dt.time(8, 30), tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+def client(day: WebDay, clock: ManualClock) -> Iterator[TestClient]:
+    """The web gate in-process."""
+    with TestClient(create_app(day.config, clock=clock)) as found:
+        yield found
+
+
+def _csrf(client: TestClient) -> dict[str, str]:
+    if "csrftoken" not in client.cookies:
+        client.get("/login")
+    return {"x-csrftoken": client.cookies["csrftoken"], "HX-Request": "true"}
+
+
+def _login(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    answer = client.post("/login", data={"name": name, "password": password}, headers=_csrf(client))
+    return str(answer.headers.get("HX-Redirect", answer.text))
+
+
+def test_a_page_without_login_sends_to_the_login_form(client: TestClient) -> None:
+    """The desk without a login: redirected to /login."""
+    answer = client.get("/desk", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login")
+
+
+def test_a_post_without_the_csrf_token_is_refused(client: TestClient) -> None:
+    """A login form posted without the CSRF header (as a forged cross-site form would be): 403."""
+    client.get("/login")
+    answer = client.post("/login", data={"name": "王芳", "password": PASSWORD})
+    assert answer.status_code == 403
+
+
+def test_each_role_lands_on_its_page(client: TestClient) -> None:
+    """A clerk lands on the desk, the supervisor on the board, the door on its scanner page."""
+    assert _login(client, "王芳") == "/desk"
+    client.cookies.clear()
+    assert _login(client, "李强") == "/board"
+
+
+def test_logins_are_limited_after_five_failures(client: TestClient) -> None:
+    """Five wrong passwords, then even the right one waits."""
+    for _ in range(5):
+        assert _login(client, "赵敏", "wrong-password-1") == "用户名或密码错误"
+    assert "过多" in _login(client, "赵敏")
+
+
+def test_a_desk_cannot_see_the_board(client: TestClient) -> None:
+    """A clerk's account is refused the supervisor's board."""
+    _login(client, "王芳")
+    assert client.get("/board/live").status_code == 403
+
+
+def _register(client: TestClient, n: int, company: int, **extra: str) -> str:
+    data = {"session": "MY-2026-118", "role": "bidder", "id_number": resident_id(n), "name": "张伟",
+            "company": f"北京建设工程第{company}分公司", "credit_code": credit_code(company)} | extra
+    return str(client.post("/desk/arrive", data=data, headers=_csrf(client)).text)
+
+
+def _step(client: TestClient, screening: str, **data: str) -> str:
+    return str(client.post(f"/desk/s/{screening}", data=data, headers=_csrf(client)).text)
+
+
+def _screening_id(html: str) -> str:
+    marker = 'data-screening="'
+    start = html.index(marker) + len(marker)
+    return html[start:html.index('"', start)]
+
+
+def test_a_fever_parks_the_person_and_the_desk_goes_on(client: TestClient, clock: ManualClock) -> None:
+    """A fever frees the form for the next person; the parked one is listed, resumed after the rest, admitted."""
+    _login(client, "王芳")
+    panel = _register(client, 1, 1)
+    first = _screening_id(panel)
+    assert "佩戴口罩" in panel
+    _step(client, first, action="mask", value="ok")
+    html = _step(client, first, action="confirm")
+    html = _step(client, first, action="confirm") if "测温" not in html else html
+    parked = _step(client, first, action="measure", celsius="38.2")
+    assert "已安排休息" in parked
+    assert 'id="registration"' in parked  # the form for the next person
+    resting = client.get("/desk/resting").text
+    assert first in resting
+    assert "张*" in resting
+    second = _screening_id(_register(client, 2, 2))  # screened meanwhile
+    assert second != first
+    clock.advance(minutes=6)
+    resumed = client.get(f"/desk/s/{first}").text
+    assert "复测" in resumed
+    html = _step(client, first, action="measure", celsius="36.6")
+    while "准予进入" not in html and "不予进入" not in html:
+        if "提交问询" in html:
+            html = _step(client, first, action="answer")
+        elif 'name="value" value="complete"' in html:
+            html = _step(client, first, action="declare", value="complete")
+        else:
+            html = _step(client, first, action="confirm")
+    assert "准予进入" in html
+    serial = html.split('id="badge-serial">')[1].split("<")[0]
+    card = client.get(f"/desk/badge/{serial}.pdf")
+    assert card.status_code == 200
+    assert card.content.startswith(b"%PDF")
+    assert first not in client.get("/desk/resting").text
+
+
+def test_the_place_check_says_when_and_where_never_who(client: TestClient) -> None:
+    """A second person of an admitted company: the check says when and at which desk the place was taken."""
+    _login(client, "王芳")
+    client.post("/desk/lane", data={"lane": "A"}, headers=_csrf(client))
+    first = _screening_id(_register(client, 3, 3))
+    html = _step(client, first, action="mask", value="ok")
+    for _ in range(12):
+        if "准予进入" in html:
+            break
+        if "体温" in html and 'name="celsius"' in html:
+            html = _step(client, first, action="measure", celsius="36.5")
+        elif "提交问询" in html:
+            html = _step(client, first, action="answer")
+        elif 'value="complete"' in html:
+            html = _step(client, first, action="declare", value="complete")
+        else:
+            html = _step(client, first, action="confirm")
+    assert "准予进入" in html
+    check = client.post("/desk/check", data={"session": "MY-2026-118", "role": "bidder",
+                                             "credit_code": credit_code(3)}, headers=_csrf(client)).text
+    assert "08:30" in check
+    assert "A 入口" in check
+    assert "张" not in check
+
+
+def test_the_board_shows_the_day_to_the_supervisor(client: TestClient) -> None:
+    """The board lists the halls with capacity and the day's counts."""
+    _login(client, "王芳")
+    _register(client, 4, 4)
+    client.cookies.clear()
+    _login(client, "李强")
+    live = client.get("/board/live").text
+    assert "第一开标室" in live
+    assert "/ 40" in live
+    assert "检查中" in live
