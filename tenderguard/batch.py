@@ -87,6 +87,20 @@ def _override(value: Any) -> Mapping[str, str] | None:
     return dict(value)
 
 
+#: No reading is larger (a number beyond it is a typo, and would not even convert to a float).
+_MAX_READING = 1000
+
+
+def _one_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose fields each appear once (``{"session": …, "session": …}`` is refused, not the last wins)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"the field {key!r} appears twice")
+        found[key] = value
+    return found
+
+
 def _time(value: Any, field: str) -> dt.datetime:
     if not isinstance(value, str):
         raise InvalidInputError(field, f"{value!r} is not an ISO time", hint="e.g. 2026-11-23T09:00:00+08:00")
@@ -156,8 +170,10 @@ def parse_record(obj: Any, policy: Policy) -> BatchRecord:
             raise InvalidInputError("temperatures", "is required: a list of readings in °C",
                                     hint=f"policy {policy.name} measures temperature, e.g. [36.5]")
         for i, value in enumerate(raw):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise InvalidInputError(f"temperatures[{i}]", f"{value!r} is not a temperature in °C")
+            if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > _MAX_READING \
+                    or not math.isfinite(value):
+                shown = f"{value!r}"[:20]
+                raise InvalidInputError(f"temperatures[{i}]", f"{shown} is not a temperature in °C")
         temperatures = tuple(float(v) for v in raw)
     answers: dict[str, bool] = {q.id: q.safe_answer for q in policy.questions}
     given = obj.get("answers", {})
@@ -274,7 +290,7 @@ def run_batch(
             continue
         name: str | None = None
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, object_pairs_hook=_one_of_each)
         except json.JSONDecodeError as exc:
             yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
                           message=f"line: not valid JSON ({exc.msg} at column {exc.colno})")

@@ -72,7 +72,9 @@ def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str
                                 register_sessions=register_sessions,
                                 warn=lambda msg: click.echo(f"warning: {msg}", err=True)):
             invalid += result.get("outcome") == "invalid"
-            results.write(json.dumps(result, ensure_ascii=False) + "\n")
+            line = json.dumps(result, ensure_ascii=False)
+            # U+2028/U+2029 are line breaks to many readers: escaped, one result stays one line.
+            results.write(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n")
             results.flush()
     if invalid:
         click.echo(f"{invalid} invalid line(s); see the 'message' of each", err=True)

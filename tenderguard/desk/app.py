@@ -45,7 +45,7 @@ __all__ = ["DeskQuit", "run_desk"]
 
 T = TypeVar("T")
 
-QUIT, ABANDON, REMEASURE = "q", "a", "r"
+QUIT, ABANDON, REMEASURE, PARK = "q", "a", "r", "p"
 #: Roles whose company must be named (their places are counted per company).
 _COMPANY_ROLES = (Role.BIDDER, Role.TENDERER, Role.AGENCY)
 _YES = frozenset({"y", "yes", "是", "1"})
@@ -63,6 +63,10 @@ class DeskQuit(Exception):
 
 class _Abandon(Exception):
     """The operator typed ``a``: the person left."""
+
+
+class _Parked(Exception):
+    """The operator typed ``p`` during a rest: the person waits aside and the desk takes the next arrival."""
 
 
 class _Invalid(Exception):
@@ -88,8 +92,12 @@ class _DeskApp:
                 self._header()
                 view = self._next()
                 view = self._walk(view)
-                self._outcome(view)
-                self.tally[view.outcome or "open"] += 1
+                if view.closed:
+                    self._outcome(view)
+                else:  # parked during a rest: listed to resume when the re-measure is due
+                    until = f"{view.rest_until:%H:%M:%S}" if view.rest_until else ""
+                    self.term.say(self.t("rest.parked", name=view.name_masked, until=until), "warn")
+                self.tally[view.outcome or "parked"] += 1
                 self._ask_raw(self.t("prompt.next"))
         except (DeskQuit, EOFError, KeyboardInterrupt):
             pass
@@ -117,8 +125,11 @@ class _DeskApp:
             return self._arrival()
         self.term.say(self.t("resume.title"), "warn")
         for number, view in enumerate(waiting, start=1):
+            step = view.step_label or view.state
+            if view.rest_until is not None:
+                step += self.t("resume.resting", until=f"{view.rest_until:%H:%M:%S}")
             self.term.say(self.t("resume.item", number=number, name=view.name_masked,
-                                 role=self._role_label(view.role), step=view.step_label or view.state))
+                                 role=self._role_label(view.role), step=step))
         while True:
             answer = self._ask_raw(self.t("resume.prompt", count=len(waiting)))
             if not answer:
@@ -248,6 +259,8 @@ class _DeskApp:
             self.term.say(self.t("step.title", step=place.step.label), "title")
             try:
                 view = self._act(view, place)
+            except _Parked:
+                return view
             except _Abandon:
                 view = self.desk.abandon(view.id)
             except TenderGuardError as exc:  # refused by the gate: nothing was stored, ask the step again
@@ -340,6 +353,8 @@ class _DeskApp:
             answer = self._ask_raw(self.t("prompt.rest_due" if due else "prompt.rest", until=f"{until:%H:%M:%S}"))
             if answer.lower() == ABANDON:
                 raise _Abandon
+            if answer.lower() == PARK:
+                raise _Parked
             if answer.lower() == REMEASURE or (due and not answer):
                 if self.gate.clock.now() >= until:
                     return

@@ -327,7 +327,9 @@ class SeenLists:
 def _parse(code: str) -> tuple[bytes, bytes, bytes] | None:
     if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH:
         return None
-    parts = code.strip().split(".")
+    # A scanner may end the code with a line break or a tab (the keyboard wedge's Enter); anything else around
+    # it — a Unicode space, U+2028 — makes another spelling of the code, which is refused.
+    parts = code.strip(" \t\r\n").split(".")
     if len(parts) != 4 or parts[0] != PREFIX:
         return None
     try:

@@ -26,6 +26,11 @@ def a_day(value: dt.date, *, field: str = "day") -> dt.date:
     return value
 
 
+#: The years an instant at the gate may fall in: outside them a time is a typo, and the day arithmetic of reports
+#: and retention (a day and the next, three years back) stays inside what datetime can hold.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
+
+
 def aware(value: dt.datetime, *, field: str = "at") -> dt.datetime:
     """Check a datetime carries a UTC offset (a time without one is ambiguous at a desk) and return it."""
     if not isinstance(value, dt.datetime):
@@ -34,6 +39,13 @@ def aware(value: dt.datetime, *, field: str = "at") -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInputError(field, f"{value.isoformat()} has no UTC offset",
                                 hint="give the time with its offset, e.g. 2026-11-23T09:00:00+08:00")
+    try:
+        year = value.astimezone(dt.UTC).year
+    except OverflowError:
+        year = 0
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise InvalidInputError(field, f"{value.isoformat()} is not a time the gate can be at",
+                                hint=f"give a time between {EARLIEST_YEAR} and {LATEST_YEAR}")
     return value
 
 

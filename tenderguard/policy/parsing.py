@@ -249,6 +249,9 @@ def _parse_text(text: str, source: str) -> Policy:
     except RecursionError:
         raise PolicyError([("", "nested too deeply to read (嵌套过深)")], source=source,
                           hint="a policy's tables and lists are a few levels deep") from None
+    except ValueError as exc:  # a value TOML allows but Python will not read, e.g. an integer of 5,000 digits
+        raise PolicyError([("", f"a value cannot be read: {str(exc)[:120]}")], source=source,
+                          hint="numbers in a policy are small: days, minutes, degrees, people") from None
     return parse_policy(data, source=source)
 
 

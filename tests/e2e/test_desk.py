@@ -218,7 +218,7 @@ def test_fever_is_re_measured_after_rest_then_refused_with_the_reason(day: Day, 
     screen.answer("(℃,如 36.5)>", "38.5")
     assert "38.5 ℃ 偏高" in screen.wait("后复测")
     for reading in ("38.4", "38.6"):
-        screen.answer("回车或 r 复测>", "r")
+        screen.answer("p 暂不复测>", "r")
         screen.answer("(℃,如 36.5)>", reading)
     shown = screen.wait("回车登记下一位")
     assert "不予进入" in shown
@@ -374,6 +374,37 @@ def test_run_desk_without_a_terminal_waits_out_the_rest_on_an_injected_clock(day
     assert any("等待复测" in line for line in shown)
     [view] = gate.outcomes()["admitted"]
     assert view.readings == 2
+
+
+def test_a_fever_is_parked_while_the_desk_screens_the_next_person(day: Day) -> None:
+    """'p' during the rest parks the person; the next one is screened; the parked one is resumed and admitted."""
+    clock = ManualClock(dt.datetime.now(SHANGHAI))
+    gate = Gate(policy=day.gate.policy, centre=CENTRE, uow_factory=day.store.unit_of_work, clock=clock,
+                secret=day.gate.secret)
+
+    def person(n: int) -> list[str]:
+        return [NAME, resident_id(n), "1", f"北京某某建设工程有限公司{n}", credit_code(n), "", "n"]
+
+    steps_after_reading = ["n", "n", "n", "1", ""]
+    typed = iter([*person(3), "1", "", "", "38.0", "p",  # a fever: parked
+                  "", "", *person(4), "1", "", "", "36.5", *steps_after_reading,  # the next person, admitted
+                  "", "1", "", "36.8", *steps_after_reading,  # the parked one, resumed once the rest is over
+                  "", "q"])
+    shown: list[str] = []
+
+    def prompt(text: str) -> str:
+        shown.append(text)
+        if "输入序号继续" in text and sum("输入序号继续" in line for line in shown) == 2:
+            clock.set(clock.now() + dt.timedelta(minutes=6))  # the rest is over by the second listing
+        return next(typed)
+
+    tally = run_desk(gate, session="S1", desk="B", operator="王芳", prompt_fn=prompt, output=shown.append,
+                     sleep=lambda _seconds: pytest.fail("the desk waited instead of going on"))
+    assert tally == {"parked": 1, "admitted": 2}
+    assert any("正在休息" in line for line in shown)
+    assert any("休息中" in line for line in shown)  # the parked person listed with the re-measure time
+    admitted = gate.outcomes()["admitted"]
+    assert sorted(v.readings for v in admitted) == [1, 2]
 
 
 def test_unregistered_session_exits_with_one_line(day: Day) -> None:

@@ -90,6 +90,22 @@ def _step(client: TestClient, screening: str, **data: str) -> str:
     return str(client.post(f"/desk/s/{screening}", data=data, headers=_csrf(client)).text)
 
 
+def _finish(client: TestClient, screening: str, html: str) -> str:
+    """Pass every step shown from ``html`` on until the screening ends; the last panel."""
+    for _ in range(12):
+        if "准予进入" in html or "不予进入" in html:
+            break
+        if 'name="celsius"' in html:
+            html = _step(client, screening, action="measure", celsius="36.5")
+        elif "提交问询" in html:
+            html = _step(client, screening, action="answer")
+        elif 'value="complete"' in html:
+            html = _step(client, screening, action="declare", value="complete")
+        else:
+            html = _step(client, screening, action="confirm")
+    return html
+
+
 def _screening_id(html: str) -> str:
     marker = 'data-screening="'
     start = html.index(marker) + len(marker)
@@ -116,14 +132,7 @@ def test_a_fever_parks_the_person_and_the_desk_goes_on(client: TestClient, clock
     clock.advance(minutes=6)
     resumed = client.get(f"/desk/s/{first}").text
     assert "复测" in resumed
-    html = _step(client, first, action="measure", celsius="36.6")
-    while "准予进入" not in html and "不予进入" not in html:
-        if "提交问询" in html:
-            html = _step(client, first, action="answer")
-        elif 'name="value" value="complete"' in html:
-            html = _step(client, first, action="declare", value="complete")
-        else:
-            html = _step(client, first, action="confirm")
+    html = _finish(client, first, _step(client, first, action="measure", celsius="36.6"))
     assert "准予进入" in html
     serial = html.split('id="badge-serial">')[1].split("<")[0]
     card = client.get(f"/desk/badge/{serial}.pdf")
@@ -137,18 +146,7 @@ def test_the_place_check_says_when_and_where_never_who(client: TestClient) -> No
     _login(client, "王芳")
     client.post("/desk/lane", data={"lane": "A"}, headers=_csrf(client))
     first = _screening_id(_register(client, 3, 3))
-    html = _step(client, first, action="mask", value="ok")
-    for _ in range(12):
-        if "准予进入" in html:
-            break
-        if "体温" in html and 'name="celsius"' in html:
-            html = _step(client, first, action="measure", celsius="36.5")
-        elif "提交问询" in html:
-            html = _step(client, first, action="answer")
-        elif 'value="complete"' in html:
-            html = _step(client, first, action="declare", value="complete")
-        else:
-            html = _step(client, first, action="confirm")
+    html = _finish(client, first, _step(client, first, action="mask", value="ok"))
     assert "准予进入" in html
     check = client.post("/desk/check", data={"session": "MY-2026-118", "role": "bidder",
                                              "credit_code": credit_code(3)}, headers=_csrf(client)).text
