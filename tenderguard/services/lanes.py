@@ -12,9 +12,10 @@ import datetime as dt
 
 import attrs
 
+from tenderguard.domain.model import Arrival
 from tenderguard.domain.rules import Decision, check_place
 from tenderguard.errors import InvalidInputError, NotFoundError
-from tenderguard.identity import validate_credit_code
+from tenderguard.identity import parse_document, person_key, validate_credit_code
 from tenderguard.policy import Role
 from tenderguard.services.base import GateParts
 
@@ -50,6 +51,24 @@ class LaneUseCases(GateParts):
                 raise NotFoundError(f"no session {session!r} is registered", hint="pick one of today's sessions")
             return check_place(self.policy, uow.attendance, day=found.day(self.centre), role=chosen,
                                organisation=code)
+
+    def arrival_again(self, screening_id: str, id_number: str) -> Arrival:
+        """The arrival of a refused screening, as the person presents the same document again (for an override).
+
+        The document must be the one the screening was opened with (its keyed hash is compared): an override
+        never moves a refusal onto another person.
+        """
+        with self.uow_factory() as uow:
+            found = uow.screenings.get(screening_id)
+        if found is None:
+            raise NotFoundError(f"no screening {screening_id!r}", hint="pick the refusal on the desk's screen")
+        visitor = found.visitor
+        document = parse_document(id_number, visitor.document_kind)
+        if person_key(document, self.secret) != found.person_key:
+            raise InvalidInputError("id_number", "不是该次检查所登记的证件", hint="read the same person's document")
+        return Arrival(session=visitor.session, role=visitor.role, name=visitor.name, document=document,
+                       at=self.clock.now(), company=visitor.company, credit_code=visitor.credit_code,
+                       key_area=visitor.key_area)
 
     def resting(self) -> list[RestingView]:
         """Today's people parked after a fever reading, the first to be measured again first."""

@@ -22,7 +22,7 @@ from tenderguard.desk.messages import catalogue
 from tenderguard.domain.catalogue import reason_label, reason_tell, role_label
 from tenderguard.domain.machine import Phase
 from tenderguard.domain.model import Arrival
-from tenderguard.errors import TenderGuardError
+from tenderguard.errors import AuthenticationError, TenderGuardError
 from tenderguard.identity import parse_document
 from tenderguard.policy import (
     DeclarationStep,
@@ -225,6 +225,44 @@ async def step(request: Request, user: Clerk, screening_id: str) -> HTMLResponse
                   "请先为下一位登记")
         return _form(request, user, notice=notice, trigger="resting-changed")
     return _panel(request, user, view, trigger="resting-changed" if view.closed else None)
+
+
+@router.post("/override/{screening_id}")
+async def override(request: Request, user: Clerk, screening_id: str) -> HTMLResponse:
+    """The supervisor's override at the desk, signed with the supervisor's own account and a reason.
+
+    The person's document is read again (it must be the refused screening's); the person then goes through every
+    step, audited under the desk's and the supervisor's names.
+    """
+    fields = {k: str(v) for k, v in (await request.form()).items()}
+    opened = gate_app(request)
+    by_name, _by_address = request.app.state.login_limits
+    supervisor = fields.get("supervisor", "").strip()
+    desk = _desk(request, user)
+    refused = desk.view(screening_id)
+    try:
+        if by_name.wait(supervisor) > 0:
+            raise AuthenticationError("登录失败次数过多,请稍后再试")
+        try:
+            account = opened.gate.authenticate(supervisor, fields.get("password", ""))
+        except AuthenticationError:
+            by_name.failed(supervisor)
+            raise
+        if str(account.role) not in ("supervisor", "admin"):
+            raise AuthenticationError(f"{account.name} 不是监督人员,不能特批")
+        release = _release_of(refused.reason)
+        arrival = opened.gate.arrival_again(screening_id, fields.get("id_number", ""))
+        view = desk.supervisor_override(arrival, release=release, reason=fields.get("reason", ""),
+                                        supervisor=account.name,
+                                        reverses=screening_id if release == "refusal" else None)
+    except TenderGuardError as exc:
+        return _panel(request, user, refused, problem=exc.message)
+    return _panel(request, user, view)
+
+
+def _release_of(reason: str | None) -> str:
+    """What an override sets aside for a refusal's reason (see ``OVERRIDE_RELEASES``)."""
+    return reason if reason in ("hall_full", "represents_other_bidder") else "refusal"
 
 
 @router.get("/resting")

@@ -122,6 +122,8 @@ def batch_files() -> list[dict[str, Any]]:
         _hostile("a 5,000-digit integer as session", b'{"session": ' + b"9" * 5_000 + b"}"),
         _hostile("a 400-digit integer as the time", good_line(at=10**399)),
         _hostile("a 400-digit integer as the ID number", good_line(id_number=10**399)),
+        _hostile("a 400-digit integer as a reading", good_line(temperatures=[10**399])),
+        _hostile("a 4,000-digit integer as a reading", good_line(temperatures=[10**3999])),
     ], policy="miyun-2020"))
     gbk = good_line()
     out.append(_batch("invalid-utf8", [
@@ -156,6 +158,8 @@ def batch_files() -> list[dict[str, Any]]:
                 cases.append(_hostile(f"{label} in the {field} (folded to a space)", line, "admitted"))
             else:
                 cases.append(_hostile(f"{label} in the {field}", line))
+        if field == "name":  # the result repeats the name: U+2028 in it must not break results.jsonl's line
+            cases.append(_hostile("U+2028 in a name that is invalid (markup)", good_line(name="张\u2028<b>伟</b>")))
         out.append(_batch(f"controls-in-{field}", cases))
     out.append(_batch("ten-megabyte-line", [
         _hostile("a 10 MB line (a name of 3.5 million characters)", good_line(name="张" * 3_500_000)),
@@ -167,6 +171,8 @@ def batch_files() -> list[dict[str, Any]]:
         _hostile("a __proto__ field", good_line(__proto__={"admin": True})),
         _hostile("an empty field name", good_line(**{"": "x"})),
         _hostile("a 10,000-character field name", good_line(**{"k" * 10_000: 1})),
+        _hostile("the same field twice (session)",
+                 _dump(good_line()).replace(b'"session": ', b'"session": "MY-2026-999", "session": ', 1)),
     ]))
     out.append(_batch("times", [
         _hostile("a time without zone", good_line(at="2026-11-23T08:30:00")),
@@ -177,6 +183,8 @@ def batch_files() -> list[dict[str, Any]]:
         _hostile("a zone name in brackets", good_line(at="2026-11-23T08:30:00+08:00[Asia/Shanghai]")),
         _hostile("an offset of 24 hours", good_line(at="2026-11-23T08:30:00+24:00")),
         _hostile("a word", good_line(at="tomorrow")),
+        _hostile("year 1", good_line(at="0001-01-01T00:00:00+08:00")),
+        _hostile("past 9999-12-31 in UTC", good_line(at="9999-12-31T23:59:59-08:00")),
     ]))
     out.append(_batch("id-numbers", [
         _hostile("a wrong check digit", good_line(id_number="110105197001010012")),
@@ -205,7 +213,7 @@ def batch_files() -> list[dict[str, Any]]:
                  _dump(good_line(temperatures=[0])).replace(b'"temperatures": [0]', b'"temperatures": [-Infinity]')),
         _hostile("a reading as text", good_line(temperatures=["37.5"])),
         _hostile("-1000 °C, then no re-measure", good_line(temperatures=[-1000]), "abandoned"),
-        _hostile("1e308 °C, then no re-measure", good_line(temperatures=[1e308]), "abandoned"),
+        _hostile("1e308 °C (no reading is over 1,000)", good_line(temperatures=[1e308])),
         _hostile("no reading", good_line(temperatures=[])),
         _hostile("a reading as true", good_line(temperatures=[True])),
     ], policy="miyun-2020"))
@@ -389,6 +397,8 @@ def policy_files() -> list[dict[str, Any]]:
         ("a dotted key 10,000 parts long", "dotted-key.toml", (base + ".".join(["a"] * 10_000) + " = 1\n").encode(),
          False),
         ("a quota of 2**64", "quota-2-64.toml", base.replace("bidder = 1", f"bidder = {2**64}").encode(), None),
+        ("a 5,000-digit quota", "quota-huge.toml", base.replace("bidder = 1", "bidder = " + "9" * 5_000).encode(),
+         False),
         ("a threshold of 1e400", "threshold-inf.toml", miyun.replace("threshold = 37.3", "threshold = 1e400").encode(),
          False),
         ("a threshold of nan", "threshold-nan.toml", miyun.replace("threshold = 37.3", "threshold = nan").encode(),
@@ -478,6 +488,9 @@ def code_files() -> list[dict[str, Any]]:
         ("a tab inside", (valid[:10] + "\t" + valid[10:]).encode()),
         ("U+202E inside", (valid[:10] + "\u202e" + valid[10:]).encode()),
         ("U+2028 inside", (valid[:10] + "\u2028" + valid[10:]).encode()),
+        ("U+2028 after the code", (valid + "\u2028").encode()),
+        ("a no-break space after the code", (valid + "\u00a0").encode()),
+        ("an ideographic space before the code", ("\u3000" + valid).encode()),
         ("full-width letters", valid.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}).encode()),
         ("an emoji claim", ("TG1." + _b64("😀".encode()) + "." + parts[2] + "." + parts[3]).encode()),
         ("emoji only", "😀😀😀".encode()),
@@ -555,6 +568,7 @@ def revocation_files() -> list[dict[str, Any]]:
         ("a reprint of 5,000 digits as text", "reprints-huge", {"reprints": {"MY-20261123-0001": "9" * 5_000}}),
         ("signed_at without zone", "signed-at-naive", {"signed_at": "2026-11-23T08:00:00"}),
         ("signed_at as a number", "signed-at-number", {"signed_at": 1}),
+        ("signed_at in year 1", "signed-at-year-1", {"signed_at": "0001-01-01T00:00:00+08:00"}),
         ("the centre as a number", "centre-number", {"centre": 5}),
         ("the centre missing", "centre-missing", {"centre": ...}),
     ]

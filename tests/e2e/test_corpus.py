@@ -85,7 +85,11 @@ def test_a_hostile_batch_line_is_refused_and_the_lines_around_it_are_screened(tm
     err = _no_traceback(done)
     expected = entry["outcomes"]
     assert done.returncode == (EXIT_LINE_INVALID if "invalid" in expected else 0), err
-    results = [json.loads(line) for line in (tmp_path / "results.jsonl").read_bytes().split(b"\n") if line]
+    results_text = (tmp_path / "results.jsonl").read_text(encoding="utf-8")
+    # One result per non-empty input line, also to a reader that breaks lines at U+2028, U+0085 and the like.
+    given = [line for line in batch.read_bytes().split(b"\n") if line.strip()]
+    assert len(results_text.splitlines()) == len(given) == len(expected), results_text[-3000:]
+    results = [json.loads(line) for line in results_text.splitlines()]
     outcomes = [r["outcome"] for r in results]
     cases = iter(entry["cases"])
     labels = [("good line" if n % 2 == 0 else next(cases)) for n in range(len(expected))]

@@ -165,3 +165,30 @@ def test_the_board_shows_the_day_to_the_supervisor(client: TestClient) -> None:
     assert "第一开标室" in live
     assert "/ 40" in live
     assert "检查中" in live
+
+
+def test_the_supervisor_overrides_a_refusal_at_the_desk_with_their_own_account(client: TestClient) -> None:
+    """A refusal set aside at the desk by the supervisor's own account.
+
+    One person for two bidders is refused; the supervisor signs the override (own password, the same document
+    read again, a reason) and the person goes through the steps; a clerk's account or another document cannot.
+    """
+    _login(client, "王芳")
+    first = _screening_id(_register(client, 6, 6))
+    assert "准予进入" in _finish(client, first, _step(client, first, action="mask", value="ok"))
+    refused_html = _register(client, 6, 7)  # the same person for another bidder
+    assert "不予进入" in refused_html
+    assert "监督人员特批" in refused_html
+    refused = _screening_id(refused_html)
+
+    def override(**fields: str) -> str:
+        data = {"supervisor": "李强", "password": PASSWORD, "id_number": resident_id(6), "reason": "核实为受托"}
+        return str(client.post(f"/desk/override/{refused}", data=data | fields, headers=_csrf(client)).text)
+
+    assert "用户名或密码错误" in override(password="not-the-password")  # noqa: S106 - a wrong one on purpose
+    assert "不是监督人员" in override(supervisor="赵敏")
+    assert "不是该次检查所登记的证件" in override(id_number=resident_id(99))
+    assert "不予进入" in override(reason="")
+    allowed = override()
+    assert "佩戴口罩" in allowed
+    assert _screening_id(allowed) != refused
