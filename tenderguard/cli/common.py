@@ -7,8 +7,7 @@ import errno
 import os
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from tenderguard.keys import DEFAULT_KEYS_DIR
 from tenderguard.policy import list_presets
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
 
     from tenderguard.domain.model import Centre
     from tenderguard.services import Gate
@@ -112,7 +112,8 @@ _WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 def _db_url(value: str) -> str:
     """A URL as given, or a plain file path taken as a SQLite file."""
-    return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
+    from tenderguard.services.wiring import database_url  # noqa: PLC0415 - each command imports what it uses
+    return database_url(value)
 
 
 def _db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -136,27 +137,10 @@ def _centre_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="The centre's code (badge serial prefix).")(func)
 
 
-@contextmanager
-def _store(db: str, centre: Centre, *, create: bool = False) -> Iterator[SqlStore]:
-    """The store of ``--db``; only the commands that start a day's records (``create``) make a new database."""
-    from tenderguard.store.sql import SqlStore  # noqa: PLC0415 - each command imports what it uses
-    from tenderguard.store.sql.engine import storage_problem  # noqa: PLC0415 - each command imports what it uses
-    url = _db_url(db)
-    try:
-        store = SqlStore(url, centre, create=create)
-    except Exception as exc:
-        raise storage_problem(exc, url) or exc from None
-    try:
-        yield store
-        store.seal_audit()  # leave nothing of this run waiting to be chained
-    except Exception as exc:
-        # A full disk or an unwritable file is told by the database's name; the transaction was rolled back.
-        found = storage_problem(exc, url)
-        if found is None:
-            raise
-        raise found from None
-    finally:
-        store.dispose()
+def _store(db: str, centre: Centre, *, create: bool = False) -> AbstractContextManager[SqlStore]:
+    """The store of ``--db`` (:func:`~tenderguard.services.wiring.open_store`); ``create`` makes a new database."""
+    from tenderguard.services.wiring import open_store  # noqa: PLC0415 - each command imports what it uses
+    return open_store(db, centre, create=create)
 
 
 def _secret(keys: str) -> bytes:
@@ -232,6 +216,5 @@ def _now() -> dt.datetime:
 
 
 def _gate(store: SqlStore, policy_spec: str) -> Gate:
-    from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
-    from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
-    return Gate(policy=load_policy(policy_spec), centre=store.centre, uow_factory=store.unit_of_work)
+    from tenderguard.services.wiring import gate_on  # noqa: PLC0415 - each command imports what it uses
+    return gate_on(store, policy_spec)

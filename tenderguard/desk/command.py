@@ -37,18 +37,18 @@ def desk_command(  # noqa: PLR0917 - click passes every option as a parameter
     """Screen arrivals interactively at an entrance desk; q quits, a abandons the current screening."""
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - keep `--help` fast
 
-    from tenderguard.cli.common import _secret, _store  # noqa: PLC0415 - keep `--help` fast
+    from tenderguard.cli.common import _secret  # noqa: PLC0415 - keep `--help` fast
     from tenderguard.desk.app import run_desk  # noqa: PLC0415
     from tenderguard.desk.terminal import open_terminal  # noqa: PLC0415
     from tenderguard.domain.model import Centre  # noqa: PLC0415
     from tenderguard.policy import load_policy  # noqa: PLC0415
-    from tenderguard.services import Gate  # noqa: PLC0415
+    from tenderguard.services.wiring import gate_on, open_store  # noqa: PLC0415
 
     try:
         policy = load_policy(policy_spec)
         centre = Centre(code=centre_code, name=centre_name)
-        with _store(db, centre) as store:
-            gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work, secret=_secret(keys))
+        with open_store(db, centre) as store:
+            gate = gate_on(store, policy, secret=_secret(keys))
             gate.session(session)  # fail before the first prompt when the session is not registered
             run_desk(gate, session=session, desk=desk_name, operator=operator, lang=lang,
                      terminal=open_terminal(plain=plain))

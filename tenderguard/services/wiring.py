@@ -9,22 +9,64 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from tenderguard.domain.clock import Clock, SystemClock
 from tenderguard.domain.model import Centre
 from tenderguard.errors import InvalidInputError
+from tenderguard.policy import Policy
 from tenderguard.services.gate import Gate
 
-__all__ = ["GateApp", "GateConfig", "database_url", "open_gate"]
+if TYPE_CHECKING:
+    from tenderguard.store.sql import SqlStore
+
+__all__ = ["GateApp", "GateConfig", "database_url", "gate_on", "open_gate", "open_store"]
 
 
 def database_url(db: str) -> str:
     """A database URL, or a file path taken as SQLite (``day.db`` → ``sqlite:///day.db``)."""
     if not isinstance(db, str) or not db.strip():
         raise InvalidInputError("db", "is empty", hint="give a file path (SQLite) or a postgresql:// URL")
-    return db if "://" in db else f"sqlite:///{db}"
+    return db if "://" in db else f"sqlite:///{Path(db).expanduser()}"
+
+
+@contextlib.contextmanager
+def open_store(db: str, centre: Centre, *, create: bool = False) -> Iterator[SqlStore]:
+    """The store of ``db`` (a URL or a SQLite file; made new only with ``create``), sealed and closed at the end.
+
+    A full disk or an unwritable file is raised as a :class:`~tenderguard.errors.StorageError` naming the
+    database; what the block did not commit was rolled back.
+    """
+    from tenderguard.store.sql import SqlStore  # noqa: PLC0415 - loaded with the store, not with the package
+    from tenderguard.store.sql.engine import storage_problem  # noqa: PLC0415
+
+    url = database_url(db)
+    try:
+        store = SqlStore(url, centre, create=create)
+    except Exception as exc:
+        raise storage_problem(exc, url) or exc from None
+    try:
+        yield store
+        store.seal_audit()  # leave nothing of this run waiting to be chained
+    except Exception as exc:
+        found = storage_problem(exc, url)
+        if found is None:
+            raise
+        raise found from None
+    finally:
+        store.dispose()
+
+
+def gate_on(store: SqlStore, policy: str | Policy, *, secret: bytes | None = None,
+            clock: Clock | None = None) -> Gate:
+    """A gate on an opened store with a policy (a preset, a TOML file or a Policy), an ID-hash key and a clock."""
+    from tenderguard.policy import load_policy  # noqa: PLC0415
+
+    chosen = policy if isinstance(policy, Policy) else load_policy(policy)
+    return Gate(policy=chosen, centre=store.centre, uow_factory=store.unit_of_work, clock=clock or SystemClock(),
+                secret=secret)
 
 
 @attrs.frozen
@@ -59,15 +101,8 @@ def open_gate(config: GateConfig, *, create: bool = False, clock: Clock | None =
     """
     from tenderguard.keys import load_id_secret  # noqa: PLC0415 - loaded with the gate, not with the package
     from tenderguard.policy import load_policy  # noqa: PLC0415
-    from tenderguard.store.sql import SqlStore  # noqa: PLC0415
 
     policy = load_policy(config.policy)
     secret, _created = load_id_secret(config.keys)
-    store = SqlStore(database_url(config.db), config.centre, create=create)
-    try:
-        gate = Gate(policy=policy, centre=config.centre, uow_factory=store.unit_of_work,
-                    clock=clock or SystemClock(), secret=secret)
-        yield GateApp(config=config, gate=gate, keys=config.keys)
-        store.seal_audit()
-    finally:
-        store.dispose()
+    with open_store(config.db, config.centre, create=create) as store:
+        yield GateApp(config=config, gate=gate_on(store, policy, secret=secret, clock=clock), keys=config.keys)
