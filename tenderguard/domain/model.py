@@ -144,6 +144,11 @@ class Centre:
         return aware(when).astimezone(self._tz).date()
 
 
+def _agency_contact(value: str | None) -> str | None:
+    """The agency's contact person: the text rules of a person's name (it is printed on notices)."""
+    return None if value is None else validate_person_name(value, field="agency.contact")
+
+
 def _agency_name(value: str) -> str:
     return normalise_company_name(value, field="agency.name")
 
@@ -173,7 +178,7 @@ class Agency:
 
     code: str = attrs.field(validator=_check_code("agency.code"))
     name: str = attrs.field(converter=_agency_name)
-    contact: str | None = None
+    contact: str | None = attrs.field(default=None, converter=_agency_contact)
     phone: str | None = attrs.field(default=None, converter=_agency_phone)
     #: Where the centre emails the reminder notice.
     email: str | None = attrs.field(default=None, converter=_agency_email)

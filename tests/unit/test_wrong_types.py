@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from gatekit import COMPANIES, PEOPLE, Harness
 
-from tenderguard import Arrival, BidSession, ManualClock
+from tenderguard import Agency, Arrival, BidSession, ManualClock
 from tenderguard.errors import InvalidInputError
 
 UTC9 = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
@@ -49,3 +49,11 @@ def test_a_wrong_type_is_an_input_error_naming_the_argument(case: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         call(Harness())
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("contact", ["李\u202e娜", "李\x00娜", "李\x1b娜", "<b>李娜</b>", "", 42])
+def test_an_agencys_contact_follows_the_text_rules_of_names(contact: object) -> None:
+    """The contact person printed on the agency's notices: bidi, control and markup characters are refused."""
+    with pytest.raises(InvalidInputError) as caught:
+        Agency(code="ZX", name="北京正信招标代理有限公司", contact=contact)  # type: ignore[arg-type]
+    assert caught.value.field == "agency.contact"
