@@ -36,12 +36,13 @@ from tenderguard.services.records import RecordUseCases
 from tenderguard.services.reminders import ReminderUseCases
 from tenderguard.services.signals import SignalUseCases
 from tenderguard.services.views import ID_KEY_SETTING, ScreeningView, screening_view
+from tenderguard.services.webhooks import WebhookUseCases
 
 __all__ = ["Gate"]
 
 
 class Gate(ReminderUseCases, RecordUseCases, BadgeUseCases, SignalUseCases, LaneUseCases,
-           BoardUseCases, AccountUseCases):
+           BoardUseCases, AccountUseCases, WebhookUseCases):
     """A centre's entrance on bid-opening days: its policy, store, clock and event bus; desks open from it."""
 
     def __init__(

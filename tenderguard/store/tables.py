@@ -8,22 +8,16 @@ admit two people of one company cannot both commit.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     Column,
     Date,
-    DateTime,
-    Dialect,
     ForeignKey,
     Identity,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -31,7 +25,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from tenderguard.store.columns import AwareDateTime, metadata, require_aware, utc_text
 
 __all__ = [
     "OPEN_SCREENING",
@@ -59,48 +54,10 @@ __all__ = [
     "settings",
     "signals",
     "utc_text",
+    "webhook_deliveries",
+    "webhooks",
 ]
 
-def require_aware(value: dt.datetime | None) -> dt.datetime | None:
-    """The instant itself; a naive datetime is refused (the store keeps aware instants only)."""
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{value.isoformat()} has no UTC offset; the store keeps aware datetimes only")
-    return value
-
-
-def utc_text(value: dt.datetime | None) -> str | None:
-    """An aware instant as SQLite keeps it: fixed-width UTC ISO 8601 with microseconds (sortable as text)."""
-    aware = require_aware(value)
-    return None if aware is None else aware.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-class AwareDateTime(TypeDecorator[dt.datetime]):
-    """A timezone-aware instant: ``timestamptz`` where the database has one, a UTC ISO string on SQLite."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        """SQLite keeps the instant as fixed-width UTC text (sortable); others use their aware type."""
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(32))
-        return dialect.type_descriptor(DateTime(timezone=True))
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        """Refuse naive datetimes; on SQLite write UTC ISO 8601 with microseconds."""
-        return utc_text(value) if dialect.name == "sqlite" else require_aware(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        """Return an aware datetime (UTC on SQLite, the session time zone on PostgreSQL)."""
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return dt.datetime.fromisoformat(value)
-        assert isinstance(value, dt.datetime)  # noqa: S101 - the driver returns datetimes for timestamptz
-        return value
-
-
-metadata = MetaData()
 
 agencies = Table(
     "agencies", metadata,
@@ -391,4 +348,34 @@ idempotency_keys = Table(
     Column("response", JSON),
     Column("created_at", AwareDateTime, nullable=False),
     PrimaryKeyConstraint("operator", "key"),
+)
+
+#: Webhook subscriptions of a centre's host system (see ``tenderguard.domain.webhooks``); a removed one stays,
+#: disabled, so that its deliveries keep their subscription.
+webhooks = Table(
+    "webhooks", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", AwareDateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Index("ix_webhooks_disabled", "disabled"),
+)
+
+#: One row per committed event and subscription wanting it, queued in the event's own transaction.
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("webhook", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("webhooks.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", AwareDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", AwareDateTime, nullable=False),
+    Column("claimed_at", AwareDateTime),
+    Column("sent_at", AwareDateTime),
+    Column("last_error", Text),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )

@@ -21,6 +21,7 @@ from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.domain.signals import Signal
 from tenderguard.records.audit import AuditDraft, AuditEntry, drafts_for
 from tenderguard.records.retention import PurgeCounts
+from tenderguard.store.webhook_repositories import WebhookDeliveryRepository, WebhookQueue, WebhookRepository
 
 __all__ = [
     "AbstractUnitOfWork",
@@ -39,6 +40,8 @@ __all__ = [
     "SettingRepository",
     "SignalRepository",
     "TokenRepository",
+    "WebhookDeliveryRepository",
+    "WebhookRepository",
     "repository",
     "seal_all",
 ]
@@ -319,7 +322,7 @@ class IdempotencyRepository(Protocol):
         """Forget the keys claimed before ``at``; returns how many."""
 
 
-class AbstractUnitOfWork(abc.ABC):
+class AbstractUnitOfWork(WebhookQueue, abc.ABC):
     """One business operation: ``with uow: ...; uow.commit()`` — anything not committed is rolled back."""
 
     sessions: SessionRepository
@@ -337,6 +340,8 @@ class AbstractUnitOfWork(abc.ABC):
     operators: OperatorRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    webhooks: WebhookRepository
+    webhook_deliveries: WebhookDeliveryRepository
 
     def __init__(self) -> None:
         """Start with no pending events."""
@@ -344,12 +349,14 @@ class AbstractUnitOfWork(abc.ABC):
         #: The desk and operator doing the operation (recorded on its audit entries), when one is.
         self.actor: Actor | None = None
         self.audit_drafts: list[AuditDraft] = []
+        self.forget_webhook_queue()
 
     def __enter__(self) -> Self:
         """Begin the operation."""
         self.events = []
         self.actor = None
         self.audit_drafts = []
+        self.forget_webhook_queue()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

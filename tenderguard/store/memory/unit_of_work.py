@@ -17,9 +17,11 @@ from tenderguard.domain.outbox import OutboxItem
 from tenderguard.domain.reminders import ReminderCall
 from tenderguard.domain.screening import Screening
 from tenderguard.domain.signals import Signal
+from tenderguard.domain.webhooks import Webhook, WebhookDelivery
 from tenderguard.records.audit import AuditDraft, AuditEntry
 from tenderguard.store.memory import accounts
 from tenderguard.store.memory import repositories as repos
+from tenderguard.store.memory import webhooks as hooks
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
@@ -50,6 +52,9 @@ class InMemoryStore:
     operators: dict[str, Operator] = attrs.field(factory=dict)
     tokens: dict[str, accounts.StoredToken] = attrs.field(factory=dict)
     idempotency: dict[tuple[str, str], IdempotentReply] = attrs.field(factory=dict)
+    #: Webhook subscriptions by id, their deliveries by id.
+    webhooks: dict[int, Webhook] = attrs.field(factory=dict)
+    webhook_deliveries: dict[str, WebhookDelivery] = attrs.field(factory=dict)
     #: The sealed trail, and the entries committed but not sealed yet.
     audit_log: list[AuditEntry] = attrs.field(factory=list)
     audit_waiting: list[AuditDraft] = attrs.field(factory=list)
@@ -92,6 +97,8 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     operators = repository(accounts.Operators)
     tokens = repository(accounts.Tokens)
     idempotency = repository(accounts.Idempotency)
+    webhooks = repository(hooks.Webhooks)
+    webhook_deliveries = repository(hooks.WebhookDeliveries)
 
     def __init__(self, store: InMemoryStore) -> None:
         """A unit of work on ``store``; nothing is read or locked before ``with``."""
@@ -169,6 +176,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
             self._committed_records[screening.id] = len(screening.records)
         self.store.audit_waiting += self.pending_audit(iter(records))
         self.audit_drafts = []
+        self.queue_webhook_deliveries(self.store.centre.code)  # among this operation's changes
         for table, objects in self.changes.items():
             stored = self._table(table)
             for key, obj in objects.items():
@@ -176,10 +184,12 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
                     stored.pop(key, None)
                 else:
                     stored[key] = _copy(obj)  # the operation may go on changing its own copy after this commit
+        self.webhook_queue_settled(committed=True)
 
     def rollback(self) -> None:
         """Forget every change since the last commit."""
         self.changes, self._committed_records = {}, {}
+        self.webhook_queue_settled(committed=False)
 
     def compact(self) -> None:
         """Nothing is on disk in memory."""

@@ -41,6 +41,7 @@ from tenderguard.store.sql.repositories import (
     Sessions,
     insert_numbered,
 )
+from tenderguard.store.sql.webhooks import WebhookDeliveries, Webhooks
 from tenderguard.store.tables import admissions, audit_log, badges, screening_events, screenings, signals
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository, seal_all
 
@@ -184,6 +185,8 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     operators = repository(Operators)
     tokens = repository(Tokens)
     idempotency = repository(Idempotency)
+    webhooks = repository(Webhooks)
+    webhook_deliveries = repository(WebhookDeliveries)
 
     def __init__(self, store: SqlStore) -> None:
         super().__init__()
@@ -297,6 +300,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         if drafts:
             self.execute(_INSERT_AUDIT, [{f: getattr(d, f) for f in AUDIT_FIELDS} for d in drafts])
         self.audit_drafts = []
+        self.queue_webhook_deliveries(self.store.centre.code)  # in this transaction: committed with it, or not
         try:
             self.connection.commit()
         except DBAPIError as exc:
@@ -306,6 +310,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                     "the connection to the database was lost while committing: this operation may or may not "
                     "have been saved", hint="look at the screening (Desk.view) before repeating the step") from exc
             self._failed(exc)
+        self.webhook_queue_settled(committed=True)
         for entry, version in written:  # a second commit of this unit of work writes only what changed since
             entry.version, entry.n_records = version, len(entry.screening.records)
             entry.values = _mutable_values(entry.screening)
@@ -331,6 +336,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def rollback(self) -> None:
         """Discard the uncommitted changes of this operation."""
+        self.webhook_queue_settled(committed=False)
         conn = self._conn
         if conn is None or conn.invalidated:
             return
