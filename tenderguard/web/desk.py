@@ -104,9 +104,10 @@ def _form(request: Request, user: WebUser, *, notice: str | None = None, problem
     gate = gate_app(request).gate
     sessions = [(s.code, f"{s.code} {s.project_name}({s.opens_at:%H:%M},{s.hall})") for s in gate.sessions()]
     roles = [(str(r), role_label(r)) for r in Role]
+    today = gate.centre.day_of(gate.clock.now())
     return _fragment(request, "web/desk/_form.html", user, trigger=trigger, sessions=sessions, roles=roles,
-                     notice=notice, problem=problem, values=values or {}, company_roles=[str(r) for r in
-                                                                                       _COMPANY_ROLES])
+                     notice=notice, problem=problem, values=values or {}, centre_code=gate.centre.code,
+                     today=f"{today:%Y%m%d}")
 
 
 @router.get("")

@@ -209,3 +209,23 @@ def test_the_supervisor_sees_the_board_and_decides_a_signal(server: tuple[str, W
     expect(page.locator("#signals")).to_contain_text("无")
     _shot(page, "board-decided")
     assert [url for url in requested if not url.startswith(base)] == []
+
+
+def test_a_scanned_declaration_form_picks_its_session(server: tuple[str, WebDay], browser: Browser) -> None:
+    """The form's QR code read into the desk picks its session; another day's or centre's form is named as such."""
+    base, day = server
+    page, _ = _page(browser, base)
+    _login(page, "赵敏")
+    expect(page.locator("#registration")).to_be_visible()
+    page.fill("#form-scan", f"TGFORM|MY|MY-2026-121|{day.day:%Y%m%d}")
+    page.press("#form-scan", "Enter")
+    expect(page.locator("#form-scan-result")).to_contain_text("调查表场次")
+    assert page.locator("#session").input_value() == "MY-2026-121"
+    expect(page.locator("#id_number")).to_be_focused()
+    page.fill("#form-scan", "TGFORM|MY|MY-2026-118|20200101")
+    page.press("#form-scan", "Enter")
+    expect(page.locator("#form-scan-result")).to_contain_text("不是今日")
+    page.fill("#form-scan", f"TGFORM|XX|MY-2026-118|{day.day:%Y%m%d}")
+    page.press("#form-scan", "Enter")
+    expect(page.locator("#form-scan-result")).to_contain_text("不是本中心")
+    assert page.locator("#session").input_value() == "MY-2026-121"

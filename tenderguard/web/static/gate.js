@@ -9,8 +9,38 @@
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["x-csrftoken"] = cookie("csrftoken");
   });
+  // A health declaration form's QR code (TGFORM|centre|session|yyyymmdd), read by a scanner into #form-scan:
+  // picks the form's session when it is this centre's and today's, and says so either way.
+  function formScanned(input) {
+    var parts = input.value.trim().split("|");
+    var out = document.getElementById("form-scan-result");
+    var select = document.getElementById("session");
+    input.value = "";
+    if (parts.length !== 4 || parts[0] !== "TGFORM") {
+      out.className = "error"; out.textContent = "不是健康调查表的二维码"; return;
+    }
+    if (parts[1] !== input.dataset.centre) {
+      out.className = "error"; out.textContent = "调查表不是本中心的"; return;
+    }
+    if (parts[3] !== input.dataset.day) {
+      out.className = "error"; out.textContent = "调查表不是今日场次的(" + parts[3] + ")"; return;
+    }
+    var option = Array.prototype.find.call(select.options, function (o) { return o.value === parts[2]; });
+    if (!option) {
+      out.className = "error"; out.textContent = "今日没有场次 " + parts[2]; return;
+    }
+    select.value = parts[2];
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    out.className = "ok"; out.textContent = "调查表场次:" + option.textContent;
+    document.getElementById("id_number").focus();
+  }
   document.addEventListener("keydown", function (event) {
     var field = event.target;
+    if (event.key === "Enter" && field.hasAttribute && field.hasAttribute("data-form-scan")) {
+      event.preventDefault();
+      formScanned(field);
+      return;
+    }
     if (event.key !== "Enter" || !field.hasAttribute || !field.hasAttribute("data-enter-next")) { return; }
     event.preventDefault();
     var fields = Array.prototype.slice.call(field.form.querySelectorAll("[data-enter-next]"));
