@@ -70,6 +70,19 @@ class LaneUseCases(GateParts):
                        at=self.clock.now(), company=visitor.company, credit_code=visitor.credit_code,
                        key_area=visitor.key_area)
 
+    def companies_like(self, prefix: str, limit: int = 8) -> list[tuple[str, str]]:
+        """Companies seen at the gate on earlier days whose name starts with ``prefix`` (two characters at least).
+
+        Only earlier days: a company registered today may be a bidder in a session not yet opened, and nothing may
+        tell who is bidding before the opening (Bidding Law art. 22).
+        """
+        text = prefix.strip() if isinstance(prefix, str) else ""
+        if len(text) < 2:
+            return []
+        today = self.centre.day_of(self.clock.now())
+        with self.uow_factory() as uow:
+            return uow.screenings.companies_before(today, text, max(1, min(limit, 20)))
+
     def resting(self) -> list[RestingView]:
         """Today's people parked after a fever reading, the first to be measured again first."""
         today = self.centre.day_of(self.clock.now())

@@ -140,6 +140,9 @@ class ScreeningRepository(Protocol):
     def with_phone(self, day: dt.date, session: str, phone_key: str) -> list[Screening]:
         """The screenings of a session on a day whose visitor gave this mobile number (its keyed hash), in order."""
 
+    def companies_before(self, day: dt.date, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """Companies (name, credit code) screened before ``day`` whose name starts with ``prefix``, by name."""
+
 
 class AttendanceRepository(AttendanceView, Protocol):
     """Admissions of the day: who holds which place, who is inside which hall."""

@@ -129,6 +129,13 @@ def registration_form(request: Request, user: Clerk) -> HTMLResponse:
     return _form(request, user)
 
 
+@router.get("/companies")
+def companies(request: Request, user: Clerk, company: str = "") -> HTMLResponse:
+    """Companies seen on earlier days whose name starts with what the clerk typed (two characters at least)."""
+    found = gate_app(request).gate.companies_like(company)
+    return _fragment(request, "web/desk/_companies.html", user, companies=found)
+
+
 @router.post("/check")
 def place_check(request: Request, user: Clerk, session: Annotated[str, Form()] = "",
                 role: Annotated[str, Form()] = "bidder", credit_code: Annotated[str, Form()] = "") -> HTMLResponse:

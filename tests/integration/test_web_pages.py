@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from webkit import PASSWORD, WebDay, make_day
 
 from tenderguard.domain.clock import ManualClock
-from tenderguard.domain.model import SHANGHAI
-from tenderguard.factories import credit_code, resident_id
+from tenderguard.domain.model import SHANGHAI, BidSession
+from tenderguard.factories import arrival, credit_code, resident_id
+from tenderguard.services.wiring import open_gate
 from tenderguard.web import create_app
 
 
@@ -192,3 +193,21 @@ def test_the_supervisor_overrides_a_refusal_at_the_desk_with_their_own_account(c
     allowed = override()
     assert "佩戴口罩" in allowed
     assert _screening_id(allowed) != refused
+
+
+def test_a_company_seen_on_an_earlier_day_is_offered_never_one_of_today(client: TestClient, day: WebDay) -> None:
+    """Two characters offer the names (and credit codes) of companies screened before today, and no others."""
+    yesterday = dt.datetime.combine(day.day - dt.timedelta(days=1), dt.time(8, 30), tzinfo=SHANGHAI)
+    with open_gate(day.config, clock=ManualClock(yesterday)) as opened:
+        opened.gate.register_session(BidSession(code="MY-2026-100", project_name="旧项目", hall="第一开标室",
+                                                opens_at=yesterday + dt.timedelta(hours=1)))
+        desk = opened.gate.desk("A", "王芳")
+        desk.arrive(arrival(31, company_name="北京老牌建设有限公司", session="MY-2026-100", at=yesterday))
+    _login(client, "王芳")
+    _register(client, 32, 32)  # 北京建设工程第32分公司, today: a bidder of a session not opened yet
+    offered = client.get("/desk/companies", params={"company": "北京"}).text
+    assert "北京老牌建设有限公司" in offered
+    assert credit_code(31) in offered
+    assert "第32分公司" not in offered
+    assert "<option" not in client.get("/desk/companies", params={"company": "北"}).text
+    assert "<option" not in client.get("/desk/companies", params={"company": "%%"}).text

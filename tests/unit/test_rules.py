@@ -11,6 +11,7 @@ from gatekit import (
     DAY,
     HALL_1,
     HALL_2,
+    MORNING,
     PEOPLE,
     SESSION,
     SESSION_PM,
@@ -418,3 +419,17 @@ def test_a_centre_refuses_an_unknown_zone_when_it_is_made() -> None:
     assert info.value.field == "timezone"
     with pytest.raises(InvalidInputError):
         Centre(code="MY", name="中心").day_of(dt.datetime(2026, 11, 23, 9, 0))  # noqa: DTZ001 - no offset
+
+
+def test_companies_offered_at_the_desk_are_those_of_earlier_days() -> None:
+    """The in-memory store offers a company seen yesterday, not one first seen today, from two characters on."""
+    h = Harness("badge-only")
+    yesterday = MORNING - dt.timedelta(days=1)
+    h.add_session("MY-2026-100", yesterday + dt.timedelta(hours=1), HALL_1)
+    h.clock.set(yesterday)
+    h.admit(ZHANG, BUILDER, session="MY-2026-100")
+    h.clock.set(MORNING)
+    h.admit(LI, BRIDGES)
+    assert h.gate.companies_like(BUILDER.name[:2]) == [(BUILDER.name, BUILDER.credit_code)]
+    assert h.gate.companies_like(BRIDGES.name[:3]) == []
+    assert h.gate.companies_like(BUILDER.name[:1]) == []

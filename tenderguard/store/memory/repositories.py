@@ -144,6 +144,14 @@ class Screenings(Repo):
                              and day_of(s.opened_at) == day)
 
 
+    def companies_before(self, day: dt.date, prefix: str, limit: int) -> list[tuple[str, str]]:
+        day_of = self.store.centre.day_of
+        found = {(s.visitor.company, s.visitor.credit_code) for s in self.store.screenings.values()
+                 if day_of(s.opened_at) < day and s.visitor.credit_code and s.visitor.company
+                 and s.visitor.company.startswith(prefix)}
+        return sorted((str(name), str(code)) for name, code in found)[:limit]
+
+
 class Audit(Repo):
     """The sealed trail and the entries waiting for their seal."""
 

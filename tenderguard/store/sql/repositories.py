@@ -245,6 +245,15 @@ class Screenings(Repo):
                        screenings.c.day == day),
             lambda s: s.visitor.session == session and s.visitor.phone_key == phone_key)
 
+    def companies_before(self, day: dt.date, prefix: str, limit: int) -> list[tuple[str, str]]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = (select(screenings.c.company, screenings.c.credit_code).distinct()
+                 .where(screenings.c.centre == self.store.centre.code, screenings.c.day < day,
+                        screenings.c.credit_code.is_not(None),
+                        screenings.c.company.like(f"{escaped}%", escape="\\"))
+                 .order_by(screenings.c.company, screenings.c.credit_code).limit(limit))
+        return [(str(r["company"]), str(r["credit_code"])) for r in self.uow.execute(query).mappings()]
+
 
 class Attendance(Repo):
     """Admissions: who holds which place, who is inside which hall (counted by triggers in ``hall_occupancy``)."""

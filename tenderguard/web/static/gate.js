@@ -47,6 +47,18 @@
     var next = fields[fields.indexOf(field) + 1];
     if (next) { next.focus(); }
   });
+  // A company picked from the names seen on earlier days fills its credit code (and so runs the place check).
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (field.id !== "company") { return; }
+    var picked = Array.prototype.find.call(document.querySelectorAll("#company-options option"),
+                                           function (o) { return o.value === field.value; });
+    var code = document.getElementById("credit_code");
+    if (picked && code && !code.value) {
+      code.value = picked.dataset.code;
+      code.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
   document.addEventListener("click", function (event) {
     var key = event.target.closest ? event.target.closest("[data-key]") : null;
     if (!key) { return; }
