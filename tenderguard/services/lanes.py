@@ -83,12 +83,13 @@ class LaneUseCases(GateParts):
         with self.uow_factory() as uow:
             return uow.screenings.companies_before(today, text, max(1, min(limit, 20)))
 
-    def resting(self) -> list[RestingView]:
-        """Today's people parked after a fever reading, the first to be measured again first."""
+    def resting(self, desk: str | None = None) -> list[RestingView]:
+        """Today's people parked after a fever reading (at ``desk`` only, when given), the first due first."""
         today = self.centre.day_of(self.clock.now())
         with self.uow_factory() as uow:
             parked = [s for s in uow.screenings.open()
-                      if s.rest_until is not None and self.centre.day_of(s.opened_at) == today]
+                      if s.rest_until is not None and self.centre.day_of(s.opened_at) == today
+                      and (desk is None or s.opened_by.desk == desk)]
         return sorted((RestingView(id=s.id, session=s.visitor.session, name_masked=s.visitor.name_masked,
                                    company=s.visitor.company, id_tail=s.visitor.document_masked[-4:],
                                    rest_until=s.rest_until, desk=s.opened_by.desk)

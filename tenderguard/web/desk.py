@@ -275,9 +275,12 @@ def _release_of(reason: str | None) -> str:
 
 @router.get("/resting")
 def resting(request: Request, user: Clerk) -> HTMLResponse:
-    """The people parked after a fever, with the time each may be measured again."""
+    """The people parked at this lane after a fever, with the time each may be measured again.
+
+    Only this lane's: a desk never lists the people (even masked) of another desk.
+    """
     now = gate_app(request).gate.clock.now()
-    parked = [{"view": r, "due": r.rest_until <= now} for r in gate_app(request).gate.resting()]
+    parked = [{"view": r, "due": r.rest_until <= now} for r in gate_app(request).gate.resting(_lane(request, user))]
     return _fragment(request, "web/desk/_resting.html", user, parked=parked)
 
 

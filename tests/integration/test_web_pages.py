@@ -128,6 +128,9 @@ def test_a_fever_parks_the_person_and_the_desk_goes_on(client: TestClient, clock
     resting = client.get("/desk/resting").text
     assert first in resting
     assert "张*" in resting
+    client.post("/desk/lane", data={"lane": "B"}, headers=_csrf(client))
+    assert first not in client.get("/desk/resting").text  # another lane never lists this lane's people
+    client.post("/desk/lane", data={"lane": "王芳"}, headers=_csrf(client))
     second = _screening_id(_register(client, 2, 2))  # screened meanwhile
     assert second != first
     clock.advance(minutes=6)
