@@ -27,7 +27,7 @@ from tenderguard.identity import (
     normalise_company_name,
     normalise_mobile,
     parse_document,
-    validate_credit_code,
+    validate_organisation_id,
     validate_person_name,
 )
 from tenderguard.policy import (
@@ -216,7 +216,7 @@ class _DeskApp:
             company = credit_code = None
             if role in _COMPANY_ROLES:
                 company = self._ask(self.t("prompt.company"), normalise_company_name)
-                credit_code = self._ask(self.t("prompt.credit_code"), validate_credit_code)
+                credit_code = self._ask(self.t("prompt.credit_code"), validate_organisation_id)
             phone = self._ask(self.t("prompt.phone"), self._optional(normalise_mobile))
             key_area = self._yes_no(self.t("prompt.key_area"))
             while True:
@@ -228,7 +228,7 @@ class _DeskApp:
                 except InvalidInputError as exc:
                     self.term.say(self._problem(exc), "bad")
                     if exc.field == "credit_code" and role in _COMPANY_ROLES:
-                        credit_code = self._ask(self.t("prompt.credit_code"), validate_credit_code)
+                        credit_code = self._ask(self.t("prompt.credit_code"), validate_organisation_id)
                         continue
                     if exc.field == "company" and role in _COMPANY_ROLES:
                         company = self._ask(self.t("prompt.company"), normalise_company_name)

@@ -26,7 +26,7 @@ from tenderguard.identity import (
     normalise_company_name,
     normalise_mobile,
     parse_document,
-    validate_credit_code,
+    validate_organisation_id,
     validate_person_name,
 )
 from tenderguard.policy import Role
@@ -208,7 +208,7 @@ class BidSession:
 
 
 def _opt_credit_code(value: str | None) -> str | None:
-    return None if value is None or value == "" else validate_credit_code(value)
+    return None if value is None or value == "" else validate_organisation_id(value)
 
 
 def _opt_company(value: str | None) -> str | None:

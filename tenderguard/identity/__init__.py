@@ -4,6 +4,7 @@ The package is laid out as:
 
 * :mod:`tenderguard.identity.documents` — resident IDs, HMT residence permits, passports and other documents;
 * :mod:`tenderguard.identity.organisations` — unified social credit codes and company names;
+* :mod:`tenderguard.identity.registrations` — Hong Kong, Macao, Taiwan and foreign registration numbers;
 * :mod:`tenderguard.identity.text` — names, mobile numbers, free text and masking;
 * :mod:`tenderguard.identity.hashes` — keyed hashes that match a document or a phone without storing it.
 
@@ -26,6 +27,7 @@ from tenderguard.identity.organisations import (
     normalise_company_name,
     validate_credit_code,
 )
+from tenderguard.identity.registrations import REGISTRATION_KINDS, validate_organisation_id
 from tenderguard.identity.text import (
     clean_text,
     mask_name,
@@ -36,6 +38,7 @@ from tenderguard.identity.text import (
 )
 
 __all__ = [
+    "REGISTRATION_KINDS",
     "DocumentKind",
     "IdentityDocument",
     "clean_text",
@@ -53,5 +56,6 @@ __all__ = [
     "resident_id_check_digit",
     "same_name",
     "validate_credit_code",
+    "validate_organisation_id",
     "validate_person_name",
 ]

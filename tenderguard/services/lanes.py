@@ -15,7 +15,7 @@ import attrs
 from tenderguard.domain.model import Arrival
 from tenderguard.domain.rules import Decision, check_place
 from tenderguard.errors import InvalidInputError, NotFoundError
-from tenderguard.identity import parse_document, person_key, validate_credit_code
+from tenderguard.identity import parse_document, person_key, validate_organisation_id
 from tenderguard.policy import Role
 from tenderguard.services.base import GateParts
 
@@ -44,7 +44,7 @@ class LaneUseCases(GateParts):
             chosen = Role(role)
         except ValueError:
             raise InvalidInputError("role", f"{role!r} is not a role", hint="bidder, tenderer, agency…") from None
-        code = None if credit_code is None else validate_credit_code(credit_code)
+        code = None if credit_code is None else validate_organisation_id(credit_code)
         with self.uow_factory() as uow:
             found = uow.sessions.get(session)
             if found is None:

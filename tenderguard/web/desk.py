@@ -23,7 +23,7 @@ from tenderguard.domain.catalogue import reason_label, reason_tell, role_label
 from tenderguard.domain.machine import Phase
 from tenderguard.domain.model import Arrival
 from tenderguard.errors import AuthenticationError, TenderGuardError
-from tenderguard.identity import parse_document
+from tenderguard.identity import REGISTRATION_KINDS, parse_document
 from tenderguard.policy import (
     DeclarationStep,
     HealthCodeStep,
@@ -107,7 +107,7 @@ def _form(request: Request, user: WebUser, *, notice: str | None = None, problem
     today = gate.centre.day_of(gate.clock.now())
     return _fragment(request, "web/desk/_form.html", user, trigger=trigger, sessions=sessions, roles=roles,
                      notice=notice, problem=problem, values=values or {}, centre_code=gate.centre.code,
-                     today=f"{today:%Y%m%d}")
+                     today=f"{today:%Y%m%d}", registration_kinds=list(REGISTRATION_KINDS.items()))
 
 
 @router.get("")
@@ -138,12 +138,14 @@ def companies(request: Request, user: Clerk, company: str = "") -> HTMLResponse:
 
 @router.post("/check")
 def place_check(request: Request, user: Clerk, session: Annotated[str, Form()] = "",
-                role: Annotated[str, Form()] = "bidder", credit_code: Annotated[str, Form()] = "") -> HTMLResponse:
+                role: Annotated[str, Form()] = "bidder", credit_code: Annotated[str, Form()] = "",
+                registration_kind: Annotated[str, Form()] = "") -> HTMLResponse:
     """The company's place for the day: free, or taken (when and at which desk, never by whom)."""
     message, level = "", ""
     if session and credit_code.strip():
         try:
-            decision = gate_app(request).gate.place_check(session, role, credit_code.strip())
+            code = _organisation(registration_kind, credit_code)
+            decision = gate_app(request).gate.place_check(session, role, code)
         except TenderGuardError as exc:
             message, level = exc.message, "warn"
         else:
@@ -157,6 +159,12 @@ def place_check(request: Request, user: Clerk, session: Annotated[str, Form()] =
     return HTMLResponse(f'<p class="{level}" role="status">{message}</p>' if message else "")
 
 
+def _organisation(kind: str, number: str) -> str:
+    """The company's identifier as the gate keeps it: a credit code, or ``HK:…`` for a registration number."""
+    number = number.strip()
+    return f"{kind}:{number}" if kind in REGISTRATION_KINDS and number else number
+
+
 def _arrival(request: Request, fields: dict[str, str]) -> Arrival:
     gate = gate_app(request).gate
     company_role = fields["role"] in [str(r) for r in _COMPANY_ROLES]
@@ -164,7 +172,8 @@ def _arrival(request: Request, fields: dict[str, str]) -> Arrival:
     return Arrival(session=fields.get("session", ""), role=fields.get("role", "bidder"),
                    name=fields.get("name", ""), document=document, at=gate.clock.now(),
                    company=(fields.get("company") or None) if company_role else None,
-                   credit_code=(fields.get("credit_code") or None) if company_role else None,
+                   credit_code=(_organisation(fields.get("registration_kind", ""), fields.get("credit_code", ""))
+                                or None) if company_role else None,
                    phone=fields.get("phone") or None, key_area=fields.get("key_area") == "on")
 
 

@@ -81,9 +81,9 @@ def test_a_desk_cannot_see_the_board(client: TestClient) -> None:
     assert client.get("/board/live").status_code == 403
 
 
-def _register(client: TestClient, n: int, company: int, **extra: str) -> str:
+def _register(client: TestClient, n: int, number: int, **extra: str) -> str:
     data = {"session": "MY-2026-118", "role": "bidder", "id_number": resident_id(n), "name": "张伟",
-            "company": f"北京建设工程第{company}分公司", "credit_code": credit_code(company)} | extra
+            "company": f"北京建设工程第{number}分公司", "credit_code": credit_code(number)} | extra
     return str(client.post("/desk/arrive", data=data, headers=_csrf(client)).text)
 
 
@@ -214,3 +214,16 @@ def test_a_company_seen_on_an_earlier_day_is_offered_never_one_of_today(client: 
     assert "第32分公司" not in offered
     assert "<option" not in client.get("/desk/companies", params={"company": "北"}).text
     assert "<option" not in client.get("/desk/companies", params={"company": "%%"}).text
+
+
+def test_a_company_without_a_mainland_credit_code_registers_with_its_own_number(client: TestClient) -> None:
+    """A Hong Kong company by its business registration number: screened, and its place counted like any other."""
+    _login(client, "王芳")
+    hong_kong = {"registration_kind": "HK", "credit_code": "8765 4321", "company": "香港某某工程顾问有限公司"}
+    first = _screening_id(_register(client, 41, 41, **hong_kong))
+    assert "准予进入" in _finish(client, first, _step(client, first, action="mask", value="ok"))
+    check = client.post("/desk/check", data={"session": "MY-2026-118", "role": "bidder", **hong_kong},
+                        headers=_csrf(client)).text
+    assert "入口使用" in check
+    wrong = _register(client, 42, 42, registration_kind="TW", credit_code="04595258", company="台湾某某股份有限公司")
+    assert "check digit" in wrong
