@@ -100,6 +100,14 @@ class AccountUseCases(GateParts):
         uow.audit.record(AuditDraft(at=self.clock.now(), kind=kind, subject=name, operator=by,
                                     payload=dict(payload or {})))
 
+    def record_login(self, name: str, *, succeeded: bool, address: str) -> None:
+        """Audit a login at the web gate: who (the name as typed, cut to 50 characters), from where, and whether."""
+        typed = name.strip()[:50] if isinstance(name, str) else ""
+        with self.uow_factory() as uow:
+            self._audit(uow, "login" if succeeded else "login_refused", typed or "(empty)", typed or "(empty)",
+                        {"address": str(address)[:64]})
+            uow.commit()
+
     def add_operator(self, name: str, role: OperatorRole | str, password: str, *, by: str = "system") -> Operator:
         """Add an account (audited, never its password); a name already taken is InvalidInputError."""
         name = validate_person_name(name, field="name")

@@ -65,8 +65,10 @@ def login(request: Request, name: Annotated[str, Form()], password: Annotated[st
     except AuthenticationError:
         by_name.failed(login_name)
         by_address.failed(address)
+        gate_app(request).gate.record_login(login_name, succeeded=False, address=address)
         return HTMLResponse(str(escape("用户名或密码错误")))
     by_name.succeeded(login_name)
+    gate_app(request).gate.record_login(account.name, succeeded=True, address=address)
     request.session.clear()
     request.session["operator"] = account.name
     target = _safe_next(next)

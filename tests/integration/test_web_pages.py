@@ -227,3 +227,15 @@ def test_a_company_without_a_mainland_credit_code_registers_with_its_own_number(
     assert "入口使用" in check
     wrong = _register(client, 42, 42, registration_kind="TW", credit_code="04595258", company="台湾某某股份有限公司")
     assert "check digit" in wrong
+
+
+def test_logins_are_audited_with_the_account_and_the_address(client: TestClient, day: WebDay) -> None:
+    """A refused and a successful login each leave an audit entry (never the password)."""
+    _login(client, "王芳", "wrong-password-9")
+    _login(client, "王芳")
+    with open_gate(day.config) as opened, opened.gate.uow_factory() as uow:
+        kinds = [e.kind for e in uow.audit.about("王芳") if e.kind.startswith("login")]
+        payloads = [dict(e.payload) for e in uow.audit.about("王芳")]
+    assert kinds == ["login_refused", "login"]
+    assert "wrong-password-9" not in repr(payloads)
+    assert PASSWORD not in repr(payloads)
