@@ -23,7 +23,6 @@ from tenderguard.domain.machine import Phase, StatePlace
 from tenderguard.domain.model import Arrival
 from tenderguard.errors import InvalidInputError, TenderGuardError
 from tenderguard.identity import (
-    mask_name,
     normalise_company_name,
     normalise_mobile,
     parse_document,
@@ -113,7 +112,7 @@ class _DeskApp:
 
     def _header(self, name: str | None = None) -> None:
         actor = self.desk.actor
-        self.term.say(self.t("status", desk=actor.desk, operator=mask_name(actor.operator), session=self.session,
+        self.term.say(self.t("status", desk=actor.desk, operator=actor.operator, session=self.session,
                              hall=self.hall), "title")
         if name:
             self.term.say(self.t("status.person", name=name), "dim")

@@ -74,10 +74,37 @@ def mask_phone(phone: str) -> str:
     return "*" * len(phone)
 
 
+#: Two-character (compound) surnames: masked after both characters (欧阳建国 → 欧阳**).
+COMPOUND_SURNAMES = frozenset({
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐",
+    "澹台", "轩辕", "端木", "百里", "呼延", "南宫", "西门", "独孤", "申屠", "太史", "闻人", "万俟", "赫连", "濮阳",
+    "钟离", "淳于", "单于", "拓跋", "完颜", "公羊", "东郭", "第五", "左丘", "谷梁", "仲孙", "亓官", "司空", "司寇",
+})
+_DOTS = "·•・‧"
+
+
+def _mask_latin(text: str) -> str:
+    """Each word's first letter, the rest as stars (José Müller → J*** M*****)."""
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in text.split())
+
+
 def mask_name(name: str) -> str:
-    """Mask a person's name for display: the first character, then one ``*`` per remaining character."""
+    """Mask a person's name for display and print.
+
+    A Chinese name keeps its surname — one character, or two for a compound surname (欧阳**) — and a star for each
+    other character; a name in parts joined by a middle dot (阿卜杜热合曼·买买提) keeps the first character and the
+    dots (阿*****·***); a name in Latin letters keeps each word's first letter (J*** M*****). Only the number of
+    characters is told beyond that.
+    """
     text = unicodedata.normalize("NFC", name)
-    return f"{text[0]}{'*' * (len(text) - 1)}" if text else ""
+    if not text:
+        return ""
+    if any(dot in text for dot in _DOTS):
+        return text[0] + "".join(c if c in _DOTS else "*" for c in text[1:])
+    if " " in text and all(c.isascii() or "LATIN" in unicodedata.name(c, "") for c in text):
+        return _mask_latin(text)
+    kept = 2 if text[:2] in COMPOUND_SURNAMES and len(text) > 2 else 1
+    return text[:kept] + "*" * (len(text) - kept)
 
 
 def clean_text(value: str, *, field: str, max_length: int) -> str:

@@ -440,7 +440,9 @@ def test_document_masked_method() -> None:
 
 @pytest.mark.parametrize(
     ("name", "masked"),
-    [("张伟", "张*"), ("欧阳娜娜", "欧***"), ("买买提·艾力", "买*****"), ("李", "李"), ("", "")],
+    [("张伟", "张*"), ("欧阳娜娜", "欧阳**"), ("司马光", "司马*"), ("欧阳", "欧*"), ("买买提·艾力", "买**·**"),
+     ("阿卜杜热合曼·买买提", "阿*****·***"), ("José Müller", "J*** M*****"), ("JOHN", "J***"), ("李", "李"),
+     ("", "")],
 )
 def test_mask_name(name: str, masked: str) -> None:
     """mask_name keeps the first character and replaces each other character with one star."""
