@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         ScreeningError,
         StorageError,
         TenderGuardError,
+        TooEarlyError,
     )
     from tenderguard.identity import (
         DocumentKind,
@@ -115,6 +116,7 @@ _HOMES: dict[str, str] = {
     "ScreeningError": "tenderguard.errors",
     "StorageError": "tenderguard.errors",
     "TenderGuardError": "tenderguard.errors",
+    "TooEarlyError": "tenderguard.errors",
     "DocumentKind": "tenderguard.identity",
     "IdentityDocument": "tenderguard.identity",
     "company_key": "tenderguard.identity",
@@ -198,6 +200,7 @@ __all__ = [
     "StorageError",
     "SystemClock",
     "TenderGuardError",
+    "TooEarlyError",
     "__version__",
     "company_key",
     "list_presets",

@@ -6,6 +6,7 @@ show it to the desk operator unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ScreeningError",
     "StorageError",
     "TenderGuardError",
+    "TooEarlyError",
 ]
 
 
@@ -119,6 +121,18 @@ class StorageError(TenderGuardError):
     def __init__(self, path: str, message: str, *, hint: str | None = None) -> None:
         self.path = path
         super().__init__(f"{path}: {message}", hint=hint)
+
+
+class TooEarlyError(TenderGuardError):
+    """Raised when a record that tells who bids is asked for before the session's opening (Bidding Law art. 22).
+
+    ``session`` is the session's code and ``opens_at`` its opening time: ask again once it has passed.
+    """
+
+    def __init__(self, session: str, opens_at: dt.datetime, message: str, *, hint: str | None = None) -> None:
+        self.session = session
+        self.opens_at = opens_at
+        super().__init__(message, hint=hint)
 
 
 class ConflictError(TenderGuardError):

@@ -17,6 +17,7 @@ from tenderguard.cli import (  # noqa: F401 - each registers its commands
     policy,
     records,
     reminders,
+    signin,
     web,
     webhooks,
 )

@@ -203,29 +203,85 @@ def badge_revoke(serial: str, reason: str, operator: str, db: str, centre_code: 
 @click.argument("serial")
 @click.option("--reason", required=True, help="Why it is printed again; recorded.")
 @click.option("--operator", required=True, help="Who reprints it; recorded.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the reprinted badge's card (one 85×54 mm card, as `badge print --layout card`).")
 @_db_option
+@_keys_option
 @_centre_options
-def badge_reprint(serial: str, reason: str, operator: str, db: str, centre_code: str, centre_name: str) -> None:
-    """Reprint a badge: same serial, next print number; earlier prints stop verifying (audited)."""
-    badge = _badge_change(db, centre_code, centre_name, serial, reason, operator, "reprint")
-    click.echo(f"{serial}: print {badge.reprints} (earlier prints are no longer valid)")
+def badge_reprint(serial: str, reason: str, operator: str, out: str | None, db: str, keys: str, centre_code: str,
+                  centre_name: str) -> None:
+    """Reprint a badge: same serial, next print number; earlier prints stop verifying (audited).
+
+    With --out the new print's card is written too (signed with the key in --keys), so the desk prints it at once.
+    """
+    if out is None:
+        badge = _badge_change(db, centre_code, centre_name, serial, reason, operator, "reprint")
+        click.echo(f"{serial}: print {badge.reprints} (earlier prints are no longer valid)")
+        return
+    from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
+    key = load_signing_key(keys)  # a missing or unsafe key stops the command before anything changes
+    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
+        gate = _gate(store, "badge-only")
+        badge = gate.reprint_badge(serial, reason=reason, operator=operator)
+        click.echo(f"{serial}: print {badge.reprints} (earlier prints are no longer valid)")
+        run = gate.print_badges(badge.day, key, out, layout="card", serials=[serial], operator=operator)
+    if run.result is not None:
+        click.echo(f"card of {serial} (补打 {badge.reprints}), {run.result.bytes:,} bytes: {run.result.path}")
+    for left in run.unprintable:
+        click.echo(f"{left.serial} not printed (标识未打印): {left.reason}", err=True)
+    if run.unprintable:
+        sys.exit(EXIT_UNPRINTABLE)
+
+
+#: The columns of `badge list`, as the office calls them.
+BADGE_COLUMNS = ("编号", "场次", "开标室", "身份", "单位", "持证人", "状态", "补打")
+
+_BADGE_STATUS = {"active": "有效", "revoked": "已作废"}
+#: Columns of codes and short words, never broken across lines.
+_CODES = ("编号", "场次", "状态", "补打")
 
 
 @badge.command("list")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day (YYYY-MM-DD).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The day (default today).")
 @_db_option
 @_centre_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def badge_list(day: dt.datetime, db: str, centre_code: str, centre_name: str, as_json: bool) -> None:
-    """List a day's badges (holders masked)."""
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, one JSON object per badge.")
+def badge_list(day: dt.datetime | None, db: str, centre_code: str, centre_name: str, as_json: bool) -> None:
+    """List a day's badges as a table (holders masked): serial, session, hall, role, company, status, reprints."""
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
+    when = day.date() if day else _now().date()
     with _store(db, Centre(code=centre_code, name=centre_name)) as store, store.unit_of_work() as uow:
-        found = uow.badges.for_day(day.date())
+        found = uow.badges.for_day(when)
+    if as_json:
+        for b in found:
+            row = {"serial": b.serial, "status": str(b.status), "reprints": b.reprints, "role": str(b.role),
+                   "company": b.company, "holder": b.holder_masked, "session": b.session, "hall": b.hall}
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not found:
+        click.echo(f"no badge on {when} (当日没有健康标识)")
+        return
+    from rich.console import Console  # noqa: PLC0415 - each command imports what it uses
+    from rich.table import Table  # noqa: PLC0415 - each command imports what it uses
+    from rich.text import Text  # noqa: PLC0415 - each command imports what it uses
+
+    from tenderguard.domain.catalogue import role_label  # noqa: PLC0415 - each command imports what it uses
+    table = Table(title=f"{when} 健康标识 {len(found)} 张")
+    for name in BADGE_COLUMNS:  # headers are never cut; long names fold onto a second line in a narrow terminal
+        table.add_column(name, min_width=2 * len(name), overflow="fold", no_wrap=name in _CODES,
+                         justify="right" if name == "补打" else "left")
     for b in found:
-        row = {"serial": b.serial, "status": str(b.status), "reprints": b.reprints, "role": str(b.role),
-               "company": b.company, "holder": b.holder_masked, "session": b.session, "hall": b.hall}
-        click.echo(json.dumps(row, ensure_ascii=False) if as_json else
-                   f"{b.serial}\t{b.status}\t{b.holder_masked}\t{b.company or '-'}\tprint {b.reprints}")
+        table.add_row(*map(Text, (b.serial, b.session, b.hall, role_label(b.role), b.company or "-", b.holder_masked,
+                                  _BADGE_STATUS.get(str(b.status), str(b.status)),
+                                  str(b.reprints) if b.reprints else "")))  # names as written, never markup
+    console = Console()
+    # Into a file or a pipe every badge stays on one line, whatever width the terminal would have had.
+    (console if console.is_terminal else Console(width=_UNWRAPPED)).print(table)
+
+
+#: Wide enough for any row of `badge list` written to a file or a pipe.
+_UNWRAPPED = 400
 
 
 @badge.command("print")

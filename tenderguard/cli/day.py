@@ -206,15 +206,18 @@ def report(day: dt.datetime | None, fmt: str, out: str, db: str, policy_spec: st
 
 
 @cli.command("import")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path(dir_okay=False), required=False)
+@click.option("--template", type=click.Path(dir_okay=False), default=None, metavar="FILE.xlsx",
+              help="Write a blank sessions sheet (the Chinese headers and one example row of tomorrow that "
+                   "imports as it is) and import nothing; an existing file is never replaced.")
 @click.option("--problems-out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Write every problem found to this CSV file (文件, 行, 列, 问题…; UTF-8 with BOM, which Excel and "
                    "WPS open as it is); written on every run, with no problems listed when the file is valid.")
 @_policy_option
 @_db_option
 @_centre_options
-def import_day(path: str, problems_out: str | None, policy_spec: str, db: str, centre_code: str,
-               centre_name: str) -> None:
+def import_day(path: str | None, template: str | None, problems_out: str | None, policy_spec: str, db: str,
+               centre_code: str, centre_name: str) -> None:
     """Import a day's sessions and agencies from CSV or XLSX: every bad row reported, nothing half-imported.
 
     CSV saved by Excel or WPS in any of its encodings (UTF-8, GBK/GB18030, "Unicode text") and with commas, tabs
@@ -233,6 +236,17 @@ def import_day(path: str, problems_out: str | None, policy_spec: str, db: str, c
     from tenderguard.services import Gate  # noqa: PLC0415 - each command imports what it uses
     policy = load_policy(policy_spec)
     centre = Centre(code=centre_code, name=centre_name)
+    if template is not None:
+        from tenderguard.imports import write_template  # noqa: PLC0415 - each command imports what it uses
+        if path is not None:
+            raise click.UsageError("give a file to import or --template FILE, not both")
+        tomorrow = centre.day_of(_now()) + dt.timedelta(days=1)
+        written = write_template(template, day=tomorrow, centre_code=centre_code,
+                                 hall=next(iter(policy.hall_capacity), "第一开标室"))
+        click.echo(f"template written: {written} (fill in one row per session, then `tenderguard import {written}`)")
+        return
+    if path is None:
+        raise click.UsageError("give the file to import (or --template FILE.xlsx for a blank sheet)")
     try:
         plan = read_day_plan(path, centre, policy=policy)
     except (ImportProblems, ImportFileError) as exc:

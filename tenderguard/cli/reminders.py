@@ -14,12 +14,14 @@ import click
 if TYPE_CHECKING:
 
     from tenderguard.domain.arrival_slots import ArrivalPlan, ArrivalWindow
+    from tenderguard.domain.model import Centre
     from tenderguard.domain.reminders import AgencyDay
 
 from tenderguard.cli.common import (
     _centre_options,
     _db_option,
     _gate,
+    _now,
     _policy_option,
     _store,
     cli,
@@ -43,12 +45,11 @@ def remind() -> None:
     """Pre-bid reminders through the agencies: the call plan, the call log and who is still to call."""
 
 
-def _groups_table(groups: list[AgencyDay], *, show_phones: bool, as_json: bool) -> None:
-    from tenderguard.identity import mask_phone  # noqa: PLC0415 - each command imports what it uses
+def _groups_table(groups: list[AgencyDay], *, as_json: bool) -> None:
+    """One line (or JSON object) per agency-day; the agency's phone in full: it is the business number to dial."""
     for g in groups:
-        phone = g.agency.phone if show_phones else (mask_phone(g.agency.phone) if g.agency.phone else None)
         row: dict[str, Any] = {"day": g.day.isoformat(), "agency": g.agency.code, "name": g.agency.name,
-               "contact": g.agency.contact, "phone": phone, "sessions": [s.code for s in g.sessions],
+               "contact": g.agency.contact, "phone": g.agency.phone, "sessions": [s.code for s in g.sessions],
                "first_opening": g.sessions[0].opens_at.strftime("%H:%M"), "reached": g.reached,
                "attempts": g.attempts, "callback_at": g.callback_at.isoformat() if g.callback_at else None}
         if as_json:
@@ -56,39 +57,59 @@ def _groups_table(groups: list[AgencyDay], *, show_phones: bool, as_json: bool) 
             continue
         state = "已通知" if g.reached else (f"约定回拨 {g.callback_at:%m-%d %H:%M}" if g.callback_at
                                             else f"待通知(已拨 {g.attempts} 次)")
-        click.echo(f"{g.day} {row['first_opening']}  {g.agency.name}  {g.agency.contact or '-'} {phone or '-'}  "
-                   f"{'、'.join(s.code for s in g.sessions)}  {state}")
+        click.echo(f"{g.day} {row['first_opening']}  {g.agency.name}  {g.agency.contact or '-'} "
+                   f"{g.agency.phone or '-'}  {'、'.join(s.code for s in g.sessions)}  {state}")
 
 
 def _groups_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--json", "as_json", is_flag=True, help="One JSON object per agency-day.")(func)
-    func = click.option("--show-phones", is_flag=True,
-                        help="Show the agencies' phone numbers unmasked (for the caller).")(func)
-    return click.option("--days", type=int, default=3, show_default=True, help="How many days ahead, from today.")(func)
+    # The agencies' phones are their business numbers, always shown in full; the flag stays for old scripts.
+    func = click.option("--show-phones", is_flag=True, hidden=True)(func)
+    func = click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        help="The first day of the period, e.g. tomorrow to prepare its calls (default: today in "
+                             "the centre's time zone, Asia/Shanghai).")(func)
+    return click.option("--days", type=int, default=3, show_default=True,
+                        help="How many days ahead, from --today.")(func)
+
+
+def _first_day(today: dt.datetime | None, centre: Centre) -> dt.date:
+    return today.date() if today is not None else centre.day_of(_now())
 
 
 @remind.command("plan")
 @_groups_options
 @_db_option
 @_centre_options
-def remind_plan(days: int, show_phones: bool, as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
+def remind_plan(days: int, today: dt.datetime | None, show_phones: bool, as_json: bool, db: str, centre_code: str,
+                centre_name: str) -> None:
     """Every agency with sessions in the next days, one call per agency and day, and where each call stands."""
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
-    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
-        groups = _gate(store, "badge-only").reminder_groups(days)
-    _groups_table(groups, show_phones=show_phones, as_json=as_json)
+    centre = Centre(code=centre_code, name=centre_name)
+    with _store(db, centre) as store:
+        groups = _gate(store, "badge-only").reminder_groups(days, start=_first_day(today, centre))
+    _groups_table(groups, as_json=as_json)
 
 
 @remind.command("due")
 @_groups_options
 @_db_option
 @_centre_options
-def remind_due(days: int, show_phones: bool, as_json: bool, db: str, centre_code: str, centre_name: str) -> None:
-    """The agencies not reached yet for their sessions in the next days (callbacks once their time has come)."""
+def remind_due(days: int, today: dt.datetime | None, show_phones: bool, as_json: bool, db: str, centre_code: str,
+               centre_name: str) -> None:
+    """The agencies not reached yet for their sessions in the next days (callbacks once their time has come).
+
+    With --today another day than today, a callback counts as due when its time falls before that day ends: the
+    list is that day's calls.
+    """
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
-    with _store(db, Centre(code=centre_code, name=centre_name)) as store:
-        groups = _gate(store, "badge-only").reminders_due(days)
-    _groups_table(groups, show_phones=show_phones, as_json=as_json)
+    from tenderguard.domain.reminders import due  # noqa: PLC0415 - each command imports what it uses
+    centre = Centre(code=centre_code, name=centre_name)
+    now = _now()
+    first = _first_day(today, centre)
+    moment = now if first == centre.day_of(now) else dt.datetime.combine(first, dt.time.max, tzinfo=centre.tz)
+    with _store(db, centre) as store:
+        groups = due(_gate(store, "badge-only").reminder_groups(days, start=first), moment)
+    _groups_table(groups, as_json=as_json)
     if not groups and not as_json:
         click.echo("nothing due: every agency with sessions in the period has been reached")
 

@@ -8,13 +8,16 @@ header                    alias               value
 ========================  ==================  =============================================
 场次编号                  code                the session code (MY-2026-118)
 项目名称                  project             the project's name
-开标时间                  opens_at            ``2026-11-23 09:30`` (the centre's time), ``2026/11/23 9:30`` as Excel
-                                              writes it, a spreadsheet date-time, or ISO with an offset
+开标时间                  opens_at            ``2026-11-23 09:30`` (the centre's time; the hour with or without its
+                                              0: ``9:30``), ``2026/11/23 9:30`` as Excel writes it, a spreadsheet
+                                              date-time, or ISO with an offset
 开标室                    hall                the hall (one the policy knows, when it lists halls)
 代理机构代码              agency_code         the agency's code
 代理机构名称              agency_name         its name
 联系人                    contact             its contact person (optional)
-联系电话                  phone               its mobile (optional)
+联系电话                  phone               its mobile, or its landline with the area code (``010-6904 1234``,
+                                              ``(010)69041234``, ``+86 10 6904 1234``: kept as ``010-69041234``)
+                                              (optional)
 电子邮箱                  email               where the notice is emailed (optional)
 预计人数                  expected            expected attendance, ``20-35`` or ``30`` (optional)
 ========================  ==================  =============================================
@@ -48,6 +51,10 @@ What makes rows invalid (:class:`ImportProblems`, each :class:`ImportProblem`'s 
     The error's message shows the first ten; ``problems`` has them all; :func:`write_problems` writes them as a
     CSV the clerk opens beside the file (``tenderguard import FILE --problems-out problems.csv``).
 
+The template
+    :func:`write_template` writes the blank sheet (``tenderguard import --template 场次模板.xlsx``): the Chinese
+    headers, one example row of the day that imports as it is, and a second sheet 说明 saying what each column holds.
+
 Halls
     When the policy given to :func:`read_day_plan` lists halls (its ``[halls]`` table of capacities), a row naming
     another hall is ``unknown_hall``: a misspelt hall would otherwise escape its capacity. A policy without a
@@ -74,6 +81,7 @@ from tenderguard.imports.problems import (
     write_problems,
 )
 from tenderguard.imports.rows import agency_conflict, check_row, column_index
+from tenderguard.imports.template import example_row, write_template
 
 if TYPE_CHECKING:
     from tenderguard.policy import Policy
@@ -88,10 +96,12 @@ __all__ = [
     "ImportFileError",
     "ImportProblem",
     "ImportProblems",
+    "example_row",
     "known_halls",
     "problems_csv",
     "read_day_plan",
     "write_problems",
+    "write_template",
 ]
 
 

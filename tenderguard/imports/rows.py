@@ -148,7 +148,8 @@ def _code_fault(value: str, exc: InvalidInputError) -> _Refused:
 
 
 def _phone_fault(value: str, exc: InvalidInputError) -> _Refused:
-    return _Refused("invalid_phone", f"{shown(value)}不是有效的大陆手机号码（11 位，如 138 1234 5678）", exc.field)
+    return _Refused("invalid_phone", f"{shown(value)}不是有效的电话号码：手机 11 位（如 138 1234 5678），"
+                    "座机带区号（如 010-6904 1234）", exc.field)
 
 
 def _email_fault(value: str, exc: InvalidInputError) -> _Refused:

@@ -31,18 +31,20 @@ from tenderguard.services.badges import BadgeUseCases
 from tenderguard.services.board import BoardUseCases
 from tenderguard.services.bus import MessageBus
 from tenderguard.services.desk import Desk
+from tenderguard.services.door import DoorUseCases
 from tenderguard.services.lanes import LaneUseCases
 from tenderguard.services.records import RecordUseCases
 from tenderguard.services.reminders import ReminderUseCases
 from tenderguard.services.signals import SignalUseCases
+from tenderguard.services.signin import SigninUseCases
 from tenderguard.services.views import ID_KEY_SETTING, ScreeningView, screening_view
 from tenderguard.services.webhooks import WebhookUseCases
 
 __all__ = ["Gate"]
 
 
-class Gate(ReminderUseCases, RecordUseCases, BadgeUseCases, SignalUseCases, LaneUseCases,
-           BoardUseCases, AccountUseCases, WebhookUseCases):
+class Gate(ReminderUseCases, RecordUseCases, DoorUseCases, BadgeUseCases, SignalUseCases, LaneUseCases,
+           BoardUseCases, AccountUseCases, WebhookUseCases, SigninUseCases):
     """A centre's entrance on bid-opening days: its policy, store, clock and event bus; desks open from it."""
 
     def __init__(

@@ -41,6 +41,7 @@ __all__ = [
     "badges",
     "companies",
     "day_sequences",
+    "door_scans",
     "hall_occupancy",
     "idempotency_keys",
     "metadata",
@@ -378,4 +379,22 @@ webhook_deliveries = Table(
     Column("sent_at", AwareDateTime),
     Column("last_error", Text),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+#: Every scan at a hall door, valid or not, once per nonce (the device's), with the device's and the server's verdict.
+door_scans = Table(
+    "door_scans", metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("door", String(50), nullable=False),
+    Column("serial", String(100)),
+    Column("direction", String(3), nullable=False),
+    Column("scanned_at", AwareDateTime, nullable=False),
+    Column("verdict", String(8), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("server_reason", String(16), nullable=False),
+    Column("pass_back", Boolean, nullable=False),
+    Column("exit_recorded", Boolean, nullable=False),
+    Column("received_at", AwareDateTime, nullable=False),
+    Index("ix_door_scans_serial", "serial", "scanned_at"),
+    Index("ix_door_scans_scanned_at", "scanned_at"),
 )

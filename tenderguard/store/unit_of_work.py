@@ -21,6 +21,7 @@ from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.domain.signals import Signal
 from tenderguard.records.audit import AuditDraft, AuditEntry, drafts_for
 from tenderguard.records.retention import PurgeCounts
+from tenderguard.store.door_repositories import DoorScanStore
 from tenderguard.store.webhook_repositories import WebhookDeliveryRepository, WebhookQueue, WebhookRepository
 
 __all__ = [
@@ -325,7 +326,7 @@ class IdempotencyRepository(Protocol):
         """Forget the keys claimed before ``at``; returns how many."""
 
 
-class AbstractUnitOfWork(WebhookQueue, abc.ABC):
+class AbstractUnitOfWork(WebhookQueue, DoorScanStore, abc.ABC):
     """One business operation: ``with uow: ...; uow.commit()`` — anything not committed is rolled back."""
 
     sessions: SessionRepository

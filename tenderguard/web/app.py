@@ -17,7 +17,7 @@ from tenderguard.domain.clock import Clock
 from tenderguard.errors import AuthenticationError, NotFoundError, TenderGuardError
 from tenderguard.keys import load_session_secret
 from tenderguard.services.wiring import GateConfig, open_gate
-from tenderguard.web import api, board, desk, pages
+from tenderguard.web import api, board, desk, door, pages
 from tenderguard.web.security import MAX_FAILURES, Forbidden, LoginLimiter, LoginRequired
 
 __all__ = ["STATIC_DIR", "create_app"]
@@ -58,6 +58,7 @@ def create_app(config: GateConfig, *, clock: Clock | None = None, create: bool =
     app.include_router(api.router)
     app.include_router(desk.router)
     app.include_router(board.router)
+    app.include_router(door.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:

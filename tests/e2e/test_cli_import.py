@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,37 @@ def test_bad_rows_are_one_line_and_the_full_list_goes_to_a_csv(tmp_path: Path) -
     assert len(found) == 14
     assert found[1][1:3] == ["2", "开标室"]
     assert not (tmp_path / "gate.db").exists()
+
+
+def test_times_without_a_leading_zero_and_landlines_import(tmp_path: Path) -> None:
+    """开标时间 2026/11/23 9:30 and agencies' landlines in their usual spellings import; the phone kept as 010-…."""
+    rows = _rows()
+    rows[1][2] = "2026/11/23 9:30"
+    rows[3][2] = "2026-11-23 10:30"
+    for row in rows[1:]:
+        row[7] = {"ZX": "(010)69041234", "HY": "+86 10 6904 5678", "JC": "010-6904 9999"}[row[4]]
+    path = tmp_path / "场次.csv"
+    path.write_text(_csv(rows), encoding="utf-8-sig")
+    done = _import(tmp_path, str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "5 session(s) of 3 agencies read; 5 newly registered"
+    plan = subprocess.run([str(TENDERGUARD), "remind", "plan", "--db", str(tmp_path / "gate.db"), "--today",
+                           "2026-11-23", "--days", "1", "--json"], capture_output=True, text=True, encoding="utf-8",
+                          check=True, timeout=120)
+    phones = {row["agency"]: (row["phone"], row["first_opening"]) for row in map(json.loads, plan.stdout.splitlines())}
+    assert phones == {"ZX": ("010-69041234", "09:30"), "HY": ("010-69045678", "10:00"),
+                      "JC": ("010-69049999", "14:00")}
+
+
+def test_a_template_is_written_once_and_imports_as_it_is(tmp_path: Path) -> None:
+    """--template writes the blank sheet with its example row; it imports; it never replaces a file."""
+    made = _import(tmp_path, "--template", "sessions.xlsx")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "sessions.xlsx").is_file()
+    again = _import(tmp_path, "--template", "sessions.xlsx")
+    assert again.returncode != 0
+    assert "Traceback" not in again.stderr
+    imported = _import(tmp_path, "sessions.xlsx", "--db", "day.db")
+    assert imported.returncode == 0, imported.stderr
+    neither = _import(tmp_path)
+    assert neither.returncode == 2

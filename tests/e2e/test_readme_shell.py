@@ -42,7 +42,7 @@ def test_every_shell_snippet_runs_on_the_demo_day(tmp_path: Path) -> None:
     assert "refused, exit code 5" in done.stdout
     assert "audit trail intact" in done.stdout
     for made in ("2026-11-23.xlsx", "cards.pdf", "revoked.json", "windows.json", "notices-ZX/notice.pdf",
-                 "report.pdf"):
+                 "report.pdf", "signin.pdf"):
         assert (tmp_path / made).is_file(), made
 
 

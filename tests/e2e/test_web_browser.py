@@ -8,31 +8,18 @@ another host.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
-from webkit import PASSWORD, WebDay, make_day
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+from webkit import PASSWORD, WebDay, chromium, make_day, serving
 
 from tenderguard.factories import credit_code, resident_id
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
 TABLET: ViewportSize = {"width": 1024, "height": 768}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -43,40 +30,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WebD
     policy = folder / "policy.toml"
     policy.write_text(preset.replace("rest_minutes = 5", "rest_minutes = 0"), encoding="utf-8")
     day = make_day(folder, policy=str(policy))
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "tenderguard.cli", "serve", "--port", str(port), "--db",
-                             str(day.db), "--keys", str(day.config.keys), "--policy", str(policy),
-                             "--centre-code", "MY", "--centre-name", day.config.centre.name],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/login", timeout=1) as answer:  # noqa: S310 - the local server
-                if answer.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                out = proc.stdout.read() if proc.stdout else ""
-                raise AssertionError(f"tenderguard serve did not start: {out}") from None
-            time.sleep(0.2)
-    try:
+    with serving(day, str(policy)) as base:
         yield base, day
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless (installed by scripts/run.sh; Playwright downloads no browser)."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium is not installed: run bash scripts/run.sh setup"
-    with sync_playwright() as playwright:
-        found = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+    with chromium() as found:
         yield found
-        found.close()
 
 
 def _page(browser: Browser, base: str) -> tuple[Page, list[str]]:

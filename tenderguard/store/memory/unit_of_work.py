@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import attrs
 
 from tenderguard.domain.accounts import IdempotentReply, Operator
+from tenderguard.domain.door import DoorScan
 from tenderguard.domain.model import Admission, Agency, Badge, BidSession, Centre
 from tenderguard.domain.outbox import OutboxItem
 from tenderguard.domain.reminders import ReminderCall
@@ -22,6 +23,7 @@ from tenderguard.records.audit import AuditDraft, AuditEntry
 from tenderguard.store.memory import accounts
 from tenderguard.store.memory import repositories as repos
 from tenderguard.store.memory import webhooks as hooks
+from tenderguard.store.memory.door import DoorScans
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
@@ -55,6 +57,8 @@ class InMemoryStore:
     #: Webhook subscriptions by id, their deliveries by id.
     webhooks: dict[int, Webhook] = attrs.field(factory=dict)
     webhook_deliveries: dict[str, WebhookDelivery] = attrs.field(factory=dict)
+    #: The hall doors' scans by nonce.
+    door_scans: dict[str, DoorScan] = attrs.field(factory=dict)
     #: The sealed trail, and the entries committed but not sealed yet.
     audit_log: list[AuditEntry] = attrs.field(factory=list)
     audit_waiting: list[AuditDraft] = attrs.field(factory=list)
@@ -99,6 +103,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     idempotency = repository(accounts.Idempotency)
     webhooks = repository(hooks.Webhooks)
     webhook_deliveries = repository(hooks.WebhookDeliveries)
+    door_scans = repository(DoorScans)
 
     def __init__(self, store: InMemoryStore) -> None:
         """A unit of work on ``store``; nothing is read or locked before ``with``."""

@@ -30,6 +30,7 @@ from tenderguard.domain.screening import Screening, StepRecord
 from tenderguard.errors import CommitUnknownError, ConflictError, TenderGuardError
 from tenderguard.store import schema
 from tenderguard.store.sql.accounts import Idempotency, Operators, Tokens
+from tenderguard.store.sql.door import DoorScans
 from tenderguard.store.sql.engine import configure_sqlite, conflict_message, create_engine_for, is_conflict
 from tenderguard.store.sql.records import AUDIT_FIELDS, Audit, Calls, Outbox, Retention, Settings, Signals
 from tenderguard.store.sql.repositories import (
@@ -187,6 +188,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     idempotency = repository(Idempotency)
     webhooks = repository(Webhooks)
     webhook_deliveries = repository(WebhookDeliveries)
+    door_scans = repository(DoorScans)
 
     def __init__(self, store: SqlStore) -> None:
         super().__init__()
