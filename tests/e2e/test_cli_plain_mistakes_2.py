@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+#: Each case starts the real command in a fresh process (about 2 s each): the long pass runs them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "arrivals.jsonl"
 PRESET = ROOT / "tenderguard" / "presets" / "miyun-2020.toml"

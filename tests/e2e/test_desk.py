@@ -26,6 +26,9 @@ from tenderguard.factories import credit_code, resident_id
 from tenderguard.identity import mask_document_number
 from tenderguard.keys import load_id_secret
 
+#: Each test drives the desk in a pseudo-terminal (a fresh process): the long pass runs them.
+pytestmark = pytest.mark.slow
+
 CENTRE = Centre(code="MY", name="公共资源交易中心")
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
 SERIAL = re.compile(r"MY-\d{8}-\d{4}")

@@ -17,6 +17,9 @@ from webkit import PASSWORD, WebDay, chromium, make_day, serving
 
 from tenderguard.factories import credit_code, resident_id
 
+#: A real server and a real browser: the long pass runs them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
 TABLET: ViewportSize = {"width": 1024, "height": 768}

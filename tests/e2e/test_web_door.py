@@ -26,6 +26,9 @@ from tenderguard.factories import arrival
 from tenderguard.keys import load_signing_key
 from tenderguard.services.wiring import open_gate
 
+#: A real server and a real browser: the long pass runs them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
 TABLET: ViewportSize = {"width": 1024, "height": 768}

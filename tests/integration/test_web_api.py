@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from accountkit import use_cheap_hashes
 from fastapi.testclient import TestClient
 from webkit import WebDay, make_day
 
@@ -23,8 +24,9 @@ NO_RISK = {"symptoms": False, "key_area_travel": False, "contact": False}
 
 
 @pytest.fixture
-def day(tmp_path: Path) -> WebDay:
+def day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WebDay:
     """Today's database with two sessions and an account (and token) per role."""
+    use_cheap_hashes(monkeypatch)
     return make_day(tmp_path)
 
 

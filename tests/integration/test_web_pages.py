@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from accountkit import use_cheap_hashes
 from fastapi.testclient import TestClient
 from webkit import PASSWORD, WebDay, make_day
 
@@ -18,8 +19,9 @@ from tenderguard.web import create_app
 
 
 @pytest.fixture
-def day(tmp_path: Path) -> WebDay:
+def day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WebDay:
     """Today's database with two sessions and an account per role."""
+    use_cheap_hashes(monkeypatch)
     return make_day(tmp_path)
 
 

@@ -72,7 +72,7 @@ def receiver(path: str = "/hooks/tenderguard") -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     box.append(Receiver(url=f"http://127.0.0.1:{server.server_address[1]}{path}"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield box[0]
