@@ -67,6 +67,14 @@ def _pg_schema(pg_unreachable: str | None) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def store(db_url: str) -> Iterator[SqlStore]:
+    """A store of the test centre on the test database of each backend, disposed afterwards."""
+    made = SqlStore(db_url, CENTRE)
+    yield made
+    made.dispose()
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store_kind(request: pytest.FixtureRequest) -> str:
     """Each store a gate runs on: in memory, SQLite, PostgreSQL."""

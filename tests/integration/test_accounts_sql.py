@@ -7,7 +7,6 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from accountkit import use_cheap_hashes
@@ -33,14 +32,6 @@ PASSWORD = "密云-gate-2026"  # noqa: S105 - a test account's password
 def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hash passwords with argon2's cheapest parameters (the defaults take ~0.3 s a hash)."""
     use_cheap_hashes(monkeypatch)
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[SqlStore]:
-    """A store on an empty database of each backend."""
-    made = SqlStore(db_url, CENTRE)
-    yield made
-    made.dispose()
 
 
 @pytest.fixture

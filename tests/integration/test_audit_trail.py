@@ -5,23 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import delete, func, select, update
 from sqlkit import CENTRE, DAY, arrival, gate_on, screen_fully, set_up_day
 
 from tenderguard.records.audit import AuditDraft, sealed_entries, verify_trail
 from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import audit_head, audit_log, screening_events
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[SqlStore]:
-    """A store on the test database."""
-    made = SqlStore(db_url, CENTRE)
-    yield made
-    made.dispose()
 
 
 def _verify(store: SqlStore) -> tuple[bool, int | None, str | None]:

@@ -9,7 +9,7 @@ import csv
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -277,14 +277,6 @@ class BidDay:
         """Arrivals per hour from the first arrival's hour to the last's."""
         counts = Counter(s.opened.hour for s in self.screened.values())
         return [(f"{hour:02d}:00", counts[hour]) for hour in range(min(counts), max(counts) + 1)]
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[SqlStore]:
-    """A store on the test database."""
-    made = SqlStore(db_url, CENTRE)
-    yield made
-    made.dispose()
 
 
 @pytest.fixture

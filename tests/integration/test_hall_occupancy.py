@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 
 import attrs
-import pytest
 from sqlalchemy import Engine, select
 from sqlkit import (
     AT,
@@ -27,14 +25,6 @@ from tenderguard.store.sql import SqlStore
 from tenderguard.store.tables import admissions, hall_occupancy
 
 HALL = "第一开标室"
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[SqlStore]:
-    """A store on the test database."""
-    made = SqlStore(db_url, CENTRE)
-    yield made
-    made.dispose()
 
 
 def _counted(engine: Engine) -> dict[tuple[dt.date, str], int]:

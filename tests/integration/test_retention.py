@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 from sqlkit import AT, CENTRE, arrival, gate_on, screen_fully
 
@@ -21,14 +19,6 @@ from tenderguard.store.tables import admissions, audit_log, badges, screening_ev
 TODAY = AT.date()
 RECENT = TODAY - dt.timedelta(days=40)  # past the 28 health-data days, within the attendance period
 ANCIENT = TODAY - dt.timedelta(days=1200)  # past the 3-year attendance period
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[SqlStore]:
-    """A store on the test database."""
-    made = SqlStore(db_url, CENTRE)
-    yield made
-    made.dispose()
 
 
 def _day(store: SqlStore, day: dt.date, n: int) -> None:

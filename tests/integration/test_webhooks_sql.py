@@ -27,14 +27,6 @@ SECRET = "receiver-shared-secret-of-the-centre"  # noqa: S105 - a test receiver'
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[SqlStore]:
-    """A store on the test database, disposed afterwards."""
-    made = SqlStore(db_url, CENTRE)
-    yield made
-    made.dispose()
-
-
-@pytest.fixture
 def hooks() -> Iterator[Receiver]:
     """A receiver listening on a local port."""
     with receiver() as found:
