@@ -12,14 +12,18 @@ import datetime as dt
 
 import attrs
 
-from tenderguard.domain.model import Arrival
+from tenderguard.domain.model import Arrival, Outcome
 from tenderguard.domain.rules import Decision, check_place
-from tenderguard.errors import InvalidInputError, NotFoundError
+from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
 from tenderguard.identity import parse_document, person_key, validate_organisation_id
 from tenderguard.policy import Role
+from tenderguard.records.audit import AuditDraft
 from tenderguard.services.base import GateParts
 
-__all__ = ["LaneUseCases", "RestingView"]
+__all__ = ["OVERRIDE_APPROVED", "LaneUseCases", "RestingView"]
+
+#: The audit entry of a supervisor's approval, from the board, to set a refusal aside.
+OVERRIDE_APPROVED = "override_approved"
 
 
 @attrs.frozen
@@ -82,6 +86,32 @@ class LaneUseCases(GateParts):
         today = self.centre.day_of(self.clock.now())
         with self.uow_factory() as uow:
             return uow.screenings.companies_before(today, text, max(1, min(limit, 20)))
+
+    def approve_override(self, screening_id: str, *, reason: str, supervisor: str) -> None:
+        """The supervisor's approval, from the board, to set a refusal aside (audited, kind ``override_approved``).
+
+        The desk that refused the person then applies it when the person's document is read again
+        (:meth:`Desk.supervisor_override` with the approval's reason and supervisor).
+        """
+        if not isinstance(reason, str) or not reason.strip():
+            raise OverrideError("a supervisor's override needs a reason", hint="say why the refusal is set aside")
+        with self.uow_factory() as uow:
+            found = uow.screenings.get(screening_id)
+            if found is None or found.outcome is not Outcome.REFUSED:
+                raise NotFoundError(f"no refused screening {screening_id!r}", hint="pick one of today's refusals")
+            uow.audit.record(AuditDraft(at=self.clock.now(), kind=OVERRIDE_APPROVED, subject=screening_id,
+                                        desk="supervisor", operator=supervisor,
+                                        payload={"reason": reason.strip(), "refusal": str(found.reason)}))
+            uow.commit()
+
+    def override_approval(self, screening_id: str) -> tuple[str, str] | None:
+        """The supervisor and reason of the latest approval to set this refusal aside, if there is one."""
+        with self.uow_factory() as uow:
+            found = uow.audit.about(screening_id, OVERRIDE_APPROVED)
+        if not found:
+            return None
+        last = found[-1]
+        return str(last.operator), str(last.payload.get("reason", ""))
 
     def resting(self, desk: str | None = None) -> list[RestingView]:
         """Today's people parked after a fever reading (at ``desk`` only, when given), the first due first."""

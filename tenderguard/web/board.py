@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
+from tenderguard.domain.catalogue import reason_label
 from tenderguard.errors import TenderGuardError
 from tenderguard.web.pages import page
 from tenderguard.web.security import WebUser, gate_app, requires
@@ -30,10 +31,24 @@ def board_page(request: Request, user: Supervisor) -> HTMLResponse:
 @router.get("/live")
 def live(request: Request, user: Supervisor, problem: str | None = None) -> HTMLResponse:
     """The figures as they stand now."""
-    board = gate_app(request).gate.board()
+    gate = gate_app(request).gate
+    board = gate.board()
     peak = max((count for _, count in board.quarters), default=0)
+    refusals = [(view, reason_label(view.reason), gate.override_approval(view.id))
+                for view in gate.outcomes()["refused"]][-20:]
     return page(request, "web/board/_live.html", user, board=board, peak=peak, problem=problem,
-                can_decide=user.role in ("supervisor", "admin"))
+                can_decide=user.role in ("supervisor", "admin"), refusals=refusals)
+
+
+@router.post("/refusals/{screening_id}")
+def approve(request: Request, user: Annotated[WebUser, Depends(requires("supervisor"))], screening_id: str,
+            reason: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Approve setting a refusal aside, with a reason: the desk applies it when the document is read again."""
+    try:
+        gate_app(request).gate.approve_override(screening_id, reason=reason, supervisor=user.name)
+    except TenderGuardError as exc:
+        return live(request, user, problem=exc.message)
+    return live(request, user)
 
 
 @router.post("/signals/{signal_id}")

@@ -94,9 +94,10 @@ def _panel(request: Request, user: WebUser, view: ScreeningView, *, problem: str
            trigger: str | None = None) -> HTMLResponse:
     gate = gate_app(request).gate
     hall = next((s.hall for s in gate.sessions() if s.code == view.session), "")
+    approval = gate.override_approval(view.id) if view.outcome == "refused" else None
     return _fragment(request, "web/desk/_panel.html", user, trigger=trigger, view=view, step=_step(request, view),
                      problem=problem, hall=hall, reason=reason_label(view.reason), tell=reason_tell(view.reason),
-                     role=role_label(view.role))
+                     role=role_label(view.role), approval=approval)
 
 
 def _form(request: Request, user: WebUser, *, notice: str | None = None, problem: str | None = None,
@@ -257,20 +258,24 @@ async def override(request: Request, user: Clerk, screening_id: str) -> HTMLResp
     supervisor = fields.get("supervisor", "").strip()
     desk = _desk(request, user)
     refused = desk.view(screening_id)
+    approval = opened.gate.override_approval(screening_id)
     try:
-        if by_name.wait(supervisor) > 0:
-            raise AuthenticationError("登录失败次数过多,请稍后再试")
-        try:
-            account = opened.gate.authenticate(supervisor, fields.get("password", ""))
-        except AuthenticationError:
-            by_name.failed(supervisor)
-            raise
-        if str(account.role) not in ("supervisor", "admin"):
-            raise AuthenticationError(f"{account.name} 不是监督人员,不能特批")
+        if approval is not None and not supervisor:  # approved from the board already
+            signer, reason = approval
+        else:
+            if by_name.wait(supervisor) > 0:
+                raise AuthenticationError("登录失败次数过多,请稍后再试")
+            try:
+                account = opened.gate.authenticate(supervisor, fields.get("password", ""))
+            except AuthenticationError:
+                by_name.failed(supervisor)
+                raise
+            if str(account.role) not in ("supervisor", "admin"):
+                raise AuthenticationError(f"{account.name} 不是监督人员,不能特批")
+            signer, reason = account.name, fields.get("reason", "")
         release = _release_of(refused.reason)
         arrival = opened.gate.arrival_again(screening_id, fields.get("id_number", ""))
-        view = desk.supervisor_override(arrival, release=release, reason=fields.get("reason", ""),
-                                        supervisor=account.name,
+        view = desk.supervisor_override(arrival, release=release, reason=reason, supervisor=signer,
                                         reverses=screening_id if release == "refusal" else None)
     except TenderGuardError as exc:
         return _panel(request, user, refused, problem=exc.message)
@@ -289,7 +294,10 @@ def resting(request: Request, user: Clerk) -> HTMLResponse:
     Only this lane's: a desk never lists the people (even masked) of another desk.
     """
     now = gate_app(request).gate.clock.now()
-    parked = [{"view": r, "due": r.rest_until <= now} for r in gate_app(request).gate.resting(_lane(request, user))]
+    parked = []
+    for rest in gate_app(request).gate.resting(_lane(request, user)):
+        left = max(0, int((rest.rest_until - now).total_seconds()))
+        parked.append({"view": rest, "due": left == 0, "left": divmod(left, 60)})
     return _fragment(request, "web/desk/_resting.html", user, parked=parked)
 
 

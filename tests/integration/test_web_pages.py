@@ -130,6 +130,7 @@ def test_a_fever_parks_the_person_and_the_desk_goes_on(client: TestClient, clock
     resting = client.get("/desk/resting").text
     assert first in resting
     assert "张*" in resting
+    assert "还剩 5 分 0 秒" in resting  # the rest's countdown
     client.post("/desk/lane", data={"lane": "B"}, headers=_csrf(client))
     assert first not in client.get("/desk/resting").text  # another lane never lists this lane's people
     client.post("/desk/lane", data={"lane": "王芳"}, headers=_csrf(client))
@@ -241,3 +242,25 @@ def test_logins_are_audited_with_the_account_and_the_address(client: TestClient,
     assert kinds == ["login_refused", "login"]
     assert "wrong-password-9" not in repr(payloads)
     assert PASSWORD not in repr(payloads)
+
+
+def test_the_supervisor_approves_a_refusal_on_the_board_and_the_desk_applies_it(client: TestClient) -> None:
+    """The board approves setting a refusal aside (supervisor only); the desk reads the document again and goes on."""
+    _login(client, "王芳")
+    first = _screening_id(_register(client, 51, 51))
+    assert "准予进入" in _finish(client, first, _step(client, first, action="mask", value="ok"))
+    refused = _screening_id(_register(client, 51, 52))  # the same person for another bidder
+    assert client.post(f"/board/refusals/{refused}", data={"reason": "核实"}, headers=_csrf(client)).status_code == 403
+    client.cookies.clear()
+    _login(client, "李强")
+    assert "特批" in client.get("/board/live").text
+    approved = client.post(f"/board/refusals/{refused}", data={"reason": "已核实为受托代理"}, headers=_csrf(client))
+    assert "已特批" in approved.text
+    client.cookies.clear()
+    _login(client, "王芳")
+    panel = client.get(f"/desk/s/{refused}").text
+    assert "已在看板特批" in panel
+    wrong = client.post(f"/desk/override/{refused}", data={"id_number": resident_id(98)}, headers=_csrf(client))
+    assert "不是该次检查所登记的证件" in wrong.text
+    allowed = client.post(f"/desk/override/{refused}", data={"id_number": resident_id(51)}, headers=_csrf(client))
+    assert "佩戴口罩" in allowed.text
