@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import attrs
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
@@ -38,6 +39,7 @@ from sqlalchemy import create_engine, text
 from tenderguard import Arrival, BidSession, Centre, Gate, ManualClock, load_preset
 from tenderguard.domain.model import SHANGHAI
 from tenderguard.factories import arrival
+from tenderguard.policy import Policy
 from tenderguard.store.sql import SqlStore
 
 CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
@@ -47,6 +49,15 @@ OPENS_AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)
 NO_RISK = {"symptoms": False, "key_area_travel": False, "contact": False}
 ACTIONS = ("arrive", "mask", "confirm", "measure", "answer", "declare", "admit")
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _policy() -> Policy:
+    """The Miyun steps, with a hall large enough that no desk is ever refused for a full hall."""
+    preset = load_preset("miyun-2020")
+    return attrs.evolve(preset, hall_capacity={**preset.hall_capacity, "大厅": 100_000})
+
+
+POLICY = _policy()
 
 
 def person(desk: int, n: int) -> Arrival:
@@ -81,7 +92,7 @@ def _screen(url: str, desk: int, desks: int, gap: float, count: int | None, seco
             out: Any) -> None:
     store = SqlStore(url, CENTRE)
     clock = ManualClock(OPENS_AT - dt.timedelta(hours=1))
-    gate = Gate(policy=load_preset("miyun-2020"), centre=CENTRE, uow_factory=store.unit_of_work, clock=clock,
+    gate = Gate(policy=POLICY, centre=CENTRE, uow_factory=store.unit_of_work, clock=clock,
                 secret=SECRET)
     d = gate.desk(f"D{desk}", "王芳")
     timings: list[tuple[str, float]] = []
@@ -125,7 +136,7 @@ def _screen(url: str, desk: int, desks: int, gap: float, count: int | None, seco
 def _run(url: str, desks: int, *, gap: float, count: int | None, seconds: float) -> tuple[int, float, list[Any]]:
     """Run ``desks`` desk processes on ``url``; screenings done, wall time, every timing."""
     setup = SqlStore(url, CENTRE)
-    gate = Gate(policy=load_preset("miyun-2020"), centre=CENTRE, uow_factory=setup.unit_of_work,
+    gate = Gate(policy=POLICY, centre=CENTRE, uow_factory=setup.unit_of_work,
                 clock=ManualClock(OPENS_AT - dt.timedelta(hours=2)), secret=SECRET)
     gate.register_session(BidSession(code="MY-2026-118", project_name="道路工程", opens_at=OPENS_AT, hall="大厅"))
     setup.dispose()
