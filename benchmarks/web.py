@@ -55,7 +55,7 @@ from rich.table import Table
 from benchmarks.desk import PG_DEFAULT, _pct, _pg
 from tenderguard.domain.badge_code import BadgeClaim, sign_claim
 from tenderguard.domain.model import SHANGHAI, BidSession, Centre
-from tenderguard.factories import arrival, batch_line
+from tenderguard.factories import arrival, batch_line, passing_action
 from tenderguard.keys import init_keys, load_session_secret, load_signing_key
 from tenderguard.services import accounts
 from tenderguard.services.wiring import GateConfig, open_gate
@@ -65,7 +65,6 @@ SESSION = "MY-2026-118"
 #: A hall added to the preset, large enough that nobody is turned away as it fills (a real hall holds 30-40).
 HALL, HALL_CAPACITY = "大厅", 100_000
 PASSWORD = "correct-horse-42"  # noqa: S105 - the benchmark accounts' password; they authenticate by token
-NO_RISK = {"symptoms": False, "key_area_travel": False, "contact": False}
 ACTIONS = ("arrive", "mask", "confirm", "measure", "answer", "declare", "admit", "verify")
 TARGET_MS = 100.0
 #: People each desk may screen: desk ``d``'s ``n``-th person is person ``FIRST_PERSON + d * PER_DESK + n``.
@@ -133,20 +132,6 @@ def _line(desk: int, n: int) -> dict[str, Any]:
     return line
 
 
-def _step(view: dict[str, Any]) -> dict[str, Any]:
-    """The action that passes the view's next step."""
-    expected = {action.split("(")[0] for action in view["expected"]}
-    if "measure" in expected:
-        return {"action": "measure", "celsius": 36.5}
-    if "answer" in expected:
-        return {"action": "answer", "answers": NO_RISK}
-    if "declare" in expected:
-        return {"action": "declare", "status": "complete"}
-    if "mask" in expected:
-        return {"action": "mask", "condition": "ok"}
-    return {"action": "confirm"}
-
-
 class Client:
     """A desk's tablet or a door's scanner: one connection to its server, its token, its request keys."""
 
@@ -188,7 +173,7 @@ class Client:
                 await pace.next()
                 if time.perf_counter() >= until:
                     return
-                step = _step(view)
+                step = passing_action(view["expected"])
                 answer = await self.post(f"/api/v1/screenings/{view['id']}/actions", step)
                 if answer.status == 200:
                     view = answer.body

@@ -10,12 +10,12 @@ All text comes from the catalogue in :mod:`tenderguard.desk.messages`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from tenderguard.desk.answers import NO, YES, TestTimeError, typed_reading, typed_test_time
 from tenderguard.desk.messages import Catalogue, catalogue
 from tenderguard.desk.terminal import PlainTerminal, Terminal
 from tenderguard.domain.catalogue import reason_label, role_label
@@ -47,11 +47,6 @@ T = TypeVar("T")
 QUIT, ABANDON, REMEASURE, PARK = "q", "a", "r", "p"
 #: Roles whose company must be named (their places are counted per company).
 _COMPANY_ROLES = (Role.BIDDER, Role.TENDERER, Role.AGENCY)
-_YES = frozenset({"y", "yes", "是", "1"})
-_NO = frozenset({"n", "no", "否", "0"})
-#: A thermometer reading as typed: two digits, optionally a decimal point (or comma) and one or two decimals.
-_READING = re.compile(r"(\d{2})(?:[.,。](\d{1,2}))?")
-_TEST_TIME_FORMATS = ("%Y-%m-%d %H:%M", "%m-%d %H:%M", "%H:%M")
 #: How often the rest countdown is shown while the operator waits.
 _WAIT_TICK = 15.0
 
@@ -172,9 +167,9 @@ class _DeskApp:
     def _yes_no(self, prompt: str) -> bool:
         def parse(answer: str) -> bool:
             word = answer.lower()
-            if word in _YES:
+            if word in YES:
                 return True
-            if word in _NO:
+            if word in NO:
                 return False
             raise _Invalid(self.t("error.yes_no"))
 
@@ -295,28 +290,15 @@ class _DeskApp:
         return self.desk.confirm(sid)
 
     def _confirmed(self, answer: str) -> bool:
-        if not answer or answer.lower() in _YES:
+        if not answer or answer.lower() in YES:
             return True
         raise _Invalid(self.t("error.confirm"))
 
     def _test_time(self, answer: str) -> dt.datetime | None:
-        if answer.lower() in _NO or answer in ("none", "无"):
-            return None
-        now = self.gate.clock.now()
-        for fmt in _TEST_TIME_FORMATS:
-            try:
-                parsed = dt.datetime.strptime(answer, fmt)  # noqa: DTZ007 - the centre's zone is applied below
-            except ValueError:
-                continue
-            if fmt == "%H:%M":
-                parsed = dt.datetime.combine(now.date(), parsed.time())
-            elif fmt == "%m-%d %H:%M":
-                parsed = parsed.replace(year=now.year)
-            when = parsed.replace(tzinfo=self.gate.centre.tz)
-            if when > now:
-                raise _Invalid(self.t("error.test_future"))
-            return when
-        raise _Invalid(self.t("error.test_time"))
+        try:
+            return typed_test_time(answer, self.gate.clock.now(), self.gate.centre.tz)
+        except TestTimeError as exc:
+            raise _Invalid(self.t("error.test_future" if exc.args[0] == "future" else "error.test_time")) from None
 
     def _temperature(self, view: ScreeningView, step: TemperatureStep, place: StatePlace) -> ScreeningView:
         if place.phase is Phase.REST and view.rest_until is not None:
@@ -335,10 +317,9 @@ class _DeskApp:
 
     def _reading(self, answer: str, step: TemperatureStep) -> float:
         """A typed reading in °C: two digits and up to two decimals; one outside the plausible range is confirmed."""
-        match = _READING.fullmatch(answer)
-        if match is None:
+        celsius = typed_reading(answer)
+        if celsius is None:
             raise _Invalid(self.t("error.temperature", value=answer))
-        celsius = float(f"{match[1]}.{match[2] or 0}")
         if not step.is_plausible(celsius) and not self._yes_no(self.t(
                 "prompt.implausible", celsius=celsius, low=step.plausible_min, high=step.plausible_max)):
             raise _Invalid(self.t("temperature.again"))

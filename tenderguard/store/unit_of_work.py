@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
-from tenderguard.domain.accounts import IdempotentReply, Operator
 from tenderguard.domain.events import BY_TIME, DomainEvent
 from tenderguard.domain.model import Admission, Agency, Badge, BidSession
 from tenderguard.domain.outbox import OutboxItem, OutboxStatus
@@ -21,6 +20,7 @@ from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.domain.signals import Signal
 from tenderguard.records.audit import AuditDraft, AuditEntry, drafts_for
 from tenderguard.records.retention import PurgeCounts
+from tenderguard.store.account_repositories import IdempotencyRepository, OperatorRepository, TokenRepository
 from tenderguard.store.door_repositories import DoorScanStore
 from tenderguard.store.webhook_repositories import WebhookDeliveryRepository, WebhookQueue, WebhookRepository
 
@@ -273,57 +273,6 @@ class RetentionRepository(Protocol):
     def purge(self, *, health_before: dt.date, attendance_before: dt.date, at: dt.datetime,
               dry_run: bool) -> PurgeCounts:
         """Scrub health data of days before ``health_before``; delete days before ``attendance_before``."""
-
-
-class OperatorRepository(Protocol):
-    """The operator accounts, by login name."""
-
-    def add(self, operator: Operator) -> None:
-        """Store a new account."""
-
-    def get(self, name: str) -> Operator | None:
-        """The account with this name, or None."""
-
-    def all(self) -> list[Operator]:
-        """Every account, by name."""
-
-    def save(self, operator: Operator) -> None:
-        """Persist changes to an account (its password hash, disabled)."""
-
-
-class TokenRepository(Protocol):
-    """API tokens, each kept only as the SHA-256 (hex) of the token."""
-
-    def add(self, token_hash: str, operator: str, label: str | None, at: dt.datetime) -> None:
-        """Store a new token's hash for an operator."""
-
-    def operator_for(self, token_hash: str) -> str | None:
-        """The operator a token (by its hash) was issued to, unless it is unknown or revoked."""
-
-    def revoke_all(self, operator: str, at: dt.datetime) -> int:
-        """Revoke an operator's tokens not yet revoked; returns how many."""
-
-    def for_operator(self, name: str) -> list[tuple[str | None, dt.datetime, dt.datetime | None]]:
-        """An operator's tokens as (label, issued, revoked or None), oldest first; never the hashes."""
-
-
-class IdempotencyRepository(Protocol):
-    """The answers kept per operator and ``Idempotency-Key``."""
-
-    def claim(self, reply: IdempotentReply) -> IdempotentReply | None:
-        """Keep a new key (``status`` None) and return None; if the operator used it before, return that reply.
-
-        Two requests claiming one key at once never both get None (the database's key decides; no error).
-        """
-
-    def finish(self, operator: str, key: str, status: int, body: Mapping[str, Any]) -> None:
-        """Keep the answer to a claimed key."""
-
-    def release(self, operator: str, key: str) -> None:
-        """Forget a claimed key whose request failed unexpectedly (its retry then runs anew)."""
-
-    def purge_before(self, at: dt.datetime) -> int:
-        """Forget the keys claimed before ``at``; returns how many."""
 
 
 class AbstractUnitOfWork(WebhookQueue, DoorScanStore, abc.ABC):

@@ -15,12 +15,10 @@ from webkit import WebDay, make_day
 
 from tenderguard.domain.clock import ManualClock
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.factories import arrival, batch_line, credit_code
+from tenderguard.factories import arrival, batch_line, credit_code, passing_action
 from tenderguard.keys import load_signing_key
 from tenderguard.services.wiring import open_gate
 from tenderguard.web import create_app
-
-NO_RISK = {"symptoms": False, "key_area_travel": False, "contact": False}
 
 
 @pytest.fixture
@@ -49,24 +47,11 @@ def _line(day: WebDay, n: int, **changes: Any) -> dict[str, Any]:
     return line | changes
 
 
-def _step(view: dict[str, Any]) -> dict[str, Any]:
-    """The action that passes the view's next step."""
-    expected = {action.split("(")[0] for action in view["expected"]}
-    if "measure" in expected:
-        return {"action": "measure", "celsius": 36.5}
-    if "answer" in expected:
-        return {"action": "answer", "answers": NO_RISK}
-    if "declare" in expected:
-        return {"action": "declare", "status": "complete"}
-    if "mask" in expected:
-        return {"action": "mask", "condition": "ok"}
-    return {"action": "confirm"}
-
-
 def _admit(client: TestClient, day: WebDay, n: int) -> dict[str, Any]:
     view: dict[str, Any] = client.post("/api/v1/screenings", json=_line(day, n), headers=_auth(day)).json()
     while view["outcome"] is None:
-        answer = client.post(f"/api/v1/screenings/{view['id']}/actions", json=_step(view), headers=_auth(day))
+        answer = client.post(f"/api/v1/screenings/{view['id']}/actions", json=passing_action(view["expected"]),
+                             headers=_auth(day))
         assert answer.status_code == 200, answer.text
         view = answer.json()
     return view

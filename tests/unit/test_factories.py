@@ -9,7 +9,15 @@ import pytest
 
 from tenderguard.batch import parse_record
 from tenderguard.domain.model import SHANGHAI
-from tenderguard.factories import arrival, batch_line, credit_code, lettered_credit_code, resident_id
+from tenderguard.factories import (
+    NO_RISK,
+    arrival,
+    batch_line,
+    credit_code,
+    lettered_credit_code,
+    passing_action,
+    resident_id,
+)
 from tenderguard.identity import parse_document, validate_credit_code
 from tenderguard.policy import load_preset
 
@@ -65,3 +73,12 @@ def test_a_batch_line_is_the_arrival_the_batch_reads_back() -> None:
     plain = batch_line(arrival(8, session="S1", at=AT))
     assert not {"phone", "key_area", "document_kind"} & plain.keys()
     assert plain["at"] == "2026-11-23T09:00:00+08:00"
+
+
+def test_the_passing_action_follows_the_expected_one() -> None:
+    """Each kind of expected action gets the no-risk action that passes it; anything else is confirmed."""
+    assert passing_action(["mask(ok|replaced|refused)", "abandon"]) == {"action": "mask", "condition": "ok"}
+    assert passing_action(["measure", "abandon"]) == {"action": "measure", "celsius": 36.5}
+    assert passing_action(["answer"]) == {"action": "answer", "answers": dict(NO_RISK)}
+    assert passing_action(["declare(complete|missing|mismatch)"]) == {"action": "declare", "status": "complete"}
+    assert passing_action(["confirm", "abandon"]) == {"action": "confirm"}

@@ -1,216 +1,28 @@
-"""Batch mode: replay a desk's records (one JSON arrival per line) through the desk, one result per line.
-
-Each line is validated in full before anything is stored, so a bad line becomes an ``invalid`` result naming the
-field and leaves the store unchanged; the lines before and after it are processed as usual.
-
-Input fields: ``session``, ``company``, ``credit_code``, ``role`` (default ``bidder``), ``name``, ``id_number``
-(and optionally ``document_kind``), ``phone``, ``at`` (ISO time with offset), ``mask`` (``ok``/``replaced``/
-``refused``), ``temperatures`` (readings in °C, in order; re-measures are taken after the policy's rest time),
-``answers`` (question id → true/false; missing questions count as the no-risk answer), ``declaration``
-(``complete``/``missing``/``mismatch``), ``key_area`` (bool), ``health_code`` (``green``/``yellow``/``red``),
-``test_at`` (time of the nucleic-acid test, or null), ``test_negative`` (bool), ``hall`` (for a session registered
-on first use), and for a substitution ``replaces`` (the handed-back badge serial) with ``reason``.
-An exit is a line ``{"exit": "<badge serial>", "at": "..."}``.
-"""
+"""Replaying a batch file through a desk: one result per line, resumable, each line retried on a lost race."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
-import math
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-import attrs
-
-from tenderguard.domain.model import Arrival, BidSession, ManualClock, aware
-from tenderguard.domain.screening import DECLARATION_STATES, MASK_CONDITIONS
+from tenderguard.batch.records import SERIAL, BatchRecord, one_of_each, parse_record, parse_time
+from tenderguard.domain.model import BidSession, ManualClock
 from tenderguard.errors import CommitUnknownError, ConflictError, InvalidInputError, NotFoundError, TenderGuardError
-from tenderguard.identity import parse_document
 from tenderguard.policy import (
     DeclarationStep,
     HealthCodeStep,
     MaskStep,
     NucleicTestStep,
-    Policy,
     QuestionsStep,
     TemperatureStep,
 )
 from tenderguard.services import Desk, Gate, ScreeningView
 
-__all__ = ["BatchRecord", "parse_record", "run_batch"]
-
-#: A badge serial as printed (``MY-20261123-0007``).
-_SERIAL = re.compile(r"[A-Za-z0-9_./-]{1,64}-\d{8}-\d{4,6}")
-
-_ARRIVAL_FIELDS = ("session", "role", "name", "id_number", "document_kind", "company", "credit_code", "phone",
-                   "at", "key_area")
-_KNOWN = frozenset({*_ARRIVAL_FIELDS, "mask", "temperatures", "answers", "declaration", "health_code", "test_at",
-                    "test_negative", "hall", "replaces", "reason", "override"})
-#: The fields of a line's supervisor's override (``{"release": ..., "reason": ..., "supervisor": ...}``).
-_OVERRIDE_FIELDS = frozenset({"release", "reason", "supervisor", "reverses"})
-
-
-@attrs.frozen
-class BatchRecord:
-    """One validated arrival line: the arrival and the desk's inputs for each step."""
-
-    arrival: Arrival
-    mask: str = "ok"
-    temperatures: tuple[float, ...] = ()
-    answers: Mapping[str, bool] = attrs.field(factory=dict)
-    declaration: str = "complete"
-    health_code: str | None = None
-    test_at: dt.datetime | None = None
-    test_negative: bool = True
-    hall: str | None = None
-    replaces: str | None = None
-    reason: str | None = None
-    #: A supervisor's override (see ``Desk.supervisor_override``): release, reason, supervisor, reverses.
-    override: Mapping[str, str] | None = None
-
-
-def _override(value: Any) -> Mapping[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or set(value) - _OVERRIDE_FIELDS or not all(isinstance(v, str)
-                                                                              for v in value.values()):
-        raise InvalidInputError("override", "is not an object of texts: release, reason, supervisor (reverses)",
-                                hint='e.g. {"release": "hall_full", "reason": "…", "supervisor": "李强"}')
-    for field in ("release", "reason", "supervisor"):
-        if not value.get(field, "").strip():
-            raise InvalidInputError(f"override.{field}", "is required")
-    return dict(value)
-
-
-#: No reading is larger (a number beyond it is a typo, and would not even convert to a float).
-_MAX_READING = 1000
-
-
-def _one_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose fields each appear once (``{"session": …, "session": …}`` is refused, not the last wins)."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise ValueError(f"the field {key!r} appears twice")
-        found[key] = value
-    return found
-
-
-def _time(value: Any, field: str) -> dt.datetime:
-    if not isinstance(value, str):
-        raise InvalidInputError(field, f"{value!r} is not an ISO time", hint="e.g. 2026-11-23T09:00:00+08:00")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(field, f"{value!r} is not an ISO time",
-                                hint="e.g. 2026-11-23T09:00:00+08:00") from None
-    return aware(parsed, field=field)
-
-
-def _choice(obj: Mapping[str, Any], field: str, choices: tuple[str, ...], default: str) -> str:
-    value = obj.get(field, default)
-    if value not in choices:
-        raise InvalidInputError(field, f"{value!r} is not one of {', '.join(choices)}")
-    return str(value)
-
-
-def _bool(obj: Mapping[str, Any], field: str, default: bool) -> bool:
-    value = obj.get(field, default)
-    if not isinstance(value, bool):
-        raise InvalidInputError(field, f"{value!r} is not true or false")
-    return value
-
-
-#: The fields of an arrival (a batch line's first part; the JSON API's ``POST /api/v1/screenings``).
-ARRIVAL_FIELDS = ("session", "role", "name", "id_number", "document_kind", "company", "credit_code", "phone",
-                  "key_area", "at")
-
-
-def parse_arrival(obj: Mapping[str, Any]) -> Arrival:
-    """The arrival of a JSON object (``session``, ``name``, ``id_number``, ``at`` required); InvalidInputError."""
-    for field in ("session", "name", "id_number", "at"):
-        if field not in obj:
-            raise InvalidInputError(field, "is required")
-    for field in ARRIVAL_FIELDS[:-2]:
-        if obj.get(field) is not None and not isinstance(obj[field], str):
-            raise InvalidInputError(field, f"{obj[field]!r} is not a text")
-    return Arrival(
-        session=obj["session"], role=obj.get("role") or "bidder", name=obj["name"],
-        document=parse_document(obj["id_number"], obj.get("document_kind")), at=_time(obj["at"], "at"),
-        company=obj.get("company"),
-        credit_code=obj.get("credit_code"), phone=obj.get("phone"), key_area=_bool(obj, "key_area", False),
-    )
-
-
-def parse_record(obj: Any, policy: Policy) -> BatchRecord:
-    """Validate one batch line against the policy; raises :class:`InvalidInputError` naming the field."""
-    if not isinstance(obj, dict):
-        raise InvalidInputError("line", "is not a JSON object", hint="write one {...} object per line")
-    unknown = sorted(set(obj) - _KNOWN)
-    if unknown:
-        raise InvalidInputError(unknown[0], "unknown field", hint=f"known fields: {', '.join(sorted(_KNOWN))}")
-    for field in ("session", "name", "id_number", "at"):
-        if field not in obj:
-            raise InvalidInputError(field, "is required")
-    for field in ("session", "role", "name", "id_number", "document_kind", "company", "credit_code", "phone",
-                  "health_code", "hall", "replaces", "reason"):
-        if obj.get(field) is not None and not isinstance(obj[field], str):
-            raise InvalidInputError(field, f"{obj[field]!r} is not a text")
-    steps = policy.steps
-    kinds = {type(s) for s in steps}
-    temperatures: tuple[float, ...] = ()
-    if TemperatureStep in kinds:
-        raw = obj.get("temperatures")
-        if not isinstance(raw, list) or not raw:
-            raise InvalidInputError("temperatures", "is required: a list of readings in °C",
-                                    hint=f"policy {policy.name} measures temperature, e.g. [36.5]")
-        for i, value in enumerate(raw):
-            if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > _MAX_READING \
-                    or not math.isfinite(value):
-                shown = f"{value!r}"[:20]
-                raise InvalidInputError(f"temperatures[{i}]", f"{shown} is not a temperature in °C")
-        temperatures = tuple(float(v) for v in raw)
-    answers: dict[str, bool] = {q.id: q.safe_answer for q in policy.questions}
-    given = obj.get("answers", {})
-    if not isinstance(given, dict):
-        raise InvalidInputError("answers", "is not an object of question id → true/false")
-    for qid, value in given.items():
-        if qid not in answers:
-            raise InvalidInputError(f"answers.{qid}", "is not a question of the policy",
-                                    hint=f"questions: {', '.join(answers) or 'none'}")
-        if not isinstance(value, bool):
-            raise InvalidInputError(f"answers.{qid}", f"{value!r} is not true or false")
-        answers[qid] = value
-    health_code = None
-    if HealthCodeStep in kinds:
-        health_code = _choice(obj, "health_code", ("green", "yellow", "red"), "")
-    test_at = None
-    if NucleicTestStep in kinds and obj.get("test_at") is not None:
-        test_at = _time(obj["test_at"], "test_at")
-    if obj.get("replaces") and not (obj.get("reason") or "").strip():
-        raise InvalidInputError("reason", "a substitution (replaces) needs a reason")
-    return BatchRecord(
-        arrival=parse_arrival(obj),
-        mask=_choice(obj, "mask", MASK_CONDITIONS, "ok") if MaskStep in kinds else "ok",
-        temperatures=temperatures,
-        answers=answers if QuestionsStep in kinds or any(isinstance(s, TemperatureStep) and s.ask_questions
-                                                         for s in steps) else {},
-        declaration=_choice(obj, "declaration", DECLARATION_STATES, "complete") if DeclarationStep in kinds
-        else "complete",
-        health_code=health_code,
-        test_at=test_at,
-        test_negative=_bool(obj, "test_negative", True),
-        hall=obj.get("hall"),
-        replaces=obj.get("replaces"),
-        reason=obj.get("reason"),
-        override=_override(obj.get("override")),
-    )
-
+__all__ = ["LINE_ATTEMPTS", "run_batch"]
 
 class _Replay:
     """Drives one screening through the policy's steps with a record's inputs."""
@@ -290,7 +102,7 @@ def run_batch(
             continue
         name: str | None = None
         try:
-            obj = json.loads(text, object_pairs_hook=_one_of_each)
+            obj = json.loads(text, object_pairs_hook=one_of_each)
         except json.JSONDecodeError as exc:
             yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
                           message=f"line: not valid JSON ({exc.msg} at column {exc.colno})")
@@ -380,9 +192,9 @@ def _line_ref(source: str | None, number: int, text: str, secret: bytes) -> str 
 def _exit(number: int, obj: Mapping[str, Any], desk: Desk, clock: ManualClock, ref: str | None
           ) -> dict[str, Any]:
     serial = obj["exit"]
-    if not isinstance(serial, str) or not _SERIAL.fullmatch(serial):
+    if not isinstance(serial, str) or not SERIAL.fullmatch(serial):
         raise InvalidInputError("exit", f"{serial!r} is not a badge serial", hint="e.g. MY-20261123-0007")
-    clock.set(_time(obj.get("at"), "at"))
+    clock.set(parse_time(obj.get("at"), "at"))
     desk.record_exit(serial, source=ref)
     return {"line": number, "exit": serial, "outcome": "exited", "reason": None, "badge": serial}
 
