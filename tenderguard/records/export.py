@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tenderguard.domain.catalogue import reason_tell
+from tenderguard.domain.clock import SHANGHAI
 from tenderguard.domain.screening import Screening
 from tenderguard.errors import InvalidInputError
 from tenderguard.identity import mask_name
@@ -91,8 +92,13 @@ def write_export(rows: Sequence[dict[str, str]], path: str | Path, fmt: str, *, 
     sheet.append(headings)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in cells:
-        sheet.append(row)
+    when = [key for key, _title in COLUMNS].index("opened_at")
+    for row, data in zip(cells, rows, strict=True):
+        values: list[object] = list(row)
+        # The time as an Excel date-time (in the centre's zone: Excel knows no offsets), not as ISO text.
+        values[when] = dt.datetime.fromisoformat(data["opened_at"]).astimezone(SHANGHAI).replace(tzinfo=None)
+        sheet.append(values)
+        sheet.cell(row=sheet.max_row, column=when + 1).number_format = "yyyy-mm-dd hh:mm:ss"
     sheet.freeze_panes = "A2"
     for index, (key, title) in enumerate(COLUMNS, start=1):
         width = max([len(title) * 2, *(len(row[key]) for row in rows)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -386,6 +387,12 @@ def test_csv_and_xlsx_hold_the_same_figures(day: BidDay, report: DailyReport, tm
     assert {desk: (row[1], row[7]) for desk, row in desks.items()} == \
         {d: (sum(1 for s in day.screened.values() if s.desk == d), day.peak(d)) for d in ("A", "B")}
     assert [(str(h), n) for h, n in book["分时段"].iter_rows(min_row=2, values_only=True)] == day.hourly()
+    with zipfile.ZipFile(tmp_path / "daily.xlsx") as package:  # openpyxl does not read charts back: the XML does
+        chart = package.read("xl/charts/chart1.xml").decode("utf-8")
+    hours = len(day.hourly())
+    assert f"'分时段'!$B$2:$B${hours + 1}" in chart
+    assert f"'分时段'!$A$2:$A${hours + 1}" in chart
+    assert "分时段到达人次" in chart
 
 
 def test_hourly_chart_has_one_bar_per_hour_with_arrivals(day: BidDay, report: DailyReport) -> None:

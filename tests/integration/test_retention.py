@@ -138,6 +138,9 @@ def test_unmasked_xlsx_export_shows_names_and_is_flagged(store: SqlStore, tmp_pa
     assert values[0][:3] == ["到达时间", "开标场次", "开标室"]
     assert [row[6] for row in values[1:]] == ["张伟", "张伟"]
     assert all(str(row[8]).startswith("138****") for row in values[1:])
+    arrived = [row[0] for row in values[1:]]
+    assert all(isinstance(when, dt.datetime) and when.date() == TODAY for when in arrived)  # Excel date-times
+    assert sheet.cell(row=2, column=1).number_format == "yyyy-mm-dd hh:mm:ss"
     assert not list(out.parent.glob(".*.partial"))
     with store.engine.connect() as conn:
         payload = conn.execute(select(audit_log.c.payload).where(audit_log.c.kind == "export")).scalar_one()
