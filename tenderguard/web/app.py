@@ -17,7 +17,7 @@ from tenderguard.domain.clock import Clock
 from tenderguard.errors import AuthenticationError, NotFoundError, TenderGuardError
 from tenderguard.keys import load_session_secret
 from tenderguard.services.wiring import GateConfig, open_gate
-from tenderguard.web import api, board, desk, door, pages
+from tenderguard.web import api, board, desk, devices, door, pages
 from tenderguard.web.security import MAX_FAILURES, Forbidden, LoginLimiter, LoginRequired
 
 __all__ = ["STATIC_DIR", "create_app"]
@@ -53,12 +53,14 @@ def create_app(config: GateConfig, *, clock: Clock | None = None, create: bool =
     # Failed logins: an account waits after 5 within 5 minutes; an address (a desk network behind one router may
     # hold several tablets) after 20.
     app.state.login_limits = (LoginLimiter(), LoginLimiter(max_failures=4 * MAX_FAILURES))
+    app.state.session_secret = secret
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(desk.router)
     app.include_router(board.router)
     app.include_router(door.router)
+    app.include_router(devices.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
