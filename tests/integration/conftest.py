@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from accountkit import use_cheap_hashes
+from fastapi.testclient import TestClient
 from gatekit import CENTRE, Harness, HarnessFactory
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from webkit import WebDay, make_day
 
+from tenderguard.domain.clock import ManualClock
+from tenderguard.domain.model import SHANGHAI
 from tenderguard.policy import Policy
 from tenderguard.store.sql import SqlStore
+from tenderguard.web import create_app
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -107,3 +114,26 @@ def make(any_store_url: str | None) -> Iterator[HarnessFactory]:
     yield build
     for store in stores:
         store.dispose()
+
+
+# -- the web gate in-process: today's day with an account per role, a clock at 08:30, a test client
+
+
+@pytest.fixture
+def day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WebDay:
+    """Today's database with two sessions and an account (and API token) per role, passwords hashed cheaply."""
+    use_cheap_hashes(monkeypatch)
+    return make_day(tmp_path)
+
+
+@pytest.fixture
+def clock(day: WebDay) -> ManualClock:
+    """The server's clock, at 08:30 of the day."""
+    return ManualClock(dt.datetime.combine(day.day, dt.time(8, 30), tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+def client(day: WebDay, clock: ManualClock) -> Iterator[TestClient]:
+    """The web gate in-process on the day, with its clock."""
+    with TestClient(create_app(day.config, clock=clock)) as found:
+        yield found

@@ -4,36 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from accountkit import use_cheap_hashes
 from fastapi.testclient import TestClient
-from webkit import WebDay, make_day
+from webkit import WebDay
 
-from tenderguard.domain.clock import ManualClock
 from tenderguard.domain.model import SHANGHAI
 from tenderguard.factories import arrival, batch_line, credit_code, passing_action
 from tenderguard.keys import load_signing_key
 from tenderguard.services.wiring import open_gate
-from tenderguard.web import create_app
-
-
-@pytest.fixture
-def day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WebDay:
-    """Today's database with two sessions and an account (and token) per role."""
-    use_cheap_hashes(monkeypatch)
-    return make_day(tmp_path)
-
-
-@pytest.fixture
-def client(day: WebDay) -> Iterator[TestClient]:
-    """The web gate in-process, its clock at 08:30 of the day."""
-    clock = ManualClock(dt.datetime.combine(day.day, dt.time(8, 30), tzinfo=SHANGHAI))
-    with TestClient(create_app(day.config, clock=clock)) as found:
-        yield found
 
 
 def _auth(day: WebDay, name: str = "王芳", **extra: str) -> dict[str, str]:

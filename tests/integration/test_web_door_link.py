@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from accountkit import use_cheap_hashes
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from webkit import WebDay, make_day
+from webkit import WebDay
 
 from tenderguard.cli import cli
-from tenderguard.domain.clock import ManualClock
-from tenderguard.domain.model import SHANGHAI
 from tenderguard.errors import InvalidInputError
 from tenderguard.keys import load_session_secret
 from tenderguard.services.wiring import open_gate
-from tenderguard.web import create_app, devices
-
-
-@pytest.fixture
-def day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WebDay:
-    """Today's database with an account per role (刘洋 at the door)."""
-    use_cheap_hashes(monkeypatch)
-    return make_day(tmp_path)
-
-
-@pytest.fixture
-def client(day: WebDay) -> Iterator[TestClient]:
-    """The web gate in-process."""
-    clock = ManualClock(dt.datetime.combine(day.day, dt.time(8, 30), tzinfo=SHANGHAI))
-    with TestClient(create_app(day.config, clock=clock)) as found:
-        yield found
+from tenderguard.web import devices
 
 
 def _token(day: WebDay, name: str = "刘洋") -> str:

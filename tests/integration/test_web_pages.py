@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from accountkit import use_cheap_hashes
 from fastapi.testclient import TestClient
-from webkit import PASSWORD, WebDay, make_day
+from webkit import PASSWORD, WebDay
 
 from tenderguard.domain.clock import ManualClock
 from tenderguard.domain.model import SHANGHAI, BidSession
 from tenderguard.factories import arrival, credit_code, resident_id
 from tenderguard.services.wiring import open_gate
-from tenderguard.web import create_app
-
-
-@pytest.fixture
-def day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WebDay:
-    """Today's database with two sessions and an account per role."""
-    use_cheap_hashes(monkeypatch)
-    return make_day(tmp_path)
-
-
-@pytest.fixture
-def clock(day: WebDay) -> ManualClock:
-    """The server's clock, at 08:30 of the day."""
-    return ManualClock(dt.datetime.combine(day.day, dt.time(8, 30), tzinfo=SHANGHAI))
-
-
-@pytest.fixture
-def client(day: WebDay, clock: ManualClock) -> Iterator[TestClient]:
-    """The web gate in-process."""
-    with TestClient(create_app(day.config, clock=clock)) as found:
-        yield found
 
 
 def _csrf(client: TestClient) -> dict[str, str]:
