@@ -22,11 +22,17 @@ from fastapi.responses import JSONResponse
 from tenderguard.batch import ARRIVAL_FIELDS, parse_arrival
 from tenderguard.domain.badge_code import describe
 from tenderguard.domain.model import a_day
-from tenderguard.errors import InvalidInputError, InvalidTransitionError, TenderGuardError
+from tenderguard.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    TenderGuardError,
+)
 from tenderguard.services import Desk, ScreeningView
 from tenderguard.web.security import WebUser, gate_app, requires
 
-__all__ = ["router"]
+__all__ = ["error_response", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["gate"])
 
@@ -43,11 +49,21 @@ def _view(view: ScreeningView) -> dict[str, Any]:
     return data
 
 
-def _error(exc: TenderGuardError, status: int) -> JSONResponse:
+def error_response(exc: TenderGuardError) -> JSONResponse:
+    """The library's error as JSON: its name, message, hint and field (a step out of order: the expected actions).
+
+    401 for a refused login or token, 404 for something unknown, 409 for a step out of order, else 422.
+    """
     body: dict[str, Any] = {"error": type(exc).__name__, "message": exc.message, "hint": exc.hint,
                             "field": getattr(exc, "field", None)}
+    status = 422
     if isinstance(exc, InvalidTransitionError):
         body["expected"] = list(exc.expected)
+        status = 409
+    elif isinstance(exc, AuthenticationError):
+        status = 401
+    elif isinstance(exc, NotFoundError):
+        status = 404
     return JSONResponse(body, status_code=status)
 
 
@@ -88,10 +104,8 @@ def _idempotent(request: Request, user: WebUser, key: str | None, payload: Any,
 def _answer(run: Callable[[], tuple[int, dict[str, Any]]]) -> JSONResponse:
     try:
         status, body = run()
-    except InvalidTransitionError as exc:
-        return _error(exc, 409)
     except TenderGuardError as exc:
-        return _error(exc, 404 if type(exc).__name__ == "NotFoundError" else 422)
+        return error_response(exc)
     return JSONResponse(body, status)
 
 

@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette_csrf.middleware import CSRFMiddleware
 
 from tenderguard.domain.clock import Clock
-from tenderguard.errors import AuthenticationError, NotFoundError, TenderGuardError
+from tenderguard.errors import TenderGuardError
 from tenderguard.keys import load_session_secret
 from tenderguard.services.wiring import GateConfig, open_gate
 from tenderguard.web import api, board, desk, devices, door, pages
@@ -25,11 +25,6 @@ __all__ = ["STATIC_DIR", "create_app"]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: How long a login lasts: one working day.
 SESSION_SECONDS = 12 * 3600
-
-
-def _error_body(exc: TenderGuardError) -> dict[str, object]:
-    return {"error": type(exc).__name__, "message": exc.message, "hint": exc.hint,
-            "field": getattr(exc, "field", None)}
 
 
 def create_app(config: GateConfig, *, clock: Clock | None = None, create: bool = False) -> FastAPI:
@@ -74,7 +69,6 @@ def create_app(config: GateConfig, *, clock: Clock | None = None, create: bool =
 
     @app.exception_handler(TenderGuardError)
     async def refused(_request: Request, exc: TenderGuardError) -> Response:
-        status = 401 if isinstance(exc, AuthenticationError) else 404 if isinstance(exc, NotFoundError) else 422
-        return JSONResponse(_error_body(exc), status_code=status)
+        return api.error_response(exc)
 
     return app
