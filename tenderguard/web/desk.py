@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
 
 from tenderguard.desk.messages import catalogue
 from tenderguard.domain.catalogue import reason_label, reason_tell, role_label
@@ -157,7 +158,7 @@ def place_check(request: Request, user: Clerk, session: Annotated[str, Form()] =
                 level = "bad"
             else:
                 message, level = "名额可用", "ok"
-    return HTMLResponse(f'<p class="{level}" role="status">{message}</p>' if message else "")
+    return HTMLResponse(f'<p class="{level}" role="status">{escape(message)}</p>' if message else "")
 
 
 def _organisation(kind: str, number: str) -> str:
@@ -307,8 +308,8 @@ def record_exit(request: Request, user: Clerk, badge: Annotated[str, Form()]) ->
     try:
         _desk(request, user).record_exit(badge.strip())
     except TenderGuardError as exc:
-        return HTMLResponse(f'<p class="error" role="alert">{exc.message}</p>')
-    return HTMLResponse(f'<p class="ok" role="status">已登记离场:{badge.strip()}</p>')
+        return HTMLResponse(f'<p class="error" role="alert">{escape(exc.message)}</p>')
+    return HTMLResponse(f'<p class="ok" role="status">已登记离场:{escape(badge.strip())}</p>')
 
 
 @router.get("/badge/{serial}.pdf")
@@ -323,7 +324,7 @@ def badge_card(request: Request, user: Clerk, serial: str) -> Response:
     run = opened.gate.print_badges(badge.day, load_signing_key(opened.keys), out, layout="card", serials=[serial],
                                    operator=user.name)
     if run.result is None:
-        return HTMLResponse(f"标识 {serial} 无法打印:{run.unprintable[0].reason}", status_code=422)
+        return HTMLResponse(f"标识 {escape(serial)} 无法打印:{escape(run.unprintable[0].reason)}", status_code=422)
     data = out.read_bytes()
     out.unlink()
     folder.rmdir()

@@ -239,3 +239,15 @@ def test_the_supervisor_approves_a_refusal_on_the_board_and_the_desk_applies_it(
     assert "不是该次检查所登记的证件" in wrong.text
     allowed = client.post(f"/desk/override/{refused}", data={"id_number": resident_id(51)}, headers=_csrf(client))
     assert "佩戴口罩" in allowed.text
+
+
+def test_what_a_clerk_types_comes_back_as_text_never_markup(client: TestClient) -> None:
+    """A registration number or badge serial typed with markup is shown escaped in the desk's answers."""
+    _login(client, "王芳")
+    hostile = "<img src=x onerror=alert(1)>"
+    check = client.post("/desk/check", data={"session": "MY-2026-118", "role": "bidder",
+                                             "credit_code": f"{hostile}:1"}, headers=_csrf(client)).text
+    exit_answer = client.post("/desk/exit", data={"badge": hostile}, headers=_csrf(client)).text
+    for answer in (check, exit_answer):
+        assert "<img" not in answer.lower()
+        assert "&lt;" in answer
