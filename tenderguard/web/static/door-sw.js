@@ -1,10 +1,12 @@
-// The hall door's service worker: keeps the scanner page, its script and styles, the centre's configuration and
-// the latest revocation list, so that the page loads and verifies badges without the network. Every request is
-// tried on the network first (the copy kept is refreshed each time); the copy answers only when that fails.
+// The hall door's service worker: keeps the scanner page, its scripts (the QR decoder and the Ed25519 fallback
+// too) and styles, the centre's configuration and the latest revocation list, so that the page loads, reads badges
+// with the camera and verifies them without the network. Every request is tried on the network first (the copy
+// kept is refreshed each time); the copy answers only when that fails.
 "use strict";
-var CACHE = "tg-door-v1";
-var KEPT = ["/door", "/door/config", "/door/revocations", "/static/door.js", "/static/gate.js", "/static/gate.css",
-            "/static/htmx.min.js"];
+var CACHE = "tg-door-v2";
+var KEPT = ["/door", "/door/config", "/door/revocations", "/static/door.js", "/static/door-verify.js",
+            "/static/door-queue.js", "/static/door-camera.js", "/static/door-qr-worker.js", "/static/jsQR.js",
+            "/static/noble-ed25519.js", "/static/gate.js", "/static/gate.css", "/static/htmx.min.js"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(KEPT); })

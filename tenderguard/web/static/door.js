@@ -1,126 +1,31 @@
-// The hall door's scanner: a keyboard-wedge scanner types a badge's code into #door-scan and presses Enter; the
-// code is verified here, with the centre's public key and its signed revocation list, as
-// tenderguard/domain/badge_code.py verifies it (form, check bytes, Ed25519 signature, centre, day, revoked,
-// reprinted), so the door works without the network. Each scan is queued with a nonce and uploaded when online.
+// The hall door's scanner page: a keyboard-wedge scanner types a badge's code into #door-scan and presses Enter,
+// or the camera reads the badge's QR code (door-camera.js); either way the code is verified here
+// (door-verify.js), with the centre's public key and its signed revocation list, so the door works without the
+// network. Each scan is queued in IndexedDB with a nonce (door-queue.js) and uploaded when the network is there.
 (function () {
   "use strict";
-  var PREFIX = "TG1", CHECK_BYTES = 6, MAX_CODE_LENGTH = 400, REFRESH_MS = 60000;
-  var CENTRE_RE = /^[A-Za-z0-9_.\/-]{1,64}$/;
-  var SERIAL_RE = /^[A-Za-z0-9_.\/-]{1,64}-[0-9]{8}-[0-9]{4,6}$/;
-  // Python's strptime("%Y%m%d") pattern, matched from the start and then required to cover the whole text.
-  var DAY_RE = /^([0-9]{4})(1[0-2]|0[1-9]|[1-9])(3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])/;
-  // int(): ASCII whitespace around, a sign, digits with single underscores between them.
-  var INT_RE = /^[ \t\n\x0b\x0c\r\x1c-\x1f]*([+-]?)([0-9]+(?:_[0-9]+)*)[ \t\n\x0b\x0c\r\x1c-\x1f]*$/;
-  var KEYS = { config: "tg-door-config", list: "tg-door-list", queue: "tg-door-queue", seen: "tg-door-seen" };
+  var REFRESH_MS = 60000, UPLOAD_BATCH = 500;  // as MAX_SCANS in tenderguard/web/door.py
+  var KEYS = { config: "tg-door-config", list: "tg-door-list", seen: "tg-door-seen" };
   var WORDS = { valid: "有效", malformed: "格式错误", altered: "伪造/已改动", bad_signature: "伪造/已改动",
                 wrong_centre: "非本中心", wrong_day: "非今日", revoked: "已撤销", superseded: "已补打作废",
                 unsupported: "无法在本设备验证" };
-  var state = { config: null, key: null, unsupported: false, list: null, online: navigator.onLine,
-                uploading: false, problem: "", shown: null };
+  var CAMERA_WORDS = { off: "开启摄像头", starting: "正在开启……", on: "关闭摄像头", error: "开启摄像头" };
+  var V = window.TGDoorVerify, queue = window.TGDoorQueue;
+  var state = { config: null, checker: null, verifier: null, unsupported: false, list: null,
+                online: navigator.onLine, uploading: false, again: false, problem: "", shown: null, waiting: 0,
+                lastVerdict: null };
   var timings = [];
-  window.tgDoor = { timings: timings, state: state };
+  var door = { timings: timings, state: state, camera: null, queued: function () { return queue.all(); } };
+  window.tgDoor = door;
 
-  // -- bytes, base64url, canonical JSON
-  function b64(bytes) {
-    var text = "";
-    for (var i = 0; i < bytes.length; i++) { text += String.fromCharCode(bytes[i]); }
-    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-  // As _unb64: base64url without padding, and only the one canonical spelling of the bytes.
-  function unb64(text) {
-    if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) { return null; }
-    var raw;
-    try { raw = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4)); }
-    catch (e) { return null; }
-    var bytes = new Uint8Array(raw.length);
-    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
-    return b64(bytes) === text ? bytes : null;
-  }
-  function ascii(text) { return new TextEncoder().encode(text); }
-  function concat(a, b) { var out = new Uint8Array(a.length + b.length); out.set(a); out.set(b, a.length); return out; }
-  function same(a, b) {
-    if (a.length !== b.length) { return false; }
-    for (var i = 0; i < a.length; i++) { if (a[i] !== b[i]) { return false; } }
-    return true;
-  }
-  // json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), as the list is signed.
-  function canonical(value) {
-    if (value === null || typeof value !== "object") { return JSON.stringify(value); }
-    if (Array.isArray(value)) { return "[" + value.map(canonical).join(",") + "]"; }
-    return "{" + Object.keys(value).sort().map(function (k) {
-      return JSON.stringify(k) + ":" + canonical(value[k]);
-    }).join(",") + "}";
-  }
-  function has(map, key) { return Object.prototype.hasOwnProperty.call(map, key); }
-
-  // -- the code and its claim
-  function stripEnds(text) { return text.replace(/^[ \t\r\n]+/, "").replace(/[ \t\r\n]+$/, ""); }
-  function parse(code) {
-    if (typeof code !== "string" || Array.from(code).length > MAX_CODE_LENGTH) { return null; }
-    var parts = stripEnds(code).split(".");
-    if (parts.length !== 4 || parts[0] !== PREFIX) { return null; }
-    var body = unb64(parts[1]), check = unb64(parts[2]), signature = unb64(parts[3]);
-    return body && check && signature ? { body: body, check: check, signature: signature } : null;
-  }
-  function daysIn(year, month) {
-    return [31, leap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-  }
-  function leap(y) { return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0; }
-  function pad(n, width) { var s = String(n); while (s.length < width) { s = "0" + s; } return s; }
-  // As BadgeClaim.decode: None (null) for bytes that are not a claim.
-  function decodeClaim(bytes) {
-    for (var i = 0; i < bytes.length; i++) { if (bytes[i] > 127) { return null; } }
-    var parts = String.fromCharCode.apply(null, bytes).split("|");
-    if (parts.length !== 4) { return null; }
-    var m = DAY_RE.exec(parts[2]);
-    if (!m || m[0].length !== parts[2].length) { return null; }
-    var year = +m[1], month = +m[2], day = +m[3].trim();
-    if (year < 1 || day > daysIn(year, month)) { return null; }
-    var n = INT_RE.exec(parts[3]);
-    if (!n) { return null; }
-    var reprint = parseInt(n[2].replace(/_/g, ""), 10) * (n[1] === "-" ? -1 : 1);
-    if (!CENTRE_RE.test(parts[0]) || !SERIAL_RE.test(parts[1]) || !(reprint >= 0 && reprint < 1000)) { return null; }
-    return { centre: parts[0], serial: parts[1], day: pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2),
-             reprint: reprint };
-  }
-  function today() {  // the device's date in Asia/Shanghai
-    return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
-                                               day: "2-digit" }).format(new Date());
-  }
-  // As verify_code: form, check, signature, centre, day, revoked, latest print.
-  async function verify(code) {
-    var parsed = parse(code);
-    if (!parsed) { return { reason: "malformed", claim: null }; }
-    var claim = decodeClaim(parsed.body);
-    var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", parsed.body));
-    if (!same(digest.slice(0, CHECK_BYTES), parsed.check)) { return { reason: "altered", claim: claim }; }
-    if (!claim) { return { reason: "malformed", claim: null }; }
-    if (!state.key) { return { reason: "unsupported", claim: claim }; }
-    var good = await crypto.subtle.verify({ name: "Ed25519" }, state.key, parsed.signature,
-                                          concat(ascii(PREFIX + "."), parsed.body));
-    if (!good) { return { reason: "bad_signature", claim: claim }; }
-    if (claim.centre !== state.config.centre) { return { reason: "wrong_centre", claim: claim }; }
-    if (claim.day !== today()) { return { reason: "wrong_day", claim: claim }; }
-    var list = state.list && state.list.day === claim.day ? state.list : null;
-    if (list) {
-      if (has(list.revoked, claim.serial)) {
-        return { reason: "revoked", claim: claim, detail: list.revoked[claim.serial] };
-      }
-      if (claim.reprint < (has(list.reprints, claim.serial) ? list.reprints[claim.serial] : 0)) {
-        return { reason: "superseded", claim: claim };
-      }
-    }
-    return { reason: "valid", claim: claim };
-  }
-
-  // -- storage
+  // -- small storage (configuration, the list, who went in): localStorage
   function load(name, fallback) {
     try { var v = localStorage.getItem(KEYS[name]); return v === null ? fallback : JSON.parse(v); }
     catch (e) { return fallback; }
   }
   function keep(name, value) { localStorage.setItem(KEYS[name], JSON.stringify(value)); }
 
-  // -- the banner
+  // -- the banner: online or not, the list's number and age, the scans waiting
   function el(id) { return document.getElementById(id); }
   function banner() {
     var online = state.online && !state.problem;
@@ -132,26 +37,22 @@
       var minutes = Math.max(0, Math.round((Date.now() - Date.parse(list.signed_at)) / 60000));
       el("door-list").textContent = "吊销名单 #" + list.sequence + "(" + (minutes < 1 ? "不到 1" : minutes) + " 分钟前)";
     }
-    var waiting = load("queue", []).length;
-    el("door-queue").textContent = "待上传 " + waiting + " 条";
-    el("door-queue").setAttribute("data-waiting", String(waiting));
+    var waiting = el("door-queue");
+    waiting.textContent = "待上传 " + state.waiting + " 条" + (queue.durable === false ? "(本机无法保存,请勿刷新)" : "");
+    waiting.setAttribute("data-waiting", String(state.waiting));
+  }
+  async function recount() {
+    try { state.waiting = await queue.count(); } catch (e) { state.problem = "无法读取待上传记录"; }
+    banner();
   }
 
   // -- the revocation list: signed by the centre; never replaced by an older one
   async function acceptList(text) {
-    var outer = JSON.parse(text), body = outer.list, signature = unb64(outer.signature || "");
-    if (!body || !signature || !state.key) { throw new Error("名单格式错误"); }
-    var good = await crypto.subtle.verify({ name: "Ed25519" }, state.key, signature, ascii(canonical(body)));
-    if (!good || body.centre !== state.config.centre) { throw new Error("名单签名无效"); }
-    var held = state.list;
-    if (held && (body.day < held.day || (body.day === held.day && body.sequence < held.sequence))) {
-      throw new Error("拒绝旧名单 #" + body.sequence + "(本机已有 #" + held.sequence + ")");
-    }
-    state.list = body;
+    state.list = await V.checkList(text, held());
     keep("list", text);
   }
   async function refreshList() {
-    if (!state.key) { return; }
+    if (!state.checker) { return; }
     try {
       var answer = await fetch("/door/revocations", { credentials: "same-origin", cache: "no-store" });
       if (!answer.ok) { throw new Error("HTTP " + answer.status); }
@@ -162,39 +63,42 @@
     }
     banner();
   }
+  function held() { return { checker: state.checker, centre: state.config.centre, list: state.list }; }
 
-  // -- the queue of scans to upload
-  function nonce() {
-    var bytes = crypto.getRandomValues(new Uint8Array(16));
-    return b64(bytes);
-  }
+  // -- the upload of the scans waiting
   function cookie(name) {
     var found = document.cookie.split("; ").find(function (part) { return part.indexOf(name + "=") === 0; });
     return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
   }
   async function upload() {
-    var queue = load("queue", []);
-    if (state.uploading || !queue.length || !navigator.onLine) { banner(); return; }
+    if (state.uploading) { state.again = true; return; }
+    if (!navigator.onLine) { return recount(); }
     state.uploading = true;
+    state.again = false;
     try {
-      var answer = await fetch("/door/scans", { method: "POST", credentials: "same-origin",
-        headers: { "content-type": "application/json", "x-csrftoken": cookie("csrftoken") },
-        body: JSON.stringify(queue) });
-      if (!answer.ok) {
-        throw new Error(answer.status === 401 || answer.status === 403 ? "请重新登录" : "HTTP " + answer.status);
+      var waiting = await queue.all(), scans = waiting.slice(0, UPLOAD_BATCH);
+      if (waiting.length > scans.length) { state.again = true; }  // a long night offline: several uploads
+      if (scans.length) {
+        var answer = await fetch("/door/scans", { method: "POST", credentials: "same-origin",
+          headers: { "content-type": "application/json", "x-csrftoken": cookie("csrftoken") },
+          body: JSON.stringify(scans) });
+        if (!answer.ok) {
+          throw new Error(answer.status === 401 || answer.status === 403 ? "请重新登录" : "HTTP " + answer.status);
+        }
+        var done = {};
+        (await answer.json()).answers.forEach(function (a) { done[a.nonce] = a; });
+        await queue.remove(Object.keys(done));
+        if (state.shown && V.has(done, state.shown) && done[state.shown].pass_back) { warn("已在场内"); }
       }
-      var answers = (await answer.json()).answers;
-      var done = {};
-      answers.forEach(function (a) { done[a.nonce] = a; });
-      keep("queue", load("queue", []).filter(function (s) { return !has(done, s.nonce); }));
-      if (state.shown && has(done, state.shown) && done[state.shown].pass_back) { warn("已在场内"); }
       state.problem = "";
     } catch (e) {
       state.problem = String(e.message || e);
+      state.again = false;
     } finally {
       state.uploading = false;
-      banner();
+      await recount();
     }
+    if (state.again) { upload(); }  // scans made while the upload was on its way
   }
 
   // -- a scan
@@ -206,11 +110,12 @@
     box.setAttribute("data-warning", "pass_back");
     box.appendChild(w);
   }
-  function show(result, direction) {
+  function show(result, direction, source) {
     var box = el("verdict"), claim = result.claim;
     var verdict = result.reason === "valid" ? "valid" : result.reason === "unsupported" ? "unverified" : "invalid";
     box.setAttribute("data-verdict", verdict);
     box.setAttribute("data-reason", result.reason);
+    box.setAttribute("data-source", source);
     box.removeAttribute("data-warning");
     box.textContent = "";
     var head = document.createElement("p");
@@ -230,11 +135,12 @@
       box.appendChild(dl);
     }
   }
-  async function scanned(code, started) {
+  // A code read by the wedge scanner or the camera (``source``), ``started`` the performance.now() of the read.
+  async function scanned(code, started, source) {
     var direction = document.querySelector("input[name=direction]:checked").value;
-    var result = state.unsupported ? { reason: "unsupported", claim: null } : await verify(code);
-    show(result, direction);
-    var id = nonce();
+    var result = state.unsupported ? { reason: "unsupported", claim: null } : await V.verify(code, held());
+    show(result, direction, source);
+    var id = V.b64(crypto.getRandomValues(new Uint8Array(16)));
     state.shown = id;
     if (result.reason === "valid") {  // this device's memory of who went in: a second "in" is a pass-back
       var seen = load("seen", {}), key = result.claim.day + "|" + result.claim.serial;
@@ -242,15 +148,40 @@
       seen[key] = direction;
       keep("seen", seen);
     }
-    if (result.reason !== "unsupported") {
-      var queue = load("queue", []);
-      queue.push({ nonce: id, code: code, direction: direction, scanned_at: new Date().toISOString(),
-                   verdict: result.reason === "valid" ? "valid" : "invalid", reason: result.reason });
-      keep("queue", queue);
+    requestAnimationFrame(function () {
+      var now = performance.now();
+      timings.push(now - started);
+      state.lastVerdict = { source: source, reason: result.reason, at: now };
+    });
+    if (result.reason === "unsupported") { return; }
+    try {
+      await queue.add({ nonce: id, code: code, direction: direction, scanned_at: new Date().toISOString(),
+                        verdict: result.reason === "valid" ? "valid" : "invalid", reason: result.reason });
+    } catch (e) {
+      state.problem = "无法保存扫码记录";
     }
-    requestAnimationFrame(function () { timings.push(performance.now() - started); });
-    banner();
+    await recount();
     upload();
+  }
+
+  // -- the camera control
+  function wireCamera(input) {
+    var button = el("door-camera"), note = el("door-camera-state");
+    if (!button || !window.TGDoorCamera) { return; }
+    var camera = window.TGDoorCamera.create({
+      video: el("door-video"),
+      onCode: function (code, readAt) { scanned(code, readAt, "camera"); },
+      onState: function (now, message) {
+        button.textContent = CAMERA_WORDS[now];
+        button.setAttribute("data-camera", now);
+        note.textContent = message;
+        input.focus({ preventScroll: true });  // the wedge scanner keeps typing into the field beside the camera
+      }
+    });
+    door.camera = camera;
+    button.addEventListener("click", function () {
+      if (camera.running || button.getAttribute("data-camera") === "starting") { camera.stop(); } else { camera.start(); }
+    });
   }
 
   // -- start
@@ -262,7 +193,7 @@
       var started = performance.now(), code = input.value;
       input.value = "";
       input.focus();
-      if (code.trim()) { scanned(code, started); }
+      if (code.trim()) { scanned(code, started, "wedge"); }
     });
     document.querySelectorAll("input[name=direction]").forEach(function (r) {
       r.addEventListener("change", function () { input.focus(); });
@@ -272,6 +203,8 @@
       state.online = true; state.problem = ""; refreshList(); upload();
     });
     window.addEventListener("offline", function () { state.online = false; banner(); });
+    await queue.adopt();
+    await recount();
     try {
       var answer = await fetch("/door/config", { credentials: "same-origin", cache: "no-store" });
       if (!answer.ok) { throw new Error("HTTP " + answer.status); }
@@ -281,17 +214,17 @@
       state.config = load("config", null);
     }
     if (!state.config) { state.problem = "无法取得本中心配置"; banner(); return; }
-    try {
-      state.key = await crypto.subtle.importKey("raw", unb64(state.config.public_key), { name: "Ed25519" }, false,
-                                                ["verify"]);
-    } catch (e) {
-      state.unsupported = true;  // no Ed25519 in this browser's WebCrypto
-      show({ reason: "unsupported", claim: null }, "in");
+    state.checker = await V.checker(state.config.public_key);
+    state.verifier = state.checker ? state.checker.kind : null;
+    if (!state.checker) {
+      state.unsupported = true;  // neither WebCrypto's Ed25519 nor the vendored verifier works here
+      show({ reason: "unsupported", claim: null }, "in", "start");
     }
-    var held = load("list", null);
-    if (typeof held === "string" && state.key) {
-      try { await acceptList(held); } catch (e) { state.list = null; }
+    var list = load("list", null);
+    if (typeof list === "string" && state.checker) {
+      try { await acceptList(list); } catch (e) { state.list = null; }
     }
+    wireCamera(input);
     await refreshList();
     upload();
     setInterval(function () { if (navigator.onLine) { refreshList(); upload(); } else { banner(); } }, REFRESH_MS);
