@@ -38,6 +38,7 @@ from tenderguard.factories import lettered_credit_code, resident_id
 from tenderguard.imports import read_day_plan
 from tenderguard.keys import init_keys, load_id_secret, load_signing_key
 from tenderguard.notices.documents import build_notice, render_declaration_form, render_notice_pdf
+from tenderguard.notices.letter_pdf import write_refusal_letters
 from tenderguard.policy import load_policy
 from tenderguard.records.files import write_private_text
 from tenderguard.reports.writers import write_report_csv, write_report_pdf, write_report_xlsx
@@ -277,8 +278,7 @@ def _after_the_day(gate: Gate, out: Path, keys: Path, files: dict[str, Path],
     letters = out / "refusal-letters"
     letters.mkdir(exist_ok=True)
     for notice in gate.refusal_notices(DAY, operator="王芳"):
-        for letter in notice.letters:
-            write_private_text(letters / letter.filename, letter.text)
+        write_refusal_letters(notice, letters)  # each letter as text and as PDF
     files["refusal letters"] = letters
     progress("writing the daily report")
     daily, problems = gate.daily_report(DAY)

@@ -1,15 +1,21 @@
 """Every error TenderGuard raises derives from :class:`TenderGuardError`.
 
 Each message says what was wrong and how to fix it, so the CLI can print it as one line and a host system can
-show it to the desk operator unchanged.
+show it to the desk operator unchanged. Messages come from TenderGuard's catalogue (:mod:`tenderguard.i18n`):
+Simplified Chinese by default, English with ``LANG=en``; they are written in the language in force when the
+error is raised.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from tenderguard.i18n import N_, _
 
 __all__ = [
+    "FIELD_NAMES",
     "AuthenticationError",
     "CommitUnknownError",
     "ConflictError",
@@ -22,10 +28,30 @@ __all__ = [
     "PolicyError",
     "RenderError",
     "ScreeningError",
+    "SessionStatusError",
     "StorageError",
     "TenderGuardError",
     "TooEarlyError",
 ]
+
+
+#: The patterns that join a message's parts (catalogue msgids).
+_WITH_HINT = N_("{message} ({hint})")
+_NAMED = N_("{field}: {message}")
+_SCREENING = N_("screening {screening} (state {state!r}): {message}")
+
+#: A Chinese character: a message holding one is Chinese prose (a message still in English has none of its own).
+_HAN = re.compile("[\u3400-\u9fff]")
+#: A value quoted in a message (a name typed, a file's text): not the message's own words.
+_QUOTED = re.compile("'[^']*'|\"[^\"]*\"|“[^”]*”")
+
+
+def _glue(pattern: str, prose: str, **values: object) -> str:
+    """``pattern`` filled in: from the catalogue around Chinese prose, as written around a message in English.
+
+    A message some code raises without the catalogue keeps its English punctuation, so no line mixes the two.
+    """
+    return _(pattern, **values) if _HAN.search(_QUOTED.sub("", prose)) else pattern.format(**values)
 
 
 class TenderGuardError(Exception):
@@ -34,31 +60,46 @@ class TenderGuardError(Exception):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message
         self.hint = hint
-        super().__init__(f"{message} ({hint})" if hint else message)
+        super().__init__(_glue(_WITH_HINT, message, message=message, hint=hint) if hint else message)
+
+
+#: The inputs an :class:`InvalidInputError` names most, and what a clerk calls them.
+FIELD_NAMES: Mapping[str, str] = {
+    "name": N_("name"), "id_number": N_("ID number"), "document": N_("ID number"), "role": N_("role"),
+    "company": N_("company"), "credit_code": N_("credit code"), "phone": N_("phone"),
+    "temperature": N_("temperature"), "celsius": N_("temperature"), "test_at": N_("test time"),
+    "session": N_("session"), "password": N_("password"),
+}
 
 
 class InvalidInputError(TenderGuardError, ValueError):
     """Raised when a value given to a public entry point is malformed: an ID number, a phone, a reading, a field.
 
     ``field`` names the offending input (``id_number``, ``temperatures[1]``…) so a form or a batch file can point
-    at it.
+    at it; ``detail`` is what is wrong with it, without the name. In Chinese the message names a field of
+    :data:`FIELD_NAMES` as a clerk calls it (``身份证号：…``), in English by its key (``id_number: …``).
     """
 
     def __init__(self, field: str, message: str, *, hint: str | None = None) -> None:
         self.field = field
-        super().__init__(f"{field}: {message}", hint=hint)
+        self.detail = message
+        chinese = _HAN.search(_QUOTED.sub("", message)) is not None
+        named = _(FIELD_NAMES[field]) if chinese and field in FIELD_NAMES else field
+        super().__init__(_glue(_NAMED, message, field=named, message=message), hint=hint)
 
 
 class PolicyError(TenderGuardError):
     """Raised when a policy (preset or TOML file) is invalid; lists every problem by its key path."""
 
     def __init__(self, problems: Iterable[tuple[str, str]], *, source: str | None = None,
-                 hint: str = "correct the listed keys and load the policy again") -> None:
+                 hint: str | None = None) -> None:
         self.problems: Sequence[tuple[str, str]] = tuple(problems)
         self.source = source
-        head = f"invalid policy {source}" if source else "invalid policy"
-        lines = "; ".join(f"{path}: {msg}" if path else msg for path, msg in self.problems)
-        super().__init__(f"{head}: {lines}", hint=hint)
+        head = _("invalid policy {source}", source=source) if source else _("invalid policy")
+        lines = _("; ").join(_("{field}: {message}", field=path, message=msg) if path else msg
+                             for path, msg in self.problems)
+        super().__init__(_("{field}: {message}", field=head, message=lines),
+                         hint=hint if hint is not None else _("correct the listed keys and load the policy again"))
 
 
 class NotFoundError(TenderGuardError, LookupError):
@@ -71,7 +112,8 @@ class ScreeningError(TenderGuardError):
     def __init__(self, screening_id: str, state: str, message: str, *, hint: str | None = None) -> None:
         self.screening_id = screening_id
         self.state = state
-        super().__init__(f"screening {screening_id} (state {state!r}): {message}", hint=hint)
+        super().__init__(_glue(_SCREENING, message, screening=screening_id,
+                               state=state, message=message), hint=hint)
 
 
 class InvalidTransitionError(ScreeningError):
@@ -80,13 +122,21 @@ class InvalidTransitionError(ScreeningError):
     def __init__(self, screening_id: str, state: str, action: str, expected: Sequence[str]) -> None:
         self.action = action
         self.expected = tuple(expected)
-        wanted = ", ".join(self.expected) if self.expected else "nothing (the screening is closed)"
+        wanted = _(", ").join(self.expected) if self.expected else _("nothing (the screening is closed)")
         super().__init__(
             screening_id,
             state,
-            f"cannot {action} now",
-            hint=f"expected: {wanted}",
+            _("cannot {action} now", action=action),
+            hint=_("expected: {actions}", actions=wanted),
         )
+
+
+class SessionStatusError(TenderGuardError):
+    """Raised when a session's status does not allow what was asked.
+
+    Screening for a cancelled session, or for a postponed one on its old day; changing a session that has opened
+    or was cancelled, or one whose hall already holds admitted people.
+    """
 
 
 class OverrideError(TenderGuardError):
@@ -120,7 +170,7 @@ class StorageError(TenderGuardError):
 
     def __init__(self, path: str, message: str, *, hint: str | None = None) -> None:
         self.path = path
-        super().__init__(f"{path}: {message}", hint=hint)
+        super().__init__(_glue(_NAMED, message, field=path, message=message), hint=hint)
 
 
 class TooEarlyError(TenderGuardError):
@@ -148,7 +198,8 @@ class RenderError(TenderGuardError):
 
     def __init__(self, message: str, *, hint: str | None = None, field: str | None = None) -> None:
         self.field = field
-        super().__init__(f"{field}: {message}" if field else message, hint=hint)
+        super().__init__(_glue(_NAMED, message, field=field, message=message) if field else message,
+                         hint=hint)
 
 
 class FontCoverageError(RenderError):
@@ -157,9 +208,9 @@ class FontCoverageError(RenderError):
     def __init__(self, font: str, missing: Iterable[str], *, field: str | None = None) -> None:
         self.font = font
         self.missing: Sequence[str] = tuple(sorted(set(missing)))
-        shown = ", ".join(f"U+{ord(char):04X} {char}" for char in self.missing)
+        shown = _(", ").join(f"U+{ord(char):04X} {char}" for char in self.missing)
         super().__init__(
-            f"the font {font} cannot draw {shown}",
-            hint="replace these characters, or install a font that has them",
+            _("the font {font} cannot draw {characters}", font=font, characters=shown),
+            hint=_("replace these characters, or install a font that has them"),
             field=field,
         )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -54,15 +55,18 @@ def _load_secret(directory: str | os.PathLike[str], name: str, *, create: bool) 
     path = folder / name
     if path.exists():
         if not _owner_only(path):
-            raise InvalidInputError("keys", f"{path} can be read by other users",
-                                    hint=f"run: chmod 600 {path}")
+            raise InvalidInputError("keys", _("{path} can be read by other users", path=path),
+                                    hint=_("run: chmod 600 {path}", path=path))
         data = path.read_bytes()
         if len(data) != _ID_KEY_BYTES:
-            raise InvalidInputError("keys", f"{path} is {len(data)} bytes, not {_ID_KEY_BYTES}",
-                                    hint="restore the file from the centre's key backup")
+            raise InvalidInputError("keys", _("{path} is {length} bytes, not {id_key_bytes}", path=path,
+                                              length=len(data), id_key_bytes=_ID_KEY_BYTES),
+                                    hint=_("restore the file from the centre's key backup"))
         return data, False
     if not create:
-        raise InvalidInputError("keys", f"{path} does not exist", hint="point --keys at the centre's key folder")
+        raise InvalidInputError(
+            "keys", _("{path} does not exist", path=path), hint=_("point --keys at the centre's key folder")
+        )
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = secrets.token_bytes(_ID_KEY_BYTES)
     _write_new(path, data, 0o600)
@@ -136,17 +140,21 @@ def load_signing_key(directory: str | os.PathLike[str]) -> Ed25519PrivateKey:
 
     path = Path(directory) / SIGNING_KEY_FILE
     if not path.exists():
-        raise InvalidInputError("keys", f"{path} does not exist",
-                                hint="create the centre's keys once with `tenderguard keys init --dir DIR`")
+        raise InvalidInputError("keys", _("{path} does not exist", path=path),
+                                hint=_("create the centre's keys once with `tenderguard keys init --dir DIR`"))
     if not _owner_only(path):
-        raise InvalidInputError("keys", f"{path} can be read by other users", hint=f"run: chmod 600 {path}")
+        raise InvalidInputError(
+            "keys", _("{path} can be read by other users", path=path), hint=_("run: chmod 600 {path}", path=path)
+        )
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise InvalidInputError("keys", f"{path} is not a PEM private key",
-                                hint="restore the file from the centre's key backup") from None
+        raise InvalidInputError("keys", _("{path} is not a PEM private key", path=path),
+                                hint=_("restore the file from the centre's key backup")) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise InvalidInputError("keys", f"{path} is not an Ed25519 key", hint="create keys with `keys init`")
+        raise InvalidInputError(
+            "keys", _("{path} is not an Ed25519 key", path=path), hint=_("create keys with `keys init`")
+        )
     return key
 
 
@@ -158,12 +166,13 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
 
     file = Path(path)
     if not file.is_file():
-        raise InvalidInputError("public_key", f"{file} does not exist",
-                                hint=f"copy {PUBLIC_KEY_FILE} from the centre's key folder")
+        raise InvalidInputError("public_key", _("{file} does not exist", file=file),
+                                hint=_("copy {public_key_file} from the centre's key folder",
+                                       public_key_file=PUBLIC_KEY_FILE))
     try:
         key = serialization.load_pem_public_key(file.read_bytes())
     except (ValueError, UnsupportedAlgorithm):
-        raise InvalidInputError("public_key", f"{file} is not a PEM public key") from None
+        raise InvalidInputError("public_key", _("{file} is not a PEM public key", file=file)) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise InvalidInputError("public_key", f"{file} is not an Ed25519 public key")
+        raise InvalidInputError("public_key", _("{file} is not an Ed25519 public key", file=file))
     return key

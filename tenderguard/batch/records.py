@@ -13,6 +13,7 @@ import attrs
 from tenderguard.domain.model import Arrival, aware
 from tenderguard.domain.screening import DECLARATION_STATES, MASK_CONDITIONS
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.identity import parse_document
 from tenderguard.policy import (
     DeclarationStep,
@@ -64,11 +65,11 @@ def _override(value: Any) -> Mapping[str, str] | None:
         return None
     if not isinstance(value, dict) or set(value) - _OVERRIDE_FIELDS or not all(isinstance(v, str)
                                                                               for v in value.values()):
-        raise InvalidInputError("override", "is not an object of texts: release, reason, supervisor (reverses)",
+        raise InvalidInputError("override", _("is not an object of texts: release, reason, supervisor (reverses)"),
                                 hint='e.g. {"release": "hall_full", "reason": "…", "supervisor": "李强"}')
     for field in ("release", "reason", "supervisor"):
         if not value.get(field, "").strip():
-            raise InvalidInputError(f"override.{field}", "is required")
+            raise InvalidInputError(f"override.{field}", _("is required"))
     return dict(value)
 
 
@@ -88,11 +89,13 @@ def one_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def parse_time(value: Any, field: str) -> dt.datetime:
     if not isinstance(value, str):
-        raise InvalidInputError(field, f"{value!r} is not an ISO time", hint="e.g. 2026-11-23T09:00:00+08:00")
+        raise InvalidInputError(
+            field, _("{value!r} is not an ISO time", value=value), hint="e.g. 2026-11-23T09:00:00+08:00"
+        )
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInputError(field, f"{value!r} is not an ISO time",
+        raise InvalidInputError(field, _("{value!r} is not an ISO time", value=value),
                                 hint="e.g. 2026-11-23T09:00:00+08:00") from None
     return aware(parsed, field=field)
 
@@ -100,28 +103,28 @@ def parse_time(value: Any, field: str) -> dt.datetime:
 def _choice(obj: Mapping[str, Any], field: str, choices: tuple[str, ...], default: str) -> str:
     value = obj.get(field, default)
     if value not in choices:
-        raise InvalidInputError(field, f"{value!r} is not one of {', '.join(choices)}")
+        raise InvalidInputError(field, _("{value!r} is not one of {items}", value=value, items=_(", ").join(choices)))
     return str(value)
 
 
 def _bool(obj: Mapping[str, Any], field: str, default: bool) -> bool:
     value = obj.get(field, default)
     if not isinstance(value, bool):
-        raise InvalidInputError(field, f"{value!r} is not true or false")
+        raise InvalidInputError(field, _("{value!r} is not true or false", value=value))
     return value
 
 
 def _check_texts(obj: Mapping[str, Any], fields: Iterable[str]) -> None:
     for field in fields:
         if obj.get(field) is not None and not isinstance(obj[field], str):
-            raise InvalidInputError(field, f"{obj[field]!r} is not a text")
+            raise InvalidInputError(field, _("{obj_part!r} is not a text", obj_part=obj[field]))
 
 
 def _check_arrival_fields(obj: Mapping[str, Any]) -> None:
     """The arrival's required fields are there and its text fields are text."""
     for field in ("session", "name", "id_number", "at"):
         if field not in obj:
-            raise InvalidInputError(field, "is required")
+            raise InvalidInputError(field, _("is required"))
     _check_texts(obj, _TEXT_FIELDS)
 
 
@@ -143,10 +146,11 @@ def _arrival_of(obj: Mapping[str, Any]) -> Arrival:
 def parse_record(obj: Any, policy: Policy) -> BatchRecord:
     """Validate one batch line against the policy; raises :class:`InvalidInputError` naming the field."""
     if not isinstance(obj, dict):
-        raise InvalidInputError("line", "is not a JSON object", hint="write one {...} object per line")
+        raise InvalidInputError("line", _("is not a JSON object"), hint=_("write one {...} object per line"))
     unknown = sorted(set(obj) - _KNOWN)
     if unknown:
-        raise InvalidInputError(unknown[0], "unknown field", hint=f"known fields: {', '.join(sorted(_KNOWN))}")
+        raise InvalidInputError(unknown[0], _("unknown field"), hint=_("known fields: {items}",
+                                                                    items=_(", ").join(sorted(_KNOWN))))
     _check_arrival_fields(obj)
     _check_texts(obj, ("health_code", "hall", "replaces", "reason"))
     steps = policy.steps
@@ -155,24 +159,25 @@ def parse_record(obj: Any, policy: Policy) -> BatchRecord:
     if TemperatureStep in kinds:
         raw = obj.get("temperatures")
         if not isinstance(raw, list) or not raw:
-            raise InvalidInputError("temperatures", "is required: a list of readings in °C",
-                                    hint=f"policy {policy.name} measures temperature, e.g. [36.5]")
+            raise InvalidInputError("temperatures", _("is required: a list of readings in °C"),
+                                    hint=_("policy {policy_name} measures temperature, e.g. [36.5]",
+                                           policy_name=policy.name))
         for i, value in enumerate(raw):
             if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > _MAX_READING \
                     or not math.isfinite(value):
                 shown = f"{value!r}"[:20]
-                raise InvalidInputError(f"temperatures[{i}]", f"{shown} is not a temperature in °C")
+                raise InvalidInputError(f"temperatures[{i}]", _("{shown} is not a temperature in °C", shown=shown))
         temperatures = tuple(float(v) for v in raw)
     answers: dict[str, bool] = {q.id: q.safe_answer for q in policy.questions}
     given = obj.get("answers", {})
     if not isinstance(given, dict):
-        raise InvalidInputError("answers", "is not an object of question id → true/false")
+        raise InvalidInputError("answers", _("is not an object of question id → true/false"))
     for qid, value in given.items():
         if qid not in answers:
-            raise InvalidInputError(f"answers.{qid}", "is not a question of the policy",
-                                    hint=f"questions: {', '.join(answers) or 'none'}")
+            raise InvalidInputError(f"answers.{qid}", _("is not a question of the policy"),
+                                    hint=_("questions: {value}", value=', '.join(answers) or 'none'))
         if not isinstance(value, bool):
-            raise InvalidInputError(f"answers.{qid}", f"{value!r} is not true or false")
+            raise InvalidInputError(f"answers.{qid}", _("{value!r} is not true or false", value=value))
         answers[qid] = value
     health_code = None
     if HealthCodeStep in kinds:
@@ -181,7 +186,7 @@ def parse_record(obj: Any, policy: Policy) -> BatchRecord:
     if NucleicTestStep in kinds and obj.get("test_at") is not None:
         test_at = parse_time(obj["test_at"], "test_at")
     if obj.get("replaces") and not (obj.get("reason") or "").strip():
-        raise InvalidInputError("reason", "a substitution (replaces) needs a reason")
+        raise InvalidInputError("reason", _("a substitution (replaces) needs a reason"))
     return BatchRecord(
         arrival=_arrival_of(obj),
         mask=_choice(obj, "mask", MASK_CONDITIONS, "ok") if MaskStep in kinds else "ok",

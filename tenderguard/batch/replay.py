@@ -12,6 +12,7 @@ from typing import Any
 from tenderguard.batch.records import SERIAL, BatchRecord, one_of_each, parse_record, parse_time
 from tenderguard.domain.model import BidSession, ManualClock
 from tenderguard.errors import CommitUnknownError, ConflictError, InvalidInputError, NotFoundError, TenderGuardError
+from tenderguard.i18n import _
 from tenderguard.policy import (
     DeclarationStep,
     HealthCodeStep,
@@ -105,19 +106,19 @@ def run_batch(
             obj = json.loads(text, object_pairs_hook=one_of_each)
         except json.JSONDecodeError as exc:
             yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
-                          message=f"line: not valid JSON ({exc.msg} at column {exc.colno})")
+                          message=_("line: not valid JSON ({msg} at column {colno})", msg=exc.msg, colno=exc.colno))
             continue
         except RecursionError:
             yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
-                          message="line: nested too deeply (a line is one flat object of fields)")
+                          message=_("line: nested too deeply (a line is one flat object of fields)"))
             continue
         except ValueError as exc:  # e.g. an integer of thousands of digits
             yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
-                          message=f"line: a value cannot be read ({str(exc)[:120]})")
+                          message=_("line: a value cannot be read ({str_part})", str_part=str(exc)[:120]))
             continue
         if _has_surrogates(text):
             yield _result(number, None, outcome="invalid", reason="invalid", badge=None,
-                          message="line: not valid UTF-8 text (save the file as UTF-8)")
+                          message=_("line: not valid UTF-8 text (save the file as UTF-8)"))
             continue
         if isinstance(obj, dict) and isinstance(obj.get("name"), str):
             name = obj["name"]
@@ -154,8 +155,8 @@ def _screen_line(number: int, name: str | None, obj: Any, *, gate: Gate, desk: D
     clock.set(record.arrival.at)
     if not _ensure_session(gate, record, warn, register=register):
         return _result(number, name, outcome="invalid", reason="unknown_session", badge=None,
-                       message=f"session {record.arrival.session} is not registered: import the day's sessions first "
-                               "(tenderguard import), or run with --register-sessions")
+                       message=_("session {session} is not registered: import the day's sessions first (tenderguard "
+                                 "import), or run with --register-sessions", session=record.arrival.session))
     if record.override is not None:
         o = record.override
         view = desk.supervisor_override(record.arrival, release=o["release"], reason=o["reason"],
@@ -193,7 +194,9 @@ def _exit(number: int, obj: Mapping[str, Any], desk: Desk, clock: ManualClock, r
           ) -> dict[str, Any]:
     serial = obj["exit"]
     if not isinstance(serial, str) or not SERIAL.fullmatch(serial):
-        raise InvalidInputError("exit", f"{serial!r} is not a badge serial", hint="e.g. MY-20261123-0007")
+        raise InvalidInputError(
+            "exit", _("{serial!r} is not a badge serial", serial=serial), hint=_("e.g. MY-20261123-0007")
+        )
     clock.set(parse_time(obj.get("at"), "at"))
     desk.record_exit(serial, source=ref)
     return {"line": number, "exit": serial, "outcome": "exited", "reason": None, "badge": serial}
@@ -209,6 +212,6 @@ def _ensure_session(gate: Gate, record: BatchRecord, warn: Callable[[str], None]
             return False
         hall = record.hall or next(iter(gate.policy.hall_capacity), "开标室")  # the policy's first hall
         gate.register_session(BidSession(code=code, project_name=code, opens_at=record.arrival.at, hall=hall))
-        warn(f"session {code} was not registered: registered it on first use for "
-             f"{gate.centre.day_of(record.arrival.at)} in hall {hall}")
+        warn(_("session {code} was not registered: registered it on first use for {day_of} in hall {hall}", code=code,
+               day_of=gate.centre.day_of(record.arrival.at), hall=hall))
     return True

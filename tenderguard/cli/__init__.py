@@ -1,9 +1,9 @@
 """The ``tenderguard`` command: a thin click CLI over the library, one module per group of commands.
 
 ``common`` holds what every command shares (the error handling, the options, the store and the gate); ``day``,
-``records``, ``reminders``, ``badges``, ``policy``, ``operators``, ``webhooks`` and ``web`` (``serve``) the
-commands; the interactive desk lives in :mod:`tenderguard.desk`. Each command imports what it uses, so the
-command starts fast.
+``records``, ``reminders``, ``sessions``, ``badges``, ``policy``, ``operators``, ``webhooks`` and ``web``
+(``serve``) the commands; the interactive desk lives in :mod:`tenderguard.desk`. Each command imports what it
+uses, so the command starts fast.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from tenderguard.cli import (  # noqa: F401 - each registers its commands
     policy,
     records,
     reminders,
+    sessions,
     signin,
     web,
     webhooks,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from tenderguard.i18n import N_, _, format_date, ngettext
 from tenderguard.keys import DEFAULT_KEYS_DIR
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 from tenderguard.cli.common import (
     EXIT_BADGE_INVALID,
     EXIT_UNPRINTABLE,
+    Failure,
     _centre_options,
     _db_option,
     _gate,
@@ -61,10 +63,10 @@ def keys_init(keys: str) -> None:
     folder = keys
     made = init_keys(folder)
     for name in made.created:
-        click.echo(f"created {Path(folder) / name}")
+        click.echo(_("created {number}", number=Path(folder) / name))
     if not made.created:
-        click.echo(f"all keys already exist in {folder}; nothing changed")
-    click.echo(f"give scanners the public key: {made.public_key}")
+        click.echo(_("all keys already exist in {folder}; nothing changed", folder=folder))
+    click.echo(_("give scanners the public key: {public_key}", public_key=made.public_key))
 
 
 @cli.group()
@@ -84,8 +86,9 @@ def _folder_locked(folder: Path) -> Iterator[None]:
     try:
         descriptor = os.open(folder, os.O_RDONLY)
     except OSError as exc:
-        raise click.ClickException(f"--seen-lists: cannot open the folder {folder}: {exc.strerror} (create it, or "
-                                   "give --seen-lists FILE where this scanner may keep the newest list seen)") from None
+        raise Failure(_("--seen-lists: cannot open the folder {folder}: {strerror} (create it, or give "
+                                     "--seen-lists FILE where this scanner may keep the newest list seen)",
+                                     folder=folder, strerror=exc.strerror)) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
@@ -105,14 +108,14 @@ def _remember(listed: Revocations, path: Path) -> None:
         except FileNotFoundError:
             seen = SeenLists()
         except OSError as exc:
-            raise click.ClickException(f"--seen-lists: cannot read {path}: {exc.strerror}") from None
+            raise Failure(_("--seen-lists: cannot read {path}: {strerror}", path=path,
+                                         strerror=exc.strerror)) from None
         now_seen = seen.admit(listed)
         if now_seen != seen:
             try:
                 write_private_text(path, now_seen.to_json())
             except InvalidInputError as exc:  # named after --out there; here it is --seen-lists
-                raise click.ClickException(f"--seen-lists: {exc.message}"
-                                           + (f" ({exc.hint})" if exc.hint else "")) from None
+                raise Failure(_("--seen-lists: {problem}", problem=str(exc))) from None
 
 
 @badge.command("verify")
@@ -161,8 +164,9 @@ def badge_verify(code: str, public_key: str | None, keys: str, centre_code: str,
         listed = Revocations.from_json(revocations.read(), key) if revocations else None
         if listed is not None:
             if (listed.centre, listed.day) != (centre_code, today):
-                raise click.ClickException(f"the revocation list is for {listed.centre} on {listed.day}, not "
-                                           f"{centre_code} on {today}")
+                raise Failure(_("the revocation list is for {centre} on {day}, not {centre_code} on "
+                                             "{today}", centre=listed.centre, day=listed.day, centre_code=centre_code,
+                                             today=today))
             _remember(listed, Path(seen_lists) if seen_lists else Path(keys) / SEEN_LISTS_FILE)
         verdict = verify_code(code, key, centre=centre_code, today=today, revocations=listed)
     if as_json:
@@ -196,7 +200,7 @@ def _badge_change(db: str, centre_code: str, centre_name: str, serial: str, reas
 def badge_revoke(serial: str, reason: str, operator: str, db: str, centre_code: str, centre_name: str) -> None:
     """Revoke a badge: scanners refuse it and its holder's place is given up (audited)."""
     _badge_change(db, centre_code, centre_name, serial, reason, operator, "revoke")
-    click.echo(f"revoked {serial}: {reason}")
+    click.echo(_("revoked {serial}: {reason}", serial=serial, reason=reason))
 
 
 @badge.command("reprint")
@@ -216,7 +220,8 @@ def badge_reprint(serial: str, reason: str, operator: str, out: str | None, db: 
     """
     if out is None:
         badge = _badge_change(db, centre_code, centre_name, serial, reason, operator, "reprint")
-        click.echo(f"{serial}: print {badge.reprints} (earlier prints are no longer valid)")
+        click.echo(_("{serial}: print {reprints} (earlier prints are no longer valid)", serial=serial,
+                     reprints=badge.reprints))
         return
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.keys import load_signing_key  # noqa: PLC0415 - each command imports what it uses
@@ -224,22 +229,26 @@ def badge_reprint(serial: str, reason: str, operator: str, out: str | None, db: 
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = _gate(store, "badge-only")
         badge = gate.reprint_badge(serial, reason=reason, operator=operator)
-        click.echo(f"{serial}: print {badge.reprints} (earlier prints are no longer valid)")
+        click.echo(_("{serial}: print {reprints} (earlier prints are no longer valid)", serial=serial,
+                     reprints=badge.reprints))
         run = gate.print_badges(badge.day, key, out, layout="card", serials=[serial], operator=operator)
     if run.result is not None:
-        click.echo(f"card of {serial} (补打 {badge.reprints}), {run.result.bytes:,} bytes: {run.result.path}")
+        click.echo(_("card of {serial} (reprint {reprints}), {bytes:,} bytes: {path}", serial=serial,
+                     reprints=badge.reprints, bytes=run.result.bytes, path=run.result.path))
     for left in run.unprintable:
-        click.echo(f"{left.serial} not printed (标识未打印): {left.reason}", err=True)
+        click.echo(_("{serial} not printed: {reason}", serial=left.serial, reason=left.reason), err=True)
     if run.unprintable:
         sys.exit(EXIT_UNPRINTABLE)
 
 
 #: The columns of `badge list`, as the office calls them.
-BADGE_COLUMNS = ("编号", "场次", "开标室", "身份", "单位", "持证人", "状态", "补打")
+_REPRINTS = N_("reprint")
+BADGE_COLUMNS = (N_("serial"), N_("session"), N_("hall"), N_("role"), N_("company"), N_("holder"), N_("status"),
+                 _REPRINTS)
 
-_BADGE_STATUS = {"active": "有效", "revoked": "已作废"}
+_BADGE_STATUS = {"active": N_("valid"), "revoked": N_("revoked")}
 #: Columns of codes and short words, never broken across lines.
-_CODES = ("编号", "场次", "状态", "补打")
+_CODES = (N_("serial"), N_("session"), N_("status"), _REPRINTS)
 
 
 @badge.command("list")
@@ -260,20 +269,22 @@ def badge_list(day: dt.datetime | None, db: str, centre_code: str, centre_name: 
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     if not found:
-        click.echo(f"no badge on {when} (当日没有健康标识)")
+        click.echo(_("no badge on {day}", day=format_date(when)))
         return
     from rich.console import Console  # noqa: PLC0415 - each command imports what it uses
     from rich.table import Table  # noqa: PLC0415 - each command imports what it uses
     from rich.text import Text  # noqa: PLC0415 - each command imports what it uses
 
     from tenderguard.domain.catalogue import role_label  # noqa: PLC0415 - each command imports what it uses
-    table = Table(title=f"{when} 健康标识 {len(found)} 张")
-    for name in BADGE_COLUMNS:  # headers are never cut; long names fold onto a second line in a narrow terminal
-        table.add_column(name, min_width=2 * len(name), overflow="fold", no_wrap=name in _CODES,
-                         justify="right" if name == "补打" else "left")
+    table = Table(title=ngettext("{n} health badge on {day}", "{n} health badges on {day}", len(found),
+                                 day=format_date(when)))
+    for column in BADGE_COLUMNS:  # headers are never cut; long names fold onto a second line in a narrow terminal
+        name = _(column)
+        table.add_column(name, min_width=2 * len(name), overflow="fold", no_wrap=column in _CODES,
+                         justify="right" if column == _REPRINTS else "left")
     for b in found:
         table.add_row(*map(Text, (b.serial, b.session, b.hall, role_label(b.role), b.company or "-", b.holder_masked,
-                                  _BADGE_STATUS.get(str(b.status), str(b.status)),
+                                  _(_BADGE_STATUS[str(b.status)]) if str(b.status) in _BADGE_STATUS else str(b.status),
                                   str(b.reprints) if b.reprints else "")))  # names as written, never markup
     console = Console()
     # Into a file or a pipe every badge stays on one line, whatever width the terminal would have had.
@@ -316,10 +327,10 @@ def badge_print(day: dt.datetime | None, layout: str, out: str, serials: tuple[s
                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
     result = run.result
     if result is not None:
-        click.echo(f"{result.badges} badge(s) of {when} on {result.pages} page(s), {result.bytes:,} bytes: "
-                   f"{result.path}")
+        click.echo(_("{badges} badge(s) of {when} on {pages} page(s), {bytes:,} bytes: {path}", badges=result.badges,
+                     when=format_date(when), pages=result.pages, bytes=result.bytes, path=result.path))
     if run.unprintable:
-        click.echo(f"{len(run.unprintable)} badge(s) not printed (标识未打印):", err=True)
+        click.echo(_("{count} badge(s) not printed:", count=len(run.unprintable)), err=True)
         for left in run.unprintable:
             click.echo(f"  {left.serial}: {left.reason}", err=True)
         sys.exit(EXIT_UNPRINTABLE)
@@ -361,6 +372,7 @@ def badge_revocations(day: dt.datetime, out: TextIO, db: str, keys: str, centre_
         gate = Gate(policy=load_policy("badge-only"), centre=store.centre, uow_factory=store.unit_of_work)
         listed = gate.revocations(day.date())
     out.write(listed.to_json(load_signing_key(keys)) + "\n")
-    click.echo(f"吊销名单 #{listed.sequence} revocation list #{listed.sequence} of {listed.centre} on {listed.day}, "
-               f"signed {listed.signed_at:%H:%M}: {len(listed.revoked)} revoked, {len(listed.reprints)} reprinted",
+    click.echo(_("revocation list #{sequence} of {centre} on {day}, signed {time}: {revoked} revoked, {reprinted} "
+                 "reprinted", sequence=listed.sequence, centre=listed.centre, day=format_date(listed.day),
+                 time=f"{listed.signed_at:%H:%M}", revoked=len(listed.revoked), reprinted=len(listed.reprints)),
                err=True)

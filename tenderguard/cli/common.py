@@ -9,12 +9,13 @@ import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from tenderguard import __version__
 from tenderguard.errors import TenderGuardError
+from tenderguard.i18n import _
 from tenderguard.keys import DEFAULT_KEYS_DIR
 from tenderguard.policy import list_presets
 
@@ -33,6 +34,7 @@ __all__ = [
     "EXIT_AUDIT_BROKEN",
     "EXIT_BADGE_INVALID",
     "EXIT_INVALID_LINES",
+    "Failure",
     "cli",
 ]
 
@@ -52,6 +54,14 @@ EXIT_UNPRINTABLE = 6
 DEFAULT_DB = "sqlite:///tenderguard.db"
 
 
+class Failure(click.ClickException):
+    """A command's failure, told as one line on standard error (``错误：…``, ``Error: …`` in English), exit 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the one line (no usage text, no traceback)."""
+        click.echo(_("Error: {message}", message=self.format_message()), file=file, err=file is None)
+
+
 class _Group(click.Group):
     """A click group that turns TenderGuard's errors into one line and exit code 1."""
 
@@ -60,32 +70,32 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TenderGuardError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise Failure(str(exc)) from None
         except click.BadParameter as exc:
             if exc.param is None or not isinstance(exc.param.type, click.File | click.Path):
                 raise
             # A file or folder that is not there or not of its kind: one line, without the usage text.
             raise click.UsageError(exc.format_message()) from None
         except UnicodeDecodeError as exc:
-            raise click.ClickException(f"a file given is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
-                                       f"{exc.start}): save it as UTF-8 and run the command again") from None
+            raise Failure(_("a file given is not UTF-8 text (byte {byte} at {offset}): save it as UTF-8 and run the "
+                            "command again", byte=f"{exc.object[exc.start]:#04x}", offset=exc.start)) from None
         except RecursionError:
-            raise click.ClickException("a file given is nested too deeply to read (嵌套过深): a policy, a list or "
-                                       "a configuration is a few levels deep (nothing was written)") from None
+            raise Failure(_("a file given is nested too deeply to read: a policy, a list or a configuration is a "
+                            "few levels deep (nothing was written)")) from None
         except BrokenPipeError:
             raise  # standard output was closed by its reader (`| head`): nothing to say to anybody
         except OSError as exc:
-            raise click.ClickException(_os_error_line(exc)) from None
+            raise Failure(_os_error_line(exc)) from None
         except Exception as exc:
             # A database error can only come from a command that loaded SQLAlchemy: look for it only then.
             database = sys.modules.get("sqlalchemy.exc")
             if database is not None and isinstance(exc, database.ArgumentError):
-                raise click.ClickException(f"--db: {exc} (e.g. sqlite:///gate.db or "
-                                           "postgresql+psycopg://user@host/db)") from None
+                raise Failure(_("--db: {problem} (e.g. sqlite:///gate.db or postgresql+psycopg://user@host/db)",
+                                problem=exc)) from None
             if database is not None and isinstance(exc, database.SQLAlchemyError):
                 detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                raise click.ClickException(f"database error: {detail} (check --db and that the server is up; "
-                                           "nothing was half-written)") from None
+                raise Failure(_("database error: {detail} (check --db and that the server is up; nothing was "
+                                "half-written)", detail=detail)) from None
             raise
 
 
@@ -93,7 +103,7 @@ def _os_error_line(exc: OSError) -> str:
     """One line for an error of the operating system: the file it is about and why, a full disk called one."""
     from tenderguard.records.files import storage_error  # noqa: PLC0415 - each command imports what it uses
     if exc.filename is None:
-        return f"the system refused: {exc.strerror or exc} (nothing was half-written)"
+        return _("the system refused: {problem} (nothing was half-written)", problem=exc.strerror or exc)
     named = os.fsdecode(exc.filename)
     if exc.errno in _WRITE_ERRORS:
         return str(storage_error(exc, named))
@@ -102,8 +112,8 @@ def _os_error_line(exc: OSError) -> str:
         blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
         if blocker is not None:
             where = f"{blocker}" if str(blocker) == named else f"{named}: {blocker}"
-            return f"{where} is a file, not a folder (pick another path; nothing was written)"
-    return f"{named}: {exc.strerror or exc} (check the path and its permissions)"
+            return _("{path} is a file, not a folder (pick another path; nothing was written)", path=where)
+    return _("{path}: {problem} (check the path and its permissions)", path=named, problem=exc.strerror or exc)
 
 
 #: Errors of writing a file (a full disk or quota, a read-only disk), told as such whatever command met them.
@@ -147,7 +157,8 @@ def _secret(keys: str) -> bytes:
     from tenderguard.keys import load_id_secret  # noqa: PLC0415 - each command imports what it uses
     secret, created = load_id_secret(keys)
     if created:
-        click.echo(f"note: created the ID-hash key {Path(keys) / 'id-hash.key'} (keep it; mode 0600)", err=True)
+        click.echo(_("note: created the ID-hash key {path} (keep it; mode 0600)", path=Path(keys) / "id-hash.key"),
+                   err=True)
     return secret
 
 
@@ -183,16 +194,17 @@ def _read_config(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except RecursionError:
-        raise TenderGuardError(f"cannot read the configuration {path}: it is nested too deeply",
-                               hint="a configuration is one flat table of settings") from None
+        raise TenderGuardError(_("cannot read the configuration {path}: it is nested too deeply", path=path),
+                               hint=_("a configuration is one flat table of settings")) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise TenderGuardError(f"cannot read the configuration {path}: {exc}",
-                               hint="fix the file or point --config elsewhere") from None
+        raise TenderGuardError(_("cannot read the configuration {path}: {problem}", path=path, problem=exc),
+                               hint=_("fix the file or point --config elsewhere")) from None
     table = data.get("tenderguard", data)
     unknown = sorted(set(table) - set(CONFIG_KEYS))
     if unknown or not all(isinstance(v, str) for v in table.values()):
-        raise TenderGuardError(f"{path}: unknown or non-text settings {', '.join(unknown) or '(a value)'}",
-                               hint=f"known settings: {', '.join(CONFIG_KEYS)} (all text)")
+        raise TenderGuardError(_("{path}: unknown or non-text settings {settings}", path=path,
+                                 settings=", ".join(unknown) or _("(a value)")),
+                               hint=_("known settings: {settings} (all text)", settings=", ".join(CONFIG_KEYS)))
     return {str(k): str(v) for k, v in table.items()}
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from tenderguard.i18n import _, format_date
+
 if TYPE_CHECKING:
 
     pass
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 from tenderguard.cli.common import (
     EXIT_AUDIT_BROKEN,
     EXIT_INVALID_LINES,
+    Failure,
     _centre_options,
     _db_option,
     _gate,
@@ -70,14 +73,14 @@ def screen(batch: TextIO, policy_spec: str, db: str, keys: str, centre_code: str
         gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work, clock=clock, secret=secret)
         for result in run_batch(batch, gate, gate.desk(desk, operator), clock, source=source,
                                 register_sessions=register_sessions,
-                                warn=lambda msg: click.echo(f"warning: {msg}", err=True)):
+                                warn=lambda msg: click.echo(_("warning: {msg}", msg=msg), err=True)):
             invalid += result.get("outcome") == "invalid"
             line = json.dumps(result, ensure_ascii=False)
             # U+2028/U+2029 are line breaks to many readers: escaped, one result stays one line.
             results.write(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n")
             results.flush()
     if invalid:
-        click.echo(f"{invalid} invalid line(s); see the 'message' of each", err=True)
+        click.echo(_("{invalid} invalid line(s); see the 'message' of each", invalid=invalid), err=True)
         sys.exit(EXIT_INVALID_LINES)
 
 
@@ -130,7 +133,7 @@ def purge(db: str, policy_spec: str, centre_code: str, centre_name: str, dry_run
     for line in report.lines():
         click.echo(line)
     if dry_run:
-        click.echo("dry run: nothing was deleted")
+        click.echo(_("dry run: nothing was deleted"))
 
 
 @cli.command()
@@ -148,13 +151,13 @@ def export(db: str, policy_spec: str, centre_code: str, centre_name: str, day: d
     """Export a day's screenings as CSV or XLSX, masked by default (every export is audited)."""
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     if unmasked and operator == "system":
-        raise click.UsageError("an unmasked export needs --operator NAME: who asks for the personal data")
+        raise click.UsageError(_("an unmasked export needs --operator NAME: who asks for the personal data"))
     centre = Centre(code=centre_code, name=centre_name)
     with _store(db, centre) as store, _output(out, f"export.{fmt}") as target:
         rows = _gate(store, policy_spec).export(day.date(), str(target), fmt=fmt, unmasked=unmasked,
                                                 operator=operator)
-    click.echo(f"{rows} screening(s) of {day:%Y-%m-%d} written to {out}" + (" (UNMASKED)" if unmasked else ""),
-               err=out == "-")
+    written = _("{rows} screening(s) of {day} written to {out}", rows=rows, day=format_date(day.date()), out=out)
+    click.echo(_("{line} (UNMASKED)", line=written) if unmasked else written, err=out == "-")
 
 
 @cli.command()
@@ -198,9 +201,18 @@ def report(day: dt.datetime | None, fmt: str, out: str, db: str, policy_spec: st
     with _output(out, f"report.{fmt}") as target:
         writer(daily, target)
     totals = daily.totals
-    click.echo(f"{when}: {totals.arrivals} arrivals, {totals.admitted} admitted → {out}", err=out == "-")
+    click.echo(
+        _(
+            "{when}: {arrivals} arrivals, {admitted} admitted → {out}",
+            when=format_date(when),
+            arrivals=totals.arrivals,
+            admitted=totals.admitted,
+            out=out,
+        ),
+        err=out == "-",
+    )
     for problem in problems:
-        click.echo(f"warning: report and audit trail differ: {problem}", err=True)
+        click.echo(_("warning: report and audit trail differ: {problem}", problem=problem), err=True)
     if problems:
         sys.exit(EXIT_AUDIT_BROKEN)
 
@@ -239,31 +251,36 @@ def import_day(path: str | None, template: str | None, problems_out: str | None,
     if template is not None:
         from tenderguard.imports import write_template  # noqa: PLC0415 - each command imports what it uses
         if path is not None:
-            raise click.UsageError("give a file to import or --template FILE, not both")
+            raise click.UsageError(_("give a file to import or --template FILE, not both"))
         tomorrow = centre.day_of(_now()) + dt.timedelta(days=1)
         written = write_template(template, day=tomorrow, centre_code=centre_code,
                                  hall=next(iter(policy.hall_capacity), "第一开标室"))
-        click.echo(f"template written: {written} (fill in one row per session, then `tenderguard import {written}`)")
+        click.echo(_("template written: {written} (fill in one row per session, then `tenderguard import {written}`)",
+                     written=written))
         return
     if path is None:
-        raise click.UsageError("give the file to import (or --template FILE.xlsx for a blank sheet)")
+        raise click.UsageError(_("give the file to import (or --template FILE.xlsx for a blank sheet)"))
     try:
         plan = read_day_plan(path, centre, policy=policy)
     except (ImportProblems, ImportFileError) as exc:
         if problems_out is not None:
             write_problems(problems_out, exc.source, exc.problems)
-            raise click.ClickException(f"{exc}；全部 {len(exc.problems)} 个问题已写入 {problems_out}") from None
+            raise Failure(_("{error}; all {count} problems were written to {path}", error=exc,
+                            count=len(exc.problems), path=problems_out)) from None
         if len(exc.problems) > SHOWN:
-            raise click.ClickException(f"{exc}；加 --problems-out 问题.csv 再导入一次可得到全部问题") from None
+            raise Failure(_("{error}; import again with --problems-out problems.csv to get every problem",
+                            error=exc)) from None
         raise
     if problems_out is not None:
         write_problems(problems_out, path, [])
     with _store(db, centre, create=True) as store:
         gate = Gate(policy=policy, centre=centre, uow_factory=store.unit_of_work)
         agencies, sessions = gate.register_day(plan.agencies, plan.sessions)
-    click.echo(f"{len(plan.sessions)} session(s) of {agencies} agencies read; {sessions} newly registered")
+    click.echo(_("{length} session(s) of {agencies} agencies read; {sessions} newly registered",
+                 length=len(plan.sessions), agencies=agencies, sessions=sessions))
     for code, (low, high) in plan.expected.items():
-        click.echo(f"  {code}: expected {low}-{high} (for `remind slots --expected {code}={low}-{high}`)")
+        click.echo(_("  {code}: expected {low}-{high} (for `remind slots --expected {code}={low}-{high}`)", code=code,
+                     low=low, high=high))
 
 
 @cli.group()
@@ -280,9 +297,13 @@ def notify() -> None:
 @_centre_options
 def notify_refusals(day: dt.datetime | None, folder: str, operator: str, db: str, policy_spec: str,
                     centre_code: str, centre_name: str) -> None:
-    """Write the letters about the day's refusals: to the company, the community (per policy) and the agency."""
+    """Write the letters about the day's refusals, as text and PDF: to the company, the community, the agency.
+
+    The community is written to when the policy says so and the desk recorded where the person lives; one line
+    names each refusal whose community letter could not be written for want of a residence.
+    """
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
-    from tenderguard.records.files import write_private_text  # noqa: PLC0415 - each command imports what it uses
+    from tenderguard.notices.letter_pdf import write_refusal_letters  # noqa: PLC0415 - each command imports what it uses
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
@@ -290,7 +311,12 @@ def notify_refusals(day: dt.datetime | None, folder: str, operator: str, db: str
         when = day.date() if day else _now().date()
         found = gate.refusal_notices(when, operator=operator)
     for notice in found:
-        for letter in notice.letters:
-            write_private_text(out / letter.filename, letter.text)
+        write_refusal_letters(notice, out)
+        if notice.community_missing:
+            click.echo(_("{reference} (session {session}, {holder}): no residential street or community was "
+                         "recorded, so no community notice was written", reference=notice.reference,
+                         session=notice.session, holder=notice.holder))
     letters = sum(len(n.letters) for n in found)
-    click.echo(f"{len(found)} refusal(s) to notify on {when}: {letters} letter(s) in {out}")
+    click.echo(_("{length} refusal(s) to notify on {when}: {letters} letter(s) in {out}", length=len(found),
+                 when=format_date(when),
+                 letters=letters, out=out))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tenderguard.cli.common import _centre_options, _db_option, _gate, _store, cli
+from tenderguard.i18n import _
 
 if TYPE_CHECKING:
     from tenderguard.services import Gate
@@ -52,7 +53,7 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
-            raise click.UsageError("--password-stdin: standard input is empty")
+            raise click.UsageError(_("--password-stdin: standard input is empty"))
         return line.rstrip("\r\n")
     password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return password
@@ -77,7 +78,8 @@ def operator_add(name: str, role: str, password_stdin: bool, by: str, db: str, c
     password = _password(password_stdin)
     with _accounts(db, centre_code, centre_name, create=True) as gate:
         added = gate.add_operator(name, role, password, by=by)
-    click.echo(f"added {added.name} ({added.role} {added.role_name})")
+    click.echo(_("added {added_name} ({role} {role_name})", added_name=added.name, role=added.role,
+                 role_name=added.role_name))
 
 
 @operator.command("list")
@@ -96,13 +98,13 @@ def operator_list(as_json: bool, db: str, centre_code: str, centre_name: str) ->
                                    "created_at": account.created_at.isoformat()}, ensure_ascii=False))
         return
     if not rows:
-        click.echo("no operator yet: add one with `tenderguard operator add NAME --role admin`")
+        click.echo(_("no operator yet: add one with `tenderguard operator add NAME --role admin`"))
         return
     from rich.console import Console  # noqa: PLC0415 - each command imports what it uses
     from rich.table import Table  # noqa: PLC0415 - each command imports what it uses
     table = Table("name", "role", "disabled", "tokens")
     for account, tokens in rows:
-        table.add_row(account.name, f"{account.role} {account.role_name}", "yes" if account.disabled else "",
+        table.add_row(account.name, f"{account.role} {account.role_name}", _("disabled") if account.disabled else "",
                       str(tokens))
     Console().print(table)
 
@@ -116,7 +118,7 @@ def operator_disable(name: str, by: str, db: str, centre_code: str, centre_name:
     """Disable an account: it can no longer log in nor use its API tokens."""
     with _accounts(db, centre_code, centre_name) as gate:
         gate.disable_operator(name, by=by)
-    click.echo(f"disabled {name}")
+    click.echo(_("disabled {name}", name=name))
 
 
 @operator.command("password")
@@ -131,7 +133,7 @@ def operator_password(name: str, password_stdin: bool, by: str, db: str, centre_
     password = _password(password_stdin)
     with _accounts(db, centre_code, centre_name) as gate:
         gate.set_password(name, password, by=by)
-    click.echo(f"password of {name} changed")
+    click.echo(_("password of {name} changed", name=name))
 
 
 @operator.command("token")
@@ -145,8 +147,8 @@ def operator_token(name: str, label: str | None, by: str, db: str, centre_code: 
     with _accounts(db, centre_code, centre_name) as gate:
         token = gate.issue_token(name, label=label, by=by)
     click.echo(token)
-    click.echo(f"note: this is the only time the token of {name} is shown; keep it safe (revoke it with "
-               f"`tenderguard operator revoke-tokens {name}`)", err=True)
+    click.echo(_("note: this is the only time the token of {name} is shown; keep it safe (revoke it with "
+                 "`tenderguard operator revoke-tokens {name}`)", name=name), err=True)
 
 
 @operator.command("revoke-tokens")
@@ -158,4 +160,4 @@ def operator_revoke_tokens(name: str, by: str, db: str, centre_code: str, centre
     """Revoke every API token of an account."""
     with _accounts(db, centre_code, centre_name) as gate:
         revoked = gate.revoke_tokens(name, by=by)
-    click.echo(f"revoked {revoked} token(s) of {name}")
+    click.echo(_("revoked {revoked} token(s) of {name}", revoked=revoked, name=name))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
+from tenderguard.i18n import N_, _, format_date, ngettext
 from tenderguard.policy import list_presets
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def diagram(preset: str | None, policy_file: str | None) -> None:
     from tenderguard.domain.machine import ScreeningMachine  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
     if preset and policy_file:
-        raise click.UsageError("give --preset or --policy, not both")
+        raise click.UsageError(_("give --preset or --policy, not both"))
     policy = load_policy(policy_file or preset or "miyun-2020")
     click.echo(ScreeningMachine(policy).mermaid())
 
@@ -59,18 +60,24 @@ def _policy_dict(p: Policy) -> dict[str, Any]:
 
 
 def _yes(flag: bool) -> str:
-    return "是" if flag else "否"
+    return _("yes") if flag else _("no")
 
 
-_ON_RISK = {"refuse": "拒绝进入", "refer": "转介(另行安排)", "record": "仅记录"}
-_KEY_AREA = {"refer": "转介(另行安排)", "refuse": "拒绝进入", "screen": "照常检查"}
-_SERVICES = {"separate_room": "专厅", "proxy": "全程代办", "remote": "远程开标"}
-_COLOURS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
-_OTHER_SESSION = {"flag": "照常检查,标记并报告监督人员", "refuse": "拒绝进入,并报告监督人员"}
+_ON_RISK = {"refuse": N_("refuse entry"), "refer": N_("refer (arranged separately)"), "record": N_("record only")}
+_KEY_AREA = {"refer": N_("refer (arranged separately)"), "refuse": N_("refuse entry"), "screen": N_("screen as usual")}
+_SERVICES = {"separate_room": N_("separate room"), "proxy": N_("proxy by staff"), "remote": N_("remote bid opening")}
+_COLOURS = {"green": N_("green"), "yellow": N_("yellow"), "red": N_("red")}
+_OTHER_SESSION = {"flag": N_("screen as usual, flag it and tell the supervisor"),
+                  "refuse": N_("refuse entry and tell the supervisor")}
+
+
+def _named(table: dict[str, str], code: str) -> str:
+    """A code's name from one of the tables above, in the current language; an unknown code as itself."""
+    return _(table[code]) if code in table else code
 
 
 def _step_settings(step: Step) -> list[str]:
-    """A step's settings, one Chinese line each (a confirm or questions step has none of its own)."""
+    """A step's settings, one line each (a confirm or questions step has none of its own)."""
     from tenderguard.policy import (  # noqa: PLC0415 - each command imports what it uses
         DeclarationStep,
         HealthCodeStep,
@@ -80,53 +87,64 @@ def _step_settings(step: Step) -> list[str]:
         TemperatureStep,
     )
     if isinstance(step, MaskStep):
-        return [f"口罩不合格时当场更换: {_yes(step.replace_allowed)}"]
+        return [_("a bad mask is replaced at the desk: {answer}", answer=_yes(step.replace_allowed))]
     if isinstance(step, TemperatureStep):
-        return [f"发热阈值: ≥ {step.threshold:.1f} °C(含)",
-                f"有效读数: {step.plausible_min:.1f}–{step.plausible_max:.1f} °C(范围外为测温无效,重测)",
-                f"发热后休息: {step.rest_minutes} 分钟后复测",
-                f"复测次数: 最多 {step.remeasures} 次(仍发热则拒绝进入)",
-                f"测温无效: 最多 {step.max_measuring_errors} 次",
-                f"同时询问健康问题: {_yes(step.ask_questions)}"]
+        return [_("fever threshold: ≥ {threshold:.1f} °C (inclusive)", threshold=step.threshold),
+                _("plausible readings: {low:.1f}–{high:.1f} °C (outside: a measuring error, measure again)",
+                  low=step.plausible_min, high=step.plausible_max),
+                _("rest after a fever: re-measure after {minutes} min", minutes=step.rest_minutes),
+                _("re-measures: at most {count} (refused if still a fever)", count=step.remeasures),
+                _("measuring errors: at most {count}", count=step.max_measuring_errors),
+                _("health questions asked here too: {answer}", answer=_yes(step.ask_questions))]
     if isinstance(step, QuestionsStep):
-        return ["询问健康问题(见下)"]
+        return [_("asks the health questions (below)")]
     if isinstance(step, DeclarationStep):
-        return [f"必须交表: {_yes(step.required)}", f"可当场填写: {_yes(step.fill_in_at_desk)}"]
+        return [_("the form is required: {answer}", answer=_yes(step.required)),
+                _("may be filled in at the desk: {answer}", answer=_yes(step.fill_in_at_desk))]
     if isinstance(step, HealthCodeStep):
-        return ["接受的健康码: " + "、".join(_COLOURS.get(c, c) for c in step.accepted)]
+        return [_("health codes accepted: {colours}", colours=_(", ").join(_named(_COLOURS, c) for c in step.accepted))]
     if isinstance(step, NucleicTestStep):
-        return [f"核酸阴性证明: {step.max_age_hours} 小时内"]
-    return ["操作员确认已完成"]
+        return [_("negative nucleic-acid test: within {hours} h", hours=step.max_age_hours)]
+    return [_("the operator confirms it is done")]
+
+
+def _people(count: int | None) -> str:
+    return _("no limit") if count is None else _("{count} people", count=count)
 
 
 def _sections(p: Policy) -> list[tuple[str, str, str]]:
-    """Everything besides steps and questions: (Chinese label, value, the policy file's key)."""
+    """Everything besides steps and questions: (label, value, the policy file's key)."""
     from tenderguard.domain.catalogue import reason_label, role_label  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.policy import Role  # noqa: PLC0415 - each command imports what it uses
     labels = {s.id: s.label for s in p.steps}
-    rows = [(f"每单位每日限额·{role_label(role)}", "不限" if p.quota(role) is None else f"{p.quota(role)} 人",
+    rows = [(_("daily places per organisation · {role}", role=role_label(role)), _people(p.quota(role)),
              f"quotas.{role}") for role in Role]
-    rows += [(f"开标室容量·{hall}", f"{cap} 人", f"halls.{hall}") for hall, cap in p.hall_capacity.items()]
-    others = "不限" if p.default_hall_capacity is None else f"{p.default_hall_capacity} 人"
-    rows.append(("开标室容量·其他开标室" if p.hall_capacity else "开标室容量", others, "default_hall_capacity"))
+    rows += [(_("hall capacity · {hall}", hall=hall), _people(cap), f"halls.{hall}")
+             for hall, cap in p.hall_capacity.items()]
+    rows.append((_("hall capacity · other halls") if p.hall_capacity else _("hall capacity"),
+                 _people(p.default_hall_capacity), "default_hall_capacity"))
+    action = _named(_KEY_AREA, p.key_area.action)
+    if p.key_area.services:
+        action = _("{action} ({services})", action=action,
+                   services=_(", ").join(_named(_SERVICES, s) for s in p.key_area.services))
+    steps = _(", ").join(labels.get(s, s) for s in p.reentry.steps) or _("no steps")
     rows += [
-        ("重点地区人员", _KEY_AREA.get(p.key_area.action, p.key_area.action)
-         + ("(" + "、".join(_SERVICES.get(s, s) for s in p.key_area.services) + ")" if p.key_area.services else ""),
-         "key_area"),
-        ("当日再次进场", ("允许,重复: " + ("、".join(labels.get(s, s) for s in p.reentry.steps) or "无步骤"))
-         if p.reentry.allowed else "不允许", "reentry"),
-        ("同一人代表两家投标人·同一场次", "拒绝进入,并报告监督人员", "—"),
-        ("同一人代表两家投标人·另一场次", _OTHER_SESSION.get(p.signals.same_person_other_session,
-                                                    p.signals.same_person_other_session),
-         "signals.same_person_other_session"),
-        ("健康数据保存", f"{p.retention.health_data_days} 天", "retention.health_data_days"),
-        ("进场记录保存", f"{p.retention.attendance_days} 天", "retention.attendance_days"),
-        ("保存完整身份证号", _yes(p.store_full_id), "store_full_id"),
-        ("拒绝后通知单位的原因", "、".join(reason_label(r) for r in p.notices.reasons) or "无", "notices.reasons"),
-        ("同时通知社区", _yes(p.notices.notify_community), "notices.notify_community"),
-        ("告知代理机构具体原因", _yes(p.notices.tell_agency_reason), "notices.tell_agency_reason"),
-        ("健康标识标题", p.badge.title, "badge.title"),
-        ("标识颜色", f"{len(p.badge.palette)} 种,逐日轮换", "badge.palette"),
+        (_("people from a key area"), action, "key_area"),
+        (_("entering again the same day"), _("allowed, repeating: {steps}", steps=steps) if p.reentry.allowed
+         else _("not allowed"), "reentry"),
+        (_("one person for two bidders · same session"), _("refuse entry and tell the supervisor"), "—"),
+        (_("one person for two bidders · another session"),
+         _named(_OTHER_SESSION, p.signals.same_person_other_session), "signals.same_person_other_session"),
+        (_("health data kept"), _("{days} days", days=p.retention.health_data_days), "retention.health_data_days"),
+        (_("attendance records kept"), _("{days} days", days=p.retention.attendance_days),
+         "retention.attendance_days"),
+        (_("the full ID number is kept"), _yes(p.store_full_id), "store_full_id"),
+        (_("refusal reasons the company is told of"),
+         _(", ").join(reason_label(r) for r in p.notices.reasons) or _("none"), "notices.reasons"),
+        (_("the community is told too"), _yes(p.notices.notify_community), "notices.notify_community"),
+        (_("the agency is told the reason"), _yes(p.notices.tell_agency_reason), "notices.tell_agency_reason"),
+        (_("health badge title"), p.badge.title, "badge.title"),
+        (_("badge colours"), _("{count} colours, one a day in turn", count=len(p.badge.palette)), "badge.palette"),
     ]
     return rows
 
@@ -135,7 +153,7 @@ def _sections(p: Policy) -> list[tuple[str, str, str]]:
 @click.argument("policy_spec", metavar="[PRESET|FILE]", required=False, default="miyun-2020")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def policy_show(policy_spec: str, as_json: bool) -> None:
-    """Show a policy (preset or TOML file; default the configured one, else miyun-2020), every setting in Chinese.
+    """Show a policy (preset or TOML file; default the configured one, else miyun-2020), every setting explained.
 
     Steps are numbered steps[0], steps[1]… as `policy check` names them, each with its settings (threshold, rest,
     re-measures…); then the questions, quotas, hall capacities, re-entry, signals, retention and badge.
@@ -144,6 +162,7 @@ def policy_show(policy_spec: str, as_json: bool) -> None:
     from rich.table import Table  # noqa: PLC0415 - each command imports what it uses
     from rich.text import Text  # noqa: PLC0415 - each command imports what it uses
 
+    from tenderguard.domain.catalogue import reason_label  # noqa: PLC0415 - each command imports what it uses
     from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
     p = load_policy(policy_spec)
     if as_json:
@@ -152,23 +171,26 @@ def policy_show(policy_spec: str, as_json: bool) -> None:
     console = Console()
     console = console if console.is_terminal else Console(width=_UNWRAPPED)
     console.print(f"{p.name} — {p.title}", markup=False, highlight=False)
-    steps = Table("编号", "步骤", "类型", "设置", title=f"进场步骤 {len(p.steps)} 步", title_justify="left")
+    steps = Table(_("number"), _("step"), _("kind"), _("settings"),
+                  title=ngettext("{n} entry step", "{n} entry steps", len(p.steps)), title_justify="left")
     for i, step in enumerate(p.steps):
         # A policy's own words are shown as written, never read as rich markup ([必做] stays).
         steps.add_row(*map(Text, (f"steps[{i}]", step.label, f"{step.kind}:{step.id}",
                                   "\n".join(_step_settings(step)))))
     console.print(steps)
     if p.questions:
-        asked = Table("编号", "问题", "回答“是”时", "原因", title=f"健康问题 {len(p.questions)} 个",
+        asked = Table(_("number"), _("question"), _("on the risky answer"), _("reason"),
+                      title=ngettext("{n} health question", "{n} health questions", len(p.questions)),
                       title_justify="left")
         for i, q in enumerate(p.questions):
-            risky = "是" if q.risk_answer else "否"
             asked.add_row(*map(Text, (f"questions[{i}]", q.text,
-                                      f"答“{risky}”: {_ON_RISK.get(q.on_risk, q.on_risk)}", q.reason)))
+                                      _("answer “{answer}”: {action}", answer=_yes(q.risk_answer),
+                                        action=_named(_ON_RISK, q.on_risk)), reason_label(q.reason))))
         console.print(asked)
     else:
-        console.print("健康问题: 无", markup=False, highlight=False)
-    rest = Table("项目", "设置", "键", title="限额、开标室、保存期限及其他", title_justify="left")
+        console.print(_("health questions: none"), markup=False, highlight=False)
+    rest = Table(_("item"), _("setting"), _("key"), title=_("places, halls, retention and the rest"),
+                 title_justify="left")
     for label, value, key in _sections(p):
         rest.add_row(Text(label), Text(value), Text(key))
     console.print(rest)
@@ -184,7 +206,7 @@ def policy_check(path: str) -> None:
     """Check a policy file; print every problem by key path."""
     from tenderguard.policy import load_policy  # noqa: PLC0415 - each command imports what it uses
     p = load_policy(path)
-    click.echo(f"ok: {p.name} ({len(p.steps)} steps)")
+    click.echo(_("ok: {p_name} ({length} steps)", p_name=p.name, length=len(p.steps)))
 
 
 @cli.command("id")
@@ -194,5 +216,5 @@ def identity_check(number: str, kind: str | None) -> None:
     """Validate an identity document number and show it masked."""
     from tenderguard.identity import parse_document  # noqa: PLC0415 - each command imports what it uses
     doc = parse_document(number, kind)
-    born = f", born {doc.birth_date}" if doc.birth_date else ""
-    click.echo(f"valid {doc.kind}: {doc.masked()}{born}")
+    born = _(", born {day}", day=format_date(doc.birth_date)) if doc.birth_date else ""
+    click.echo(_("valid {kind}: {doc}{born}", kind=doc.kind, doc=doc.masked(), born=born))

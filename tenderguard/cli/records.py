@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import attrs
 import click
 
+from tenderguard.i18n import _, format_datetime
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -58,9 +60,10 @@ def db_upgrade(db: str) -> None:
     finally:
         engine.dispose()
     if before.revision == after.revision:
-        click.echo(f"already up to date: revision {after.revision}")
+        click.echo(_("already up to date: revision {revision}", revision=after.revision))
     else:
-        click.echo(f"upgraded: revision {before.revision or 'none (empty database)'} → {after.revision}")
+        click.echo(_("upgraded: revision {value} → {revision}", value=before.revision or _('none (empty database)'),
+                     revision=after.revision))
 
 
 @db.command("status")
@@ -106,9 +109,9 @@ def audit_verify(db: str, keys: str, centre_code: str, centre_name: str, checkpo
         report = _gate(store, "badge-only").verify_audit_against(checkpoint=checkpoint, since=since,
                                                                  fingerprint=anchor)
     if not report.ok:
-        click.echo(f"error: {report}", err=True)
+        click.echo(_("error: {report}", report=report), err=True)
         sys.exit(EXIT_AUDIT_BROKEN)
-    click.echo(str(report) + (f" from the checkpoint at entry {since.seq}" if since else ""))
+    click.echo(_("{report} from the checkpoint at entry {seq}", report=report, seq=since.seq) if since else str(report))
 
 
 def _read_checkpoint(path: str | None, public: Ed25519PublicKey | None) -> Checkpoint | None:
@@ -135,8 +138,9 @@ def audit_checkpoint(out: str | None, operator: str, db: str, keys: str, centre_
         checkpoint = _gate(store, "badge-only").audit_checkpoint(key, operator=operator)
     if out is not None:
         write_private_text(out, checkpoint.to_json())
-    click.echo(f"checkpoint of {checkpoint.at:%Y-%m-%d %H:%M}: entry {checkpoint.seq}, fingerprint "
-               f"{checkpoint.seq}:{checkpoint.fingerprint}" + (f" (written to {out})" if out else ""))
+    line = _("checkpoint of {at}: entry {seq}, fingerprint {seq}:{fingerprint}", at=format_datetime(checkpoint.at),
+             seq=checkpoint.seq, fingerprint=checkpoint.fingerprint)
+    click.echo(_("{line} (written to {out})", line=line, out=out) if out else line)
 
 
 @cli.group()
@@ -157,7 +161,7 @@ def signals_list(day: dt.datetime | None, unmasked: bool, operator: str, as_json
     """List a day's signals, names and credit codes masked unless --unmasked (the supervisor's reading)."""
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     if unmasked and not operator.strip():
-        raise click.UsageError("--unmasked needs --operator NAME: the supervisor who reads the signals")
+        raise click.UsageError(_("--unmasked needs --operator NAME: the supervisor who reads the signals"))
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         gate = _gate(store, policy_spec)
         found = gate.signal_details(day.date() if day else None, unmasked=unmasked, operator=operator)
@@ -168,10 +172,11 @@ def signals_list(day: dt.datetime | None, unmasked: bool, operator: str, as_json
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
         decided = f"\t{v.decided_by}: {v.decision_reason}" if v.decided_by else ""
-        click.echo(f"{v.id}\t{v.raised_at:%H:%M}\t{v.status}\t{v.text}\t场次 {v.session or '-'}\t"
+        session = _("session {session}", session=v.session or "-")
+        click.echo(f"{v.id}\t{v.raised_at:%H:%M}\t{v.status}\t{v.text}\t{session}\t"
                    f"{'、'.join(v.people)}\t{'、'.join(v.companies)}{decided}")
     if not found and not as_json:
-        click.echo("no signal")
+        click.echo(_("no signal"))
 
 
 @signals.command("resolve")
@@ -190,4 +195,5 @@ def signals_resolve(signal_id: str, decision: str, reason: str, operator: str, d
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         signal = _gate(store, policy_spec).decide_signal(signal_id, decision=decision, reason=reason,
                                                          operator=operator)
-    click.echo(f"signal {signal.id}: {signal.status} by {signal.decided_by}")
+    click.echo(_("signal {id}: {status} by {decided_by}", id=signal.id, status=signal.status,
+                 decided_by=signal.decided_by))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from tenderguard.i18n import _, format_date, format_datetime
+
 if TYPE_CHECKING:
 
     from tenderguard.domain.arrival_slots import ArrivalPlan, ArrivalWindow
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from tenderguard.domain.reminders import AgencyDay
 
 from tenderguard.cli.common import (
+    Failure,
     _centre_options,
     _db_option,
     _gate,
@@ -55,9 +58,13 @@ def _groups_table(groups: list[AgencyDay], *, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
-        state = "已通知" if g.reached else (f"约定回拨 {g.callback_at:%m-%d %H:%M}" if g.callback_at
-                                            else f"待通知(已拨 {g.attempts} 次)")
-        click.echo(f"{g.day} {row['first_opening']}  {g.agency.name}  {g.agency.contact or '-'} "
+        if g.reached:
+            state = _("reached")
+        elif g.callback_at:
+            state = _("call back at {time}", time=format_datetime(g.callback_at))
+        else:
+            state = _("to call ({attempts} attempt(s) so far)", attempts=g.attempts)
+        click.echo(f"{format_date(g.day)} {row['first_opening']}  {g.agency.name}  {g.agency.contact or '-'} "
                    f"{g.agency.phone or '-'}  {'、'.join(s.code for s in g.sessions)}  {state}")
 
 
@@ -111,13 +118,13 @@ def remind_due(days: int, today: dt.datetime | None, show_phones: bool, as_json:
         groups = due(_gate(store, "badge-only").reminder_groups(days, start=first), moment)
     _groups_table(groups, as_json=as_json)
     if not groups and not as_json:
-        click.echo("nothing due: every agency with sessions in the period has been reached")
+        click.echo(_("nothing due: every agency with sessions in the period has been reached"))
 
 
 @remind.command("call")
 @click.option("--agency", required=True, help="The agency's code.")
 @click.option("--outcome", required=True, metavar="reached|will_relay|no_answer|wrong_number|callback",
-              help="How the call went.")
+              help="How the call went: the code or its name (已接通, 已接通并将转告, 未接通, 号码错误, 约定回拨).")
 @click.option("--caller", required=True, help="Who made the call.")
 @click.option("--answered-by", default=None, help="Who answered (required when reached).")
 @click.option("--session", "sessions", multiple=True, help="A session the call covered (default: all of the "
@@ -131,23 +138,29 @@ def remind_call(agency: str, outcome: str, caller: str, answered_by: str | None,
                 callback_at: dt.datetime | None, note: str | None, db: str, centre_code: str,
                 centre_name: str) -> None:
     """Log a reminder call to an agency and its outcome (audited)."""
+    from tenderguard.domain.catalogue import (  # noqa: PLC0415 - each command imports what it uses
+        call_outcome_code,
+        call_outcome_label,
+    )
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     centre = Centre(code=centre_code, name=centre_name)
     when = callback_at.replace(tzinfo=centre.tz) if callback_at else None
     with _store(db, centre) as store:
         call = _gate(store, "badge-only").log_call(
-            agency=agency, caller=caller, outcome=outcome, sessions=sessions or None, answered_by=answered_by,
-            callback_at=when, note=note)
-    click.echo(f"logged: {call.agency} {call.outcome} ({'、'.join(call.sessions)}) at {call.at:%Y-%m-%d %H:%M}")
+            agency=agency, caller=caller, outcome=call_outcome_code(outcome), sessions=sessions or None,
+            answered_by=answered_by, callback_at=when, note=note)
+    click.echo(_("logged: {agency} {outcome} ({sessions}) at {at}", agency=call.agency,
+                 outcome=call_outcome_label(call.outcome), sessions="、".join(call.sessions),
+                 at=format_datetime(call.at)))
 
 
 def _expected(values: tuple[str, ...]) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
     for value in values:
-        code, _, span = value.partition("=")
-        low, _, high = span.partition("-")
+        code, _equals, span = value.partition("=")
+        low, _dash, high = span.partition("-")
         if not code or not low.isdigit() or not (high or low).isdigit():
-            raise click.BadParameter(f"{value!r} is not SESSION=MIN-MAX (e.g. MY-2026-118=20-35)",
+            raise click.BadParameter(_("{value!r} is not SESSION=MIN-MAX (e.g. MY-2026-118=20-35)", value=value),
                                      param_hint="--expected")
         found[code] = (int(low), int(high or low))
     return found
@@ -170,7 +183,7 @@ def _windows_from(file: TextIO | None) -> dict[str, ArrivalWindow] | None:
                                     end=dt.datetime.fromisoformat(w["end"]), people=int(w["people"]))
                 for code, w in data.items()}
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise click.BadParameter("is not a windows file written by `remind slots --out`",
+        raise click.BadParameter(_("is not a windows file written by `remind slots --out`"),
                                  param_hint="--windows") from None
 
 
@@ -203,30 +216,37 @@ def remind_slots(day: dt.datetime, expected: tuple[str, ...], desks: int, throug
     try:
         opens = dt.time.fromisoformat(gate_opens)
     except ValueError:
-        raise click.BadParameter(f"{gate_opens!r} is not HH:MM", param_hint="--gate-opens") from None
+        raise click.BadParameter(
+            _("{gate_opens!r} is not HH:MM", gate_opens=gate_opens), param_hint="--gate-opens"
+        ) from None
     with _store(db, centre) as store:
         gate = _gate(store, "badge-only")
         sessions = {s.code: s for s in gate.reminder_sessions(day.date())}
         if throughput is None and measured_on is not None:
             throughput = gate.measured_throughput(measured_on.date())
             if throughput is None:
-                raise click.ClickException(f"too few records on {measured_on:%Y-%m-%d} to measure the desks; "
-                                           "give --throughput")
-            click.echo(f"measured on {measured_on:%Y-%m-%d}: {throughput:.2f} people per minute per desk")
+                raise Failure(_("too few records on {day} to measure the desks; give --throughput",
+                                day=format_date(measured_on.date())))
+            click.echo(_("measured on {day}: {throughput:.2f} people per minute per desk",
+                         day=format_date(measured_on.date()), throughput=throughput))
     throughput = throughput if throughput is not None else 1.0
     unknown = sorted(set(wanted) - set(sessions))
     if unknown:
-        raise click.BadParameter(f"no session {', '.join(unknown)} on {day:%Y-%m-%d}", param_hint="--expected")
+        raise click.BadParameter(
+            _("no session {items} on {day}", items=_(", ").join(unknown), day=format_date(day)), param_hint="--expected"
+        )
     loads = [SessionLoad.of(sessions[code], span) for code, span in wanted.items()]
     plan = plan_arrivals(loads, desks=desks, throughput=throughput, max_queue=max_queue,
                          gate_opens=dt.datetime.combine(day.date(), opens, tzinfo=centre.tz))
     if not plan.feasible:
         for problem in plan.problems:
-            click.echo(f"cannot plan: {problem}", err=True)
+            click.echo(_("cannot plan: {problem}", problem=problem), err=True)
         sys.exit(1)
     for code, w in sorted(plan.windows.items(), key=lambda kv: kv[1].start):
-        click.echo(f"{code}\t{w.hall}\t{w.describe()}\t(opens {w.opens_at:%H:%M}, {w.people} people)")
-    click.echo(f"peak queue {plan.peak_queue:.0f}, desks busy {plan.utilisation:.0%}")
+        click.echo(_("{code}\t{hall}\t{describe}\t(opens {opens_at:%H:%M}, {people} people)", code=code, hall=w.hall,
+                     describe=w.describe(), opens_at=w.opens_at, people=w.people))
+    click.echo(_("peak queue {peak_queue:.0f}, desks busy {utilisation:.0%}", peak_queue=plan.peak_queue,
+                 utilisation=plan.utilisation))
     if out is not None:
         out.write(_windows_to_json(plan) + "\n")
 
@@ -258,7 +278,10 @@ def remind_render(session_code: str, folder: str, contact_phone: str | None, win
         gate = _gate(store, policy_spec)
         session = gate.session(session_code)
         if session.agency is None:
-            raise click.ClickException(f"session {session_code} has no agency to remind")
+            raise Failure(_("session {session_code} has no agency to remind", session_code=session_code))
+        if session.status == "cancelled":
+            raise Failure(_("session {session_code} is cancelled: no entry notice goes to its agency",
+                            session_code=session_code))
         day = session.day(gate.centre)
         [group] = [g for g in gate.reminder_groups(1, start=day) if g.agency.code == session.agency]
         planned = _windows_from(windows)
@@ -278,8 +301,9 @@ def remind_render(session_code: str, folder: str, contact_phone: str | None, win
                 render_declaration_form(gate.policy, s, out / f"declaration-form-{s.code}.pdf", centre=gate.centre)
                 written.append(f"declaration-form-{s.code}.pdf")
     for warning in notice.sms.warnings:
-        click.echo(f"warning: SMS: {warning}", err=True)
-    click.echo(f"{group.agency.name} {day}: {', '.join(written)} in {out}")
+        click.echo(_("warning: SMS: {warning}", warning=warning), err=True)
+    click.echo(_("{agency_name} {day}: {items} in {out}", agency_name=group.agency.name, day=day,
+                 items=_(", ").join(written), out=out))
 
 
 @remind.command("send")
@@ -303,11 +327,19 @@ def remind_send(days: int, contact_phone: str | None, windows: TextIO | None, db
         sender = notice_sender(settings, policy=gate.policy, centre=gate.centre, contact_phone=contact_phone,
                                windows=_windows_from(windows))
         counts = gate.send_notices(sender)
-    click.echo(f"queued {len(queued)}; sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
+    click.echo(_("queued {length}; sent {counts}, to retry {counts2}, failed {counts3}", length=len(queued),
+                 counts=counts['sent'], counts2=counts['retry'], counts3=counts['failed']))
     for g in no_address:
-        click.echo(f"no email address: call {g.agency.name} about {g.day} instead", err=True)
+        click.echo(
+            _(
+                "no email address: call {agency_name} about {day} instead",
+                agency_name=g.agency.name,
+                day=format_date(g.day),
+            ),
+            err=True,
+        )
     if counts["failed"]:
-        click.echo("see `tenderguard remind outbox` for the failed notices", err=True)
+        click.echo(_("see `tenderguard remind outbox` for the failed notices"), err=True)
 
 
 @remind.command("outbox")
@@ -336,4 +368,4 @@ def remind_requeue(key: str, operator: str, db: str, centre_code: str, centre_na
     from tenderguard.domain.model import Centre  # noqa: PLC0415 - each command imports what it uses
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         item = _gate(store, "badge-only").requeue_notice(key, operator=operator)
-    click.echo(f"requeued {item.key} for {item.recipient}")
+    click.echo(_("requeued {key} for {recipient}", key=item.key, recipient=item.recipient))

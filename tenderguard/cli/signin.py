@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tenderguard.cli.common import _centre_options, _db_option, _gate, _policy_option, _store, cli
+from tenderguard.i18n import _
 
 __all__ = ["signin_sheet"]
 
@@ -36,9 +37,10 @@ def signin_sheet(session_code: str, out: str, operator: str, db: str, policy_spe
     target = Path(out)
     kind = target.suffix.lower()
     if kind not in _FORMATS:
-        raise InvalidInputError("out", f"{out} is neither .pdf nor .xlsx", hint="e.g. --out signin.pdf")
+        raise InvalidInputError("out", _("{out} is neither .pdf nor .xlsx", out=out), hint=_("e.g. --out signin.pdf"))
     checked_target(target)  # a wrong --out is told before the sheet is made (and audited)
     with _store(db, Centre(code=centre_code, name=centre_name)) as store:
         sheet = _gate(store, policy_spec).signin_sheet(session_code, operator=operator)
     (write_signin_pdf if kind == ".pdf" else write_signin_xlsx)(sheet, target)
-    click.echo(f"{sheet.session.code}: {len(sheet.rows)} bidder(s) → {out}")
+    click.echo(_("{session_code}: {length} bidder(s) → {out}", session_code=sheet.session.code, length=len(sheet.rows),
+                 out=out))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tenderguard.cli.common import _centre_options, _db_option, _gate, _keys_option, _policy_option, _store, cli
+from tenderguard.i18n import _
 
 __all__ = ["door", "door_link", "serve"]
 
@@ -29,7 +30,8 @@ def serve(host: str, port: int, db: str, keys: str, policy_spec: str, centre_cod
 
     config = GateConfig(db=db, centre=Centre(code=centre_code, name=centre_name), policy=policy_spec, keys=keys)
     app = create_app(config, create=True)
-    click.echo(f"TenderGuard web gate on http://{host}:{port}/ (database {db}); Ctrl-C stops it", err=True)
+    click.echo(_("TenderGuard web gate on http://{host}:{port}/ (database {db}); Ctrl-C stops it", host=host, port=port,
+                 db=db), err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -65,4 +67,4 @@ def door_link(name: str, base_url: str, png: str | None, db: str, keys: str, cen
     if png is not None:
         with private_output(Path(png)) as out:
             code.save(out, kind="png", scale=6)
-    click.echo("note: the link signs one device in, once, within a day; keep it like a password", err=True)
+    click.echo(_("note: the link signs one device in, once, within a day; keep it like a password"), err=True)

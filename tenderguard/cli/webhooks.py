@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tenderguard.cli.common import _centre_options, _db_option, _gate, _store, cli
+from tenderguard.i18n import _
 
 if TYPE_CHECKING:
     from tenderguard.services import Gate
@@ -29,7 +30,7 @@ def _hooks(db: str, centre_code: str, centre_name: str, *, create: bool = False)
 def _read_secret(path: str) -> str:
     text = Path(path).read_text(encoding="utf-8").strip()
     if not text:
-        raise click.UsageError(f"--secret-file: {path} is empty")
+        raise click.UsageError(_("--secret-file: {path} is empty", path=path))
     return text
 
 
@@ -58,10 +59,10 @@ def webhook_add(url: str, events: str, secret_file: str | None, by: str, db: str
     secret = _read_secret(secret_file) if secret_file else None
     with _hooks(db, centre_code, centre_name, create=True) as gate:
         added = gate.add_webhook(url, events, secret=secret, by=by)
-    click.echo(f"added webhook {added.id}: {added.url} ({','.join(added.events)})")
+    click.echo(_("added webhook {id}: {url} ({items})", id=added.id, url=added.url, items=','.join(added.events)))
     if secret is None:
-        click.echo(f"secret: {added.secret}")
-        click.echo("keep the secret for the receiver: it is not shown again", err=True)
+        click.echo(_("secret: {secret}", secret=added.secret))
+        click.echo(_("keep the secret for the receiver: it is not shown again"), err=True)
 
 
 @webhook.command("list")
@@ -73,10 +74,11 @@ def webhook_list(db: str, centre_code: str, centre_name: str) -> None:
     with _hooks(db, centre_code, centre_name) as gate:
         found = gate.webhooks()
     for hook in found:
-        click.echo(f"{hook.id}  {hook.url}  {','.join(hook.events)}  secret {mask_secret(hook.secret)}  "
-                   f"added {hook.created_at:%Y-%m-%d %H:%M}")
+        click.echo(_("{id}  {url}  {items}  secret {mask_secret}  added {created_at:%Y-%m-%d %H:%M}", id=hook.id,
+                     url=hook.url, items=','.join(hook.events), mask_secret=mask_secret(hook.secret),
+                     created_at=hook.created_at))
     if not found:
-        click.echo("no webhooks: add one with `tenderguard webhook add URL --events all`")
+        click.echo(_("no webhooks: add one with `tenderguard webhook add URL --events all`"))
 
 
 @webhook.command("remove")
@@ -88,7 +90,10 @@ def webhook_remove(webhook_id: int, by: str, db: str, centre_code: str, centre_n
     """Remove a subscription; its deliveries not sent yet are dropped (marked failed)."""
     with _hooks(db, centre_code, centre_name) as gate:
         dropped = gate.remove_webhook(webhook_id, by=by)
-    click.echo(f"removed webhook {webhook_id}" + (f" ({dropped} deliveries not sent dropped)" if dropped else ""))
+    removed = _("removed webhook {webhook_id}", webhook_id=webhook_id)
+    click.echo(
+        _("{line} ({dropped} deliveries not sent dropped)", line=removed, dropped=dropped) if dropped else removed
+    )
 
 
 @webhook.command("deliver")
@@ -106,13 +111,14 @@ def webhook_deliver(once: bool, interval: float, db: str, centre_code: str, cent
             while True:
                 counts = gate.deliver_webhooks(post)
                 if any(counts.values()) or once:
-                    click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
+                    click.echo(_("sent {counts}, to retry {counts2}, failed {counts3}", counts=counts['sent'],
+                                 counts2=counts['retry'], counts3=counts['failed']))
                 if once:
                     return
                 if not any(counts.values()):
                     time.sleep(interval)
         except KeyboardInterrupt:
-            click.echo("stopped; deliveries not sent yet wait for the next run", err=True)
+            click.echo(_("stopped; deliveries not sent yet wait for the next run"), err=True)
 
 
 @webhook.command("log")
@@ -127,7 +133,8 @@ def webhook_log(failed_only: bool, limit: int, db: str, centre_code: str, centre
         found = gate.webhook_log(failed_only=failed_only, limit=limit)
     for d in found:
         error = f"  {d.last_error}" if d.last_error else ""
-        click.echo(f"{d.created_at:%Y-%m-%d %H:%M:%S}  {d.id}  webhook {d.webhook}  {d.kind}  {d.status}  "
-                   f"attempts {d.attempts}{error}")
+        click.echo(_("{created_at:%Y-%m-%d %H:%M:%S}  {id}  webhook {webhook}  {kind}  {status}  attempts "
+                     "{attempts}{error}", created_at=d.created_at, id=d.id, webhook=d.webhook, kind=d.kind,
+                     status=d.status, attempts=d.attempts, error=error))
     if not found:
-        click.echo("no failed deliveries" if failed_only else "no deliveries yet")
+        click.echo(_("no failed deliveries") if failed_only else _("no deliveries yet"))

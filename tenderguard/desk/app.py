@@ -4,7 +4,7 @@
 is checked before it reaches the gate (a mistyped ID number, credit code or temperature is asked again and never
 stored), each step of the policy is asked in order from the screening's current state (so an interrupted
 screening resumes where it stopped), and the outcome is shown before the screen is wiped for the next person.
-All text comes from the catalogue in :mod:`tenderguard.desk.messages`.
+All text comes from TenderGuard's one catalogue (:mod:`tenderguard.i18n`), in the desk's language.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from tenderguard.desk.answers import NO, YES, TestTimeError, typed_reading, typed_test_time
-from tenderguard.desk.messages import Catalogue, catalogue
+from tenderguard.desk.residence import ask_residence
 from tenderguard.desk.terminal import PlainTerminal, Terminal
-from tenderguard.domain.catalogue import reason_label, role_label
+from tenderguard.domain.catalogue import FIELDS, answer_label, reason_label, role_label, service_label
 from tenderguard.domain.machine import Phase, StatePlace
 from tenderguard.domain.model import Arrival
 from tenderguard.errors import InvalidInputError, TenderGuardError
+from tenderguard.i18n import N_, _, use_language
 from tenderguard.identity import (
     normalise_company_name,
     normalise_mobile,
@@ -49,6 +50,9 @@ QUIT, ABANDON, REMEASURE, PARK = "q", "a", "r", "p"
 _COMPANY_ROLES = (Role.BIDDER, Role.TENDERER, Role.AGENCY)
 #: How often the rest countdown is shown while the operator waits.
 _WAIT_TICK = 15.0
+REST = N_("Resting until {until}, then re-measure. p to let the person rest aside and take the next arrival; "
+          "Enter to wait, r to re-measure when due, a if the person left> ")
+REST_DUE = N_("Rest over ({until}): Enter or r to re-measure, p to keep resting> ")
 
 
 class DeskQuit(Exception):
@@ -70,9 +74,9 @@ class _Invalid(Exception):
 class _DeskApp:
     """One desk session in a terminal."""
 
-    def __init__(self, gate: Gate, desk: Desk, *, session: str, term: Terminal, t: Catalogue,
+    def __init__(self, gate: Gate, desk: Desk, *, session: str, term: Terminal,
                  sleep: Callable[[float], None]) -> None:
-        self.gate, self.desk, self.session, self.term, self.t, self.sleep = gate, desk, session, term, t, sleep
+        self.gate, self.desk, self.session, self.term, self.sleep = gate, desk, session, term, sleep
         self.hall = gate.session(session).hall
         self.tally: Counter[str] = Counter()
 
@@ -88,11 +92,14 @@ class _DeskApp:
                 view = self._walk(view)
                 if view.closed:
                     self._outcome(view)
+                    if view.asks_residence:
+                        ask_residence(self, view)
                 else:  # parked during a rest: listed to resume when the re-measure is due
                     until = f"{view.rest_until:%H:%M:%S}" if view.rest_until else ""
-                    self.term.say(self.t("rest.parked", name=view.name_masked, until=until), "warn")
+                    self.term.say(_("{name} is resting; re-measure from {until} (choose them when the list is shown)",
+                                    name=view.name_masked, until=until), "warn")
                 self.tally[view.outcome or "parked"] += 1
-                self._ask_raw(self.t("prompt.next"))
+                self._ask_raw(_("Enter for the next arrival (the screen is cleared), q to quit> "))
         except (DeskQuit, EOFError, KeyboardInterrupt):
             pass
         except BaseException:  # an error ends the desk: leave nobody's data on the screen
@@ -101,40 +108,43 @@ class _DeskApp:
             raise
         self.term.clear()
         self.term.forget()
-        self.term.say(self.t("bye", admitted=self.tally["admitted"], refused=self.tally["refused"],
-                             referred=self.tally["referred"], abandoned=self.tally["abandoned"]))
+        self.term.say(_("Desk closed: admitted {admitted}, refused {refused}, referred {referred}, left {abandoned}. "
+                        "Unfinished screenings can be resumed at the next start.", admitted=self.tally["admitted"],
+                        refused=self.tally["refused"], referred=self.tally["referred"],
+                        abandoned=self.tally["abandoned"]))
         return self.tally
 
     def _header(self, name: str | None = None) -> None:
         actor = self.desk.actor
-        self.term.say(self.t("status", desk=actor.desk, operator=actor.operator, session=self.session,
-                             hall=self.hall), "title")
+        self.term.say(_("[Desk {desk} · operator {operator} · session {session} · {hall}]", desk=actor.desk,
+                        operator=actor.operator, session=self.session, hall=self.hall), "title")
         if name:
-            self.term.say(self.t("status.person", name=name), "dim")
+            self.term.say(_("Now screening: {name}", name=name), "dim")
 
     def _next(self) -> ScreeningView:
         """Resume an interrupted screening of the session, or take a new arrival."""
         waiting = [v for v in self.gate.open_screenings() if v.session == self.session]
         if not waiting:
             return self._arrival()
-        self.term.say(self.t("resume.title"), "warn")
+        self.term.say(_("Unfinished screenings of this session (can be resumed):"), "warn")
         for number, view in enumerate(waiting, start=1):
             step = view.step_label or view.state
             if view.rest_until is not None:
-                step += self.t("resume.resting", until=f"{view.rest_until:%H:%M:%S}")
-            self.term.say(self.t("resume.item", number=number, name=view.name_masked,
-                                 role=self._role_label(view.role), step=step))
+                step += _(" (resting, re-measure from {until})", until=f"{view.rest_until:%H:%M:%S}")
+            self.term.say(_("  {number}) {name} ({role}) — stopped at: {step}", number=number, name=view.name_masked,
+                                 role=role_label(view.role), step=step))
         while True:
-            answer = self._ask_raw(self.t("resume.prompt", count=len(waiting)))
+            answer = self._ask_raw(_("Number to resume (1-{count}), Enter for a new arrival, q to quit> ",
+                                     count=len(waiting)))
             if not answer:
                 return self._arrival()
             if answer.isdigit() and 1 <= int(answer) <= len(waiting):
                 view = self.desk.view(waiting[int(answer) - 1].id)
                 self.term.clear()
                 self._header(view.name_masked)
-                self.term.say(self.t("resume.resumed", name=view.name_masked), "warn")
+                self.term.say(_("Resuming the screening of {name}", name=view.name_masked), "warn")
                 return view
-            self.term.say(self.t("error.choice"), "bad")
+            self.term.say(_("Type one of the numbers listed"), "bad")
 
     # ------------------------------------------------------------------------------------------ input
 
@@ -160,9 +170,11 @@ class _DeskApp:
 
     def _problem(self, exc: TenderGuardError) -> str:
         field = getattr(exc, "field", "")
-        label = self.t.get(f"field.{field}", self.t("field.other"))
-        detail = exc.message.removeprefix(f"{field}: ") + (f" — {exc.hint}" if exc.hint else "")
-        return self.t("error.invalid", field=label, detail=detail)
+        label = _(FIELDS.get(field, N_("input")))
+        detail = exc.detail if isinstance(exc, InvalidInputError) else exc.message
+        if exc.hint:
+            return _("{field} is not valid: {detail} — {hint}", field=label, detail=detail, hint=exc.hint)
+        return _("{field} is not valid: {detail}; type it again", field=label, detail=detail)
 
     def _yes_no(self, prompt: str) -> bool:
         def parse(answer: str) -> bool:
@@ -171,9 +183,9 @@ class _DeskApp:
                 return True
             if word in NO:
                 return False
-            raise _Invalid(self.t("error.yes_no"))
+            raise _Invalid(_("Type y (yes) or n (no)"))
 
-        return self._ask(prompt + self.t("hint.yes_no"), parse)
+        return self._ask(prompt + _(" (y yes / n no)> "), parse)
 
     def _choice(self, title: str, options: Sequence[str], labels: Sequence[str]) -> str:
         """One of ``options`` by its number or its code."""
@@ -185,34 +197,31 @@ class _DeskApp:
                 return options[int(word) - 1]
             if word in options:
                 return word
-            raise _Invalid(self.t("error.choice"))
+            raise _Invalid(_("Type one of the numbers listed"))
 
-        self.term.say(f"{title}: {listed}")
-        return self._ask(self.t("prompt.choice"), parse)
+        self.term.say(_("{title}: {listed}", title=title, listed=listed))
+        return self._ask(_("Choose (number)> "), parse)
 
     @staticmethod
     def _optional(parse: Callable[[str], str]) -> Callable[[str], str | None]:
         return lambda answer: parse(answer) if answer else None
 
-    def _role_label(self, role: str) -> str:
-        return role_label(role, self.t.lang)
-
     # ------------------------------------------------------------------------------------------ arrival
 
     def _arrival(self) -> ScreeningView:
         """Take the arrival's details, each checked as it is typed, and open the screening."""
-        self.term.say(self.t("arrival.title"), "title")
+        self.term.say(_("New arrival (a cancels this arrival, q quits)"), "title")
         try:
-            name = self._ask(self.t("prompt.name"), validate_person_name)
-            document = self._ask(self.t("prompt.id_number"), parse_document)
+            name = self._ask(_("Name> "), validate_person_name)
+            document = self._ask(_("ID number> "), parse_document)
             roles = [r.value for r in Role]
-            role = Role(self._choice(self.t("prompt.role"), roles, [self._role_label(r) for r in roles]))
+            role = Role(self._choice(_("Role"), roles, [role_label(r) for r in roles]))
             company = credit_code = None
             if role in _COMPANY_ROLES:
-                company = self._ask(self.t("prompt.company"), normalise_company_name)
-                credit_code = self._ask(self.t("prompt.credit_code"), validate_organisation_id)
-            phone = self._ask(self.t("prompt.phone"), self._optional(normalise_mobile))
-            key_area = self._yes_no(self.t("prompt.key_area"))
+                company = self._ask(_("Company> "), normalise_company_name)
+                credit_code = self._ask(_("Unified social credit code> "), validate_organisation_id)
+            phone = self._ask(_("Mobile phone (Enter to skip)> "), self._optional(normalise_mobile))
+            key_area = self._yes_no(_("From a key area in the last 14 days?"))
             while True:
                 try:
                     arrival = Arrival(session=self.session, role=role, name=name, document=document,
@@ -222,21 +231,22 @@ class _DeskApp:
                 except InvalidInputError as exc:
                     self.term.say(self._problem(exc), "bad")
                     if exc.field == "credit_code" and role in _COMPANY_ROLES:
-                        credit_code = self._ask(self.t("prompt.credit_code"), validate_organisation_id)
+                        credit_code = self._ask(_("Unified social credit code> "), validate_organisation_id)
                         continue
                     if exc.field == "company" and role in _COMPANY_ROLES:
-                        company = self._ask(self.t("prompt.company"), normalise_company_name)
+                        company = self._ask(_("Company> "), normalise_company_name)
                         continue
                     raise
                 self.term.clear()
                 self._header(view.name_masked)
-                self.term.say(self.t("arrival.opened", name=view.name_masked, id_number=document.masked(),
-                                     role=self._role_label(role)))
+                self.term.say(_("Registered: {name} · {id_number} · {role}", name=view.name_masked,
+                                id_number=document.masked(),
+                                     role=role_label(role)))
                 if view.badge_note:
-                    self.term.say(self.t("arrival.badge_note", note=view.badge_note), "warn")
+                    self.term.say(_("Badge: {note}", note=view.badge_note), "warn")
                 return view
         except _Abandon:
-            self.term.say(self.t("arrival.cancelled"), "warn")
+            self.term.say(_("Arrival cancelled; nothing was stored"), "warn")
             return self._arrival()
 
     # ------------------------------------------------------------------------------------------ steps
@@ -248,9 +258,9 @@ class _DeskApp:
             if place is None:  # between steps (never left so by the desk): read it again
                 view = self.desk.view(view.id)
                 if not view.closed and view.state not in self.gate.machine.places:
-                    raise TenderGuardError(f"screening {view.id} is stuck in {view.state}")
+                    raise TenderGuardError(_("screening {id} is stuck in {state}", id=view.id, state=view.state))
                 continue
-            self.term.say(self.t("step.title", step=place.step.label), "title")
+            self.term.say(_("▶ {step}", step=place.step.label), "title")
             try:
                 view = self._act(view, place)
             except _Parked:
@@ -268,61 +278,65 @@ class _DeskApp:
             return self.desk.answer(sid, answers)
         if isinstance(step, MaskStep):
             options = ["ok", "replaced", "refused"]
-            return self.desk.mask(sid, self._choice(step.label, options, [self.t(f"mask.{o}") for o in options]))
+            return self.desk.mask(sid, self._choice(step.label, options, [answer_label(o) for o in options]))
         if isinstance(step, TemperatureStep):
             return self._temperature(view, step, place)
         if isinstance(step, DeclarationStep):
             if place.phase is Phase.FILL_IN:
-                filled = self._yes_no(self.t("prompt.fill_in"))
+                filled = self._yes_no(_("Health declaration filled in at the desk?"))
                 return self.desk.declare(sid, "complete" if filled else "missing")
             options = ["complete", "missing", "mismatch"]
             return self.desk.declare(sid, self._choice(step.label, options,
-                                                       [self.t(f"declaration.{o}") for o in options]))
+                                                       [answer_label(o) for o in options]))
         if isinstance(step, HealthCodeStep):
             options = ["green", "yellow", "red"]
             return self.desk.health_code(sid, self._choice(step.label, options,
-                                                           [self.t(f"colour.{o}") for o in options]))
+                                                           [answer_label(o) for o in options]))
         if isinstance(step, NucleicTestStep):
-            tested_at = self._ask(self.t("prompt.test_at"), self._test_time)
-            negative = tested_at is None or self._yes_no(self.t("prompt.test_negative"))
+            tested_at = self._ask(_("Nucleic-acid test taken at (e.g. 2026-11-22 08:30, 11-22 08:30 or 08:30; "
+                                    "n if no report)> "), self._test_time)
+            negative = tested_at is None or self._yes_no(_("Is the result negative?"))
             return self.desk.nucleic_test(sid, tested_at, negative=negative)
-        self._ask(self.t("prompt.confirm", step=step.label), self._confirmed)
+        self._ask(_("{step}: done? (Enter to confirm, a if the person left)> ", step=step.label), self._confirmed)
         return self.desk.confirm(sid)
 
     def _confirmed(self, answer: str) -> bool:
         if not answer or answer.lower() in YES:
             return True
-        raise _Invalid(self.t("error.confirm"))
+        raise _Invalid(_("Enter to confirm, or a if the person left"))
 
     def _test_time(self, answer: str) -> dt.datetime | None:
         try:
             return typed_test_time(answer, self.gate.clock.now(), self.gate.centre.tz)
         except TestTimeError as exc:
-            raise _Invalid(self.t("error.test_future" if exc.args[0] == "future" else "error.test_time")) from None
+            raise _Invalid(_("That time is in the future: check the date on the report") if exc.args[0] == "future"
+                           else _("Not a time (e.g. 2026-11-22 08:30)")) from None
 
     def _temperature(self, view: ScreeningView, step: TemperatureStep, place: StatePlace) -> ScreeningView:
         if place.phase is Phase.REST and view.rest_until is not None:
             self._rest(view.rest_until)
-        celsius = self._ask(self.t("prompt.temperature"), lambda answer: self._reading(answer, step))
+        celsius = self._ask(_("Temperature reading (°C, e.g. 36.5)> "), lambda answer: self._reading(answer, step))
         after = self.desk.measure(view.id, celsius)
         if after.closed:
             return after
         if not step.is_plausible(celsius):
-            self.term.say(self.t("temperature.error"), "warn")
+            self.term.say(_("Measuring error: measure again"), "warn")
         elif step.is_fever(celsius) and after.rest_until is not None:
-            self.term.say(self.t("temperature.fever", celsius=celsius, until=f"{after.rest_until:%H:%M:%S}"), "warn")
+            self.term.say(_("Temperature {celsius} °C is high: rest, re-measure at {until}", celsius=celsius,
+                            until=f"{after.rest_until:%H:%M:%S}"), "warn")
         else:
-            self.term.say(self.t("temperature.normal", celsius=celsius), "ok")
+            self.term.say(_("Temperature {celsius} °C: normal", celsius=celsius), "ok")
         return after
 
     def _reading(self, answer: str, step: TemperatureStep) -> float:
         """A typed reading in °C: two digits and up to two decimals; one outside the plausible range is confirmed."""
         celsius = typed_reading(answer)
         if celsius is None:
-            raise _Invalid(self.t("error.temperature", value=answer))
-        if not step.is_plausible(celsius) and not self._yes_no(self.t(
-                "prompt.implausible", celsius=celsius, low=step.plausible_min, high=step.plausible_max)):
-            raise _Invalid(self.t("temperature.again"))
+            raise _Invalid(_('"{value}" is not a reading (e.g. 36.5): measure again and type it', value=answer))
+        if not step.is_plausible(celsius) and not self._yes_no(_(
+                "{celsius} °C is outside {low}–{high} °C: record it as a measuring error?",
+                celsius=celsius, low=step.plausible_min, high=step.plausible_max)):
+            raise _Invalid(_("Type the reading again"))
         return celsius
 
     def _rest(self, until: dt.datetime) -> None:
@@ -330,7 +344,7 @@ class _DeskApp:
         while True:
             now = self.gate.clock.now()
             due = now >= until
-            answer = self._ask_raw(self.t("prompt.rest_due" if due else "prompt.rest", until=f"{until:%H:%M:%S}"))
+            answer = self._ask_raw(_(REST_DUE if due else REST, until=f"{until:%H:%M:%S}"))
             if answer.lower() == ABANDON:
                 raise _Abandon
             if answer.lower() == PARK:
@@ -338,17 +352,18 @@ class _DeskApp:
             if answer.lower() == REMEASURE or (due and not answer):
                 if self.gate.clock.now() >= until:
                     return
-                self.term.say(self.t("rest.not_due", until=f"{until:%H:%M:%S}"), "bad")
+                self.term.say(_("Not due yet: re-measure at {until}", until=f"{until:%H:%M:%S}"), "bad")
                 continue
             if not answer:
                 self._wait(until)
                 return
-            self.term.say(self.t("error.choice"), "bad")
+            self.term.say(_("Type one of the numbers listed"), "bad")
 
     def _wait(self, until: dt.datetime) -> None:
         try:
             while (left := (until - self.gate.clock.now()).total_seconds()) > 0:
-                self.term.say(self.t("rest.waiting", seconds=int(left + 0.999), until=f"{until:%H:%M:%S}"), "dim")
+                self.term.say(_("Waiting to re-measure: {seconds} s left (until {until})",
+                                seconds=int(left + 0.999), until=f"{until:%H:%M:%S}"), "dim")
                 self.sleep(min(left, _WAIT_TICK))
         except KeyboardInterrupt:  # stop waiting, back to the rest prompt's choices
             self._rest(until)
@@ -357,18 +372,19 @@ class _DeskApp:
 
     def _outcome(self, view: ScreeningView) -> None:
         if view.outcome == "admitted":
-            self.term.say(self.t("outcome.admitted", badge=view.badge, hall=self.hall), "ok")
+            self.term.say(_("✔ ADMITTED — badge {badge} — {hall}", badge=view.badge, hall=self.hall), "ok")
         elif view.outcome == "refused":
-            reason = reason_label(view.reason, self.t.lang)
-            self.term.say(self.t("outcome.refused", reason=reason), "bad")
+            reason = reason_label(view.reason)
+            self.term.say(_("✘ REFUSED — reason: {reason}", reason=reason), "bad")
         elif view.outcome == "referred":
-            reason = reason_label(view.reason, self.t.lang)
-            services = self.t("list.separator").join(self.t.get(f"service.{s}", s) for s in view.services)
-            self.term.say(self.t("outcome.referred", reason=reason, services=services), "warn")
+            reason = reason_label(view.reason)
+            services = _(", ").join(service_label(s) for s in view.services)
+            self.term.say(_("➜ REFERRED — reason: {reason} — services: {services}", reason=reason,
+                            services=services), "warn")
         else:
-            self.term.say(self.t("outcome.abandoned"), "warn")
+            self.term.say(_("Left before finishing (recorded)"), "warn")
         if view.outcome != "admitted" and view.message:
-            self.term.say(self.t("outcome.tell", message=view.message))
+            self.term.say(_("Tell the person: {message}", message=view.message))
 
 
 def run_desk(
@@ -377,7 +393,7 @@ def run_desk(
     session: str,
     desk: str,
     operator: str,
-    lang: str = "zh",
+    lang: str | None = None,
     terminal: Terminal | None = None,
     prompt_fn: Callable[[str], str] | None = None,
     output: Callable[[str], None] | None = None,
@@ -386,8 +402,10 @@ def run_desk(
     """Run the interactive desk for one session until the operator types ``q``; return the outcomes counted.
 
     The terminal defaults to a plain one over ``prompt_fn`` and ``output`` (or standard input and output); the
-    command passes a prompt_toolkit terminal on a real console. ``gate.session(session)`` must exist.
+    command passes a prompt_toolkit terminal on a real console. ``gate.session(session)`` must exist. ``lang``
+    (``zh_CN`` or ``en``) pins the desk's language; without it the environment's is used (Chinese by default).
     """
     term = terminal or PlainTerminal(prompt_fn, output)
-    app = _DeskApp(gate, gate.desk(desk, operator), session=session, term=term, t=catalogue(lang), sleep=sleep)
-    return dict(app.run())
+    with use_language(lang):
+        app = _DeskApp(gate, gate.desk(desk, operator), session=session, term=term, sleep=sleep)
+        return dict(app.run())

@@ -17,6 +17,7 @@ import attrs
 
 from tenderguard.domain.clock import aware
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.identity import validate_person_name
 
 __all__ = ["ROLE_NAMES", "IdempotentReply", "Operator", "OperatorRole", "as_role", "check_idempotency_key"]
@@ -47,8 +48,8 @@ def as_role(value: OperatorRole | str) -> OperatorRole:
     try:
         return OperatorRole(value)
     except ValueError:
-        raise InvalidInputError("role", f"{value!r} is not a role",
-                                hint=f"use one of {', '.join(OperatorRole)}") from None
+        raise InvalidInputError("role", _("{value!r} is not a role", value=value),
+                                hint=_("use one of {items}", items=_(", ").join(OperatorRole))) from None
 
 
 def _login_name(value: str) -> str:
@@ -78,8 +79,8 @@ class Operator:
 def check_idempotency_key(value: str) -> str:
     """An ``Idempotency-Key`` as given: 1 to 100 printable ASCII characters, else InvalidInputError."""
     if not isinstance(value, str) or not 0 < len(value) <= 100 or not (value.isascii() and value.isprintable()):
-        raise InvalidInputError("Idempotency-Key", "must be 1-100 printable ASCII characters",
-                                hint="send a UUID, for example")
+        raise InvalidInputError("Idempotency-Key", _("must be 1-100 printable ASCII characters"),
+                                hint=_("send a UUID, for example"))
     return value
 
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from tenderguard.i18n import _
+
 if TYPE_CHECKING:
     from tenderguard.domain.arrival_slots import SessionLoad
 
@@ -115,19 +117,22 @@ def capacity_shortfall(
     opening = max(job.load.opens_at for job in due if job.deadline == deadline)
     tz = opening.tzinfo
     cutoff = gate + deadline * MINUTE
-    head = (f"the sessions opening by {opening.astimezone(tz):%H:%M} ({', '.join(j.load.code for j in due)}) need "
-            f"{demand} screenings before {cutoff.astimezone(tz):%H:%M} but {desks} desk(s) at {throughput:g} "
-            f"people/min can do {_num(can_do)} from {gate.astimezone(tz):%H:%M}: short by {people} people")
+    head = _("the sessions opening by {opening} ({codes}) need {demand} screenings before {cutoff} but {desks} "
+             "desk(s) at {throughput:g} people/min can do {can_do} from {gate}: short by {people} people",
+             opening=f"{opening.astimezone(tz):%H:%M}", codes=_(", ").join(j.load.code for j in due), demand=demand,
+             cutoff=f"{cutoff.astimezone(tz):%H:%M}", desks=desks, throughput=throughput, can_do=_num(can_do),
+             gate=f"{gate.astimezone(tz):%H:%M}", people=people)
     extra: int | None = None
     if hopeless:
-        tail = (f"; no number of desks helps a session whose opening less the {margin // MINUTE}-minute margin is "
-                "not after the gate opens: open the gate earlier")
+        tail = _("; no number of desks helps a session whose opening less the {margin}-minute margin is not after "
+                 "the gate opens: open the gate earlier", margin=margin // MINUTE)
     else:
         extra = needed
         if retry is not None:
             extra = next((k for k in range(needed, needed + MAX_EXTRA_DESKS + 1) if retry(k)), None)
-        tail = (f", or {extra} more desk(s)" if extra is not None
-                else f"; {needed} more desk(s) would have the capacity but not within the queue limit")
+        tail = (_(", or {extra} more desk(s)", extra=extra) if extra is not None
+                else _("; {needed} more desk(s) would have the capacity but not within the queue limit",
+                       needed=needed))
     return Shortfall(kind="capacity", people=people, extra_desks=extra, message=head + tail, deadline=cutoff)
 
 
@@ -135,20 +140,28 @@ def queue_shortfall(
     best: Layout | None, *, max_queue: int, gate: dt.datetime, margin: dt.timedelta, extra_desks: int | None,
 ) -> Shortfall:
     """Explain why no layout kept the queue within its limit (the capacity being enough)."""
-    fix = (f"allow a longer queue or add {extra_desks} desk(s)" if extra_desks is not None
-           else "allow a longer queue or open the gate earlier; more desks alone do not help")
+    fix = (_("allow a longer queue or add {extra_desks} desk(s)", extra_desks=extra_desks) if extra_desks is not None
+           else _("allow a longer queue or open the gate earlier; more desks alone do not help"))
     if best is None:
-        return Shortfall(kind="queue", people=0, extra_desks=extra_desks,
-                         message=f"the windows cannot be fitted in whole minutes before the deadlines: {fix}")
+        return Shortfall(
+            kind="queue",
+            people=0,
+            extra_desks=extra_desks,
+            message=_("the windows cannot be fitted in whole minutes before the deadlines: {fix}", fix=fix),
+        )
     tz = best.slots[0][0].load.opens_at.tzinfo
     excess = max(0, math.ceil(best.peak - max_queue - _EPS))
-    message = (f"the windows cannot keep the queue within {max_queue} people: the best layout found peaks at "
-               f"{_num(best.peak)} people at {(gate + (best.peak_minute + 1) * MINUTE).astimezone(tz):%H:%M}")
+    message = _("the windows cannot keep the queue within {max_queue} people: the best layout found peaks at "
+                "{peak} people at {time}", max_queue=max_queue, peak=_num(best.peak),
+                time=f"{(gate + (best.peak_minute + 1) * MINUTE).astimezone(tz):%H:%M}")
     if best.late:
-        late = ", ".join(f"{job.load.code} (done {(gate + done * MINUTE).astimezone(tz):%H:%M}, due "
-                         f"{(gate + job.deadline * MINUTE).astimezone(tz):%H:%M})" for job, done in best.late)
-        message += f" and would not screen everyone of {late} within the {margin // MINUTE}-minute margin"
-    return Shortfall(kind="queue", people=excess, extra_desks=extra_desks, message=f"{message}: {fix}")
+        late = _(", ").join(_("{code} (done {done}, due {due})", code=job.load.code,
+                              done=f"{(gate + done * MINUTE).astimezone(tz):%H:%M}",
+                              due=f"{(gate + job.deadline * MINUTE).astimezone(tz):%H:%M}") for job, done in best.late)
+        message = _("{message} and would not screen everyone of {late} within the {margin}-minute margin",
+                    message=message, late=late, margin=margin // MINUTE)
+    return Shortfall(kind="queue", people=excess, extra_desks=extra_desks,
+                     message=_("{message}: {fix}", message=message, fix=fix))
 
 
 def layouts(jobs: list[Job], *, capacity: float, max_queue: int, min_window: int) -> Iterator[Layout]:
@@ -215,7 +228,7 @@ def _separate(
 
 def _simulate(slots: tuple[tuple[Job, int, int], ...], capacity: float) -> Layout:
     """Run the queue minute by minute with even arrivals; note its peak and who is screened after their deadline."""
-    horizon = max(end for _, _, end in slots)
+    horizon = max(end for _job, _start, end in slots)
     arrivals = [0.0] * horizon
     for job, start, end in slots:
         rate = job.people / (end - start)

@@ -52,6 +52,7 @@ from tenderguard.domain.arrival_schedule import (
 )
 from tenderguard.domain.model import BidSession, aware
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 
 __all__ = [
     "ArrivalPlan",
@@ -64,7 +65,8 @@ __all__ = [
 
 def _check_count(field: str, value: object, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(field, f"{value!r} is not a whole number of at least {minimum}")
+        raise InvalidInputError(field, _("{value!r} is not a whole number of at least {minimum}", value=value,
+                                         minimum=minimum))
 
 
 def _positive_count(field: str, minimum: int) -> Callable[[Any, attrs.Attribute[Any], int], None]:
@@ -75,14 +77,17 @@ def _positive_count(field: str, minimum: int) -> Callable[[Any, attrs.Attribute[
 
 def _load_opens_at(value: dt.datetime) -> dt.datetime:
     if not isinstance(value, dt.datetime):
-        raise InvalidInputError("session.opens_at", f"{value!r} is not a date and time")
+        raise InvalidInputError("session.opens_at", _("{value!r} is not a date and time", value=value))
     return aware(value, field="session.opens_at")
 
 
 def _non_empty(field: str) -> Callable[[Any, attrs.Attribute[Any], str], None]:
     def check(_instance: Any, _attribute: attrs.Attribute[Any], value: str) -> None:
         if not isinstance(value, str) or not value.strip():
-            raise InvalidInputError(field, f"{value!r} is empty", hint="give the session's code and hall")
+            raise InvalidInputError(
+                field, _("{value!r} is empty", value=value), hint=_("give the session's code and hall")
+            )
+
     return check
 
 
@@ -100,8 +105,15 @@ class SessionLoad:
         """Check the expected range is in order (min ≤ max)."""
         if self.expected_min > self.expected_max:
             raise InvalidInputError(
-                "session.expected_min", f"session {self.code}: {self.expected_min} is above the maximum "
-                f"{self.expected_max}", hint="give the expected attendance as (min, max) with min ≤ max")
+                "session.expected_min",
+                _(
+                    "session {code}: {expected_min} is above the maximum {expected_max}",
+                    code=self.code,
+                    expected_min=self.expected_min,
+                    expected_max=self.expected_max,
+                ),
+                hint=_("give the expected attendance as (min, max) with min ≤ max"),
+            )
 
     @classmethod
     def of(cls, session: BidSession, expected: tuple[int, int]) -> SessionLoad:
@@ -132,8 +144,9 @@ class ArrivalWindow:
         aware(self.start, field="window.start")
         aware(self.end, field="window.end")
         if self.end - self.start < MINUTE or (self.end - self.start) % MINUTE:
-            raise InvalidInputError("window.end", f"session {self.session}: {self.start.isoformat()} to "
-                                    f"{self.end.isoformat()} is not a whole number of minutes, at least one")
+            raise InvalidInputError("window.end", _("session {session}: {start} to {end} is not a whole number of "
+                                                    "minutes, at least one", session=self.session,
+                                                    start=self.start.isoformat(), end=self.end.isoformat()))
         _check_count("window.people", self.people, 1)
 
     @property
@@ -173,8 +186,8 @@ class ArrivalPlan:
             return self.windows[code]
         except KeyError:
             known = ", ".join(self.windows) or "none: the day could not be planned"
-            raise InvalidInputError("code", f"no arrival window for session {code!r}",
-                                    hint=f"planned sessions: {known}") from None
+            raise InvalidInputError("code", _("no arrival window for session {code!r}", code=code),
+                                    hint=_("planned sessions: {known}", known=known)) from None
 
 
 # ------------------------------------------------------------------------------------------------- planning
@@ -215,25 +228,25 @@ def _validate(
     """Check the planner's inputs and return the sessions and the gate's opening as an aware datetime."""
     loads = tuple(sessions)
     if not loads:
-        raise InvalidInputError("sessions", "no sessions to plan", hint="give at least one session of the day")
+        raise InvalidInputError("sessions", _("no sessions to plan"), hint=_("give at least one session of the day"))
     seen: set[str] = set()
     for i, load in enumerate(loads):
         if not isinstance(load, SessionLoad):
-            raise InvalidInputError(f"sessions[{i}]", f"{load!r} is not a SessionLoad",
-                                    hint="build it with SessionLoad.of(session, (min, max))")
+            raise InvalidInputError(f"sessions[{i}]", _("{load!r} is not a SessionLoad", load=load),
+                                    hint=_("build it with SessionLoad.of(session, (min, max))"))
         if load.code in seen:
-            raise InvalidInputError(f"sessions[{i}].code", f"session {load.code} is given twice")
+            raise InvalidInputError(f"sessions[{i}].code", _("session {load_code} is given twice", load_code=load.code))
         seen.add(load.code)
     _check_count("desks", desks, 1)
     _check_count("max_queue", max_queue, 0)
     if (isinstance(throughput, bool) or not isinstance(throughput, int | float) or not math.isfinite(throughput)
             or throughput <= 0):
-        raise InvalidInputError("throughput", f"{throughput!r} is not a positive number",
-                                hint="people each desk screens per minute, e.g. 1.5")
+        raise InvalidInputError("throughput", _("{throughput!r} is not a positive number", throughput=throughput),
+                                hint=_("people each desk screens per minute, e.g. 1.5"))
     if not isinstance(margin, dt.timedelta) or margin < dt.timedelta(0):
-        raise InvalidInputError("margin", f"{margin!r} is not a duration of zero or more")
+        raise InvalidInputError("margin", _("{margin!r} is not a duration of zero or more", margin=margin))
     if not isinstance(min_window, dt.timedelta) or min_window < MINUTE:
-        raise InvalidInputError("min_window", f"{min_window!r} is shorter than a minute")
+        raise InvalidInputError("min_window", _("{min_window!r} is shorter than a minute", min_window=min_window))
     first = min(loads, key=lambda load: load.opens_at)
     if isinstance(gate_opens, dt.datetime):
         gate = aware(gate_opens, field="gate_opens")
@@ -241,11 +254,13 @@ def _validate(
         gate = dt.datetime.combine(first.opens_at.date(), gate_opens.replace(tzinfo=None),
                                    tzinfo=gate_opens.tzinfo or first.opens_at.tzinfo)
     else:
-        raise InvalidInputError("gate_opens", f"{gate_opens!r} is neither a date and time nor a time of day")
+        raise InvalidInputError("gate_opens", _("{gate_opens!r} is neither a date and time nor a time of day",
+                                                gate_opens=gate_opens))
     last = max(loads, key=lambda load: load.opens_at)
     if last.opens_at - gate > dt.timedelta(days=1):
-        raise InvalidInputError("sessions", f"session {last.code} opens more than a day after the gate opens",
-                                hint="plan one day at a time")
+        raise InvalidInputError("sessions", _("session {last_code} opens more than a day after the gate opens",
+                                              last_code=last.code),
+                                hint=_("plan one day at a time"))
     return loads, gate
 
 

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from tenderguard.domain.clock import aware
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import N_, _, format_datetime
 
 __all__ = [
     "BadgeClaim",
@@ -87,11 +88,12 @@ class BadgeClaim:
     def __attrs_post_init__(self) -> None:
         """Refuse claims that could not be encoded unambiguously."""
         if not _CENTRE.match(self.centre):
-            raise InvalidInputError("centre", f"{self.centre!r} is not a centre code")
+            raise InvalidInputError("centre", _("{centre!r} is not a centre code", centre=self.centre))
         if not _SERIAL.match(self.serial):
-            raise InvalidInputError("serial", f"{self.serial!r} is not a badge serial like MY-20261123-0007")
+            raise InvalidInputError("serial", _("{serial!r} is not a badge serial like MY-20261123-0007",
+                                                serial=self.serial))
         if not 0 <= self.reprint < 1000:
-            raise InvalidInputError("reprint", f"{self.reprint} is outside 0..999")
+            raise InvalidInputError("reprint", _("{reprint} is outside 0..999", reprint=self.reprint))
 
     def encode(self) -> bytes:
         """The claim's bytes (what is signed)."""
@@ -126,15 +128,16 @@ class VerdictReason(enum.StrEnum):
     SUPERSEDED = "superseded"  # an earlier print of a badge that has been reprinted
 
 
+#: What each verdict means, as catalogue msgids (shown in the clerk's language).
 _MESSAGES = {
-    VerdictReason.VALID: "有效 valid",
-    VerdictReason.MALFORMED: "不是本中心的健康标识码 not a TenderGuard badge code",
-    VerdictReason.ALTERED: "标识码内容被改动 the code's contents were altered",
-    VerdictReason.BAD_SIGNATURE: "签名无效(伪造或其他密钥) the signature does not verify: forged or another key",
-    VerdictReason.WRONG_CENTRE: "非本中心签发 issued by another centre",
-    VerdictReason.WRONG_DAY: "非当日标识 not today's badge",
-    VerdictReason.REVOKED: "标识已作废 the badge was revoked",
-    VerdictReason.SUPERSEDED: "已补打新标识,此张作废 a newer print of this badge exists",
+    VerdictReason.VALID: N_("today's badge, signed by this centre"),
+    VerdictReason.MALFORMED: N_("not a TenderGuard badge code"),
+    VerdictReason.ALTERED: N_("the code's contents were altered"),
+    VerdictReason.BAD_SIGNATURE: N_("the signature does not verify: forged or another key"),
+    VerdictReason.WRONG_CENTRE: N_("issued by another centre"),
+    VerdictReason.WRONG_DAY: N_("not today's badge"),
+    VerdictReason.REVOKED: N_("the badge was revoked"),
+    VerdictReason.SUPERSEDED: N_("a newer print of this badge exists; this one is void"),
 }
 
 
@@ -152,10 +155,12 @@ class Verdict:
         return self.reason is VerdictReason.VALID
 
     def __str__(self) -> str:
-        """One line for the CLI and the scanner's display."""
-        head = f"{'VALID' if self.valid else 'INVALID'} ({self.reason}): {_MESSAGES[self.reason]}"
-        serial = f" — {self.claim.serial}" if self.claim else ""
-        return head + serial + (f"; {self.detail}" if self.detail else "")
+        """One line for the CLI and the scanner's display: ``有效：…`` (``VALID: …`` in English)."""
+        message = _(_MESSAGES[self.reason])
+        line = _("VALID: {message}", message=message) if self.valid else _("INVALID: {message}", message=message)
+        if self.claim:
+            line = _("{verdict} — {serial}", verdict=line, serial=self.claim.serial)
+        return _("{verdict}; {detail}", verdict=line, detail=self.detail) if self.detail else line
 
 
 def _canonical(data: Mapping[str, Any]) -> bytes:
@@ -164,7 +169,7 @@ def _canonical(data: Mapping[str, Any]) -> bytes:
 
 def _a_sequence(value: object, *, field: str = "sequence") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInputError(field, f"{value!r} is not a list sequence number (a whole number ≥ 0)")
+        raise InvalidInputError(field, _("{value!r} is not a list sequence number (a whole number ≥ 0)", value=value))
     return value
 
 
@@ -216,34 +221,33 @@ class Revocations:
                        revoked={str(k): str(v) for k, v in body["revoked"].items()},
                        reprints={str(k): int(v) for k, v in body["reprints"].items()})
         except InvalidSignature:
-            raise InvalidInputError("revocations", "the revocation list is not signed by this centre's key",
-                                    hint="fetch the list again from the centre") from None
+            raise InvalidInputError("revocations", _("the revocation list is not signed by this centre's key"),
+                                    hint=_("fetch the list again from the centre")) from None
         except RecursionError:
-            raise InvalidInputError("revocations", "is nested too deeply to be a TenderGuard revocation list",
-                                    hint="fetch the list again from the centre") from None
+            raise InvalidInputError("revocations", _("is nested too deeply to be a TenderGuard revocation list"),
+                                    hint=_("fetch the list again from the centre")) from None
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise InvalidInputError("revocations", "is not a TenderGuard revocation list") from None
+            raise InvalidInputError("revocations", _("is not a TenderGuard revocation list")) from None
 
     def age(self, now: dt.datetime) -> dt.timedelta:
         """How long ago the list was signed (negative when the signer's clock is ahead of ``now``)."""
         return aware(now, field="now") - self.signed_at
 
     def freshness(self, now: dt.datetime) -> str:
-        """One line naming the list and its age, in ``now``'s zone: 吊销名单 #7 签发于 09:12,已 23 分钟 — …."""
+        """One line naming the list and its age, in ``now``'s zone: 吊销名单#7签发于09:12，已过23分钟."""
         signed = self.signed_at.astimezone(aware(now, field="now").tzinfo)
-        when = f"{signed:%H:%M}" if signed.date() == now.date() else f"{signed:%Y-%m-%d %H:%M}"
+        when = f"{signed:%H:%M}" if signed.date() == now.date() else format_datetime(signed)
         seconds = int(self.age(now).total_seconds())
         hours, minutes = divmod(abs(seconds) // 60, 60)
-        zh_span = f"{hours} 小时 {minutes} 分钟" if hours else f"{minutes} 分钟"
-        en_span = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        span = (_("{hours} h {minutes} min", hours=hours, minutes=minutes) if hours
+                else _("{minutes} min", minutes=minutes))
         if not hours and not minutes:
-            zh, en = "不到 1 分钟", "less than a minute ago"
+            age = _("less than a minute ago")
         elif seconds < 0:
-            zh, en = f"比本机时钟快 {zh_span}", f"{en_span} ahead of this clock"
+            age = _("{span} ahead of this clock", span=span)
         else:
-            zh, en = f"已 {zh_span}", f"{en_span} ago"
-        return (f"吊销名单 #{self.sequence} 签发于 {when},{zh} — "
-                f"revocation list #{self.sequence} signed {when}, {en}")
+            age = _("{span} ago", span=span)
+        return _("revocation list #{sequence} signed {when}, {age}", sequence=self.sequence, when=when, age=age)
 
 
 @attrs.frozen
@@ -269,18 +273,19 @@ class RevocationWatermark:
         The same list issued again is accepted (it says the same), keeping the later signing time.
         """
         if (offered.centre, offered.day) != (self.centre, self.day):
-            raise InvalidInputError("revocations", f"the list is for {offered.centre} on {offered.day}, not "
-                                    f"{self.centre} on {self.day}")
+            raise InvalidInputError("revocations", _("the list is for {centre} on {day}, not {centre2} on {day2}",
+                                                     centre=offered.centre, day=offered.day, centre2=self.centre,
+                                                     day2=self.day))
         if offered.sequence < self.sequence:
             raise InvalidInputError(
-                "revocations", f"吊销名单 #{offered.sequence} 早于本机已使用过的 #{self.sequence},拒绝使用 — the "
-                f"revocation list #{offered.sequence} is older than list #{self.sequence} already seen here",
-                hint="fetch the latest list from the centre")
+                "revocations", _("the revocation list #{offered} is older than list #{seen} already seen here",
+                                 offered=offered.sequence, seen=self.sequence),
+                hint=_("fetch the latest list from the centre"))
         if offered.sequence == self.sequence and offered.digest != self.digest:
             raise InvalidInputError(
-                "revocations", f"吊销名单 #{offered.sequence} 与本机已使用过的 #{self.sequence} 内容不同(伪造或重放)"
-                f" — the revocation list #{offered.sequence} differs from list #{self.sequence} already seen here: "
-                "forged or replayed", hint="fetch the latest list from the centre and report this one")
+                "revocations", _("the revocation list #{offered} differs from list #{seen} already seen here: forged "
+                                 "or replayed", offered=offered.sequence, seen=self.sequence),
+                hint=_("fetch the latest list from the centre and report this one"))
         if offered.sequence == self.sequence:
             return attrs.evolve(self, signed_at=max(self.signed_at, offered.signed_at))
         return RevocationWatermark.of(offered)
@@ -307,7 +312,7 @@ class SeenLists:
     def to_json(self) -> str:
         """The state file's text."""
         rows = [{"centre": m.centre, "day": m.day.isoformat(), "sequence": m.sequence, "digest": m.digest,
-                 "signed_at": m.signed_at.isoformat()} for _, m in sorted(self.watermarks.items())]
+                 "signed_at": m.signed_at.isoformat()} for _key, m in sorted(self.watermarks.items())]
         return json.dumps({"seen_revocation_lists": rows}, ensure_ascii=False, indent=1) + "\n"
 
     @classmethod
@@ -319,8 +324,11 @@ class SeenLists:
                                          sequence=r["sequence"], digest=str(r["digest"]),
                                          signed_at=dt.datetime.fromisoformat(r["signed_at"])) for r in rows]
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            raise InvalidInputError("seen_lists", "is not a TenderGuard file of revocation lists seen",
-                                    hint="restore it, or delete it to start again from the next list given") from None
+            raise InvalidInputError(
+                "seen_lists",
+                _("is not a TenderGuard file of revocation lists seen"),
+                hint=_("restore it, or delete it to start again from the next list given"),
+            ) from None
         return cls({(m.centre, m.day): m for m in marks})
 
 

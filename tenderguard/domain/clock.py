@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 
 __all__ = ["SHANGHAI", "Clock", "ManualClock", "SystemClock", "a_day", "aware"]
 
@@ -21,8 +22,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def a_day(value: dt.date, *, field: str = "day") -> dt.date:
     """Check a value is a calendar day (not a datetime, not text) and return it."""
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise InvalidInputError(field, f"{value!r} is not a calendar day", hint="give a datetime.date, e.g. "
-                                "datetime.date(2026, 11, 23)")
+        raise InvalidInputError(
+            field,
+            _("{value!r} is not a calendar day", value=value),
+            hint=_("give a datetime.date, e.g. datetime.date(2026, 11, 23)"),
+        )
     return value
 
 
@@ -34,18 +38,19 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
 def aware(value: dt.datetime, *, field: str = "at") -> dt.datetime:
     """Check a datetime carries a UTC offset (a time without one is ambiguous at a desk) and return it."""
     if not isinstance(value, dt.datetime):
-        raise InvalidInputError(field, f"{value!r} is not a date and time",
-                                hint="give a datetime with its offset, e.g. 2026-11-23T09:00:00+08:00")
+        raise InvalidInputError(field, _("{value!r} is not a date and time", value=value),
+                                hint=_("give a datetime with its offset, e.g. 2026-11-23T09:00:00+08:00"))
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInputError(field, f"{value.isoformat()} has no UTC offset",
-                                hint="give the time with its offset, e.g. 2026-11-23T09:00:00+08:00")
+        raise InvalidInputError(field, _("{value} has no UTC offset", value=value.isoformat()),
+                                hint=_("give the time with its offset, e.g. 2026-11-23T09:00:00+08:00"))
     try:
         year = value.astimezone(dt.UTC).year
     except OverflowError:
         year = 0
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
-        raise InvalidInputError(field, f"{value.isoformat()} is not a time the gate can be at",
-                                hint=f"give a time between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        raise InvalidInputError(field, _("{value} is not a time the gate can be at", value=value.isoformat()),
+                                hint=_("give a time between {earliest_year} and {latest_year}",
+                                       earliest_year=EARLIEST_YEAR, latest_year=LATEST_YEAR))
     return value
 
 

@@ -17,6 +17,7 @@ import attrs
 from tenderguard.domain.badge_code import VerdictReason
 from tenderguard.domain.clock import aware
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 
 __all__ = ["DoorDirection", "DoorScan", "DoorScanUpload"]
 
@@ -32,7 +33,8 @@ class DoorDirection(enum.StrEnum):
 
 def _nonce(value: object) -> str:
     if not isinstance(value, str) or not _NONCE.match(value):
-        raise InvalidInputError("nonce", f"{value!r} is not a scan nonce (8 to 64 letters, digits, - or _)")
+        raise InvalidInputError("nonce", _("{value!r} is not a scan nonce (8 to 64 letters, digits, - or _)",
+                                           value=value))
     return value
 
 
@@ -40,14 +42,14 @@ def _direction(value: object) -> DoorDirection:
     try:
         return DoorDirection(str(value)) if isinstance(value, str) else DoorDirection("")
     except ValueError:
-        raise InvalidInputError("direction", f"{value!r} is neither 'in' nor 'out'") from None
+        raise InvalidInputError("direction", _("{value!r} is neither 'in' nor 'out'", value=value)) from None
 
 
 def _reason(value: object) -> VerdictReason:
     try:
         return VerdictReason(value) if isinstance(value, str) else VerdictReason("")
     except ValueError:
-        raise InvalidInputError("reason", f"{value!r} is not a verdict reason",
+        raise InvalidInputError("reason", _("{value!r} is not a verdict reason", value=value),
                                 hint=", ".join(str(r) for r in VerdictReason)) from None
 
 
@@ -56,15 +58,15 @@ def _scanned_at(value: object) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidInputError("scanned_at", f"{value!r} is not an ISO 8601 time") from None
+            raise InvalidInputError("scanned_at", _("{value!r} is not an ISO 8601 time", value=value)) from None
     if not isinstance(value, dt.datetime):
-        raise InvalidInputError("scanned_at", f"{value!r} is not a time")
+        raise InvalidInputError("scanned_at", _("{value!r} is not a time", value=value))
     return aware(value, field="scanned_at")
 
 
 def _code(value: object) -> str:
     if not isinstance(value, str) or len(value) > 1000:
-        raise InvalidInputError("code", "is not the text a scanner read (at most 1,000 characters)")
+        raise InvalidInputError("code", _("is not the text a scanner read (at most 1,000 characters)"))
     return value
 
 
@@ -82,15 +84,16 @@ class DoorScanUpload:
     def of(cls, data: object) -> DoorScanUpload:
         """Read one uploaded scan (a JSON object); raises InvalidInputError naming the field that is wrong."""
         if not isinstance(data, dict):
-            raise InvalidInputError("scans", "each scan is a JSON object")
+            raise InvalidInputError("scans", _("each scan is a JSON object"))
         missing = [k for k in ("nonce", "code", "direction", "scanned_at", "reason") if k not in data]
         if missing:
-            raise InvalidInputError("scans", f"a scan lacks {', '.join(missing)}")
+            raise InvalidInputError("scans", _("a scan lacks {items}", items=_(", ").join(missing)))
         upload = cls(nonce=data["nonce"], code=data["code"], direction=data["direction"],
                      scanned_at=data["scanned_at"], reason=data["reason"])
         verdict = data.get("verdict", "valid" if upload.reason is VerdictReason.VALID else "invalid")
         if verdict != ("valid" if upload.reason is VerdictReason.VALID else "invalid"):
-            raise InvalidInputError("verdict", f"{verdict!r} does not agree with the reason {upload.reason}")
+            raise InvalidInputError("verdict", _("{verdict!r} does not agree with the reason {reason}", verdict=verdict,
+                                                 reason=upload.reason))
         return upload
 
 

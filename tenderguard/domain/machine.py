@@ -25,6 +25,7 @@ import attrs
 from transitions import Machine, MachineError
 
 from tenderguard.errors import InvalidTransitionError, PolicyError
+from tenderguard.i18n import _
 from tenderguard.policy import (
     DeclarationStep,
     HealthCodeStep,
@@ -127,8 +128,8 @@ class ScreeningMachine:
         for step, states in zip(steps, lines, strict=True):
             for name, phase in states:
                 if name in self.places or name in (ARRIVED, CLEARED, *TERMINAL_STATES):
-                    raise PolicyError([(f"steps.{step.id}", f"state name {name!r} collides with another state; "
-                                        "rename the step")])
+                    raise PolicyError([(f"steps.{step.id}", _("state name {name!r} collides with another state; "
+                                                              "rename the step", name=name))])
                 self.places[name] = StatePlace(step, phase, reentry)
         firsts = [states[0][0] for states in lines]
         for i, states in enumerate(lines):

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from tenderguard.domain.clock import SHANGHAI, Clock, ManualClock, SystemClock, a_day, aware
+from tenderguard.domain.session_status import SessionStatus
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.identity import (
     IdentityDocument,
     clean_text,
@@ -44,6 +46,7 @@ __all__ = [
     "ManualClock",
     "Outcome",
     "Reason",
+    "SessionStatus",
     "SystemClock",
     "Visitor",
     "a_day",
@@ -105,8 +108,8 @@ def new_id() -> str:
 def _check_code(field: str) -> Callable[[Any, attrs.Attribute[Any], str], None]:
     def check(_instance: Any, _attribute: attrs.Attribute[Any], value: str) -> None:
         if not isinstance(value, str) or not _CODE.fullmatch(value):
-            raise InvalidInputError(field, f"{value!r} is not a valid code",
-                                    hint="use letters, digits and - _ . / only, up to 64 characters")
+            raise InvalidInputError(field, _("{value!r} is not a valid code", value=value),
+                                    hint=_("use letters, digits and - _ . / only, up to 64 characters"))
     return check
 
 
@@ -114,8 +117,8 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInputError("timezone", f"unknown time zone {name!r}",
-                                hint="use an IANA name such as Asia/Shanghai") from None
+        raise InvalidInputError("timezone", _("unknown time zone {name!r}", name=name),
+                                hint=_("use an IANA name such as Asia/Shanghai")) from None
 
 
 @attrs.frozen
@@ -166,14 +169,14 @@ def _agency_phone(value: str | None) -> str | None:
 
         import phonenumbers  # noqa: PLC0415 - loaded already by normalise_mobile
 
-        hint = "a mobile such as 138 1234 5678, or a landline with its area code such as 010-6904 1234"
+        hint = _("a mobile such as 138 1234 5678, or a landline with its area code such as 010-6904 1234")
         try:
             parsed = phonenumbers.parse(unicodedata.normalize("NFKC", value).strip(), "CN")
         except phonenumbers.NumberParseException:
-            raise InvalidInputError("agency.phone", "is not a phone number", hint=hint) from None
+            raise InvalidInputError("agency.phone", _("is not a phone number"), hint=hint) from None
         if (parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed)
                 or phonenumbers.number_type(parsed) is not phonenumbers.PhoneNumberType.FIXED_LINE):
-            raise InvalidInputError("agency.phone", "is not a mainland mobile or landline number",
+            raise InvalidInputError("agency.phone", _("is not a mainland mobile or landline number"),
                                     hint=hint) from None
         digits = phonenumbers.national_significant_number(parsed)
         area = phonenumbers.length_of_geographical_area_code(parsed)
@@ -187,7 +190,9 @@ def _agency_email(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not _EMAIL.match(value.strip()):
-        raise InvalidInputError("agency.email", f"{value!r} is not an email address", hint="e.g. bid@agency.cn")
+        raise InvalidInputError(
+            "agency.email", _("{value!r} is not an email address", value=value), hint=_("e.g. bid@agency.cn")
+        )
     return value.strip()
 
 
@@ -217,13 +222,18 @@ def _hall(value: str) -> str:
 
 @attrs.frozen
 class BidSession:
-    """One bid opening (开标): a project, its opening time, the hall and the agency running it."""
+    """One bid opening (开标): a project, its opening time, the hall, the agency running it and its status."""
 
     code: str = attrs.field(validator=_check_code("session.code"))
     project_name: str = attrs.field(converter=_project_name)
     opens_at: dt.datetime = attrs.field(converter=_opens_at)
     hall: str = attrs.field(converter=_hall)
     agency: str | None = None
+    status: SessionStatus = attrs.field(default=SessionStatus.SCHEDULED, converter=SessionStatus)
+    #: The opening before the latest postponement; when the status last changed, and why.
+    postponed_from: dt.datetime | None = None
+    status_changed_at: dt.datetime | None = None
+    status_reason: str | None = None
 
     def day(self, centre: Centre) -> dt.date:
         """The centre's calendar day of the opening."""
@@ -246,8 +256,8 @@ def _role(value: Role | str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInputError("role", f"{value!r} is not a role",
-                                hint=f"use one of {', '.join(r.value for r in Role)}") from None
+        raise InvalidInputError("role", _("{value!r} is not a role", value=value),
+                                hint=_("use one of {items}", items=_(", ").join(r.value for r in Role))) from None
 
 
 def _document(value: IdentityDocument | str) -> IdentityDocument:
@@ -276,10 +286,13 @@ class Arrival:
         """Organisations that have quotas must say who they are."""
         if self.role in (Role.BIDDER, Role.TENDERER, Role.AGENCY):
             if self.credit_code is None:
-                raise InvalidInputError("credit_code", f"a {self.role} must give the company's unified social "
-                                        "credit code", hint="copy the 18-character code from the business licence")
+                raise InvalidInputError(
+                    "credit_code",
+                    _("a {role} must give the company's unified social credit code", role=self.role),
+                    hint=_("copy the 18-character code from the business licence"),
+                )
             if self.company is None:
-                raise InvalidInputError("company", f"a {self.role} must give the company name")
+                raise InvalidInputError("company", _("a {role} must give the company name", role=self.role))
 
     @property
     def organisation(self) -> str | None:

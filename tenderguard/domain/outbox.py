@@ -4,7 +4,8 @@ An item moves ``pending`` → ``sending`` (claimed in its own committed transact
 → ``sent``; a transient failure (server busy, connection refused) puts it back as ``retry`` with a growing delay;
 a permanent one (address refused, login refused) makes it ``failed``. An item found still ``sending`` after a crash
 is never sent again automatically — the message may have gone — it is reported (with its Message-ID, to look up in
-the mail server's log) until someone requeues it.
+the mail server's log) until someone requeues it. A notice whose session changed (postponed, cancelled, moved to
+another hall) is ``superseded``: it is never sent (again), and a new notice replaces it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     RETRY = "retry"
     FAILED = "failed"
+    SUPERSEDED = "superseded"  # its session was postponed, moved or cancelled: a new notice replaces it
 
     @property
     def sendable(self) -> bool:

@@ -4,7 +4,8 @@ The centre may not contact bidders before the opening (Bidding Law art. 22), so 
 of every upcoming session. One call covers all of an agency's sessions on a day; each call is logged with its
 outcome, and an agency counts as reached once a call was answered (``reached`` or ``will_relay``). The due list is
 every agency with sessions in the coming days that has not been reached for all of them yet — with a callback time
-when one was agreed.
+when one was agreed. A call made before a session was postponed no longer counts for it: the agency is called again
+about the new opening.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import attrs
 
 from tenderguard.domain.model import Agency, BidSession, Centre, aware
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 
 __all__ = ["AgencyDay", "CallOutcome", "ReminderCall", "agency_days", "due"]
 
@@ -41,20 +43,20 @@ def _outcome(value: CallOutcome | str) -> CallOutcome:
     try:
         return CallOutcome(value)
     except ValueError:
-        raise InvalidInputError("outcome", f"{value!r} is not a call outcome",
-                                hint=f"one of {', '.join(o.value for o in CallOutcome)}") from None
+        raise InvalidInputError("outcome", _("{value!r} is not a call outcome", value=value),
+                                hint=_("one of {items}", items=_(", ").join(o.value for o in CallOutcome))) from None
 
 
 def _text(field: str, *, required: bool) -> Callable[[Any, Any, Any], None]:
     def check(_instance: Any, _attribute: Any, value: str | None) -> None:
         if value is None:
             if required:
-                raise InvalidInputError(field, "is required")
+                raise InvalidInputError(field, _("is required"))
             return
         if not isinstance(value, str) or not value.strip() or len(value) > 100:
-            raise InvalidInputError(field, f"{value!r} is not a name or note of 1–100 characters")
+            raise InvalidInputError(field, _("{value!r} is not a name or note of 1–100 characters", value=value))
         if any(ord(c) < 32 for c in value):
-            raise InvalidInputError(field, "contains control characters")
+            raise InvalidInputError(field, _("contains control characters"))
 
     return check
 
@@ -86,19 +88,20 @@ class ReminderCall:
     def __attrs_post_init__(self) -> None:
         """Check the combination: sessions named, a callback time when one was agreed, an answer when reached."""
         if not self.sessions:
-            raise InvalidInputError("sessions", "a call is about at least one session",
-                                    hint="name the agency's sessions the call covered")
+            raise InvalidInputError("sessions", _("a call is about at least one session"),
+                                    hint=_("name the agency's sessions the call covered"))
         if self.outcome is CallOutcome.CALLBACK:
             if self.callback_at is None:
-                raise InvalidInputError("callback_at", "a callback needs the agreed time",
-                                        hint="e.g. --callback-at 2026-11-22T15:00+08:00")
+                raise InvalidInputError("callback_at", _("a callback needs the agreed time"),
+                                        hint=_("e.g. --callback-at 2026-11-22T15:00+08:00"))
             if aware(self.callback_at, field="callback_at") <= self.at:
-                raise InvalidInputError("callback_at", "is not after the call")
+                raise InvalidInputError("callback_at", _("is not after the call"))
         elif self.callback_at is not None:
-            raise InvalidInputError("callback_at", f"only a callback has a callback time, not {self.outcome}")
+            raise InvalidInputError("callback_at", _("only a callback has a callback time, not {outcome}",
+                                                     outcome=self.outcome))
         if self.outcome.reached and self.answered_by is None:
-            raise InvalidInputError("answered_by", "say who answered when the agency was reached",
-                                    hint="the contact person's name")
+            raise InvalidInputError("answered_by", _("say who answered when the agency was reached"),
+                                    hint=_("the contact person's name"))
 
 
 @attrs.frozen
@@ -112,16 +115,20 @@ class AgencyDay:
 
     @property
     def reached(self) -> bool:
-        """Whether a call reached the agency about every one of these sessions."""
-        covered = {code for call in self.calls if call.outcome.reached for code in call.sessions}
-        return all(s.code in covered for s in self.sessions)
+        """Whether a call reached the agency about every one of these sessions (since the session was postponed)."""
+        return all(any(call.outcome.reached and s.code in call.sessions
+                       and (s.status_changed_at is None or call.at >= s.status_changed_at) for call in self.calls)
+                   for s in self.sessions)
 
     @property
     def callback_at(self) -> dt.datetime | None:
         """The callback time agreed in the latest call, if that call asked for one."""
         if not self.calls or self.calls[-1].outcome is not CallOutcome.CALLBACK:
             return None
-        return self.calls[-1].callback_at
+        last = self.calls[-1]
+        if any(s.status_changed_at is not None and s.status_changed_at > last.at for s in self.sessions):
+            return None  # agreed before a postponement: call about the new opening now
+        return last.callback_at
 
     @property
     def attempts(self) -> int:

@@ -18,6 +18,7 @@ from tenderguard.domain import events
 from tenderguard.domain.machine import TERMINAL_STATES, Phase, ScreeningMachine, StatePlace
 from tenderguard.domain.model import HEALTH_REASONS, Outcome, Reason, Visitor, aware
 from tenderguard.errors import InvalidInputError, InvalidTransitionError, ScreeningError
+from tenderguard.i18n import _
 from tenderguard.policy import (
     ConfirmStep,
     DeclarationStep,
@@ -102,6 +103,11 @@ class Screening:
         self.supplies: dict[str, int] = {}
         #: When the health data was purged (retention); None while it is kept.
         self.health_purged_at: dt.datetime | None = None
+        #: Where a refused person lives (街道/社区), asked at the desk for the community's letter; purged with the
+        #: health data.
+        self.residence: str | None = None
+        #: The serial of the refusal letters' reference number (文号) in the year of the refusal, once given.
+        self.letter_serial: int | None = None
         self.records: list[StepRecord] = []
         #: How many of the records are temperature readings (the desk shows it on every call; kept with them).
         self.readings = 0
@@ -129,7 +135,7 @@ class Screening:
     def machine(self) -> ScreeningMachine:
         """The machine driving this screening (it must be bound)."""
         if self._machine is None:
-            raise ScreeningError(self.id, self.state, "is not open at a desk", hint="load it through the desk")
+            raise ScreeningError(self.id, self.state, _("is not open at a desk"), hint=_("load it through the desk"))
         return self._machine
 
     @property
@@ -222,7 +228,8 @@ class Screening:
         """The mask check: ``ok``, ``replaced`` (a mask is handed out and counted) or ``refused``."""
         place = self._expect("mask", MaskStep)
         if condition not in MASK_CONDITIONS:
-            raise InvalidInputError("mask", f"{condition!r} is not one of {', '.join(MASK_CONDITIONS)}")
+            raise InvalidInputError("mask", _("{condition!r} is not one of {items}", condition=condition,
+                                              items=_(", ").join(MASK_CONDITIONS)))
         step = place.step
         assert isinstance(step, MaskStep)  # noqa: S101 - narrowed by _expect
         if condition == "ok":
@@ -239,13 +246,17 @@ class Screening:
         step = place.step
         assert isinstance(step, TemperatureStep)  # noqa: S101 - narrowed by _expect
         if isinstance(celsius, bool) or not isinstance(celsius, int | float) or not math.isfinite(celsius):
-            raise InvalidInputError("temperature", f"{celsius!r} is not a temperature in °C",
-                                    hint="enter the reading in degrees Celsius, e.g. 36.5")
+            raise InvalidInputError("temperature", _("{celsius!r} is not a temperature in °C", celsius=celsius),
+                                    hint=_("enter the reading in degrees Celsius, e.g. 36.5"))
         celsius = round(float(celsius), 2)
         if place.phase is Phase.REST and self.rest_until is not None and at < self.rest_until:
             wait = math.ceil((self.rest_until - at).total_seconds() / 60)
-            raise ScreeningError(self.id, self.state, f"the person is resting after a fever reading; re-measure "
-                                 f"in {wait} min", hint=f"re-measure at {self.rest_until:%H:%M}")
+            raise ScreeningError(
+                self.id,
+                self.state,
+                _("the person is resting after a fever reading; re-measure in {wait} min", wait=wait),
+                hint=_("re-measure at {rest_until:%H:%M}", rest_until=self.rest_until),
+            )
         detail: dict[str, Any] = {"celsius": celsius}
         if device:
             detail["device"] = device
@@ -280,15 +291,15 @@ class Screening:
         known = {q.id for q in questions}
         unknown = sorted(set(answers) - known)
         if unknown:
-            raise InvalidInputError("answers", f"unknown question(s) {', '.join(unknown)}",
-                                    hint=f"the policy asks: {', '.join(sorted(known))}")
+            raise InvalidInputError("answers", _("unknown question(s) {items}", items=_(", ").join(unknown)),
+                                    hint=_("the policy asks: {items}", items=_(", ").join(sorted(known))))
         missing = [q.id for q in questions if q.id not in answers]
         if missing:
-            raise InvalidInputError("answers", f"question(s) not answered: {', '.join(missing)}",
-                                    hint="ask every question of the policy")
+            raise InvalidInputError("answers", _("question(s) not answered: {items}", items=_(", ").join(missing)),
+                                    hint=_("ask every question of the policy"))
         for qid, value in answers.items():
             if not isinstance(value, bool):
-                raise InvalidInputError(f"answers.{qid}", f"{value!r} is not yes/no (true/false)")
+                raise InvalidInputError(f"answers.{qid}", _("{value!r} is not yes/no (true/false)", value=value))
         risks = [q for q in questions if answers[q.id] == q.risk_answer and q.on_risk != "record"]
         detail = {"risks": tuple(q.id for q in questions if answers[q.id] == q.risk_answer)}
         refusal = next((q for q in risks if q.on_risk == "refuse"), None)
@@ -307,7 +318,8 @@ class Screening:
         step = place.step
         assert isinstance(step, DeclarationStep)  # noqa: S101 - narrowed by _expect
         if status not in DECLARATION_STATES:
-            raise InvalidInputError("declaration", f"{status!r} is not one of {', '.join(DECLARATION_STATES)}")
+            raise InvalidInputError("declaration", _("{status!r} is not one of {items}", status=status,
+                                                     items=_(", ").join(DECLARATION_STATES)))
         if status == "complete":
             action = "filled_in_at_desk" if place.phase is Phase.FILL_IN else "complete"
             self._move("advance", actor, at, f"{step.id}:{action}", {"declaration": action}, sensitive=True)
@@ -326,7 +338,7 @@ class Screening:
         step = place.step
         assert isinstance(step, HealthCodeStep)  # noqa: S101 - narrowed by _expect
         if colour not in HealthCodeStep.COLOURS:
-            raise InvalidInputError("health_code", f"{colour!r} is not one of green, yellow, red")
+            raise InvalidInputError("health_code", _("{colour!r} is not one of green, yellow, red", colour=colour))
         if colour in step.accepted:
             self._move("advance", actor, at, f"{step.id}:{colour}", {"colour": colour}, sensitive=True)
         else:
@@ -343,8 +355,9 @@ class Screening:
             return
         tested_at = aware(tested_at, field="test_at")
         if tested_at > at:
-            raise InvalidInputError("test_at", f"{tested_at.isoformat()} is after the arrival time",
-                                    hint="check the date on the test report")
+            raise InvalidInputError("test_at", _("{tested_at} is after the arrival time",
+                                                 tested_at=tested_at.isoformat()),
+                                    hint=_("check the date on the test report"))
         age_h = (at - tested_at).total_seconds() / 3600
         detail = {"age_hours": round(age_h, 1), "negative": negative}
         if not negative or age_h > step.max_age_hours:

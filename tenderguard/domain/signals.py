@@ -45,7 +45,7 @@ class SignalStatus(enum.StrEnum):
 
 #: What the supervisor reads, by kind (Simplified Chinese).
 SIGNAL_TEXT: Mapping[str, str] = {
-    SignalKind.SAME_PERSON: "同一人代表两家投标单位(招标投标法实施条例第四十条)",
+    SignalKind.SAME_PERSON: "同一人代表两家投标单位（招标投标法实施条例第四十条）",
     SignalKind.SHARED_PHONE: "两家投标单位的代表登记了同一手机号码",
     SignalKind.NAME_TWO_CODES: "同一单位名称出现了不同的统一社会信用代码",
 }
@@ -120,7 +120,7 @@ def signal_view(signal: Signal, screenings: Sequence[Screening | None], company_
     people, sessions = [], []
     for s in screenings:
         if s is None:
-            people.append("(已删除)")
+            people.append("（已删除）")
             sessions.append("")
             continue
         people.append(s.visitor.name if unmasked else mask_name(s.visitor.name))

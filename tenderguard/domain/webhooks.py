@@ -27,6 +27,7 @@ import attrs
 from tenderguard.domain import events
 from tenderguard.domain.events import DomainEvent
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 
 __all__ = [
     "ALL_EVENTS",
@@ -85,24 +86,26 @@ def event_kinds(values: Iterable[str] | str) -> tuple[str, ...]:
     given = values.split(",") if isinstance(values, str) else list(values)
     wanted = {v.strip().lower() for v in given if v.strip()}
     if not wanted:
-        raise InvalidInputError("events", "no event kind given", hint=f"e.g. admitted,refused or {ALL_EVENTS}")
+        raise InvalidInputError("events", _("no event kind given"), hint=_("e.g. admitted,refused or {all_events}",
+                                                                        all_events=ALL_EVENTS))
     if ALL_EVENTS in wanted:
         return (ALL_EVENTS,)
     unknown = sorted(wanted - set(EVENT_KINDS))
     if unknown:
-        raise InvalidInputError("events", f"unknown event kind {', '.join(unknown)}",
-                                hint=f"use {ALL_EVENTS} or some of {', '.join(EVENT_KINDS)}")
+        raise InvalidInputError("events", _("unknown event kind {items}", items=_(", ").join(unknown)),
+                                hint=_("use {all_events} or some of {items}", all_events=ALL_EVENTS,
+                                       items=_(", ").join(EVENT_KINDS)))
     return tuple(k for k in EVENT_KINDS if k in wanted)
 
 
 def check_url(url: str) -> str:
     """The URL of a receiver: http or https with a host, else InvalidInputError on ``url``."""
     if not isinstance(url, str) or any(c.isspace() or ord(c) < 0x20 for c in url):
-        raise InvalidInputError("url", f"{url!r} is not a URL", hint="e.g. https://host.example/tenderguard")
+        raise InvalidInputError("url", _("{url!r} is not a URL", url=url), hint=_("e.g. https://host.example/tenderguard"))
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError("url", f"{url!r} is not an http(s) URL with a host",
-                                hint="e.g. https://host.example/tenderguard")
+        raise InvalidInputError("url", _("{url!r} is not an http(s) URL with a host", url=url),
+                                hint=_("e.g. https://host.example/tenderguard"))
     return url
 
 
@@ -130,8 +133,8 @@ class Webhook:
     @secret.validator
     def _check_secret(self, _attribute: object, value: str) -> None:
         if not isinstance(value, str) or len(value.strip()) < 16 or value != value.strip():
-            raise InvalidInputError("secret", "must be at least 16 characters, without spaces around",
-                                    hint="leave --secret-file out to have one made")
+            raise InvalidInputError("secret", _("must be at least 16 characters, without spaces around"),
+                                    hint=_("leave --secret-file out to have one made"))
 
     def wants(self, kind: str) -> bool:
         """Whether this subscription wants events of a kind."""

@@ -14,6 +14,7 @@ import re
 import attrs
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.identity.text import compact_number, describe_char, require_str
 
 __all__ = [
@@ -78,8 +79,8 @@ def resident_id_check_digit(first17: str) -> str:
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise InvalidInputError(
             "id_number",
-            f"the check digit needs exactly 17 digits, got {len(first17)} characters",
-            hint="pass the first 17 digits of the 18-digit number",
+            _("the check digit needs exactly 17 digits, got {length} characters", length=len(first17)),
+            hint=_("pass the first 17 digits of the 18-digit number"),
         )
     total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11]
@@ -94,7 +95,7 @@ def _parse_kind(kind: DocumentKind | str | None, field: str) -> DocumentKind | N
     except ValueError:
         valid = ", ".join(k.value for k in DocumentKind)
         raise InvalidInputError(
-            f"{field}.kind", f"unknown document kind {kind!r}", hint=f"use one of: {valid}"
+            f"{field}.kind", _("unknown document kind {kind!r}", kind=kind), hint=_("use one of: {valid}", valid=valid)
         ) from None
 
 
@@ -108,20 +109,21 @@ def _looks_like_resident_id(number: str) -> bool:
 
 def _parse_id18(number: str, field: str, today: datetime.date, *, hmt: bool) -> IdentityDocument:
     """Validate an 18-character resident ID or HMT residence permit number (already normalised)."""
-    label = "an HMT residence permit" if hmt else "a resident ID"
+    label = _("an HMT residence permit") if hmt else _("a resident ID")
     if len(number) != 18:
         raise InvalidInputError(
             field,
-            f"{label} number has 18 characters, this one has {len(number)}",
-            hint="re-read the number from the card (15-digit first-generation IDs are no longer valid)",
+            _("{label} has 18 characters, this one has {length}", label=label, length=len(number)),
+            hint=_("re-read the number from the card (15-digit first-generation IDs are no longer valid)"),
         )
     for position, char in enumerate(number, start=1):
         if not (char.isascii() and char.isdigit()) and not (position == 18 and char == "X"):
-            where = "the last character must be a digit or X" if position == 18 else "must be a digit"
+            where = _("the last character must be a digit or X") if position == 18 else _("must be a digit")
             raise InvalidInputError(
                 field,
-                f"character {position} of {label} number is {describe_char(char)}; {where}",
-                hint="only the 18th character may be the letter X",
+                _("character {position} of {label} is {describe_char}; {where}", position=position, label=label,
+                  describe_char=describe_char(char), where=where),
+                hint=_("only the 18th character may be the letter X"),
             )
     kind = _id18_kind(number, field)
     birth = _birth_date(number, field, today)
@@ -129,8 +131,9 @@ def _parse_id18(number: str, field: str, today: datetime.date, *, hmt: bool) -> 
     if number[17] != expected:
         raise InvalidInputError(
             field,
-            f"check digit is {number[17]} but the first 17 digits require {expected}",
-            hint="one of the 18 characters was mistyped; re-read the whole number from the card",
+            _("check digit is {number} but the first 17 digits require {expected}", number=number[17],
+              expected=expected),
+            hint=_("one of the 18 characters was mistyped; re-read the whole number from the card"),
         )
     return IdentityDocument(kind=kind, number=number, birth_date=birth)
 
@@ -143,15 +146,17 @@ def _id18_kind(number: str, field: str) -> DocumentKind:
     if province in {"81", "82", "83"}:
         raise InvalidInputError(
             field,
-            f"region code {number[:6]} is not valid: HMT residence permits start 810000, 820000 or 830000",
-            hint="re-read the first six digits from the permit",
+            _("region code {number_part} is not valid: HMT residence permits start 810000, 820000 or 830000",
+              number_part=number[:6]),
+            hint=_("re-read the first six digits from the permit"),
         )
     if province in _MAINLAND_PROVINCES or province == _TAIWAN:
         return DocumentKind.RESIDENT_ID
-    hint = "re-read the first two digits from the card"
+    hint = _("re-read the first two digits from the card")
     if province.startswith("9"):
-        hint += "; a foreigner's permanent residence ID card (starts with 9) must be given with kind 'other'"
-    raise InvalidInputError(field, f"province code {province} does not exist", hint=hint)
+        hint = _("re-read the first two digits from the card; a foreigner's permanent residence ID card (starts "
+                 "with 9) must be given with kind 'other'")
+    raise InvalidInputError(field, _("province code {province} does not exist", province=province), hint=hint)
 
 
 def _birth_date(number: str, field: str, today: datetime.date) -> datetime.date:
@@ -162,20 +167,22 @@ def _birth_date(number: str, field: str, today: datetime.date) -> datetime.date:
     except ValueError:
         raise InvalidInputError(
             field,
-            f"birth date {digits[:4]}-{digits[4:6]}-{digits[6:]} (digits 7-14) is not a calendar date",
-            hint="re-read digits 7 to 14 (YYYYMMDD) from the card",
+            _("birth date {digits_part}-{digits_part2}-{digits_part3} (digits 7-14) is not a calendar date",
+              digits_part=digits[:4], digits_part2=digits[4:6], digits_part3=digits[6:]),
+            hint=_("re-read digits 7 to 14 (YYYYMMDD) from the card"),
         ) from None
     if birth < _EARLIEST_BIRTH:
         raise InvalidInputError(
             field,
-            f"birth date {birth.isoformat()} is before {_EARLIEST_BIRTH.isoformat()}",
-            hint="re-read digits 7 to 14 (YYYYMMDD) from the card",
+            _("birth date {birth} is before {earliest_birth}", birth=birth.isoformat(),
+              earliest_birth=_EARLIEST_BIRTH.isoformat()),
+            hint=_("re-read digits 7 to 14 (YYYYMMDD) from the card"),
         )
     if birth > today:
         raise InvalidInputError(
             field,
-            f"birth date {birth.isoformat()} is after today ({today.isoformat()})",
-            hint="re-read digits 7 to 14 (YYYYMMDD) from the card",
+            _("birth date {birth} is after today ({today})", birth=birth.isoformat(), today=today.isoformat()),
+            hint=_("re-read digits 7 to 14 (YYYYMMDD) from the card"),
         )
     return birth
 
@@ -187,16 +194,16 @@ def _parse_other(number: str, kind: DocumentKind, field: str) -> IdentityDocumen
     if not 5 <= len(number) <= 20:
         raise InvalidInputError(
             field,
-            f"a {kind.value} number has 5 to 20 characters, this one has {len(number)}",
-            hint="re-read the number from the document",
+            _("a {kind} number has 5 to 20 characters, this one has {length}", kind=kind.value, length=len(number)),
+            hint=_("re-read the number from the document"),
         )
     for position, char in enumerate(number, start=1):
         if not (char.isascii() and (char.isalnum() or (char == "-" and not passport))):
             raise InvalidInputError(
                 field,
-                f"character {position} of the {kind.value} number is {describe_char(char)}; "
-                f"only {allowed} are allowed",
-                hint="type the number exactly as printed, without punctuation",
+                _("character {position} of the {kind} number is {describe_char}; only {allowed} are allowed",
+                  position=position, kind=kind.value, describe_char=describe_char(char), allowed=allowed),
+                hint=_("type the number exactly as printed, without punctuation"),
             )
     return IdentityDocument(kind=kind, number=number, birth_date=None)
 
@@ -213,7 +220,7 @@ def parse_document(
     compact = compact_number(require_str(number, field))
     if not compact:
         raise InvalidInputError(
-            field, "the document number is empty", hint="type the number from the document"
+            field, _("the document number is empty"), hint=_("type the number from the document")
         )
     # The local calendar date is what "born after today" means at the gate.
     day = today if today is not None else datetime.date.today()  # noqa: DTZ011

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.identity.documents import IdentityDocument
 
 __all__ = ["key_fingerprint", "person_key", "phone_key"]
@@ -21,8 +22,8 @@ def _check_secret(secret: bytes) -> None:
     if not isinstance(secret, bytes) or len(secret) < _MIN_SECRET:
         raise InvalidInputError(
             "secret",
-            f"the key must be at least {_MIN_SECRET} bytes",
-            hint="configure a random secret of 32 bytes, e.g. from secrets.token_bytes(32)",
+            _("the key must be at least {min_secret} bytes", min_secret=_MIN_SECRET),
+            hint=_("configure a random secret of 32 bytes, e.g. from secrets.token_bytes(32)"),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.identity.text import clean_text, compact_number, describe_char, require_str
 
 __all__ = [
@@ -32,8 +33,8 @@ def credit_code_check_char(first17: str) -> str:
     if len(first17) != 17 or any(c not in _CC_CHARSET for c in first17):
         raise InvalidInputError(
             "credit_code",
-            "the check character needs exactly 17 characters from 0-9 and A-Y without I, O, Z, S, V",
-            hint="pass the first 17 characters of the 18-character code, upper case",
+            _("the check character needs exactly 17 characters from 0-9 and A-Y without I, O, Z, S, V"),
+            hint=_("pass the first 17 characters of the 18-character code, upper case"),
         )
     total = sum(_CC_CHARSET.index(c) * w for c, w in zip(first17, _CC_WEIGHTS, strict=True))
     return _CC_CHARSET[(31 - total % 31) % 31]
@@ -45,8 +46,8 @@ def validate_credit_code(code: str, *, field: str = "credit_code") -> str:
     if len(compact) != 18:
         raise InvalidInputError(
             field,
-            f"a unified social credit code has 18 characters, this one has {len(compact)}",
-            hint="copy the code from the business licence",
+            _("a unified social credit code has 18 characters, this one has {length}", length=len(compact)),
+            hint=_("copy the code from the business licence"),
         )
     for position, char in enumerate(compact, start=1):
         if char not in _CC_CHARSET:
@@ -58,22 +59,25 @@ def validate_credit_code(code: str, *, field: str = "credit_code") -> str:
             )
             raise InvalidInputError(
                 field,
-                f"character {position} is {describe_char(char)}, which credit codes never contain",
+                _("character {position} is {describe_char}, which credit codes never contain", position=position,
+                  describe_char=describe_char(char)),
                 hint=hint,
             )
     for position in range(3, 9):
         if not compact[position - 1].isdigit():
             raise InvalidInputError(
                 field,
-                f"character {position} is {compact[position - 1]!r}; characters 3-8 (region code) are digits",
-                hint="copy the code from the business licence",
+                _("character {position} is {compact_part!r}; characters 3-8 (region code) are digits",
+                  position=position, compact_part=compact[position - 1]),
+                hint=_("copy the code from the business licence"),
             )
     expected = credit_code_check_char(compact[:17])
     if compact[17] != expected:
         raise InvalidInputError(
             field,
-            f"check character is {compact[17]} but the first 17 characters require {expected}",
-            hint="one of the 18 characters was mistyped; copy the code again from the business licence",
+            _("check character is {compact} but the first 17 characters require {expected}", compact=compact[17],
+              expected=expected),
+            hint=_("one of the 18 characters was mistyped; copy the code again from the business licence"),
         )
     return compact
 

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.identity.organisations import validate_credit_code
 from tenderguard.identity.text import compact_number, require_str
 
@@ -40,19 +41,19 @@ def _digits(low: int, high: int) -> Callable[[str], str | None]:
     def check(number: str) -> str | None:
         if not number.isascii() or not number.isdigit() or not low <= len(number) <= high:
             span = f"{low}" if low == high else f"{low}–{high}"
-            return f"has {span} digits"
+            return _("has {span} digits", span=span)
         return None
     return check
 
 
 def _taiwan(number: str) -> str | None:
     problem = _digits(8, 8)(number)
-    return problem or (None if taiwan_check_ok(number) else "does not pass the check digit (统一编号检查码不符)")
+    return problem or (None if taiwan_check_ok(number) else _("does not pass the check digit"))
 
 
 def _abroad(number: str) -> str | None:
     if not number.isascii() or not number.isalnum() or not 1 <= len(number) <= 15:
-        return "has 1–15 letters and digits"
+        return _("has 1–15 letters and digits")
     return None
 
 
@@ -69,11 +70,11 @@ def validate_organisation_id(value: str, *, field: str = "credit_code") -> str:
     kind = kind.strip().upper()
     check = _CHECKS.get(kind)
     if check is None:
-        raise InvalidInputError(field, f"{kind!r} is not a kind of registration number",
-                                hint="HK:, MO:, TW: or OS: before the number, or a mainland credit code")
+        raise InvalidInputError(field, _("{kind!r} is not a kind of registration number", kind=kind),
+                                hint=_("HK:, MO:, TW: or OS: before the number, or a mainland credit code"))
     compact = compact_number(number).upper()
     problem = check(compact)
     if problem:
-        raise InvalidInputError(field, f"a {REGISTRATION_KINDS[kind]} {problem}",
-                                hint="copy the number from the company's registration certificate")
+        raise InvalidInputError(field, _("a {kind} {problem}", kind=REGISTRATION_KINDS[kind], problem=problem),
+                                hint=_("copy the number from the company's registration certificate"))
     return f"{kind}:{compact}"

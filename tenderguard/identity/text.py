@@ -12,6 +12,7 @@ import unicodedata
 import phonenumbers
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 
 __all__ = [
     "clean_text",
@@ -31,16 +32,17 @@ _MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberTy
 
 def describe_char(char: str) -> str:
     """Name a character safely for an error message (code point, plus the glyph when it is printable)."""
-    name = unicodedata.name(char, "unnamed")
-    shown = f"'{char}' " if char.isprintable() and not char.isspace() else ""
-    return f"{shown}(U+{ord(char):04X} {name})"
+    code = f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
+    if char.isprintable() and not char.isspace():
+        return _("'{char}' ({code})", char=char, code=code)
+    return _("({code})", code=code)
 
 
 def require_str(value: object, field: str) -> str:
     """Return ``value`` when it is a string, else raise InvalidInputError."""
     if not isinstance(value, str):
         raise InvalidInputError(
-            field, f"expected text, got {type(value).__name__}", hint="pass the value as a string"
+            field, _("expected text, got {name__}", name__=type(value).__name__), hint=_("pass the value as a string")
         )
     return value
 
@@ -53,17 +55,18 @@ def compact_number(value: str) -> str:
 def normalise_mobile(phone: str, *, field: str = "phone") -> str:
     """Validate a mainland Chinese mobile number in any common spelling; return its 11 national digits."""
     text = unicodedata.normalize("NFKC", require_str(phone, field)).strip()
-    hint = "give an 11-digit mainland mobile number such as 138 1234 5678, optionally with +86"
+    hint = _("give an 11-digit mainland mobile number such as 138 1234 5678, optionally with +86")
     try:
         parsed = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
-        raise InvalidInputError(field, "is not a phone number", hint=hint) from None
+        raise InvalidInputError(field, _("is not a phone number"), hint=hint) from None
     if parsed.country_code != 86:
-        raise InvalidInputError(field, f"+{parsed.country_code} is not a mainland China number", hint=hint)
+        raise InvalidInputError(field, _("+{country_code} is not a mainland China number",
+                                         country_code=parsed.country_code), hint=hint)
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidInputError(field, "is not a valid Chinese phone number", hint=hint)
+        raise InvalidInputError(field, _("is not a valid Chinese phone number"), hint=hint)
     if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
-        raise InvalidInputError(field, "is a landline or service number, not a mobile", hint=hint)
+        raise InvalidInputError(field, _("is a landline or service number, not a mobile"), hint=hint)
     return phonenumbers.national_significant_number(parsed)
 
 
@@ -111,12 +114,12 @@ def clean_text(value: str, *, field: str, max_length: int) -> str:
     """Normalise a name for storage and printing; refuse empty, over-long, invisible-control, markup text."""
     text = " ".join(unicodedata.normalize("NFC", require_str(value, field)).split())
     if not text:
-        raise InvalidInputError(field, "is empty", hint="type the name")
+        raise InvalidInputError(field, _("is empty"), hint=_("type the name"))
     if len(text) > max_length:
         raise InvalidInputError(
             field,
-            f"is {len(text)} characters long, the limit is {max_length}",
-            hint=f"shorten it to at most {max_length} characters",
+            _("is {length} characters long, the limit is {max_length}", length=len(text), max_length=max_length),
+            hint=_("shorten it to at most {max_length} characters", max_length=max_length),
         )
     if text.isprintable() and _ANGLE.isdisjoint(unicodedata.normalize("NFKD", text)):
         # Neither check below can fail: a printable text holds no Cc/Cf/Cs character, and a character whose
@@ -126,15 +129,16 @@ def clean_text(value: str, *, field: str, max_length: int) -> str:
         if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
             raise InvalidInputError(
                 field,
-                f"character {position} is U+{ord(char):04X} ({unicodedata.name(char, 'control character')}), "
-                "an invisible control or formatting character",
-                hint="retype the text instead of pasting it",
+                _("character {position} is U+{ord:04X} ({name}), an invisible control or formatting character",
+                  position=position, ord=ord(char), name=unicodedata.name(char, 'control character')),
+                hint=_("retype the text instead of pasting it"),
             )
         if not _ANGLE.isdisjoint(unicodedata.normalize("NFKC", char)):
             raise InvalidInputError(
                 field,
-                f"character {position} is {describe_char(char)}; names never contain < or >",
-                hint="remove the angle brackets",
+                _("character {position} is {describe_char}; names never contain < or >", position=position,
+                  describe_char=describe_char(char)),
+                hint=_("remove the angle brackets"),
             )
     return text
 

@@ -168,9 +168,10 @@ def _text_fault(value: str, exc: InvalidInputError) -> _Refused:
             return _Refused("angle_bracket",
                             f"第 {position} 个字符是 {shown(char)}（U+{ord(char):04X}），名称里不能有 < 或 >",
                             exc.field)
-    limit = re.search(r"the limit is (\d+)", exc.message)
+    # The limit as the message says it, in English or in Chinese (the catalogue's two wordings of clean_text's).
+    limit = re.search(r"the limit is (\d+)|上限为(\d+)", exc.message)
     if limit is not None:
-        return _Refused("too_long", f"有 {len(flat)} 个字符，最多 {limit.group(1)} 个", exc.field)
+        return _Refused("too_long", f"有 {len(flat)} 个字符，最多 {limit.group(1) or limit.group(2)} 个", exc.field)
     return _Refused("invalid_text", f"不符合名称的规则（{exc.message}）", exc.field)
 
 

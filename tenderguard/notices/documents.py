@@ -113,7 +113,7 @@ def build_notice(
     contact = checked_contact(contact_phone)
     sessions = session_lines(group, centre, windows)
     rules = entry_rules(policy, contact)
-    subject = f"{centre.name}:{long_date(group.day)}开标入场须知({len(sessions)}场)"
+    subject = f"{centre.name}：{long_date(group.day)}开标入场须知（{len(sessions)}场）"
     view = notice_view(group, centre=centre, sessions=sessions, rules=rules, contact_phone=contact,
                        subject=subject)
     return AgencyNotice(
@@ -200,7 +200,7 @@ def render_declaration_form(policy: Policy, session: BidSession, out: Path, *, c
         centre_name=centre.name,
         code=session.code,
         project_name=session.project_name,
-        opens=f"{long_date(day)}({WEEKDAYS[day.weekday()]}) {opens:%H:%M}",
+        opens=f"{long_date(day)}（{WEEKDAYS[day.weekday()]}）{opens:%H:%M}",
         hall=session.hall,
         questions=questions,
         flow=" → ".join(step.label for step in policy.steps),

@@ -51,9 +51,9 @@ NUMERALS = "一二三四五六七八九十"
 _CONTACT_PHONE = re.compile(r"^\+?[0-9][0-9 ()（）\-转]{4,29}\Z")
 _COLOURS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
 _SERVICES = {
-    "separate_room": ("重点地区人员服务专厅(分隔等候,不与他人接触)", "a separate waiting room"),
+    "separate_room": ("重点地区人员服务专厅（分隔等候，不与他人接触）", "a separate waiting room"),
     "proxy": ("全程代办服务", "proxy service"),
-    "remote": ("不见面开标(远程参加开标)", "remote bid opening"),
+    "remote": ("不见面开标（远程参加开标）", "remote bid opening"),
 }
 _OUTCOMES = {
     CallOutcome.REACHED: "已告知",
@@ -93,7 +93,7 @@ class EntryRules:
 
     steps: tuple[_EntryStep, ...]
     flow: str  # 佩戴口罩 → 脚踩84消毒垫 → …
-    admission: tuple[str, ...]  # 一公司一人, 一标识一天, quotas, re-entry
+    admission: tuple[str, ...]  # 一公司一人，一标识一天, quotas, re-entry
     bring: tuple[str, ...]
     bring_en: tuple[str, ...]
     bring_short: str  # 身份证、口罩、填好的健康调查表
@@ -116,44 +116,44 @@ def _threshold(value: float) -> str:
 def _step_detail(step: Step, policy: Policy) -> str:
     """What a step asks of the person arriving, from its kind and settings."""
     if isinstance(step, MaskStep):
-        return "进入大厅及在场期间全程佩戴口罩" + (",口罩不符合要求的现场更换" if step.replace_allowed else "")
+        return "进入大厅及在场期间全程佩戴口罩" + ("，口罩不符合要求的现场更换" if step.replace_allowed else "")
     if isinstance(step, TemperatureStep):
         if step.remeasures:
-            detail = (f"体温达到{_threshold(step.threshold)}℃即为发热,休息{step.rest_minutes}分钟后复测"
-                      f"(最多{step.remeasures}次),仍发热者不得进场")
+            detail = (f"体温达到{_threshold(step.threshold)}℃即为发热，休息{step.rest_minutes}分钟后复测"
+                      f"（最多{step.remeasures}次），仍发热者不得进场")
         else:
-            detail = f"体温达到{_threshold(step.threshold)}℃即为发热,不得进场"
+            detail = f"体温达到{_threshold(step.threshold)}℃即为发热，不得进场"
         if step.ask_questions and policy.questions:
-            detail += ";同时现场询问健康状况,请如实回答"
+            detail += "；同时现场询问健康状况，请如实回答"
         return detail
     if isinstance(step, QuestionsStep):
-        return "现场询问健康状况,请如实回答"
+        return "现场询问健康状况，请如实回答"
     if isinstance(step, DeclarationStep):
         if step.required:
-            return "递交提前填好并签字的健康调查表(承诺书),工作人员现场核实"
-        return "如带有健康调查表(承诺书)请递交,工作人员现场核实"
+            return "递交提前填好并签字的健康调查表（承诺书），工作人员现场核实"
+        return "如带有健康调查表（承诺书）请递交，工作人员现场核实"
     if isinstance(step, HealthCodeStep):
         colours = "或".join(_COLOURS.get(c, c) for c in step.accepted)
-        return f"出示本人健康码,{colours}方可进场"
+        return f"出示本人健康码，{colours}方可进场"
     if isinstance(step, NucleicTestStep):
         return f"出示{step.max_age_hours}小时内的核酸检测阴性证明"
     return ""  # a confirmed step (消毒, 登记…): its label says it all
 
 
 def _admission(policy: Policy) -> tuple[str, ...]:
-    """一公司一人, 一标识一天, the other roles' quotas and re-entry, from the policy."""
-    admission = [f"一公司一人:每家投标单位每天只限{policy.quota(Role.BIDDER) or 1}人进入开标区域,"
+    """一公司一人，一标识一天, the other roles' quotas and re-entry, from the policy."""
+    admission = [f"一公司一人：每家投标单位每天只限{policy.quota(Role.BIDDER) or 1}人进入开标区域，"
                  "请各投标人提前确定参加开标的人员",
-                 f"一标识一天:检查合格后领取当日的{policy.badge.title},凭标识进入开标区域,"
-                 "标识仅限本人当日使用,次日作废"]
-    roles = ((Role.AGENCY, "招标代理"), (Role.TENDERER, "招标人(采购人)"))
+                 f"一标识一天：检查合格后领取当日的{policy.badge.title}，凭标识进入开标区域，"
+                 "标识仅限本人当日使用，次日作废"]
+    roles = ((Role.AGENCY, "招标代理"), (Role.TENDERER, "招标人（采购人）"))
     others = [f"{label}每天限{limit}人" for role, label in roles if (limit := policy.quota(role)) is not None]
     if others:
-        admission.append("其他人员:" + ",".join(others))
+        admission.append("其他人员：" + "，".join(others))
     if policy.reentry.allowed:
         again = policy.reentry_steps()
         admission.append("当日离场后再次进入须出示标识"
-                         + (",并重新进行" + "、".join(s.label for s in again) if again else ""))
+                         + ("，并重新进行" + "、".join(s.label for s in again) if again else ""))
     else:
         admission.append("当日离场后不得再次进入")
     return tuple(admission)
@@ -173,11 +173,11 @@ def _bring(policy: Policy) -> _Bring:
     """What each person brings, from the policy's steps: ID card always; mask, phone, test, form as they ask."""
     items, items_en, short = ["本人身份证"], ["your ID card"], ["身份证"]
     if any(isinstance(s, MaskStep) for s in policy.steps):
-        items.append("口罩(建议一次性医用口罩)")
+        items.append("口罩（建议一次性医用口罩）")
         items_en.append("a mask")
         short.append("口罩")
     if any(isinstance(s, HealthCodeStep) for s in policy.steps):
-        items.append("手机(现场出示健康码)")
+        items.append("手机（现场出示健康码）")
         items_en.append("your phone with the health code")
     nucleic = next((s for s in policy.steps if isinstance(s, NucleicTestStep)), None)
     if nucleic is not None:
@@ -188,15 +188,15 @@ def _bring(policy: Policy) -> _Bring:
     form: str | None = None
     if declaration is not None:
         if declaration.required:
-            items.append("提前填写并本人签字的健康调查表(承诺书)")
+            items.append("提前填写并本人签字的健康调查表（承诺书）")
             items_en.append("the health declaration form, filled in and signed beforehand")
             short.append("填好的健康调查表")
         else:
-            items.append("健康调查表(承诺书),如已填写")
+            items.append("健康调查表（承诺书），如已填写")
             items_en.append("the health declaration form if you have one")
-        form = "健康调查表(承诺书)须在到场前下载打印,如实填写并由本人签字,入场时递交核实;" + (
-            "现场虽可补填,但会延长排队等候,可能影响按时进入开标室" if declaration.fill_in_at_desk
-            else "现场不提供填写,未携带填好的调查表者不得进场")
+        form = "健康调查表（承诺书）须在到场前下载打印，如实填写并由本人签字，入场时递交核实；" + (
+            "现场虽可补填，但会延长排队等候，可能影响按时进入开标室" if declaration.fill_in_at_desk
+            else "现场不提供填写，未携带填好的调查表者不得进场")
     return _Bring(items=tuple(items), items_en=tuple(items_en), short="、".join(short), form=form)
 
 
@@ -207,15 +207,15 @@ def _key_area(policy: Policy, contact_phone: str | None) -> tuple[str | None, st
     if rule.action not in ("refer", "refuse") and not services:
         return None, None
     who = "近14天内到过国家公布的疫情重点地区的人员"
-    report = f"(报备电话:{contact_phone})" if contact_phone else ""
+    report = f"（报备电话：{contact_phone}）" if contact_phone else ""
     if rule.action == "refuse":
-        text = f"{who}不得进入开标大厅,须提前向中心报备{report}"
+        text = f"{who}不得进入开标大厅，须提前向中心报备{report}"
     elif rule.action == "refer":
-        text = f"{who}须提前向中心报备{report},到场后由专人引导,不得直接进入大厅"
+        text = f"{who}须提前向中心报备{report}，到场后由专人引导，不得直接进入大厅"
     else:
         text = f"{who}请提前向中心报备{report}"
     if services:
-        text += ";可选择:" + "、".join(_SERVICES[s][0] for s in services)
+        text += "；可选择：" + "、".join(_SERVICES[s][0] for s in services)
     available = f" ({', '.join(_SERVICES[s][1] for s in services)} available)" if services else ""
     return text, f"Anyone who was in a listed key area within 14 days must report to the centre in advance{available}."
 
@@ -311,25 +311,25 @@ def _sms_texts(view: Mapping[str, Any]) -> Iterator[str]:
     sessions: tuple[SessionLine, ...] = view["sessions"]
     day = view["short_date"]
     count = len(sessions)
-    listing = ";".join(
-        f"{s.code} {s.opens}开标,{s.hall}" + (f",{s.window_span}到达" if s.window_span else "") for s in sessions
+    listing = "；".join(
+        f"{s.code} {s.opens}开标，{s.hall}" + (f"，{s.window_span}到达" if s.window_span else "") for s in sessions
     )
     phone = f"咨询{view['contact_phone']}" if view["contact_phone"] else ""
-    admission = "一公司一人,一标识一天"
+    admission = "一公司一人，一标识一天"
     bring = f"携带{rules.bring_short}"
-    steps = f"进场须经{len(rules.steps)}步检查:" + "、".join(s.label for s in rules.steps) if rules.health else ""
+    steps = f"进场须经{len(rules.steps)}步检查：" + "、".join(s.label for s in rules.steps) if rules.health else ""
     key = "重点地区人员请提前报备。" if rules.key_area else ""
 
     def join(*parts: str) -> str:
         return "".join(p for p in parts if p)
 
-    yield join(f"贵单位{day}开标{count}场:{listing}。请转告投标人:{admission};",
-               f"{steps};" if steps else "", f"{bring}。", key, phone)
-    yield join(f"贵单位{day}开标{count}场:{listing}。请转告投标人:{admission},{bring}。",
+    yield join(f"贵单位{day}开标{count}场：{listing}。请转告投标人：{admission}；",
+               f"{steps}；" if steps else "", f"{bring}。", key, phone)
+    yield join(f"贵单位{day}开标{count}场：{listing}。请转告投标人：{admission}，{bring}。",
                "入场流程详见邮件通知。", phone)
-    yield join(f"贵单位{day}开标{count}场,请转告投标人:{admission},{bring}。时间、地点及入场流程详见邮件通知。",
+    yield join(f"贵单位{day}开标{count}场，请转告投标人：{admission}，{bring}。时间、地点及入场流程详见邮件通知。",
                phone)
-    yield join(f"贵单位{day}开标{count}场,入场须知已发邮件,请转告投标人。", phone)
+    yield join(f"贵单位{day}开标{count}场，入场须知已发邮件，请转告投标人。", phone)
 
 
 def plan_notice_sms(view: Mapping[str, Any], *, signature: str, max_parts: int) -> SmsPlan:

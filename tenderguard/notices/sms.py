@@ -13,11 +13,11 @@ Counting follows what Chinese carriers and SMS platforms bill:
 
 Splitting never cuts a link (``http(s)://…``, ``www.…``), an email address, a time (``09:30``, ``9点30分``,
 ``上午9:30``), a date (``2026-11-23``, ``11月23日``), a date with its time (``2026-11-23 09:30``), a phone number
-(``138 1234 5678``, ``010-69041234``, ``400-123-4567``) or any run of digits: the part ends before such a token
-instead. Otherwise a part ends after Chinese punctuation (，。；：！？、) or whitespace when there is one within the
-last ten units of the limit, else as late as possible, avoiding cuts inside an ASCII word, inside an emoji sequence
-or before a punctuation mark. These preferences never cost an extra part: the plan always uses the fewest parts
-possible.
+(``138 1234 5678``, ``010-69041234``, ``400-123-4567``), any run of digits or the rule 一公司一人，一标识一天 (read
+as one phrase, it must arrive as one): the part ends before such a token instead. Otherwise a part ends after
+Chinese punctuation (，。；：！？、) or whitespace when there is one within the last ten units of the limit, else as
+late as possible, avoiding cuts inside an ASCII word, inside an emoji sequence or before a punctuation mark. These
+preferences never cost an extra part: the plan always uses the fewest parts possible.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from tenderguard.errors import InvalidInputError
 
 __all__ = [
     "PART_LIMIT",
+    "PHRASES",
     "SINGLE_LIMIT",
     "SmsPlan",
     "SmsText",
@@ -51,7 +52,10 @@ SignaturePlace = Literal["start", "end"]
 _D = "[0-9０-９]"
 _CN_NUM = "[零〇一二三四五六七八九十两]"
 _PERIOD = "(?:凌晨|清晨|早上|早晨|上午|中午|午间|下午|傍晚|晚上|晚间)"
+#: Phrases that must reach the phone in one part (the day's rule, read as one: 一公司一人，一标识一天).
+PHRASES = ("一公司一人，一标识一天",)
 _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("phrase", re.compile("|".join(r"\s?".join(re.escape(c).replace("，", "[，,]") for c in p) for p in PHRASES))),
     ("link", re.compile(r"(?i:https?)://[!-~]+|(?i:www)\.[A-Za-z0-9-]+\.[!-~]+")),
     ("email address", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
     ("date", re.compile(
@@ -73,7 +77,7 @@ _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
 #: What may separate a date from its time (or two times of a range) and still be one token: ``2026-11-23 09:30``,
 #: ``11月23日上午9:30``, ``9:00-11:30``, ``9点至10点``.
 _JOIN = re.compile(r"^(?:\s?|\s?[-–—~～至到T]\s?)\Z")
-_KIND_ORDER = ("signature", "link", "email address", "date", "time", "phone number", "number")
+_KIND_ORDER = ("signature", "phrase", "link", "email address", "date", "time", "phone number", "number")
 _GOOD_AFTER = frozenset("，。；：！？、,.;:!?）」』”》")
 _NO_START = frozenset("，。；：！？、,.;:!?）)」』”’》〉】…—～")
 _NO_END = frozenset("（(「『“‘《〈【")

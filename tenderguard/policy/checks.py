@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tenderguard.errors import PolicyError
+from tenderguard.i18n import _
 
 __all__ = ["Checked", "Problems", "check_ident"]
 
@@ -16,7 +17,7 @@ Problems = list[tuple[str, str]]
 def check_ident(value: str, field: str, problems: Problems) -> None:
     """Record a problem when ``value`` is not an identifier (lower-case letters, digits, _; 40 at most)."""
     if not _IDENT.match(value):
-        problems.append((field, f"{value!r} is not a valid identifier (lower-case letters, digits, _)"))
+        problems.append((field, _("{value!r} is not a valid identifier (lower-case letters, digits, _)", value=value)))
 
 
 class Checked:

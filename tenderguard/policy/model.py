@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from tenderguard.i18n import _
 from tenderguard.policy.checks import Checked, Problems
 from tenderguard.policy.sections import BadgeStyle, KeyAreaRule, Question, Reentry, RefusalNotices, Retention, Signals
 from tenderguard.policy.steps import ConfirmStep, MaskStep, QuestionsStep, Step, TemperatureStep
@@ -37,9 +38,10 @@ class Role(enum.StrEnum):
 def _bounded(key: str, value: int, most: int, *, unlimited: bool = False) -> Problems:
     """The problem of a count below 1 or above ``most`` (``unlimited``: it may be left out for no limit)."""
     if value < 1:
-        return [(key, f"{value} is below 1 (leave it out for no limit)" if unlimited else f"{value} is below 1")]
+        return [(key, _("{value} is below 1 (leave it out for no limit)", value=value) if unlimited
+                 else _("{value} is below 1", value=value))]
     if value > most:
-        return [(key, f"{value} is more than {most}")]
+        return [(key, _("{value} is more than {most}", value=value, most=most))]
     return []
 
 
@@ -72,34 +74,36 @@ class Policy(Checked):
     def _problems(self) -> Problems:
         problems: Problems = []
         if not re.match(r"^[a-z0-9][a-z0-9-]{0,39}$", self.name):
-            problems.append(("name", f"{self.name!r} is not a valid policy name (lower-case, digits, -)"))
+            problems.append(("name", _("{name!r} is not a valid policy name (lower-case, digits, -)", name=self.name)))
         seen: set[str] = set()
         for i, step in enumerate(self.steps):
             if step.id in seen:
-                problems.append((f"steps[{i}].id", f"{step.id!r} is used by an earlier step"))
+                problems.append((f"steps[{i}].id", _("{id!r} is used by an earlier step", id=step.id)))
             seen.add(step.id)
         asks = [s for s in self.steps if isinstance(s, QuestionsStep)
                 or (isinstance(s, TemperatureStep) and s.ask_questions)]
         if len(asks) > 1:
-            problems.append(("steps", "the questions are asked at more than one step"))
+            problems.append(("steps", _("the questions are asked at more than one step")))
         if self.questions and not asks:
-            problems.append(("questions", "no step asks them: add a 'questions' step or set ask_questions "
-                             "on the temperature step"))
+            problems.append(("questions", _("no step asks them: add a 'questions' step or set ask_questions on the "
+                                            "temperature step")))
         if asks and not self.questions:
-            problems.append(("questions", "a step asks the questions but none are defined"))
+            problems.append(("questions", _("a step asks the questions but none are defined")))
         qids: set[str] = set()
         for i, q in enumerate(self.questions):
             if q.id in qids:
-                problems.append((f"questions[{i}].id", f"{q.id!r} is used by an earlier question"))
+                problems.append((f"questions[{i}].id", _("{id!r} is used by an earlier question", id=q.id)))
             qids.add(q.id)
         bidder = self.quotas.get(Role.BIDDER)
         if bidder != 1:
-            problems.append(("quotas.bidder", f"{bidder} is not 1: one person per company per day (一公司一人) is "
-                             "the rule and cannot be changed"))
+            problems.append(("quotas.bidder", _("{bidder} is not 1: one person per company per day is the rule and "
+                                                "cannot be changed", bidder=bidder)))
         if len(self.steps) > MAX_STEPS:
-            problems.append(("steps", f"{len(self.steps)} steps; a desk takes at most {MAX_STEPS}"))
+            problems.append(("steps", _("{length} steps; a desk takes at most {max_steps}", length=len(self.steps),
+                                        max_steps=MAX_STEPS)))
         if len(self.questions) > MAX_QUESTIONS:
-            problems.append(("questions", f"{len(self.questions)} questions; at most {MAX_QUESTIONS} are asked"))
+            problems.append(("questions", _("{length} questions; at most {max_questions} are asked",
+                                            length=len(self.questions), max_questions=MAX_QUESTIONS)))
         for role, limit in self.quotas.items():
             if role is not Role.BIDDER and limit is not None:
                 problems.extend(_bounded(f"quotas.{role}", limit, MAX_QUOTA, unlimited=True))
@@ -109,7 +113,7 @@ class Policy(Checked):
             problems.extend(_bounded("default_hall_capacity", self.default_hall_capacity, MAX_CAPACITY))
         for i, sid in enumerate(self.reentry.steps):
             if sid not in seen:
-                problems.append((f"reentry.steps[{i}]", f"{sid!r} is not a step of this policy"))
+                problems.append((f"reentry.steps[{i}]", _("{sid!r} is not a step of this policy", sid=sid)))
         return problems
 
     # -- queries the domain uses

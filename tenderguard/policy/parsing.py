@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tenderguard.errors import PolicyError
+from tenderguard.i18n import _
 from tenderguard.policy.checks import Problems
 from tenderguard.policy.model import Policy, Role
 from tenderguard.policy.sections import (
@@ -57,11 +58,11 @@ class _Table:
         self.used.add(name)
         if name not in self.data:
             if default is _MISSING:
-                self.problems.append((self.key(name), f"is required ({what})"))
+                self.problems.append((self.key(name), _("is required ({what})", what=what)))
             return default
         value = self.data[name]
         if not check(value):
-            self.problems.append((self.key(name), f"{value!r} is not {what}"))
+            self.problems.append((self.key(name), _("{value!r} is not {what}", value=value, what=what)))
             return default if default is not _MISSING else None
         return value
 
@@ -100,7 +101,7 @@ class _Table:
         """Report keys nobody asked for: a typo must not be silently ignored."""
         for name in self.data:
             if name not in self.used:
-                self.problems.append((self.key(name), "unknown key"))
+                self.problems.append((self.key(name), _("unknown key")))
 
 
 def _build(cls: Callable[..., _T], table: _Table, **kwargs: Any) -> _T | None:
@@ -124,7 +125,8 @@ def _read_step(t: _Table) -> Step | None:
     cls = STEP_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         if isinstance(kind, str):
-            t.problems.append((t.key("kind"), f"{kind!r} is not one of {', '.join(sorted(STEP_KINDS))}"))
+            t.problems.append((t.key("kind"), _("{kind!r} is not one of {items}", kind=kind,
+                                                items=_(", ").join(sorted(STEP_KINDS)))))
         return None
     fields: dict[str, Any] = {"id": t.text("id"), "label": t.text("label")}
     if cls is MaskStep:
@@ -223,7 +225,7 @@ def parse_policy(data: Mapping[str, Any], *, source: str | None = None) -> Polic
         problems[:] = [(p, m) for p, m in problems if not p.startswith("reentry.steps")
                        and p not in ("questions", "steps")]
     if problems or policy is None:
-        raise PolicyError(problems or [("", "the policy is incomplete")], source=source)
+        raise PolicyError(problems or [("", _("the policy is incomplete"))], source=source)
     return policy
 
 
@@ -236,22 +238,23 @@ def list_presets() -> list[str]:
 def load_preset(name: str) -> Policy:
     """Load a built-in preset by name (``miyun-2020``, ``health-code``, ``badge-only``)."""
     if name not in list_presets():
-        raise PolicyError([("", f"no preset named {name!r}; presets: {', '.join(list_presets())}")])
+        raise PolicyError([("", _("no preset named {name!r}; presets: {items}", name=name,
+                                  items=_(", ").join(list_presets())))])
     text = (resources.files("tenderguard") / "presets" / f"{name}.toml").read_text(encoding="utf-8")
-    return _parse_text(text, f"preset {name}")
+    return _parse_text(text, _("preset {name}", name=name))
 
 
 def _parse_text(text: str, source: str) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError([("", f"not valid TOML: {exc}")], source=source) from None
+        raise PolicyError([("", _("not valid TOML: {exc}", exc=exc))], source=source) from None
     except RecursionError:
-        raise PolicyError([("", "nested too deeply to read (嵌套过深)")], source=source,
-                          hint="a policy's tables and lists are a few levels deep") from None
+        raise PolicyError([("", _("nested too deeply to read"))], source=source,
+                          hint=_("a policy's tables and lists are a few levels deep")) from None
     except ValueError as exc:  # a value TOML allows but Python will not read, e.g. an integer of 5,000 digits
-        raise PolicyError([("", f"a value cannot be read: {str(exc)[:120]}")], source=source,
-                          hint="numbers in a policy are small: days, minutes, degrees, people") from None
+        raise PolicyError([("", _("a value cannot be read: {str_part}", str_part=str(exc)[:120]))], source=source,
+                          hint=_("numbers in a policy are small: days, minutes, degrees, people")) from None
     return parse_policy(data, source=source)
 
 
@@ -261,20 +264,22 @@ def load_policy(spec: str | Path) -> Policy:
         return load_preset(spec)
     path = Path(spec)
     if path.is_dir():
-        raise PolicyError([("", f"{str(spec)!r} is a folder, not a policy TOML file")],
-                          hint="give the policy file inside it, or a preset")
+        raise PolicyError([("", _("{str!r} is a folder, not a policy TOML file", str=str(spec)))],
+                          hint=_("give the policy file inside it, or a preset"))
     if not path.is_file():
         raise PolicyError(
-            [("", f"{str(spec)!r} is neither a preset ({', '.join(list_presets())}) nor a readable TOML file")],
-            hint="check the name, or give the path of a policy TOML file",
+            [("", _("{str!r} is neither a preset ({items}) nor a readable TOML file", str=str(spec),
+                    items=_(", ").join(list_presets())))],
+            hint=_("check the name, or give the path of a policy TOML file"),
         )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise PolicyError([("", f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} at {exc.start})")],
-                          source=str(path), hint="save the file as UTF-8 (TOML files are UTF-8)") from None
+        raise PolicyError([("", _("is not UTF-8 text (byte {object_part:#04x} at {start})",
+                                  object_part=exc.object[exc.start], start=exc.start))],
+                          source=str(path), hint=_("save the file as UTF-8 (TOML files are UTF-8)")) from None
     except OSError as exc:
-        raise PolicyError([("", f"cannot read it: {exc.strerror or exc}")], source=str(path),
-                          hint="check the path and its permissions") from None
+        raise PolicyError([("", _("cannot read it: {value}", value=exc.strerror or exc))], source=str(path),
+                          hint=_("check the path and its permissions")) from None
     return _parse_text(text, str(path))
 

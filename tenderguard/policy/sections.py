@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import attrs
 
+from tenderguard.i18n import _
 from tenderguard.policy.checks import Checked, Problems, check_ident
 
 __all__ = [
@@ -50,9 +51,9 @@ class Question(Checked):
         check_ident(self.id, "id", problems)
         check_ident(self.reason, "reason", problems)
         if not self.text.strip():
-            problems.append(("text", "must not be empty"))
+            problems.append(("text", _("must not be empty")))
         if self.on_risk not in self.ACTIONS:
-            problems.append(("on_risk", f"{self.on_risk!r} is not one of record, refer, refuse"))
+            problems.append(("on_risk", _("{on_risk!r} is not one of record, refer, refuse", on_risk=self.on_risk)))
         return problems
 
 
@@ -69,9 +70,9 @@ class KeyAreaRule(Checked):
     def _problems(self) -> Problems:
         problems: Problems = []
         if self.action not in self.ACTIONS:
-            problems.append(("action", f"{self.action!r} is not one of refer, refuse, screen"))
+            problems.append(("action", _("{action!r} is not one of refer, refuse, screen", action=self.action)))
         problems.extend(
-            (f"services[{i}]", f"{s!r} is not one of proxy, remote, separate_room")
+            (f"services[{i}]", _("{service!r} is not one of proxy, remote, separate_room", service=s))
             for i, s in enumerate(self.services)
             if s not in self.SERVICES
         )
@@ -101,7 +102,8 @@ class Signals(Checked):
 
     def _problems(self) -> Problems:
         if self.same_person_other_session not in self.CHOICES:
-            return [("same_person_other_session", f"{self.same_person_other_session!r} is not one of flag, refuse")]
+            return [("same_person_other_session", _("{choice!r} is not one of flag, refuse",
+                                                   choice=self.same_person_other_session))]
         return []
 
 
@@ -115,13 +117,15 @@ class Retention(Checked):
     def _problems(self) -> Problems:
         problems: Problems = []
         if not 1 <= self.health_data_days <= 366:
-            problems.append(("health_data_days", f"{self.health_data_days} is outside 1..366"))
+            problems.append(("health_data_days", _("{health_data_days} is outside 1..366",
+                                                   health_data_days=self.health_data_days)))
         if self.attendance_days > 36_500:
-            problems.append(("attendance_days", f"{self.attendance_days} is more than 36500 (a hundred years)"))
+            problems.append(("attendance_days", _("{attendance_days} is more than 36500 (a hundred years)",
+                                                  attendance_days=self.attendance_days)))
         if self.attendance_days < self.health_data_days:
             problems.append(
-                ("attendance_days", f"{self.attendance_days} is shorter than health_data_days "
-                 f"({self.health_data_days})")
+                ("attendance_days", _("{attendance_days} is shorter than health_data_days ({health_data_days})",
+                                      attendance_days=self.attendance_days, health_data_days=self.health_data_days))
             )
         return problems
 
@@ -141,7 +145,7 @@ class RefusalNotices(Checked):
         problems: Problems = []
         for i, reason in enumerate(self.reasons):
             if not re.match(r"^[a-z][a-z0-9_]{0,39}$", reason):
-                problems.append((f"reasons[{i}]", f"{reason!r} is not a reason code"))
+                problems.append((f"reasons[{i}]", _("{reason!r} is not a reason code", reason=reason)))
         return problems
 
 
@@ -166,21 +170,22 @@ class BadgeStyle(Checked):
     def _problems(self) -> Problems:
         problems: Problems = []
         if not self.title.strip():
-            problems.append(("title", "is empty"))
+            problems.append(("title", _("is empty")))
         elif not self.title.isprintable():
-            problems.append(("title", "holds an invisible control or formatting character"))
+            problems.append(("title", _("holds an invisible control or formatting character")))
         elif len(self.title) > BADGE_TITLE_MAX:
-            problems.append(("title", f"is {len(self.title)} characters long; at most {BADGE_TITLE_MAX} fit on the "
-                             "badge"))
+            problems.append(("title", _("is {length} characters long; at most {badge_title_max} fit on the badge",
+                                        length=len(self.title), badge_title_max=BADGE_TITLE_MAX)))
         if len(self.palette) < 2:
-            problems.append(("palette", "needs at least two colours, so that consecutive days differ"))
+            problems.append(("palette", _("needs at least two colours, so that consecutive days differ")))
         elif len(self.palette) > PALETTE_MAX:
-            problems.append(("palette", f"has {len(self.palette)} colours; at most {PALETTE_MAX}"))
+            problems.append(("palette", _("has {length} colours; at most {palette_max}", length=len(self.palette),
+                                          palette_max=PALETTE_MAX)))
         for i, colour in enumerate(self.palette):
             if not _HEX_COLOUR.match(colour):
-                problems.append((f"palette[{i}]", f"{colour!r} is not a colour like #d32f2f"))
+                problems.append((f"palette[{i}]", _("{colour!r} is not a colour like #d32f2f", colour=colour)))
         if len({c.lower() for c in self.palette}) != len(self.palette):
-            problems.append(("palette", "has the same colour twice"))
+            problems.append(("palette", _("has the same colour twice")))
         return problems
 
     def colour_of(self, day: dt.date) -> str:

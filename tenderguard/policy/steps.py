@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import attrs
 
+from tenderguard.i18n import _
 from tenderguard.policy.checks import Checked, Problems, check_ident
 
 __all__ = [
@@ -48,9 +49,9 @@ class _StepBase(Checked):
         problems: Problems = []
         check_ident(self.id, "id", problems)
         if self.id in RESERVED_STATE_NAMES:
-            problems.append(("id", f"{self.id!r} is reserved for the machine's own states"))
+            problems.append(("id", _("{id!r} is reserved for the machine's own states", id=self.id)))
         if not self.label.strip():
-            problems.append(("label", "must not be empty"))
+            problems.append(("label", _("must not be empty")))
         return problems
 
 
@@ -92,21 +93,26 @@ class TemperatureStep(_StepBase):
         for name in ("threshold", "plausible_min", "plausible_max"):
             value = getattr(self, name)
             if not math.isfinite(value):
-                problems.append((name, f"{value} is not a finite number"))
+                problems.append((name, _("{value} is not a finite number", value=value)))
             elif not CELSIUS_RANGE[0] <= value <= CELSIUS_RANGE[1]:
-                problems.append((name, f"{value} is outside {CELSIUS_RANGE[0]}..{CELSIUS_RANGE[1]} (°C)"))
+                problems.append((name, _("{value} is outside {celsius_range}..{celsius_range2} (°C)", value=value,
+                                         celsius_range=CELSIUS_RANGE[0], celsius_range2=CELSIUS_RANGE[1])))
         if self.plausible_min >= self.plausible_max:
-            problems.append(("plausible_min", f"{self.plausible_min} is not below plausible_max"))
+            problems.append(("plausible_min", _("{plausible_min} is not below plausible_max",
+                                                plausible_min=self.plausible_min)))
         elif self.threshold > self.plausible_max:
-            problems.append(("threshold", f"{self.threshold} is above {self.plausible_max}"))
+            problems.append(("threshold", _("{threshold} is above {plausible_max}", threshold=self.threshold,
+                                            plausible_max=self.plausible_max)))
         elif self.threshold < self.plausible_min:
-            problems.append(("threshold", f"{self.threshold} is below {self.plausible_min}"))
+            problems.append(("threshold", _("{threshold} is below {plausible_min}", threshold=self.threshold,
+                                            plausible_min=self.plausible_min)))
         if not 0 <= self.rest_minutes <= 120:
-            problems.append(("rest_minutes", f"{self.rest_minutes} is outside 0..120"))
+            problems.append(("rest_minutes", _("{rest_minutes} is outside 0..120", rest_minutes=self.rest_minutes)))
         if not 0 <= self.remeasures <= 10:
-            problems.append(("remeasures", f"{self.remeasures} is outside 0..10"))
+            problems.append(("remeasures", _("{remeasures} is outside 0..10", remeasures=self.remeasures)))
         if not 0 <= self.max_measuring_errors <= 10:
-            problems.append(("max_measuring_errors", f"{self.max_measuring_errors} is outside 0..10"))
+            problems.append(("max_measuring_errors", _("{max_measuring_errors} is outside 0..10",
+                                                       max_measuring_errors=self.max_measuring_errors)))
         return problems
 
     def is_plausible(self, celsius: float) -> bool:
@@ -147,9 +153,9 @@ class HealthCodeStep(_StepBase):
         problems = super()._problems()
         for i, colour in enumerate(self.accepted):
             if colour not in self.COLOURS:
-                problems.append((f"accepted[{i}]", f"{colour!r} is not one of green, yellow, red"))
+                problems.append((f"accepted[{i}]", _("{colour!r} is not one of green, yellow, red", colour=colour)))
         if not self.accepted:
-            problems.append(("accepted", "at least one colour must be accepted"))
+            problems.append(("accepted", _("at least one colour must be accepted")))
         return problems
 
 
@@ -163,7 +169,7 @@ class NucleicTestStep(_StepBase):
     def _problems(self) -> Problems:
         problems = super()._problems()
         if not 1 <= self.max_age_hours <= 24 * 30:
-            problems.append(("max_age_hours", f"{self.max_age_hours} is outside 1..720"))
+            problems.append(("max_age_hours", _("{max_age_hours} is outside 1..720", max_age_hours=self.max_age_hours)))
         return problems
 
 

@@ -18,6 +18,7 @@ import attrs
 
 from tenderguard.domain import events
 from tenderguard.domain.screening import StepRecord
+from tenderguard.i18n import _
 from tenderguard.records.retention import HEALTH_PHASE_SUFFIXES, without_rest
 
 __all__ = [
@@ -251,8 +252,8 @@ class ChainReport:
     def __str__(self) -> str:
         """One line for the CLI."""
         if self.ok:
-            return f"audit trail intact: {self.checked} entries, chain verified"
-        return f"audit trail broken at entry {self.first_bad}: {self.problem}"
+            return _("audit trail intact: {checked} entries, chain verified", checked=self.checked)
+        return _("audit trail broken at entry {entry}: {problem}", entry=self.first_bad, problem=self.problem)
 
 
 def verify_chain(entries: Iterable[AuditEntry], *, head_seq: int | None = None,

@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.records.audit import GENESIS, ChainReport, canonical, sealed_entries, verify_chain
 
 __all__ = ["Checkpoint", "fingerprint_of", "parse_fingerprint", "verify_since", "verify_upto"]
@@ -44,8 +45,8 @@ def parse_fingerprint(text: str) -> tuple[int, str]:
     """``N:XXXX-XXXX-XXXX-XXXX`` (as printed on the daily report) as the entry number and the fingerprint."""
     found = _FINGERPRINT.match(text) if isinstance(text, str) else None
     if found is None:
-        raise InvalidInputError("fingerprint", f"{text!r} is not ENTRY:XXXX-XXXX-XXXX-XXXX",
-                                hint="copy it from the daily report, e.g. 1234:1A2B-3C4D-5E6F-7081")
+        raise InvalidInputError("fingerprint", _("{text!r} is not ENTRY:XXXX-XXXX-XXXX-XXXX", text=text),
+                                hint=_("copy it from the daily report, e.g. 1234:1A2B-3C4D-5E6F-7081"))
     seq, *groups = found.groups()
     return int(seq), "-".join(g.upper() for g in groups)
 
@@ -84,24 +85,24 @@ class Checkpoint:
     def from_json(cls, text: str | bytes, key: Ed25519PublicKey) -> Checkpoint:
         """Read a checkpoint file and check its signature with the centre's public key."""
         if len(text) > MAX_CHECKPOINT_BYTES:
-            raise InvalidInputError("checkpoint", f"is {len(text)} bytes; a checkpoint is under 1 KiB",
-                                    hint="give the file `tenderguard audit checkpoint --out` wrote")
+            raise InvalidInputError("checkpoint", _("is {length} bytes; a checkpoint is under 1 KiB", length=len(text)),
+                                    hint=_("give the file `tenderguard audit checkpoint --out` wrote"))
         try:
             data: Any = json.loads(text)
             checkpoint = cls(centre=str(data["centre"]), seq=int(data["seq"]), hash=str(data["hash"]),
                              at=dt.datetime.fromisoformat(str(data["at"])), signature=str(data["signature"]))
             signature = base64.urlsafe_b64decode(checkpoint.signature.encode("ascii"))
         except (ValueError, KeyError, TypeError, RecursionError, binascii.Error, UnicodeError):
-            raise InvalidInputError("checkpoint", "is not a TenderGuard checkpoint file",
-                                    hint="give the file `tenderguard audit checkpoint --out` wrote") from None
+            raise InvalidInputError("checkpoint", _("is not a TenderGuard checkpoint file"),
+                                    hint=_("give the file `tenderguard audit checkpoint --out` wrote")) from None
         try:
             key.verify(signature, checkpoint._body())
         except InvalidSignature:
-            raise InvalidInputError("checkpoint", "its signature does not verify with the centre's public key: "
-                                    "the file was altered or made with another key",
-                                    hint="use the centre's own checkpoint file and key folder") from None
+            raise InvalidInputError("checkpoint", _("its signature does not verify with the centre's public key: the "
+                                                    "file was altered or made with another key"),
+                                    hint=_("use the centre's own checkpoint file and key folder")) from None
         if checkpoint.seq < 0 or not re.fullmatch(r"[0-9a-f]{64}", checkpoint.hash):
-            raise InvalidInputError("checkpoint", "holds an impossible entry number or hash")
+            raise InvalidInputError("checkpoint", _("holds an impossible entry number or hash"))
         return checkpoint
 
 

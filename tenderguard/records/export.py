@@ -4,6 +4,9 @@ Masked (the default): names as 张*, ID numbers as first 6 + last 4, phones as 1
 full name and, only where the policy keeps it (``store_full_id``), the full document number — phones are never
 stored in full. Every export, masked or not, is an audit entry naming who asked for it. Cells that a
 spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) are written as text.
+
+The rows keep codes (``bidder``, ``admitted``) for programs; the files a clerk opens show the role and the outcome
+by name (投标人, 准予进入) and their headings, in the clerk's language, beside the reason's code.
 """
 
 from __future__ import annotations
@@ -14,32 +17,35 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from tenderguard.domain.catalogue import reason_tell
+from tenderguard.domain.catalogue import outcome_label, reason_tell, role_label
 from tenderguard.domain.clock import SHANGHAI
 from tenderguard.domain.screening import Screening
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import N_, _
 from tenderguard.identity import mask_name
 
 __all__ = ["COLUMNS", "FORMATS", "export_rows", "write_export"]
 
 FORMATS = ("csv", "xlsx")
-#: Column keys and their headings (Chinese first: the people reading the export are the centre's staff).
+#: Column keys and their headings (catalogue msgids: Chinese by default, the centre's staff read the export).
 COLUMNS: Sequence[tuple[str, str]] = (
-    ("opened_at", "到达时间"),
-    ("session", "开标场次"),
-    ("hall", "开标室"),
-    ("role", "身份"),
-    ("company", "单位名称"),
-    ("credit_code", "统一社会信用代码"),
-    ("name", "姓名"),
-    ("document", "证件号码"),
-    ("phone", "联系电话"),
-    ("outcome", "结果"),
-    ("reason", "原因代码"),
-    ("reason_text", "原因"),
-    ("badge", "健康标识编号"),
-    ("desk", "入口"),
+    ("opened_at", N_("arrived at")),
+    ("session", N_("bid session")),
+    ("hall", N_("hall")),
+    ("role", N_("role")),
+    ("company", N_("company")),
+    ("credit_code", N_("unified social credit code")),
+    ("name", N_("name")),
+    ("document", N_("document number")),
+    ("phone", N_("contact phone")),
+    ("outcome", N_("outcome")),
+    ("reason", N_("reason code")),
+    ("reason_text", N_("reason")),
+    ("badge", N_("health badge number")),
+    ("desk", N_("entrance")),
 )
+#: Columns whose codes a file shows by name.
+_NAMED = {"role": role_label, "outcome": outcome_label}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -68,12 +74,14 @@ def export_rows(screenings: Iterable[Screening], *, unmasked: bool = False) -> l
 def write_export(rows: Sequence[dict[str, str]], path: str | Path, fmt: str, *, day: dt.date) -> Path:
     """Write rows as ``csv`` (UTF-8 with BOM, so spreadsheet programs read the Chinese) or ``xlsx``."""
     if fmt not in FORMATS:
-        raise InvalidInputError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+        raise InvalidInputError("format", _("{fmt!r} is not one of {items}", fmt=fmt, items=_(", ").join(FORMATS)))
     out = Path(path)
     if not out.parent.is_dir():
-        raise InvalidInputError("out", f"folder {out.parent} does not exist", hint="create it or pick another path")
-    headings = [title for _key, title in COLUMNS]
-    cells = [[_cell(row[key]) for key, _title in COLUMNS] for row in rows]
+        raise InvalidInputError(
+            "out", _("folder {parent} does not exist", parent=out.parent), hint=_("create it or pick another path")
+        )
+    headings = [_(title) for _key, title in COLUMNS]
+    cells = [[_cell(_NAMED[key](row[key]) if key in _NAMED else row[key]) for key, _title in COLUMNS] for row in rows]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
@@ -101,7 +109,7 @@ def write_export(rows: Sequence[dict[str, str]], path: str | Path, fmt: str, *, 
         sheet.cell(row=sheet.max_row, column=when + 1).number_format = "yyyy-mm-dd hh:mm:ss"
     sheet.freeze_panes = "A2"
     for index, (key, title) in enumerate(COLUMNS, start=1):
-        width = max([len(title) * 2, *(len(row[key]) for row in rows)])
+        width = max([len(_(title)) * 2, *(len(row[key]) for row in rows)])
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 48)
     # Saved in memory first: a zip file left open by a failed write (a full disk) would fail again at exit.
     buffer_xlsx = io.BytesIO()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from tenderguard.errors import InvalidInputError, StorageError
+from tenderguard.i18n import _
 
 __all__ = [
     "PRIVATE_MODE", "checked_target", "create_private", "private_lines", "private_output", "storage_error",
@@ -35,12 +36,12 @@ _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 def storage_error(exc: OSError, path: Path | str) -> StorageError:
     """The one-line error saying why ``path`` could not be written; a full disk is called one."""
     if exc.errno in _FULL:
-        return StorageError(str(path), "the disk is full (磁盘已满)",
-                            hint="free some space and run the command again; nothing was half-written")
+        return StorageError(str(path), _("the disk is full"),
+                            hint=_("free some space and run the command again; nothing was half-written"))
     if exc.errno == errno.EROFS:
-        return StorageError(str(path), "is on a read-only disk", hint="pick a place that can be written")
-    return StorageError(str(path), f"cannot be written: {exc.strerror or exc}",
-                        hint="pick a place you can write to; nothing was half-written")
+        return StorageError(str(path), _("is on a read-only disk"), hint=_("pick a place that can be written"))
+    return StorageError(str(path), _("cannot be written: {value}", value=exc.strerror or exc),
+                        hint=_("pick a place you can write to; nothing was half-written"))
 
 
 def create_private(path: Path) -> None:
@@ -59,15 +60,19 @@ def checked_target(target: Path) -> Path:
     """
     if not target.parent.is_dir():
         if target.parent.exists():
-            raise InvalidInputError("out", f"{target.parent} is a file, not a folder", hint="pick another path")
-        raise InvalidInputError("out", f"folder {target.parent} does not exist", hint="create it or pick another path")
+            raise InvalidInputError(
+                "out", _("{parent} is a file, not a folder", parent=target.parent), hint=_("pick another path")
+            )
+        raise InvalidInputError(
+            "out", _("folder {parent} does not exist", parent=target.parent), hint=_("create it or pick another path")
+        )
     try:
         found = os.lstat(target)
     except FileNotFoundError:
         return target
     if not stat.S_ISREG(found.st_mode):
-        raise InvalidInputError("out", f"{target} exists and is not a regular file",
-                                hint="give the path of a new file or of a file to replace")
+        raise InvalidInputError("out", _("{target} exists and is not a regular file", target=target),
+                                hint=_("give the path of a new file or of a file to replace"))
     return target
 
 
@@ -88,8 +93,9 @@ def _scratch_beside(target: Path) -> tuple[Path, int]:
     except OSError as exc:
         if exc.errno in _FULL or exc.errno == errno.EROFS:
             raise storage_error(exc, target) from None
-        raise InvalidInputError("out", f"cannot write in {target.parent}: {exc.strerror}",
-                                hint="pick a folder you can write to") from None
+        raise InvalidInputError("out", _("cannot write in {parent}: {strerror}", parent=target.parent,
+                                         strerror=exc.strerror),
+                                hint=_("pick a folder you can write to")) from None
 
 
 def write_private(target: Path | str, write: Callable[[Path], object]) -> Path:

@@ -4,8 +4,10 @@ Two cut-offs, both counted in the centre's calendar days before *today*:
 
 * **health data** (``retention.health_data_days``): the step records that hold health data (readings, answers,
   declarations, health codes, tests) are deleted; the screening keeps its outcome, its name is masked, its
-  counters of fevers and measuring errors are reset, and a health reason (``fever``, ``symptoms``…) becomes
-  ``health`` — what remains says who came to which session and whether they went in, nothing about their health;
+  phone and the residence recorded for a community's refusal letter (居住街道/社区) are cleared, its counters of
+  fevers and measuring errors are reset, and a health reason (``fever``, ``symptoms``…) becomes ``health`` — what
+  remains says who came to which session and whether they went in, nothing about their health or where they live
+  (the refusal letters' 文号 serial stays: it is the letters' reference, not personal data);
 * **attendance** (``retention.attendance_days``): everything of the day goes — screenings and their remaining
   steps, admissions, badges, the supervisor's signals.
 
@@ -25,6 +27,7 @@ import attrs
 
 from tenderguard.domain.model import HEALTH_REASONS
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import N_, _, format_date
 
 __all__ = [
     "HEALTH_PHASE_SUFFIXES", "HEALTH_REASONS", "PURGED_REASON", "PurgeCounts", "PurgeReport", "check_purge_day",
@@ -66,13 +69,20 @@ class PurgeReport:
     def lines(self) -> list[str]:
         """Human-readable lines for the CLI."""
         c = self.counts
-        verb = "would" if self.dry_run else "did"
+        health = (N_("health data before {day}: would scrub {screenings} screening(s), delete {steps} step "
+                     "record(s) holding health data") if self.dry_run else
+                  N_("health data before {day}: scrubbed {screenings} screening(s), deleted {steps} step record(s) "
+                     "holding health data"))
+        attendance = (N_("attendance before {day}: would delete {screenings} screening(s) ({steps} step records), "
+                         "{admissions} admission(s), {badges} badge(s), {signals} signal(s)") if self.dry_run else
+                      N_("attendance before {day}: deleted {screenings} screening(s) ({steps} step records), "
+                         "{admissions} admission(s), {badges} badge(s), {signals} signal(s)"))
         return [
-            f"health data before {self.health_before}: {verb} scrub {c.screenings_scrubbed} screening(s), "
-            f"delete {c.health_steps_deleted} step record(s) holding health data",
-            f"attendance before {self.attendance_before}: {verb} delete {c.screenings_deleted} screening(s) "
-            f"({c.steps_deleted} step records), {c.admissions_deleted} admission(s), {c.badges_deleted} badge(s), "
-            f"{c.signals_deleted} signal(s)",
+            _(health, day=format_date(self.health_before), screenings=c.screenings_scrubbed,
+              steps=c.health_steps_deleted),
+            _(attendance, day=format_date(self.attendance_before), screenings=c.screenings_deleted,
+              steps=c.steps_deleted, admissions=c.admissions_deleted, badges=c.badges_deleted,
+              signals=c.signals_deleted),
         ]
 
 
@@ -100,9 +110,10 @@ def check_purge_day(today: dt.date, actual: dt.date, attendance_days: int) -> No
     attendance_before = today - dt.timedelta(days=attendance_days)
     if attendance_before > actual:
         raise InvalidInputError(
-            "today", f"{today} is so late that counting {attendance_days} days back from it would delete "
-            f"the attendance of every day up to {attendance_before}, after today ({actual})",
-            hint="give the day the purge is run for, e.g. --today 2027-01-31")
+            "today", _("{today} is so late that counting {attendance_days} days back from it would delete the "
+                       "attendance of every day up to {attendance_before}, after today ({actual})", today=today,
+                       attendance_days=attendance_days, attendance_before=attendance_before, actual=actual),
+            hint=_("give the day the purge is run for, e.g. --today 2027-01-31"))
 
 
 def cutoffs(today: dt.date, health_data_days: int, attendance_days: int) -> tuple[dt.date, dt.date]:
@@ -110,5 +121,6 @@ def cutoffs(today: dt.date, health_data_days: int, attendance_days: int) -> tupl
     try:
         return today - dt.timedelta(days=health_data_days), today - dt.timedelta(days=attendance_days)
     except OverflowError:
-        raise InvalidInputError("today", f"{today} is too early to count {attendance_days} days back from",
-                                hint="give the day the purge is run for, e.g. --today 2027-01-31") from None
+        raise InvalidInputError("today", _("{today} is too early to count {attendance_days} days back from",
+                                           today=today, attendance_days=attendance_days),
+                                hint=_("give the day the purge is run for, e.g. --today 2027-01-31")) from None

@@ -21,6 +21,7 @@ from weasyprint import CSS, HTML  # type: ignore[import-untyped]
 from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]
 
 from tenderguard.errors import FontCoverageError, RenderError
+from tenderguard.i18n import _
 from tenderguard.records.files import private_output
 from tenderguard.render.environment import render_template, templates_dir
 from tenderguard.render.fetcher import TemplateFetcher
@@ -100,14 +101,16 @@ def _check_serial(_instance: BadgeCard, _attribute: attrs.Attribute[str], value:
     """The serial is 1–24 letters, digits and hyphens (``MY-20261123-0007``)."""
     if not isinstance(value, str) or not _SERIAL.fullmatch(value):
         raise RenderError(
-            f"{value!r} is not a badge serial", hint="use letters, digits and hyphens, at most 24", field="serial"
+            _("{value!r} is not a badge serial", value=value),
+            hint=_("use letters, digits and hyphens, at most 24"),
+            field="serial",
         )
 
 
 def _check_day(_instance: BadgeCard, _attribute: attrs.Attribute[dt.date], value: dt.date) -> None:
     """The day is a calendar date (not a datetime)."""
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise RenderError(f"must be a datetime.date, not {type(value).__name__}", field="day")
+        raise RenderError(_("must be a datetime.date, not {name__}", name__=type(value).__name__), field="day")
 
 
 def _check_weekday(instance: BadgeCard, _attribute: attrs.Attribute[str], value: str) -> None:
@@ -115,8 +118,8 @@ def _check_weekday(instance: BadgeCard, _attribute: attrs.Attribute[str], value:
     index = instance.day.weekday()
     if value not in (WEEKDAYS[index], _SHORT_WEEKDAYS[index]):
         raise RenderError(
-            f"{value!r} is not the weekday of {instance.day.isoformat()}",
-            hint=f"use {WEEKDAYS[index]}",
+            _("{value!r} is not the weekday of {day}", value=value, day=instance.day.isoformat()),
+            hint=_("use {weekdays_part}", weekdays_part=WEEKDAYS[index]),
             field="weekday",
         )
 
@@ -124,7 +127,9 @@ def _check_weekday(instance: BadgeCard, _attribute: attrs.Attribute[str], value:
 def _check_colour(_instance: BadgeCard, _attribute: attrs.Attribute[str], value: str) -> None:
     """The colour is a CSS hex colour ``#rrggbb``."""
     if not isinstance(value, str) or not _COLOUR.fullmatch(value):
-        raise RenderError(f"{value!r} is not a colour", hint="use #rrggbb, e.g. #d32f2f", field="colour")
+        raise RenderError(
+            _("{value!r} is not a colour", value=value), hint=_("use #rrggbb, e.g. #d32f2f"), field="colour"
+        )
 
 
 def _check_company(instance: BadgeCard, attribute: attrs.Attribute[str | None], value: str | None) -> None:
@@ -136,14 +141,14 @@ def _check_company(instance: BadgeCard, attribute: attrs.Attribute[str | None], 
 def _check_sessions(_instance: BadgeCard, _attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
     """At most 4 sessions of at most 20 characters each, 40 together."""
     if len(value) > 4:
-        raise RenderError(f"{len(value)} sessions; at most 4 fit on the badge", field="sessions")
+        raise RenderError(_("{length} sessions; at most 4 fit on the badge", length=len(value)), field="sessions")
     for index, session in enumerate(value):
         check_text(f"sessions[{index}]", session, max_length=20)
     joined = len("、".join(value))
     if joined > 40:
         raise RenderError(
-            f"are {joined} characters long together; at most 40 fit on the badge",
-            hint="print fewer sessions or their short codes",
+            _("are {joined} characters long together; at most 40 fit on the badge", joined=joined),
+            hint=_("print fewer sessions or their short codes"),
             field="sessions",
         )
 
@@ -151,14 +156,19 @@ def _check_sessions(_instance: BadgeCard, _attribute: attrs.Attribute[tuple[str,
 def _check_reprint(_instance: BadgeCard, _attribute: attrs.Attribute[int], value: int) -> None:
     """The reprint count is 0 (the original) to 99."""
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 99:
-        raise RenderError(f"{value!r} is not a reprint count", hint="0 for the original, 1–99", field="reprint")
+        raise RenderError(
+            _("{value!r} is not a reprint count", value=value), hint=_("0 for the original, 1–99"), field="reprint"
+        )
 
 
 def _check_payload(_instance: BadgeCard, _attribute: attrs.Attribute[str], value: str) -> None:
     """The QR payload is 1 to 300 bytes of printable text."""
     check_text("qr_payload", value, max_length=MAX_PAYLOAD_BYTES)
     if len(value.encode("utf-8")) > MAX_PAYLOAD_BYTES:
-        raise RenderError(f"is more than {MAX_PAYLOAD_BYTES} bytes in UTF-8", field="qr_payload")
+        raise RenderError(
+            _("is more than {max_payload_bytes} bytes in UTF-8", max_payload_bytes=MAX_PAYLOAD_BYTES),
+            field="qr_payload",
+        )
 
 
 @attrs.frozen
@@ -281,9 +291,11 @@ def _pdf(html: str, *, layout: Layout, font: CjkFont | None, fetcher: TemplateFe
     except FatalURLFetchingError as exc:
         if isinstance(exc.__cause__, RenderError):
             raise exc.__cause__ from None
-        raise RenderError(f"a resource could not be loaded: {exc}", hint="check the templates") from exc
+        raise RenderError(_("a resource could not be loaded: {exc}", exc=exc), hint=_("check the templates")) from exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise RenderError(f"WeasyPrint could not render the badges: {exc}", hint="check the templates") from exc
+        raise RenderError(
+            _("WeasyPrint could not render the badges: {exc}", exc=exc), hint=_("check the templates")
+        ) from exc
 
 
 def render_html(html: str, target: Path, *, layout: Layout, text: str = "", font: CjkFont | None = None,
@@ -323,7 +335,7 @@ def _check_font(batch: Sequence[BadgeCard]) -> str:
     """
     font = cjk_font()
     check_coverage([("template", _LABELS)], font)
-    needed = "".join(sorted({char for card in batch for _, text in card.printed_text() for char in text}))
+    needed = "".join(sorted({char for card in batch for _page, text in card.printed_text() for char in text}))
     missing = missing_characters(needed, font)
     if missing:
         absent = set(missing)
@@ -352,13 +364,15 @@ def render_badges(
     """
     chosen = LAYOUTS.get(layout)
     if chosen is None:
-        raise RenderError(f"unknown layout {layout!r}", hint="use one of " + ", ".join(LAYOUTS), field="layout")
+        raise RenderError(
+            _("unknown layout {layout!r}", layout=layout), hint="use one of " + ", ".join(LAYOUTS), field="layout"
+        )
     batch = tuple(cards)
     if not batch:
-        raise RenderError("no badges to render", hint="pass at least one BadgeCard", field="cards")
+        raise RenderError(_("no badges to render"), hint=_("pass at least one BadgeCard"), field="cards")
     for index, card in enumerate(batch):
         if not isinstance(card, BadgeCard):
-            raise RenderError(f"is a {type(card).__name__}, not a BadgeCard", field=f"cards[{index}]")
+            raise RenderError(_("is a {name__}, not a BadgeCard", name__=type(card).__name__), field=f"cards[{index}]")
     text = _check_font(batch)  # one font subset for every chunk of the batch
     font = cjk_font()
     total = len(batch)
@@ -379,8 +393,9 @@ def render_badges(
             progress(done, total)
     expected = sum(math.ceil(len(chunk) / chosen.per_page) for chunk in chunks)
     if pages != expected:
-        raise RenderError(f"the PDF has {pages} pages, expected {expected}: a badge overflowed its page",
-                          hint="shorten the longest texts")
+        raise RenderError(_("the PDF has {pages} pages, expected {expected}: a badge overflowed its page", pages=pages,
+                            expected=expected),
+                          hint=_("shorten the longest texts"))
     writer.add_metadata({"/Title": _document_title(batch), "/Producer": "TenderGuard (WeasyPrint, pypdf)"})
     with private_output(target) as stream:
         writer.write(stream)

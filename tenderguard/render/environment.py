@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from tenderguard.errors import RenderError
+from tenderguard.i18n import _
 
 __all__ = ["render_template", "template_environment", "templates_dir"]
 
@@ -32,7 +33,7 @@ def templates_dir() -> Path:
             return candidate.resolve()
     raise RenderError(
         "the templates folder is missing (looked in " + ", ".join(str(c) for c in candidates) + ")",
-        hint="reinstall tenderguard; in a checkout, keep the top-level templates/ folder",
+        hint=_("reinstall tenderguard; in a checkout, keep the top-level templates/ folder"),
     )
 
 
@@ -61,16 +62,18 @@ def render_template(name: str, /, **context: Any) -> str:
         return template_environment().get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
         raise RenderError(
-            f"template {exc.name!r} not found in {templates_dir()}", hint="check the template name"
+            _("template {exc_name!r} not found in {templates_dir}", exc_name=exc.name, templates_dir=templates_dir()),
+            hint=_("check the template name"),
         ) from exc
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(
-            f"template {exc.name or name!r} line {exc.lineno}: {exc.message}", hint="fix the template"
+            _("template {value!r} line {lineno}: {message}", value=exc.name or name, lineno=exc.lineno,
+              message=exc.message), hint=_("fix the template")
         ) from exc
     except jinja2.UndefinedError as exc:
         raise RenderError(
-            f"template {name!r} uses an undefined value: {exc.message}",
-            hint="pass every value the template names",
+            _("template {name!r} uses an undefined value: {message}", name=name, message=exc.message),
+            hint=_("pass every value the template names"),
         ) from exc
     except jinja2.TemplateError as exc:
-        raise RenderError(f"template {name!r} failed: {exc}", hint="fix the template") from exc
+        raise RenderError(_("template {name!r} failed: {exc}", name=name, exc=exc), hint=_("fix the template")) from exc

@@ -17,6 +17,7 @@ from urllib.request import url2pathname
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # type: ignore[import-untyped]
 
 from tenderguard.errors import RenderError
+from tenderguard.i18n import _
 from tenderguard.render.environment import templates_dir
 
 __all__ = ["TemplateFetcher"]
@@ -50,12 +51,14 @@ class TemplateFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no 
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         """The resource at ``url`` if it is allowed; otherwise raise RenderError naming it."""
-        scheme, _, _ = url.partition(":")
+        scheme, _colon, _rest = url.partition(":")
         scheme = scheme.lower()
         if scheme == "data":
             registered = self._data.get(url)
             if registered is None:
-                raise RenderError(f"refused a data: URL the renderer did not generate: {_shown(url)}", hint=_HINT)
+                raise RenderError(
+                    _("refused a data: URL the renderer did not generate: {shown}", shown=_shown(url)), hint=_HINT
+                )
             body, mime_type = registered
             return URLFetcherResponse(url, body=body, headers={"Content-Type": mime_type})
         if scheme == "file":
@@ -67,19 +70,23 @@ class TemplateFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no 
                 headers={"Content-Type": content_type or "application/octet-stream"},
             )
         kind = "network" if scheme in ("http", "https", "ftp", "ftps", "ws", "wss", "sftp", "gopher") else "unknown"
-        raise RenderError(f"refused to fetch {_shown(url)}: {kind} URLs never load in a document", hint=_HINT)
+        raise RenderError(_("refused to fetch {shown}: {kind} URLs never load in a document", shown=_shown(url),
+                            kind=kind), hint=_HINT)
 
     def local_path(self, url: str) -> Path:
         """The file inside the templates folder that the ``file://`` ``url`` names; RenderError if it is outside."""
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
-            raise RenderError(f"refused to fetch {_shown(url)}: a file on another host", hint=_HINT)
+            raise RenderError(_("refused to fetch {shown}: a file on another host", shown=_shown(url)), hint=_HINT)
         try:
             path = Path(url2pathname(parts.path)).resolve()
         except (OSError, ValueError) as exc:
-            raise RenderError(f"refused to fetch {_shown(url)}: not a valid path", hint=_HINT) from exc
+            raise RenderError(_("refused to fetch {shown}: not a valid path", shown=_shown(url)), hint=_HINT) from exc
         if not path.is_relative_to(self.root):
-            raise RenderError(f"refused to fetch {_shown(url)}: outside the templates folder {self.root}", hint=_HINT)
+            raise RenderError(_("refused to fetch {shown}: outside the templates folder {root}", shown=_shown(url),
+                                root=self.root), hint=_HINT)
         if not path.is_file():
-            raise RenderError(f"cannot fetch {_shown(url)}: no such file in the templates folder", hint=_HINT)
+            raise RenderError(
+                _("cannot fetch {shown}: no such file in the templates folder", shown=_shown(url)), hint=_HINT
+            )
         return path

@@ -15,6 +15,7 @@ import attrs
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 from tenderguard.errors import RenderError
+from tenderguard.i18n import _
 
 __all__ = ["CjkFont", "FontFace", "cjk_font", "drawable", "font_cmap"]
 
@@ -93,8 +94,8 @@ def cjk_font() -> CjkFont:
         bold = faces.get(_BOLD) or next((FontFace(Path(p), i) for p, i in bold_files if Path(p).is_file()), None)
         return CjkFont(family=family, regular=regular, bold=bold)
     raise RenderError(
-        "no CJK font found: neither Noto Sans CJK SC nor WenQuanYi Micro Hei is installed",
-        hint="install fonts-noto-cjk (or fonts-wqy-microhei)",
+        _("no CJK font found: neither Noto Sans CJK SC nor WenQuanYi Micro Hei is installed"),
+        hint=_("install fonts-noto-cjk (or fonts-wqy-microhei)"),
     )
 
 
@@ -111,7 +112,9 @@ def font_cmap(face: FontFace) -> frozenset[int]:
             cmap = font.getBestCmap() or {}
             return frozenset(code for code, glyph in cmap.items() if glyph != "g0")
     except Exception as exc:  # fontTools raises assorted errors on unreadable files
-        raise RenderError(f"cannot read the font {face.path}: {exc}", hint="reinstall the font package") from exc
+        raise RenderError(
+            _("cannot read the font {path}: {exc}", path=face.path, exc=exc), hint=_("reinstall the font package")
+        ) from exc
 
 
 @functools.cache

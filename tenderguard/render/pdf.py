@@ -17,6 +17,7 @@ from weasyprint import CSS, HTML  # type: ignore[import-untyped]
 from weasyprint.urls import FatalURLFetchingError  # type: ignore[import-untyped]
 
 from tenderguard.errors import RenderError
+from tenderguard.i18n import _
 from tenderguard.records.files import private_output
 from tenderguard.render.environment import templates_dir
 from tenderguard.render.fetcher import TemplateFetcher
@@ -75,8 +76,8 @@ def write_pdf(html: str, out: Path, *, folder: str, stylesheet: str, fields: Ite
     base = templates_dir() / folder
     out = Path(out)
     if not out.parent.is_dir():
-        raise RenderError(f"cannot write to {out.parent}: the folder does not exist",
-                          hint="create the folder or pick another")
+        raise RenderError(_("cannot write to {parent}: the folder does not exist", parent=out.parent),
+                          hint=_("create the folder or pick another"))
     try:
         with RENDERING, private_output(out) as stream:
             document = HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=fetcher)
@@ -86,7 +87,10 @@ def write_pdf(html: str, out: Path, *, folder: str, stylesheet: str, fields: Ite
     except FatalURLFetchingError as exc:
         if isinstance(exc.__cause__, RenderError):
             raise exc.__cause__ from None
-        raise RenderError(f"a resource could not be loaded: {exc}", hint="check the templates") from exc
+        raise RenderError(_("a resource could not be loaded: {exc}", exc=exc), hint=_("check the templates")) from exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise RenderError(f"WeasyPrint could not render {out.name}: {exc}", hint="check the templates") from exc
+        raise RenderError(
+            _("WeasyPrint could not render {out_name}: {exc}", out_name=out.name, exc=exc),
+            hint=_("check the templates"),
+        ) from exc
     return out

@@ -23,6 +23,7 @@ import attrs
 from anyascii import anyascii
 
 from tenderguard.errors import RenderError
+from tenderguard.i18n import _
 from tenderguard.render.glyphs import cjk_font, drawable
 
 __all__ = ["COMPANY_MAX", "HALL_MAX", "HOLDER_MAX", "Printed", "badge_note", "holder_text", "printable"]
@@ -69,14 +70,22 @@ def printable(text: str, *, field: str) -> Printed:
             continue
         latin = anyascii(char)  # "" for a letter that only carries a vowel (Arabic alef): left out
         if not can.issuperset(map(ord, latin)):
-            raise RenderError(f"{_describe(char)} cannot be printed: the badge's font has no glyph for it and it "
-                              "has no transliteration", hint="register the name as written in Latin letters on "
-                              "the identity document", field=field)
+            raise RenderError(
+                _(
+                    "{describe} cannot be printed: the badge's font has no glyph for it and it has no transliteration",
+                    describe=_describe(char),
+                ),
+                hint=_("register the name as written in Latin letters on the identity document"),
+                field=field,
+            )
         out.append(latin)
     printed = " ".join("".join(out).split())
     if not printed:
-        raise RenderError(f"{''.join(changed)!r} has nothing printable", hint="register the name in Chinese or "
-                          "Latin letters", field=field)
+        raise RenderError(
+            _("{items!r} has nothing printable", items="".join(changed)),
+            hint=_("register the name in Chinese or Latin letters"),
+            field=field,
+        )
     return Printed(printed, tuple(changed))
 
 
@@ -106,7 +115,7 @@ def badge_note(name_masked: str, company: str | None, hall: str) -> str | None:
         try:
             printed = printer(text)
         except RenderError:
-            notes.append(f"{label}没有能印在标识上的文字,标识将不能打印;请按证件或执照上的中文或拉丁文写法登记")
+            notes.append(f"{label}没有能印在标识上的文字，标识将不能打印；请按证件或执照上的中文或拉丁文写法登记")
             continue
         if printed.text != text:
             notes.append(f"{label}印为“{printed.text}”")

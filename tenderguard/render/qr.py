@@ -15,6 +15,7 @@ import zlib
 import segno
 
 from tenderguard.errors import RenderError
+from tenderguard.i18n import _
 
 __all__ = ["QR_BORDER", "QR_ERROR", "QR_MASK", "qr_matrix", "qr_png"]
 
@@ -35,8 +36,9 @@ def qr_matrix(payload: str) -> tuple[bytearray, ...]:
     size = len(payload.encode("utf-8"))
     if not payload or size > MAX_PAYLOAD_BYTES:
         raise RenderError(
-            f"the QR payload is {size} bytes, it must be 1 to {MAX_PAYLOAD_BYTES}",
-            hint="shorten the payload (sign an ID instead of embedding data)",
+            _("the QR payload is {size} bytes, it must be 1 to {max_payload_bytes}", size=size,
+              max_payload_bytes=MAX_PAYLOAD_BYTES),
+            hint=_("shorten the payload (sign an ID instead of embedding data)"),
             field="qr_payload",
         )
     code = segno.make(payload, error=QR_ERROR, mask=QR_MASK, boost_error=False, micro=False)

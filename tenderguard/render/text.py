@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from tenderguard.errors import RenderError
+from tenderguard.i18n import _
 
 __all__ = ["BIDI_MARKS", "check_text", "describe_char"]
 
@@ -31,26 +32,29 @@ def describe_char(char: str) -> str:
 def check_text(field: str, value: object, *, max_length: int) -> str:
     """``value`` if it is printable text of 1 to ``max_length`` characters; otherwise RenderError naming ``field``."""
     if not isinstance(value, str):
-        raise RenderError(f"must be text, not {type(value).__name__}", field=field)
+        raise RenderError(_("must be text, not {name__}", name__=type(value).__name__), field=field)
     if not value.strip():
-        raise RenderError("is empty", hint="give the text to print", field=field)
+        raise RenderError(_("is empty"), hint=_("give the text to print"), field=field)
     for position, char in enumerate(value, start=1):
         if ord(char) in BIDI_MARKS:
             raise RenderError(
-                f"character {position} is {describe_char(char)}, a bidirectional control that can reorder the text",
-                hint="retype the text without right-to-left or embedding marks",
+                _("character {position} is {describe_char}, a bidirectional control that can reorder the text",
+                  position=position, describe_char=describe_char(char)),
+                hint=_("retype the text without right-to-left or embedding marks"),
                 field=field,
             )
         if unicodedata.category(char) in _REFUSED_CATEGORIES:
             raise RenderError(
-                f"character {position} is {describe_char(char)}, an invisible control or formatting character",
-                hint="retype the text instead of pasting it",
+                _("character {position} is {describe_char}, an invisible control or formatting character",
+                  position=position, describe_char=describe_char(char)),
+                hint=_("retype the text instead of pasting it"),
                 field=field,
             )
     if len(value) > max_length:
         raise RenderError(
-            f"is {len(value)} characters long; at most {max_length} fit on the badge",
-            hint=f"shorten it to {max_length} characters or fewer",
+            _("is {length} characters long; at most {max_length} fit on the badge", length=len(value),
+              max_length=max_length),
+            hint=_("shorten it to {max_length} characters or fewer", max_length=max_length),
             field=field,
         )
     return value

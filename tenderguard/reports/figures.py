@@ -103,9 +103,9 @@ class Figures:
     def rows(self) -> list[tuple[str, str, int]]:
         """``(key, Chinese label, value)`` of every figure: :data:`FIGURES`, then each reason and other supply."""
         rows = [(key, label, int(getattr(self, key))) for key, label in FIGURES]
-        rows += [(f"refused:{reason}", f"拒绝:{reason_label(reason)}", count)
+        rows += [(f"refused:{reason}", f"拒绝：{reason_label(reason)}", count)
                  for reason, count in self.refused_by_reason.items()]
-        rows += [(f"supplies:{name}", f"物资:{_supply_label(name)}", count)
+        rows += [(f"supplies:{name}", f"物资：{_supply_label(name)}", count)
                  for name, count in self.other_supplies.items()]
         return rows
 
@@ -207,7 +207,7 @@ class DailyReport:
 
     def signal_rows(self) -> list[tuple[str, str, int]]:
         """The signal counts as ``(key, label, count)``: ``signal:<kind>:<status>`` and 监督信号:… in Chinese."""
-        return [(f"signal:{kind}:{status}", f"监督信号:{_signal_label(kind)}:{_SIGNAL_STATUS[status]}", count)
+        return [(f"signal:{kind}:{status}", f"监督信号：{_signal_label(kind)}：{_SIGNAL_STATUS[status]}", count)
                 for kind, by_status in self.signals.items() for status, count in by_status.items()]
 
     def session(self, code: str) -> SessionFigures:

@@ -62,10 +62,10 @@ class SigninRow:
 
     @property
     def note(self) -> str | None:
-        """``换人:接替 张*(MY-20261123-0001)`` for a substitute; None otherwise."""
+        """``换人：接替 张*(MY-20261123-0001)`` for a substitute; None otherwise."""
         if not self.replaced:
             return None
-        return "换人:接替 " + "、".join(f"{r.representative}({r.badge})" for r in self.replaced)
+        return "换人：接替 " + "、".join(f"{r.representative}({r.badge})" for r in self.replaced)
 
 
 @attrs.frozen

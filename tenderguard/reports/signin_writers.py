@@ -27,7 +27,7 @@ from tenderguard.reports.signin import SigninRow, SigninSheet
 __all__ = ["render_signin_html", "write_signin_pdf", "write_signin_xlsx"]
 
 #: The columns of the sheet, as printed and as the workbook's header (the workbook adds 备注).
-COLUMNS = ("序号", "投标单位", "统一社会信用代码", "代表(签字)", "到场时间", "健康标识编号")
+COLUMNS = ("序号", "投标单位", "统一社会信用代码", "代表（签字）", "到场时间", "健康标识编号")
 
 #: Text the PDF prints from its stylesheet (page numbers), checked against the font with the page's text.
 _STYLESHEET_TEXT = "第页共"
@@ -69,7 +69,7 @@ def _printed_company(row: SigninRow, index: int) -> str:
     try:
         return printable(row.company, field=f"rows[{index}].company").text
     except RenderError:
-        return "(名称无法印出,以信用代码为准)"
+        return "（名称无法印出，以信用代码为准）"
 
 
 def _printed_holder(masked: str) -> str:
@@ -83,7 +83,7 @@ def _printed_note(row: SigninRow) -> str | None:
     """The substitution note as printed (the replaced representatives' names as the badge prints them)."""
     if not row.replaced:
         return None
-    return "换人:接替 " + "、".join(f"{_printed_holder(r.representative)}({r.badge})" for r in row.replaced)
+    return "换人：接替 " + "、".join(f"{_printed_holder(r.representative)}({r.badge})" for r in row.replaced)
 
 
 def _time(at: dt.datetime, sheet: SigninSheet) -> str:
@@ -137,7 +137,7 @@ def _local(at: dt.datetime, sheet: SigninSheet) -> dt.datetime:
 def write_signin_xlsx(sheet: SigninSheet, out: Path | str) -> Path:
     """Write the sheet as an XLSX workbook (owner-only); returns ``out``.
 
-    One sheet: a title row, the session's details, then the header (序号, 投标单位, 统一社会信用代码, 代表(签字),
+    One sheet: a title row, the session's details, then the header (序号, 投标单位, 统一社会信用代码, 代表（签字）,
     到场时间, 健康标识编号, 备注) and one row per company; 到场时间 is an Excel date-time in the centre's time.
     """
     s = sheet.session
@@ -146,9 +146,9 @@ def write_signin_xlsx(sheet: SigninSheet, out: Path | str) -> Path:
     page: Any = book.active
     page.title = "投标人签到表"
     page.append([f"{_text(sheet.centre.name)} 投标人签到表"])
-    page.append([f"项目名称:{_text(s.project)}"])
-    page.append([f"场次编号:{s.code}  开标时间:{_opens(sheet)}  开标室:{_text(s.hall)}  "
-                 f"招标代理机构:{_text(s.agency or '—')}"])
+    page.append([f"项目名称：{_text(s.project)}"])
+    page.append([f"场次编号：{s.code}  开标时间：{_opens(sheet)}  开标室：{_text(s.hall)}  "
+                 f"招标代理机构：{_text(s.agency or '—')}"])
     header_row = 4
     page.append([*COLUMNS, "备注"])
     for number, row in enumerate(sheet.rows, start=1):

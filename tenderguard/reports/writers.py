@@ -19,6 +19,7 @@ from tenderguard.domain.model import Centre
 from tenderguard.records.files import checked_target, write_private
 from tenderguard.render.environment import render_template
 from tenderguard.render.text import check_text
+from tenderguard.reports.chart import CHART_MM, hourly_chart
 from tenderguard.reports.figures import (
     _SIGNAL_STATUS,
     DailyReport,
@@ -40,10 +41,6 @@ _WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "�
 
 #: Text the PDF prints from its stylesheet (page numbers), checked against the font with the page's text.
 _STYLESHEET_TEXT = "第页共"
-
-
-#: The height of the tallest bar of the hourly chart, in millimetres.
-_CHART_MM = 42.0
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -71,14 +68,6 @@ def _checked(report: DailyReport) -> list[tuple[str, str]]:
     return fields
 
 
-def _chart(report: DailyReport) -> list[dict[str, Any]]:
-    """The hourly chart's columns: hour label, arrivals, and the bar's height in mm (0: no bar)."""
-    tallest = max((h.arrivals for h in report.hourly), default=0)
-    return [{"label": h.label, "arrivals": h.arrivals,
-             "height": round(_CHART_MM * h.arrivals / tallest, 1) if h.arrivals else 0.0}
-            for h in report.hourly]
-
-
 def _time(at: dt.datetime | None, centre: Centre) -> str:
     return f"{at.astimezone(centre.tz):%H:%M}" if at is not None else "—"
 
@@ -100,15 +89,15 @@ def render_report_html(report: DailyReport) -> str:
                     if not key.startswith(("refused:", "supplies:"))],
         reasons=[(reason_label(r), n) for r, n in t.refused_by_reason.items()],
         supplies=[(_supply_label(s), n) for s, n in t.other_supplies.items()],
-        sessions=[{"code": s.code, "project_name": s.project_name or "(未登记)", "hall": s.hall or "—",
+        sessions=[{"code": s.code, "project_name": s.project_name or "（未登记）", "hall": s.hall or "—",
                    "opens": _time(s.opens_at, centre), "f": s.figures} for s in report.sessions],
         desks=[{"desk": d.desk, "screenings": d.screenings, "finished": d.finished,
                 "first": _time(d.first_step, centre), "last": _time(d.last_step, centre),
                 "busy": f"{d.busy_minutes:.0f}",
                 "throughput": f"{d.throughput:.2f}" if d.throughput is not None else "—",
                 "peak": d.peak_queue} for d in report.desks],
-        chart=_chart(report),
-        chart_mm=_CHART_MM,
+        chart=hourly_chart(report),
+        chart_mm=CHART_MM,
         health_purged=report.health_purged,
         health_data_days=report.health_data_days,
         trail_checkpoint=report.trail_checkpoint,
@@ -151,7 +140,7 @@ def _csv_rows(report: DailyReport) -> Iterator[list[str]]:
         yield ["监督信号", "全天", key, label, str(count)]
     if report.trail_checkpoint is not None:
         seq, fingerprint = report.trail_checkpoint
-        yield ["审计链", "制表时", "audit:checkpoint", "审计链检查点(条数:指纹)", f"{seq}:{fingerprint}"]
+        yield ["审计链", "制表时", "audit:checkpoint", "审计链检查点（条数：指纹）", f"{seq}:{fingerprint}"]
 
 
 def write_report_csv(report: DailyReport, out: Path) -> Path:
@@ -172,7 +161,7 @@ _DESK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("finished", "已结束"),
     ("first_step", "首次操作"),
     ("last_step", "末次操作"),
-    ("busy_minutes", "忙碌时长(分钟)"),
+    ("busy_minutes", "忙碌时长（分钟）"),
     ("throughput", "每分钟通过人数"),
     ("peak_queue", "同时在检峰值"),
 )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tenderguard.domain.accounts import IdempotentReply, Operator, OperatorRole, as_role
 from tenderguard.errors import AuthenticationError, InvalidInputError, NotFoundError
+from tenderguard.i18n import _
 from tenderguard.identity import clean_text, same_name, validate_person_name
 from tenderguard.records.audit import AuditDraft
 from tenderguard.services.base import GateParts
@@ -37,7 +38,7 @@ IDEMPOTENCY_KEPT = dt.timedelta(days=2)
 #: How often (seconds) a gate forgets the request keys older than :data:`IDEMPOTENCY_KEPT`.
 _SWEEP_EVERY = 3600.0
 _REFUSED_LOGIN = "用户名或密码错误"
-_REFUSED_TOKEN = "API 令牌无效、已吊销,或其账户已停用"  # noqa: S105 - a message, not a secret
+_REFUSED_TOKEN = "API 令牌无效、已吊销，或其账户已停用"  # noqa: S105 - a message, not a secret
 
 
 def token_hash(token: str) -> str:
@@ -46,16 +47,16 @@ def token_hash(token: str) -> str:
 
 
 def _check_password(password: str, name: str) -> str:
-    hint = f"choose at least {MIN_PASSWORD_LENGTH} characters, not only digits, other than the name"
+    hint = _("choose at least {length} characters, not only digits, other than the name", length=MIN_PASSWORD_LENGTH)
     if not isinstance(password, str):
-        raise InvalidInputError("password", "is not text", hint=hint)
+        raise InvalidInputError("password", _("is not text"), hint=hint)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInputError("password", f"has {len(password)} characters, at least {MIN_PASSWORD_LENGTH} "
-                                "are needed", hint=hint)
+        raise InvalidInputError("password", _("has {length} characters, at least {min_password_length} are needed",
+                                              length=len(password), min_password_length=MIN_PASSWORD_LENGTH), hint=hint)
     if password.isdigit():
-        raise InvalidInputError("password", "is only digits", hint=hint)
+        raise InvalidInputError("password", _("is only digits"), hint=hint)
     if same_name(password, name):
-        raise InvalidInputError("password", "is the account's name", hint=hint)
+        raise InvalidInputError("password", _("is the account's name"), hint=hint)
     return password
 
 
@@ -92,7 +93,7 @@ class AccountUseCases(GateParts):
     def _operator(self, uow: AbstractUnitOfWork, name: str) -> Operator:
         found = uow.operators.get(name)
         if found is None:
-            raise NotFoundError(f"no operator named {name!r}", hint="see `tenderguard operator list`")
+            raise NotFoundError(_("no operator named {name!r}", name=name), hint=_("see `tenderguard operator list`"))
         return found
 
     def _audit(self, uow: AbstractUnitOfWork, kind: str, name: str, by: str,
@@ -115,8 +116,9 @@ class AccountUseCases(GateParts):
         account = Operator(name=name, role=as_role(role), password_hash=hashed, created_at=self.clock.now())
         with self.uow_factory() as uow:
             if uow.operators.get(account.name) is not None:
-                raise InvalidInputError("name", f"an operator named {account.name!r} exists already",
-                                        hint="choose another name, or change its password")
+                raise InvalidInputError("name", _("an operator named {account_name!r} exists already",
+                                                  account_name=account.name),
+                                        hint=_("choose another name, or change its password"))
             uow.operators.add(account)
             self._audit(uow, "operator_added", account.name, by, {"role": str(account.role)})
             uow.commit()
@@ -196,8 +198,9 @@ class AccountUseCases(GateParts):
         with self.uow_factory() as uow:
             account = self._operator(uow, name)
             if account.disabled:
-                raise InvalidInputError("name", f"the operator {account.name!r} is disabled",
-                                        hint="add a new account for the person instead")
+                raise InvalidInputError("name", _("the operator {account_name!r} is disabled",
+                                                  account_name=account.name),
+                                        hint=_("add a new account for the person instead"))
             uow.tokens.add(token_hash(token), account.name, label, self.clock.now())
             self._audit(uow, "token_issued", account.name, by, {"label": label})
             uow.commit()

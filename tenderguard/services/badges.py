@@ -21,6 +21,7 @@ from tenderguard.domain.model import (
 )
 from tenderguard.domain.screening import Actor
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError, RenderError
+from tenderguard.i18n import _
 from tenderguard.records.audit import AuditDraft
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 from tenderguard.services.base import GateParts
 
-__all__ = ["BadgeUseCases", "PrintRun", "Unprintable"]
+__all__ = ["BadgeUseCases", "PrintRun", "Unprintable", "revoke_in"]
 
 
 @attrs.frozen
@@ -48,6 +49,17 @@ class PrintRun:
     unprintable: tuple[Unprintable, ...] = ()
 
 
+def revoke_in(uow: AbstractUnitOfWork, badge: Badge, reason: str, at: dt.datetime) -> None:
+    """Revoke ``badge`` in ``uow`` (saved by the caller): its holder's place is given up, the revocation audited."""
+    badge.status, badge.revoked_reason = BadgeStatus.REVOKED, reason
+    admission = uow.attendance.by_badge(badge.serial)
+    if admission is not None:
+        admission.status, admission.inside = AdmissionStatus.REVOKED, False
+        admission.exited_at = admission.exited_at or at
+        uow.attendance.save(admission)
+    uow.events.append(events.BadgeRevoked(at=at, serial=badge.serial, reason=reason))
+
+
 class BadgeUseCases(GateParts):
     """Badges after they are issued: look up, revoke, reprint, the revocation list, codes, printing, verifying."""
 
@@ -56,22 +68,29 @@ class BadgeUseCases(GateParts):
         with self.uow_factory() as uow:
             found = uow.badges.get(serial)
         if found is None:
-            raise NotFoundError(f"no badge {serial!r}", hint="check the serial printed on the badge")
+            raise NotFoundError(
+                _("no badge {serial!r}", serial=serial), hint=_("check the serial printed on the badge")
+            )
         return found
 
     def _badge_change(self, serial: str, reason: str, operator: str,
                       change: Callable[[AbstractUnitOfWork, Badge, dt.datetime], None]) -> Badge:
         if not isinstance(reason, str) or not reason.strip():
-            raise OverrideError(f"a reason is required to change badge {serial}", hint="say why, e.g. 遗失")
+            raise OverrideError(
+                _("a reason is required to change badge {serial}", serial=serial), hint="say why, e.g. 遗失"
+            )
         if not isinstance(operator, str) or not operator.strip():
-            raise InvalidInputError("operator", "is required", hint="who does this (recorded in the audit trail)")
+            raise InvalidInputError("operator", _("is required"), hint=_("who does this (recorded in the audit trail)"))
         with self.uow_factory() as uow:
             uow.actor = Actor(desk="office", operator=operator.strip())
             badge = uow.badges.get(serial)
             if badge is None:
-                raise NotFoundError(f"no badge {serial!r}", hint="check the serial printed on the badge")
+                raise NotFoundError(
+                    _("no badge {serial!r}", serial=serial), hint=_("check the serial printed on the badge")
+                )
             if badge.status is BadgeStatus.REVOKED:
-                raise OverrideError(f"badge {serial} is already revoked ({badge.revoked_reason})")
+                raise OverrideError(_("badge {serial} is already revoked ({revoked_reason})", serial=serial,
+                                      revoked_reason=badge.revoked_reason))
             change(uow, badge, self.clock.now())
             uow.badges.save(badge)
             uow.commit()
@@ -82,13 +101,7 @@ class BadgeUseCases(GateParts):
         """Revoke a badge (lost, wrong person…): verification refuses it and its holder's place is given up."""
 
         def revoke(uow: AbstractUnitOfWork, badge: Badge, at: dt.datetime) -> None:
-            badge.status, badge.revoked_reason = BadgeStatus.REVOKED, reason.strip()
-            admission = uow.attendance.by_badge(serial)
-            if admission is not None:
-                admission.status, admission.inside = AdmissionStatus.REVOKED, False
-                admission.exited_at = admission.exited_at or at
-                uow.attendance.save(admission)
-            uow.events.append(events.BadgeRevoked(at=at, serial=serial, reason=reason.strip()))
+            revoke_in(uow, badge, reason.strip(), at)
 
         return self._badge_change(serial, reason, operator, revoke)
 
@@ -97,8 +110,9 @@ class BadgeUseCases(GateParts):
 
         def reprint(uow: AbstractUnitOfWork, badge: Badge, at: dt.datetime) -> None:
             if badge.day != self.centre.day_of(at):
-                raise OverrideError(f"badge {serial} was for {badge.day}; only today's badges are reprinted",
-                                    hint="a badge is valid for one day")
+                raise OverrideError(_("badge {serial} was for {day}; only today's badges are reprinted", serial=serial,
+                                      day=badge.day),
+                                    hint=_("a badge is valid for one day"))
             badge.reprints += 1
             uow.events.append(events.BadgeReprinted(at=at, serial=serial, reprint=badge.reprints,
                                                     reason=reason.strip()))
@@ -146,7 +160,10 @@ class BadgeUseCases(GateParts):
         if wanted is not None:
             unknown = sorted(wanted - {b.serial for b in found})
             if unknown:
-                raise NotFoundError(f"no badge {', '.join(unknown)} on {day}", hint="check the serials and --date")
+                raise NotFoundError(
+                    _("no badge {items} on {day}", items=_(", ").join(unknown), day=day),
+                    hint=_("check the serials and --date"),
+                )
         style = self.policy.badge
         cards: list[BadgeCard] = []
         unprintable: list[Unprintable] = []
@@ -159,7 +176,7 @@ class BadgeUseCases(GateParts):
                 cards.append(BadgeCard(
                     serial=b.serial, centre_name=self.centre.name, title=style.title, day=b.day,
                     weekday=WEEKDAYS[b.day.weekday()], colour=style.colour_of(b.day), company=company,
-                    holder=holder_text(b.holder_masked).text, role=role_label(b.role), sessions=(b.session,),
+                    holder=holder_text(b.holder_masked).text, role=role_label(b.role, "zh_CN"), sessions=(b.session,),
                     hall=printable(b.hall, field="hall").text, reprint=b.reprints, qr_payload=self.badge_code(b, key),
                 ))
             except RenderError as exc:
@@ -179,7 +196,7 @@ class BadgeUseCases(GateParts):
 
         cards, unprintable = self.badge_cards(day, key, serials=serials)
         if not cards and not unprintable:
-            raise NotFoundError(f"no valid badge on {day}", hint="screen arrivals first, or check --date")
+            raise NotFoundError(_("no valid badge on {day}", day=day), hint=_("screen arrivals first, or check --date"))
         result = render_badges(cards, out, layout=layout, progress=progress) if cards else None
         with self.uow_factory() as uow:
             uow.audit.record(AuditDraft(at=self.clock.now(), kind="badge_print", subject=day.isoformat(),

@@ -26,7 +26,9 @@ from tenderguard.domain.rules import (
     check_arrival,
 )
 from tenderguard.domain.screening import Actor, Screening
+from tenderguard.domain.session_status import check_screenable
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
+from tenderguard.i18n import _
 from tenderguard.identity import clean_text, company_key, person_key, phone_key
 from tenderguard.policy import Role
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
@@ -49,8 +51,8 @@ T = TypeVar("T")
 
 def _check_arrival(arrival: object) -> None:
     if not isinstance(arrival, Arrival):
-        raise InvalidInputError("arrival", f"is a {type(arrival).__name__}, not an Arrival",
-                                hint="build it with tenderguard.Arrival(session=..., role=..., name=..., ...)")
+        raise InvalidInputError("arrival", _("is a {name__}, not an Arrival", name__=type(arrival).__name__),
+                                hint=_("build it with tenderguard.Arrival(session=..., role=..., name=..., ...)"))
 
 
 class Desk:
@@ -60,7 +62,7 @@ class Desk:
         """Use :meth:`Gate.desk` to open a desk."""
         if not isinstance(actor.desk, str) or not isinstance(actor.operator, str) \
                 or not actor.desk.strip() or not actor.operator.strip():
-            raise InvalidInputError("desk", "desk and operator must be named", hint="e.g. desk='A', operator='王芳'")
+            raise InvalidInputError("desk", _("desk and operator must be named"), hint="e.g. desk='A', operator='王芳'")
         # Recorded on every step and printed in reports: the same text rules as names (no controls, no bytes
         # that were not text, e.g. an operator name typed in a GBK terminal).
         actor = Actor(desk=clean_text(actor.desk, field="desk", max_length=50),
@@ -99,7 +101,9 @@ class Desk:
     def _load(self, uow: AbstractUnitOfWork, screening_id: str) -> Screening:
         screening = uow.screenings.get(screening_id)
         if screening is None:
-            raise NotFoundError(f"no screening {screening_id!r}", hint="start it with Desk.arrive")
+            raise NotFoundError(
+                _("no screening {screening_id!r}", screening_id=screening_id), hint=_("start it with Desk.arrive")
+            )
         if screening._machine is None:
             screening.bind(self.gate.machine)
         return screening
@@ -146,12 +150,10 @@ class Desk:
         centre, policy = self.gate.centre, self.gate.policy
         session = uow.sessions.get(arrival.session)
         if session is None:
-            raise NotFoundError(f"session {arrival.session!r} is not registered",
-                                hint="register the day's sessions before screening")
+            raise NotFoundError(_("session {session!r} is not registered", session=arrival.session),
+                                hint=_("register the day's sessions before screening"))
         day = centre.day_of(arrival.at)
-        if session.day(centre) != day:
-            raise InvalidInputError("session", f"session {session.code} opens on {session.day(centre)}, "
-                                    f"not on {day}", hint="pick one of today's sessions")
+        check_screenable(session, day, centre)  # not cancelled, and opens today (a postponed one: its new day)
         key = person_key(arrival.document, self.gate.secret)
         earlier = uow.screenings.for_person(day, key)
         name_key = (None if arrival.credit_code is None or arrival.company is None
@@ -218,7 +220,9 @@ class Desk:
             assert s.badge is not None  # noqa: S101 - set when the re-entry was opened
             admission = uow.attendance.by_badge(s.badge)
             if admission is None:
-                raise NotFoundError(f"badge {s.badge} no longer holds a place", hint="screen as a new arrival")
+                raise NotFoundError(
+                    _("badge {badge} no longer holds a place", badge=s.badge), hint=_("screen as a new arrival")
+                )
             admission.inside, admission.exited_at = True, None
             admission.hall, admission.session = s.hall, s.visitor.session  # the hall the person is in now
             admission.entries += 1
@@ -302,9 +306,11 @@ class Desk:
                 return  # this very exit was recorded by an earlier run of the same replay
             admission = uow.attendance.by_badge(badge)
             if admission is None:
-                raise NotFoundError(f"no active admission holds badge {badge!r}", hint="check the serial")
+                raise NotFoundError(
+                    _("no active admission holds badge {badge!r}", badge=badge), hint=_("check the serial")
+                )
             if not admission.inside:
-                raise InvalidInputError("badge", f"{badge} is already recorded as having left")
+                raise InvalidInputError("badge", _("{badge} is already recorded as having left", badge=badge))
             self._exit(uow, admission, at, on_return=False, source=source)
 
         self._run(work)
@@ -325,7 +331,7 @@ class Desk:
         """
         _check_arrival(arrival)
         if not isinstance(reason, str) or not reason.strip():
-            raise OverrideError("a substitution needs a reason", hint="say why the company sends another person")
+            raise OverrideError(_("a substitution needs a reason"), hint=_("say why the company sends another person"))
 
         def work(uow: AbstractUnitOfWork, at: dt.datetime) -> ScreeningView:
             resumed = self._resumed(uow, source)
@@ -333,12 +339,14 @@ class Desk:
                 return resumed
             badge = uow.badges.get(replaces)
             if badge is None:
-                raise NotFoundError(f"no badge {replaces!r}", hint="check the serial of the handed-back badge")
+                raise NotFoundError(
+                    _("no badge {replaces!r}", replaces=replaces), hint=_("check the serial of the handed-back badge")
+                )
             if badge.status is BadgeStatus.REVOKED:
-                raise OverrideError(f"badge {replaces} is already revoked")
+                raise OverrideError(_("badge {replaces} is already revoked", replaces=replaces))
             if badge.credit_code != arrival.credit_code or badge.role is not arrival.role:
-                raise OverrideError(f"badge {replaces} does not belong to this company and role",
-                                    hint="only the company's own badge can be handed back for a substitute")
+                raise OverrideError(_("badge {replaces} does not belong to this company and role", replaces=replaces),
+                                    hint=_("only the company's own badge can be handed back for a substitute"))
             admission = uow.attendance.by_badge(replaces)
             badge.status, badge.revoked_reason = BadgeStatus.REVOKED, f"substitution: {reason.strip()}"
             uow.badges.save(badge)
@@ -368,15 +376,16 @@ class Desk:
         """
         _check_arrival(arrival)
         if release not in OVERRIDE_RELEASES:
-            raise InvalidInputError("release", f"{release!r} is not one of {', '.join(OVERRIDE_RELEASES)}",
-                                    hint="hall_full, represents_other_bidder or refusal")
+            raise InvalidInputError("release", _("{release!r} is not one of {items}", release=release,
+                                                 items=_(", ").join(OVERRIDE_RELEASES)),
+                                    hint=_("hall_full, represents_other_bidder or refusal"))
         if not isinstance(reason, str) or not reason.strip():
-            raise OverrideError("a supervisor's override needs a reason", hint="say why the refusal is set aside")
+            raise OverrideError(_("a supervisor's override needs a reason"), hint=_("say why the refusal is set aside"))
         if not isinstance(supervisor, str) or not supervisor.strip():
-            raise OverrideError("a supervisor's override must name the supervisor", hint="e.g. --supervisor 李强")
+            raise OverrideError(_("a supervisor's override must name the supervisor"), hint="e.g. --supervisor 李强")
         if (release == "refusal") != (reverses is not None):
-            raise OverrideError("name the refused screening to reverse (and only for release=refusal)",
-                                hint="give the screening id shown with the refusal")
+            raise OverrideError(_("name the refused screening to reverse (and only for release=refusal)"),
+                                hint=_("give the screening id shown with the refusal"))
 
         def work(uow: AbstractUnitOfWork, at: dt.datetime) -> ScreeningView:
             resumed = self._resumed(uow, source)
@@ -385,10 +394,13 @@ class Desk:
             if reverses is not None:
                 refused = uow.screenings.get(reverses)
                 if refused is None or refused.outcome is not Outcome.REFUSED:
-                    raise OverrideError(f"screening {reverses!r} is not a refusal", hint="check the screening id")
+                    raise OverrideError(
+                        _("screening {reverses!r} is not a refusal", reverses=reverses),
+                        hint=_("check the screening id"),
+                    )
                 if refused.person_key != person_key(arrival.document, self.gate.secret):
-                    raise OverrideError(f"screening {reverses} is about another person",
-                                        hint="a reversal re-screens the same person")
+                    raise OverrideError(_("screening {reverses} is about another person", reverses=reverses),
+                                        hint=_("a reversal re-screens the same person"))
             override = {"kind": "supervisor", "release": release, "skip": [release], "reason": reason.strip(),
                         "supervisor": supervisor.strip(), **({"reverses": reverses} if reverses else {})}
             uow.events.append(events.OverrideApplied(

@@ -18,7 +18,8 @@ from tenderguard.domain.model import (
     a_day,
 )
 from tenderguard.domain.screening import Actor
-from tenderguard.errors import InvalidInputError, KeyMismatchError, NotFoundError, RenderError
+from tenderguard.errors import InvalidInputError, KeyMismatchError, NotFoundError
+from tenderguard.i18n import _
 from tenderguard.identity import key_fingerprint
 from tenderguard.policy import Policy
 from tenderguard.store.unit_of_work import AbstractUnitOfWork
@@ -35,6 +36,7 @@ from tenderguard.services.door import DoorUseCases
 from tenderguard.services.lanes import LaneUseCases
 from tenderguard.services.records import RecordUseCases
 from tenderguard.services.reminders import ReminderUseCases
+from tenderguard.services.sessions import SessionUseCases, check_hall, same_registration
 from tenderguard.services.signals import SignalUseCases
 from tenderguard.services.signin import SigninUseCases
 from tenderguard.services.views import ID_KEY_SETTING, ScreeningView, screening_view
@@ -43,7 +45,7 @@ from tenderguard.services.webhooks import WebhookUseCases
 __all__ = ["Gate"]
 
 
-class Gate(ReminderUseCases, RecordUseCases, DoorUseCases, BadgeUseCases, SignalUseCases, LaneUseCases,
+class Gate(SessionUseCases, ReminderUseCases, RecordUseCases, DoorUseCases, BadgeUseCases, SignalUseCases, LaneUseCases,
            BoardUseCases, AccountUseCases, WebhookUseCases, SigninUseCases):
     """A centre's entrance on bid-opening days: its policy, store, clock and event bus; desks open from it."""
 
@@ -65,7 +67,7 @@ class Gate(ReminderUseCases, RecordUseCases, DoorUseCases, BadgeUseCases, Signal
         self.bus = bus or MessageBus()
         self.secret = secret if secret is not None else secrets.token_bytes(32)
         if len(self.secret) < 16:
-            raise InvalidInputError("secret", "is shorter than 16 bytes", hint="use secrets.token_bytes(32)")
+            raise InvalidInputError("secret", _("is shorter than 16 bytes"), hint=_("use secrets.token_bytes(32)"))
         self.machine = ScreeningMachine(policy)
         self._key_checked = False
 
@@ -77,40 +79,30 @@ class Gate(ReminderUseCases, RecordUseCases, DoorUseCases, BadgeUseCases, Signal
 
     def _check_hall(self, session: BidSession) -> None:
         """A session's hall is one the policy lists (when it lists any) and prints on a badge."""
-        from tenderguard.render.printable import HALL_MAX, printable  # noqa: PLC0415 - reads the font on first use
-
-        known = self.policy.hall_capacity
-        if known and session.hall not in known:
-            raise InvalidInputError("session.hall", f"开标室“{session.hall}”不在本中心政策的开标室名单中"
-                                    f"({'、'.join(known)})", hint="use one of the policy's halls, or add it to "
-                                    "the policy's [halls] table")
-        try:
-            printed = printable(session.hall, field="session.hall").text
-        except RenderError as exc:
-            raise InvalidInputError("session.hall", f"开标室名称无法印在健康标识上:{exc.message}",
-                                    hint="name the hall in Chinese or Latin letters") from None
-        if len(printed) > HALL_MAX:
-            raise InvalidInputError("session.hall", f"开标室名称 {len(printed)} 个字符,健康标识上最多印 {HALL_MAX} 个",
-                                    hint="use the hall's short name")
+        check_hall(self.policy, session.hall)
 
     def register_session(self, session: BidSession) -> None:
         """Register a bid session; its agency must be registered first, its hall one the policy lists."""
         self._check_hall(session)
         with self.uow_factory() as uow:
             if session.agency is not None and uow.agencies.get(session.agency) is None:
-                raise NotFoundError(f"agency {session.agency!r} of session {session.code} is not registered",
-                                    hint="register the agency first")
+                raise NotFoundError(_("agency {agency!r} of session {session_code} is not registered",
+                                      agency=session.agency, session_code=session.code),
+                                    hint=_("register the agency first"))
             if uow.sessions.get(session.code) is not None:
-                raise InvalidInputError("session.code", f"session {session.code} is already registered",
-                                        hint="use a new code for a new session")
+                raise InvalidInputError("session.code", _("session {session_code} is already registered",
+                                                          session_code=session.code),
+                                        hint=_("use a new code for a new session"))
             uow.sessions.add(session)
             uow.commit()
 
     def register_day(self, agencies: Iterable[Agency], sessions: Iterable[BidSession]) -> tuple[int, int]:
         """Register a day's agencies and sessions in one transaction: all or nothing (an import).
 
-        Agencies are added or updated; a session already registered with the same details is left as it is, one
-        registered with other details is an error. Returns (agencies, sessions newly registered).
+        Agencies are added or updated; a session already registered with the same details (or, postponed or
+        cancelled since, with those it was registered with) is left as it is, one registered with other details is
+        an error: change it with :meth:`edit_session` or :meth:`postpone_session`. Returns (agencies, sessions newly
+        registered).
         """
         new_sessions = 0
         agency_list = list(agencies)
@@ -126,11 +118,13 @@ class Gate(ReminderUseCases, RecordUseCases, DoorUseCases, BadgeUseCases, Signal
                 if known is None:
                     uow.sessions.add(session)
                     new_sessions += 1
-                elif known != session:
+                elif not same_registration(known, session):
                     clashes.append(session.code)
             if clashes:
-                raise InvalidInputError("sessions", f"{', '.join(clashes)} already registered with other details",
-                                        hint="give changed sessions new codes; nothing was imported")
+                raise InvalidInputError("sessions", _("{items} already registered with other details",
+                                                      items=_(", ").join(clashes)),
+                                        hint=_("nothing was imported; change a registered session with `tenderguard "
+                                               "session edit` or `session postpone`, or give a new session a new code"))
             uow.commit()
         return len(agency_list), new_sessions
 
@@ -139,7 +133,7 @@ class Gate(ReminderUseCases, RecordUseCases, DoorUseCases, BadgeUseCases, Signal
         with self.uow_factory() as uow:
             found = uow.sessions.get(code)
         if found is None:
-            raise NotFoundError(f"no session {code!r} is registered", hint="register the session first")
+            raise NotFoundError(_("no session {code!r} is registered", code=code), hint=_("register the session first"))
         return found
 
     def sessions(self, day: dt.date | None = None) -> list[BidSession]:
@@ -171,9 +165,10 @@ class Gate(ReminderUseCases, RecordUseCases, DoorUseCases, BadgeUseCases, Signal
                 known = fingerprint
         if known != fingerprint:
             raise KeyMismatchError(
-                f"this database was started with another ID-hash key (fingerprint {known}, this one {fingerprint})",
-                hint="point --keys (or TENDERGUARD_KEYS, or keys = in the configuration) at the centre's key "
-                     "folder that every desk uses")
+                _("this database was started with another ID-hash key (fingerprint {known}, this one {fingerprint})",
+                  known=known, fingerprint=fingerprint),
+                hint=_("point --keys (or TENDERGUARD_KEYS, or keys = in the configuration) at the centre's key "
+                       "folder that every desk uses"))
         self._key_checked = True
 
     def screenings(self, day: dt.date | None = None) -> list[ScreeningView]:

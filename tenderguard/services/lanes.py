@@ -13,12 +13,16 @@ import datetime as dt
 import attrs
 
 from tenderguard.domain.model import Arrival, Outcome
+from tenderguard.domain.residence import clean_residence, residence_wanted
 from tenderguard.domain.rules import Decision, check_place
+from tenderguard.domain.screening import Actor
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
+from tenderguard.i18n import _
 from tenderguard.identity import parse_document, person_key, validate_organisation_id
 from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft
 from tenderguard.services.base import GateParts
+from tenderguard.services.views import ScreeningView, screening_view
 
 __all__ = ["OVERRIDE_APPROVED", "LaneUseCases", "RestingView"]
 
@@ -47,12 +51,16 @@ class LaneUseCases(GateParts):
         try:
             chosen = Role(role)
         except ValueError:
-            raise InvalidInputError("role", f"{role!r} is not a role", hint="bidder, tenderer, agency…") from None
+            raise InvalidInputError(
+                "role", _("{role!r} is not a role", role=role), hint=_("bidder, tenderer, agency…")
+            ) from None
         code = None if credit_code is None else validate_organisation_id(credit_code)
         with self.uow_factory() as uow:
             found = uow.sessions.get(session)
             if found is None:
-                raise NotFoundError(f"no session {session!r} is registered", hint="pick one of today's sessions")
+                raise NotFoundError(
+                    _("no session {session!r} is registered", session=session), hint=_("pick one of today's sessions")
+                )
             return check_place(self.policy, uow.attendance, day=found.day(self.centre), role=chosen,
                                organisation=code)
 
@@ -65,11 +73,14 @@ class LaneUseCases(GateParts):
         with self.uow_factory() as uow:
             found = uow.screenings.get(screening_id)
         if found is None:
-            raise NotFoundError(f"no screening {screening_id!r}", hint="pick the refusal on the desk's screen")
+            raise NotFoundError(
+                _("no screening {screening_id!r}", screening_id=screening_id),
+                hint=_("pick the refusal on the desk's screen"),
+            )
         visitor = found.visitor
         document = parse_document(id_number, visitor.document_kind)
         if person_key(document, self.secret) != found.person_key:
-            raise InvalidInputError("id_number", "不是该次检查所登记的证件", hint="read the same person's document")
+            raise InvalidInputError("id_number", "不是该次检查所登记的证件", hint=_("read the same person's document"))
         return Arrival(session=visitor.session, role=visitor.role, name=visitor.name, document=document,
                        at=self.clock.now(), company=visitor.company, credit_code=visitor.credit_code,
                        key_area=visitor.key_area)
@@ -94,15 +105,41 @@ class LaneUseCases(GateParts):
         (:meth:`Desk.supervisor_override` with the approval's reason and supervisor).
         """
         if not isinstance(reason, str) or not reason.strip():
-            raise OverrideError("a supervisor's override needs a reason", hint="say why the refusal is set aside")
+            raise OverrideError(_("a supervisor's override needs a reason"), hint=_("say why the refusal is set aside"))
         with self.uow_factory() as uow:
             found = uow.screenings.get(screening_id)
             if found is None or found.outcome is not Outcome.REFUSED:
-                raise NotFoundError(f"no refused screening {screening_id!r}", hint="pick one of today's refusals")
+                raise NotFoundError(
+                    _("no refused screening {screening_id!r}", screening_id=screening_id),
+                    hint=_("pick one of today's refusals"),
+                )
             uow.audit.record(AuditDraft(at=self.clock.now(), kind=OVERRIDE_APPROVED, subject=screening_id,
                                         desk="supervisor", operator=supervisor,
                                         payload={"reason": reason.strip(), "refusal": str(found.reason)}))
             uow.commit()
+
+    def record_residence(self, screening_id: str, residence: str | None, *, actor: Actor) -> ScreeningView:
+        """Keep where a refused person lives (居住街道/社区) for the community's letter; empty clears it.
+
+        Asked only for a refusal the policy notifies to the community (:attr:`ScreeningView.asks_residence`).
+        Audited (kind ``residence``) without the residence itself.
+        """
+        text = clean_residence(residence)
+        with self.uow_factory() as uow:
+            found = uow.screenings.get(screening_id)
+            if found is None:
+                raise NotFoundError(
+                    _("no screening {screening_id!r}", screening_id=screening_id),
+                    hint=_("pick the refusal on the desk's screen"),
+                )
+            if not residence_wanted(found, self.policy):
+                raise InvalidInputError("residence", "只有按规定通报社区的不予进入人员才登记居住街道/社区",
+                                        hint="本次检查无需登记居住地")
+            found.residence = text
+            uow.audit.record(AuditDraft(at=self.clock.now(), kind="residence", subject=screening_id,
+                                        desk=actor.desk, operator=actor.operator, payload={"given": text is not None}))
+            uow.commit()
+            return screening_view(found, self.machine)
 
     def override_approval(self, screening_id: str) -> tuple[str, str] | None:
         """The supervisor and reason of the latest approval to set this refusal aside, if there is one."""

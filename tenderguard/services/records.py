@@ -10,7 +10,9 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tenderguard.domain.model import a_day
+from tenderguard.domain.residence import notified_refusal
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.records.audit import AuditDraft, ChainReport, verify_trail
 from tenderguard.records.checkpoint import Checkpoint, fingerprint_of, verify_since, verify_upto
 from tenderguard.records.export import FORMATS, export_rows, write_export
@@ -31,15 +33,26 @@ class RecordUseCases(GateParts):
     """The day's records: refusal letters, the daily report, the audit trail and its checkpoints, the purge, exports."""
 
     def refusal_notices(self, day: dt.date, *, operator: str = "system") -> list[RefusalNotice]:
-        """The letters for the day's refusals the policy notifies (company, community, agency); audited."""
+        """The letters for the day's refusals the policy notifies (company, community, agency); audited.
+
+        A refusal notified for the first time gets the next serial of its year's 文号, stored with it (in the same
+        transaction as the audit entry): made again, its letters carry the same number. Two runs for the same day
+        at the same moment cannot give one refusal two numbers: the second loses the race (ConflictError) and is
+        simply run again.
+        """
         day = a_day(day, field="day")
-        from tenderguard.notices.refusals import refusal_notices  # noqa: PLC0415 - templates load on demand
+        from tenderguard.notices.refusals import refusal_notices, refused_on  # noqa: PLC0415 - templates on demand
 
         now = self.clock.now()
         with self.uow_factory() as uow:
-            found = refusal_notices(uow.screenings.for_day(day), sessions={s.code: s for s in uow.sessions.all(day)},
-                                    agencies={a.code: a for a in uow.agencies.all()}, policy=self.policy,
-                                    centre=self.centre, written_at=now)
+            screenings = uow.screenings.for_day(day)
+            sessions = {s.code: s for s in uow.sessions.all(day)}
+            for s in screenings:
+                if s.letter_serial is None and s.visitor.session in sessions and notified_refusal(s, self.policy):
+                    s.letter_serial = uow.screenings.next_letter_serial(self.centre.code,
+                                                                        refused_on(s, self.centre).year)
+            found = refusal_notices(screenings, sessions=sessions, agencies={a.code: a for a in uow.agencies.all()},
+                                    policy=self.policy, centre=self.centre)
             if found:
                 uow.audit.record(AuditDraft(at=now, kind="refusal_notices", subject=day.isoformat(), operator=operator,
                                             payload={"refusals": len(found),
@@ -98,7 +111,8 @@ class RecordUseCases(GateParts):
         self.seal_audit()
         for found in (checkpoint, since):
             if found is not None and found.centre != self.centre.code:
-                raise InvalidInputError("checkpoint", f"is for centre {found.centre}, not {self.centre.code}")
+                raise InvalidInputError("checkpoint", _("is for centre {centre}, not {centre_code}",
+                                                        centre=found.centre, centre_code=self.centre.code))
         with self.uow_factory() as uow:
             if since is not None:
                 return verify_since(uow.audit, since)
@@ -141,9 +155,9 @@ class RecordUseCases(GateParts):
         """Write a day's screenings to ``out`` as CSV or XLSX (masked unless ``unmasked``); audited. Rows written."""
         day = a_day(day, field="day")
         if fmt not in FORMATS:
-            raise InvalidInputError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+            raise InvalidInputError("format", _("{fmt!r} is not one of {items}", fmt=fmt, items=_(", ").join(FORMATS)))
         if unmasked and not operator.strip():
-            raise InvalidInputError("operator", "an unmasked export must name who asked for it")
+            raise InvalidInputError("operator", _("an unmasked export must name who asked for it"))
         written: list[int] = []
 
         def write(partial: Path) -> None:

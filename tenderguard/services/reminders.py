@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 
 from tenderguard.domain.model import (
     BidSession,
+    SessionStatus,
     a_day,
 )
 from tenderguard.domain.outbox import MAX_ATTEMPTS, OutboxItem, OutboxStatus, retry_delay
 from tenderguard.domain.reminders import AgencyDay, ReminderCall, agency_days, due
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
+from tenderguard.i18n import _
 from tenderguard.records.audit import AuditDraft
 
 if TYPE_CHECKING:
@@ -32,11 +34,12 @@ class ReminderUseCases(GateParts):
         """Each agency's sessions per day from ``start`` (today) for ``days`` days, with the calls made so far."""
         start = None if start is None else a_day(start, field="start")
         if not isinstance(days, int) or not 1 <= days <= 60:
-            raise InvalidInputError("days", f"{days!r} is not 1..60", hint="e.g. --days 3")
+            raise InvalidInputError("days", _("{days!r} is not 1..60", days=days), hint=_("e.g. --days 3"))
         first = start or self.centre.day_of(self.clock.now())
         wanted = {first + dt.timedelta(days=n) for n in range(days)}
         with self.uow_factory() as uow:
-            upcoming = [s for s in uow.sessions.all() if s.day(self.centre) in wanted]
+            upcoming = [s for s in uow.sessions.all()
+                        if s.day(self.centre) in wanted and s.status is not SessionStatus.CANCELLED]
             agencies = {a.code: a for a in uow.agencies.all()}
             calls = uow.calls.for_agencies({s.agency for s in upcoming if s.agency})
         return agency_days(upcoming, agencies, calls, self.centre)
@@ -62,10 +65,10 @@ class ReminderUseCases(GateParts):
         return sum(counts.values()) / minutes
 
     def reminder_sessions(self, day: dt.date) -> list[BidSession]:
-        """The sessions opening on a day, by opening time."""
+        """The sessions opening on a day, by opening time (not the cancelled ones)."""
         day = a_day(day, field="day")
         with self.uow_factory() as uow:
-            return uow.sessions.all(day)
+            return [s for s in uow.sessions.all(day) if s.status is not SessionStatus.CANCELLED]
 
     def reminders_due(self, days: int) -> list[AgencyDay]:
         """The agency-days still to call in the next ``days`` days (callbacks once their time has come)."""
@@ -78,12 +81,13 @@ class ReminderUseCases(GateParts):
         now = self.clock.now()
         with self.uow_factory() as uow:
             if uow.agencies.get(agency) is None:
-                raise NotFoundError(f"no agency {agency!r}", hint="register the agency first")
-            mine = [s for s in uow.sessions.all() if s.agency == agency and s.opens_at >= now]
+                raise NotFoundError(_("no agency {agency!r}", agency=agency), hint=_("register the agency first"))
+            mine = [s for s in uow.sessions.all()
+                    if s.agency == agency and s.opens_at >= now and s.status is not SessionStatus.CANCELLED]
             if sessions is None:
                 if not mine:
-                    raise InvalidInputError("sessions", f"agency {agency} has no upcoming session",
-                                            hint="name the sessions the call was about")
+                    raise InvalidInputError("sessions", _("agency {agency} has no upcoming session", agency=agency),
+                                            hint=_("name the sessions the call was about"))
                 first_day = mine[0].day(self.centre)
                 codes = tuple(s.code for s in mine if s.day(self.centre) == first_day)
             else:
@@ -91,8 +95,9 @@ class ReminderUseCases(GateParts):
                 theirs = {s.code for s in uow.sessions.all() if s.agency == agency}
                 foreign = [c for c in codes if c not in theirs]
                 if foreign:
-                    raise InvalidInputError("sessions", f"{', '.join(foreign)} is not a session of agency {agency}",
-                                            hint="a call to an agency covers only that agency's sessions")
+                    raise InvalidInputError("sessions", _("{items} is not a session of agency {agency}",
+                                                          items=_(", ").join(foreign), agency=agency),
+                                            hint=_("a call to an agency covers only that agency's sessions"))
             call = ReminderCall(agency=agency, sessions=codes, at=now, caller=caller, outcome=outcome,
                                 answered_by=answered_by, callback_at=callback_at, note=note)
             uow.calls.add(call)
@@ -152,7 +157,8 @@ class ReminderUseCases(GateParts):
                   now: dt.datetime) -> str:
         try:
             if group is None:
-                raise NotFoundError(f"agency {item.agency} has no session on {item.day} any more")
+                raise NotFoundError(_("agency {agency} has no session on {day} any more", agency=item.agency,
+                                      day=item.day))
             send(item, group)
         except Exception as exc:
             transient = bool(getattr(exc, "transient", False))
@@ -181,9 +187,15 @@ class ReminderUseCases(GateParts):
         with self.uow_factory() as uow:
             item = uow.outbox.get(key)
             if item is None:
-                raise NotFoundError(f"no queued notice {key!r}", hint="see `tenderguard remind outbox`")
+                raise NotFoundError(_("no queued notice {key!r}", key=key), hint=_("see `tenderguard remind outbox`"))
             if item.status is OutboxStatus.SENT:
-                raise OverrideError(f"notice {key} was sent at {item.sent_at}", hint="it is not sent twice")
+                raise OverrideError(
+                    _("notice {key} was sent at {sent_at}", key=key, sent_at=item.sent_at),
+                    hint=_("it is not sent twice"),
+                )
+            if item.status is OutboxStatus.SUPERSEDED:
+                raise OverrideError(f"通知 {key} 已作废：场次变更后已重新生成",
+                                    hint="见 `tenderguard remind outbox` 中的新通知")
             item.status, item.next_attempt_at, item.attempts = OutboxStatus.PENDING, self.clock.now(), 0
             uow.outbox.save(item)
             uow.audit.record(AuditDraft(at=self.clock.now(), kind="notice_requeued", subject=item.agency,

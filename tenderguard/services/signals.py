@@ -10,6 +10,7 @@ from tenderguard.domain.model import a_day
 from tenderguard.domain.screening import Actor
 from tenderguard.domain.signals import DECISIONS, Signal, SignalView, signal_view
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
+from tenderguard.i18n import _
 from tenderguard.records.audit import AuditDraft
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ class SignalUseCases(GateParts):
         day = None if day is None else a_day(day, field="day")
         day = day or self.centre.day_of(self.clock.now())
         if unmasked and (not isinstance(operator, str) or not operator.strip()):
-            raise InvalidInputError("operator", "an unmasked reading of the signals must name who reads it",
-                                    hint="e.g. --operator 李强 (the supervisor)")
+            raise InvalidInputError("operator", _("an unmasked reading of the signals must name who reads it"),
+                                    hint=_("e.g. --operator {name} (the supervisor)", name="李强"))
         with self.uow_factory() as uow:
             found = uow.signals.for_day(day)
             views = [signal_view(sig, [uow.screenings.get(i) for i in sig.screenings],
@@ -56,20 +57,24 @@ class SignalUseCases(GateParts):
         """The supervisor's decision on a signal: ``dismiss`` or ``refer``, with a reason; audited."""
         status = DECISIONS.get(decision)
         if status is None:
-            raise InvalidInputError("decision", f"{decision!r} is not one of {', '.join(DECISIONS)}",
-                                    hint="dismiss (nothing wrong) or refer (to the supervision authority)")
+            raise InvalidInputError("decision", _("{decision!r} is not one of {items}", decision=decision,
+                                                  items=_(", ").join(DECISIONS)),
+                                    hint=_("dismiss (nothing wrong) or refer (to the supervision authority)"))
         if not isinstance(reason, str) or not reason.strip():
-            raise OverrideError("a decision on a signal needs a reason", hint="say what was found")
+            raise OverrideError(_("a decision on a signal needs a reason"), hint=_("say what was found"))
         if not isinstance(operator, str) or not operator.strip():
-            raise InvalidInputError("operator", "is required", hint="the supervisor who decides")
+            raise InvalidInputError("operator", _("is required"), hint=_("the supervisor who decides"))
         at = self.clock.now()
         with self.uow_factory() as uow:
             uow.actor = Actor(desk="supervisor", operator=operator.strip())
             signal = uow.signals.get(signal_id)
             if signal is None:
-                raise NotFoundError(f"no signal {signal_id!r}", hint="see `tenderguard signals list`")
+                raise NotFoundError(
+                    _("no signal {signal_id!r}", signal_id=signal_id), hint=_("see `tenderguard signals list`")
+                )
             if not signal.open:
-                raise OverrideError(f"signal {signal_id} was decided already ({signal.status})")
+                raise OverrideError(_("signal {signal_id} was decided already ({status})", signal_id=signal_id,
+                                      status=signal.status))
             signal.status, signal.decided_at = status, at
             signal.decided_by, signal.decision_reason = operator.strip(), reason.strip()
             uow.signals.save(signal)

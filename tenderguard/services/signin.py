@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tenderguard.errors import InvalidInputError, NotFoundError, TooEarlyError
+from tenderguard.i18n import _, format_datetime
 from tenderguard.records.audit import AuditDraft
 
 if TYPE_CHECKING:
@@ -26,9 +27,10 @@ class SigninUseCases(GateParts):
         ``signin_sheet``, the session's code, the operator, how many rows and substitutes).
         """
         if not isinstance(session_code, str) or not session_code.strip():
-            raise InvalidInputError("session", "is required", hint="give the session's code, e.g. MY-2026-118")
+            raise InvalidInputError("session", _("is required"), hint=_("give the session's code, e.g. MY-2026-118"))
         if not isinstance(operator, str) or not operator.strip():
-            raise InvalidInputError("operator", "is required", hint="who makes the sheet (recorded in the audit trail)")
+            raise InvalidInputError("operator", _("is required"), hint=_("who makes the sheet (recorded in the audit "
+                                                                      "trail)"))
         code = session_code.strip()
         # Loaded on demand: the reports package brings the spreadsheet library with it.
         from tenderguard.reports.signin import SigninSheet, signin_rows, signin_session  # noqa: PLC0415
@@ -36,14 +38,17 @@ class SigninUseCases(GateParts):
         with self.uow_factory() as uow:
             session = uow.sessions.get(code)
             if session is None:
-                raise NotFoundError(f"no session {code!r} is registered", hint="check the session's code")
+                raise NotFoundError(
+                    _("no session {code!r} is registered", code=code), hint=_("check the session's code")
+                )
             now = self.clock.now()
             if now < session.opens_at:
                 opens = session.opens_at.astimezone(self.centre.tz)
                 raise TooEarlyError(code, session.opens_at,
-                                    f"开标前不能生成签到表:场次 {code} 于 {opens:%Y-%m-%d %H:%M} 开标",
-                                    hint="nothing may tell who bids before the opening (招标投标法第二十二条); "
-                                         "make the sheet once the session has opened")
+                                    _("the sign-in sheet cannot be made before the opening: session {code} opens "
+                                      "at {opens}", code=code, opens=format_datetime(opens)),
+                                    hint=_("nothing may tell who bids before the opening (Bidding Law, article 22); "
+                                           "make the sheet once the session has opened"))
             day = self.centre.day_of(session.opens_at)
             agency = uow.agencies.get(session.agency) if session.agency is not None else None
             sheet = SigninSheet(

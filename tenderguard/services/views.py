@@ -11,7 +11,9 @@ import attrs
 from tenderguard.domain.catalogue import reason_tell
 from tenderguard.domain.machine import ScreeningMachine
 from tenderguard.domain.model import Outcome
+from tenderguard.domain.residence import residence_wanted
 from tenderguard.domain.screening import Screening
+from tenderguard.i18n import _
 
 __all__ = ["ID_KEY_SETTING", "OVERRIDE_RELEASES", "ScreeningView", "screening_view", "skipped_checks"]
 
@@ -41,6 +43,10 @@ class ScreeningView:
     #: Told at registration when the badge will print the name, company or hall otherwise (transliterated,
     #: shortened), or cannot print it (see :mod:`tenderguard.render.printable`); None when it prints as given.
     badge_note: str | None = None
+    #: Whether the desk asks where the refused person lives (居住街道/社区) for the community's letter, and whether
+    #: it has been given (the residence itself is not shown again).
+    asks_residence: bool = False
+    residence_given: bool = False
 
     @property
     def closed(self) -> bool:
@@ -54,12 +60,13 @@ def screening_view(s: Screening, machine: ScreeningMachine, detail: Mapping[str,
     line = machine.desk_lines.get(state)
     step, label, expected = (None, None, machine.expected_actions(state)) if line is None else line
     if outcome is Outcome.ADMITTED:
-        message = f"准予进入{s.hall},健康标识 {s.badge}(当日有效)"
+        message = _("Admitted to {hall}, health badge {badge} (valid today)", hall=s.hall, badge=s.badge)
     elif reason is not None:
         referred = outcome is Outcome.REFERRED
-        message = reason_tell(reason, "请到独立等候区,由工作人员全程代办或不见面开标" if referred else None)
+        message = reason_tell(reason, _("Please go to the separate waiting area; staff handle everything for you, "
+                                        "or the bid is opened remotely.") if referred else None)
     elif label is not None:
-        message = f"请进行:{label}"
+        message = _("Next: {step}", step=label)
     else:
         message = ""
     return ScreeningView(
@@ -67,6 +74,7 @@ def screening_view(s: Screening, machine: ScreeningMachine, detail: Mapping[str,
         step=step, step_label=label, expected=expected, outcome=None if outcome is None else str(outcome),
         reason=None if reason is None else str(reason), message=message, badge=s.badge, reentry=s.reentry,
         services=s.services, rest_until=s.rest_until, detail=dict(detail) if detail else {}, readings=s.readings,
+        asks_residence=residence_wanted(s, machine.policy), residence_given=s.residence is not None,
     )
 
 

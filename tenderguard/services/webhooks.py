@@ -19,6 +19,7 @@ from tenderguard.domain.webhooks import (
     new_secret,
 )
 from tenderguard.errors import InvalidInputError, NotFoundError
+from tenderguard.i18n import _
 from tenderguard.records.audit import AuditDraft
 from tenderguard.services.base import GateParts
 
@@ -56,11 +57,15 @@ class WebhookUseCases(GateParts):
     def remove_webhook(self, webhook_id: int, *, by: str = "system") -> int:
         """Remove a subscription (audited); its deliveries not sent yet are marked failed. Returns how many."""
         if not isinstance(webhook_id, int) or isinstance(webhook_id, bool):
-            raise InvalidInputError("id", f"{webhook_id!r} is not a subscription id", hint="see `webhook list`")
+            raise InvalidInputError(
+                "id", _("{webhook_id!r} is not a subscription id", webhook_id=webhook_id), hint=_("see `webhook list`")
+            )
         with self.uow_factory() as uow:
             webhook = uow.webhooks.get(webhook_id)
             if webhook is None or webhook.disabled:
-                raise NotFoundError(f"no webhook {webhook_id}", hint="see `tenderguard webhook list`")
+                raise NotFoundError(
+                    _("no webhook {webhook_id}", webhook_id=webhook_id), hint=_("see `tenderguard webhook list`")
+                )
             webhook.disabled = True
             uow.webhooks.save(webhook)
             dropped = uow.webhook_deliveries.fail_pending(webhook_id, "the subscription was removed")

@@ -16,6 +16,7 @@ import attrs
 from tenderguard.domain.clock import Clock, SystemClock
 from tenderguard.domain.model import Centre
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.policy import Policy
 from tenderguard.services.gate import Gate
 
@@ -28,7 +29,7 @@ __all__ = ["GateApp", "GateConfig", "database_url", "gate_on", "open_gate", "ope
 def database_url(db: str) -> str:
     """A database URL, or a file path taken as SQLite (``day.db`` → ``sqlite:///day.db``)."""
     if not isinstance(db, str) or not db.strip():
-        raise InvalidInputError("db", "is empty", hint="give a file path (SQLite) or a postgresql:// URL")
+        raise InvalidInputError("db", _("is empty"), hint=_("give a file path (SQLite) or a postgresql:// URL"))
     return db if "://" in db else f"sqlite:///{Path(db).expanduser()}"
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "door_scans",
     "hall_occupancy",
     "idempotency_keys",
+    "letter_sequences",
     "metadata",
     "operators",
     "outbox",
@@ -77,6 +78,13 @@ sessions = Table(
     Column("day", Date, nullable=False),
     Column("hall", Text, nullable=False),
     Column("agency", String(64), ForeignKey("agencies.code")),
+    #: ``scheduled``, ``postponed`` (``opens_at`` is the new opening) or ``cancelled``.
+    Column("status", String(16), nullable=False, server_default="scheduled"),
+    #: The opening before the latest postponement (earlier ones are in the audit trail).
+    Column("postponed_from", AwareDateTime),
+    #: When the status last changed (a reminder call made before a postponement no longer counts).
+    Column("status_changed_at", AwareDateTime),
+    Column("status_reason", Text),
     Index("ix_sessions_day", "day", "opens_at"),
 )
 
@@ -128,6 +136,10 @@ screenings = Table(
     Column("health_purged_at", AwareDateTime),
     #: The keyed hash of the mobile number given (to notice one phone for two bidders); never the number.
     Column("phone_key", String(64)),
+    #: Where a refused person lives (街道/社区), for the community's letter; cleared with the health data.
+    Column("residence", Text),
+    #: The serial of the refusal letters' reference number (文号) in the year of the refusal (``letter_sequences``).
+    Column("letter_serial", Integer),
     Index("ix_screenings_day", "centre", "day", "ordinal"),
     Index("ix_screenings_person", "day", "person_key"),
     Index("ix_screenings_phone", "session", "phone_key"),
@@ -219,6 +231,15 @@ day_sequences = Table(
     Column("day", Date, nullable=False),
     Column("value", Integer, nullable=False),
     PrimaryKeyConstraint("centre", "day"),
+)
+
+#: The last refusal-letter serial (文号) given, per centre and year: numbers are never reused, even after a purge.
+letter_sequences = Table(
+    "letter_sequences", metadata,
+    Column("centre", String(64), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("value", Integer, nullable=False),
+    PrimaryKeyConstraint("centre", "year"),
 )
 
 #: The tamper-evident audit trail (see ``tenderguard.records.audit``). Desks append entries in their own

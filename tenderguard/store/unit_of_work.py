@@ -90,6 +90,9 @@ class SessionRepository(Protocol):
     def all(self, day: dt.date | None = None) -> list[BidSession]:
         """Every session, or those opening on a (centre) day, by opening time."""
 
+    def save(self, session: BidSession) -> None:
+        """Write a registered session's changed details, opening and status (found by its code)."""
+
 
 class AgencyRepository(Protocol):
     """Procurement agencies by code."""
@@ -143,6 +146,9 @@ class ScreeningRepository(Protocol):
 
     def companies_before(self, day: dt.date, prefix: str, limit: int) -> list[tuple[str, str]]:
         """Companies (name, credit code) screened before ``day`` whose name starts with ``prefix``, by name."""
+
+    def next_letter_serial(self, centre: str, year: int) -> int:
+        """The next serial of the refusal letters' 文号 for the centre and year (1, 2, …; never given twice)."""
 
 
 class AttendanceRepository(AttendanceView, Protocol):

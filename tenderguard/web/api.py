@@ -29,6 +29,7 @@ from tenderguard.errors import (
     NotFoundError,
     TenderGuardError,
 )
+from tenderguard.i18n import _
 from tenderguard.services import Desk, ScreeningView
 from tenderguard.web.security import WebUser, gate_app, requires
 
@@ -89,7 +90,7 @@ def _idempotent(request: Request, user: WebUser, key: str | None, payload: Any,
             return JSONResponse({"error": "IdempotencyKeyReused", "message": "此 Idempotency-Key 已用于另一个请求",
                                  "hint": "use a new key for a new request"}, 422)
         if earlier.status is None:
-            return JSONResponse({"error": "RequestInProgress", "message": "同一请求正在处理,请稍后重试"}, 409,
+            return JSONResponse({"error": "RequestInProgress", "message": "同一请求正在处理，请稍后重试"}, 409,
                                 headers={"Retry-After": "1"})
         return JSONResponse(dict(earlier.body or {}), earlier.status, headers={"Idempotent-Replayed": "true"})
     try:
@@ -117,11 +118,11 @@ DeskName = Annotated[str | None, Header(alias="X-Desk", description="The desk (l
 @router.get("/sessions")
 def sessions(request: Request, user: Annotated[WebUser, Depends(requires())],
              date: Annotated[dt.date | None, Query()] = None) -> list[dict[str, Any]]:
-    """The sessions of a day (default today): code, project, opening time, hall — never who bids."""
+    """The sessions of a day (default today): code, project, opening time, hall, status — never who bids."""
     gate = gate_app(request).gate
     day = a_day(date, field="date") if date else gate.centre.day_of(gate.clock.now())
-    return [{"code": s.code, "project_name": s.project_name, "opens_at": s.opens_at.isoformat(), "hall": s.hall}
-            for s in gate.sessions(day)]
+    return [{"code": s.code, "project_name": s.project_name, "opens_at": s.opens_at.isoformat(), "hall": s.hall,
+             "status": str(s.status)} for s in gate.sessions(day)]
 
 
 @router.post("/screenings", status_code=201)
@@ -133,7 +134,8 @@ def open_screening(request: Request, user: User, arrival: Annotated[dict[str, An
     def run() -> tuple[int, dict[str, Any]]:
         unknown = sorted(set(arrival) - set(ARRIVAL_FIELDS))
         if unknown:
-            raise InvalidInputError(unknown[0], "unknown field", hint=f"known fields: {', '.join(ARRIVAL_FIELDS)}")
+            raise InvalidInputError(unknown[0], _("unknown field"), hint=_("known fields: {items}",
+                                                                        items=_(", ").join(ARRIVAL_FIELDS)))
         fields = dict(arrival)
         fields.setdefault("at", opened.gate.clock.now().isoformat())
         return 201, _view(_desk(request, user, desk).arrive(parse_arrival(fields)))
@@ -150,7 +152,8 @@ def screening(request: Request, user: User, screening_id: str, desk: DeskName = 
 def _act(d: Desk, screening_id: str, body: dict[str, Any]) -> ScreeningView:
     action = body.get("action")
     if action not in _ACTIONS:
-        raise InvalidInputError("action", f"{action!r} is not an action", hint=f"one of {', '.join(_ACTIONS)}")
+        raise InvalidInputError("action", _("{action!r} is not an action", action=action), hint=_("one of {items}",
+                                                                                 items=_(", ").join(_ACTIONS)))
     if action == "mask":
         return d.mask(screening_id, str(body.get("condition", "ok")))
     if action == "confirm":
@@ -160,7 +163,7 @@ def _act(d: Desk, screening_id: str, body: dict[str, Any]) -> ScreeningView:
     if action == "answer":
         answers = body.get("answers")
         if not isinstance(answers, dict):
-            raise InvalidInputError("answers", "must be an object of question → true/false")
+            raise InvalidInputError("answers", _("must be an object of question → true/false"))
         return d.answer(screening_id, answers)
     if action == "declare":
         return d.declare(screening_id, str(body.get("status", "")))
@@ -189,7 +192,7 @@ def record_exit(request: Request, user: Annotated[WebUser, Depends(requires("des
     def run() -> tuple[int, dict[str, Any]]:
         badge = body.get("badge")
         if not isinstance(badge, str):
-            raise InvalidInputError("badge", "is required", hint="the serial printed on the badge")
+            raise InvalidInputError("badge", _("is required"), hint=_("the serial printed on the badge"))
         _desk(request, user, desk).record_exit(badge)
         return 200, {"badge": badge, "exited": True}
 
@@ -207,7 +210,7 @@ def verify_badge(request: Request, user: Annotated[WebUser, Depends(requires("do
 
         code = body.get("code")
         if not isinstance(code, str):
-            raise InvalidInputError("code", "is required", hint="the text of the badge's QR code")
+            raise InvalidInputError("code", _("is required"), hint=_("the text of the badge's QR code"))
         verdict = opened.gate.verify_badge(code, load_public_key(opened.keys / PUBLIC_KEY_FILE))
         return 200, describe(verdict)
 

@@ -11,10 +11,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette_csrf.middleware import CSRFMiddleware
 
 from tenderguard.domain.clock import Clock
 from tenderguard.errors import TenderGuardError
+from tenderguard.i18n import DEFAULT_LANGUAGE, use_language
 from tenderguard.keys import load_session_secret
 from tenderguard.services.wiring import GateConfig, open_gate
 from tenderguard.web import api, board, desk, devices, door, pages
@@ -25,6 +27,17 @@ __all__ = ["STATIC_DIR", "create_app"]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: How long a login lasts: one working day.
 SESSION_SECONDS = 12 * 3600
+
+
+class _ChinesePages:
+    """The web gate's pages are Chinese: every message a request produces comes from the Chinese catalogue."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with use_language(DEFAULT_LANGUAGE):
+            await self.app(scope, receive, send)
 
 
 def create_app(config: GateConfig, *, clock: Clock | None = None, create: bool = False) -> FastAPI:
@@ -47,6 +60,7 @@ def create_app(config: GateConfig, *, clock: Clock | None = None, create: bool =
                        max_age=SESSION_SECONDS, same_site="strict", https_only=False)
     # Failed logins: an account waits after 5 within 5 minutes; an address (a desk network behind one router may
     # hold several tablets) after 20.
+    app.add_middleware(_ChinesePages)
     app.state.login_limits = (LoginLimiter(), LoginLimiter(max_failures=4 * MAX_FAILURES))
     app.state.session_secret = secret
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 
-from tenderguard.desk.messages import catalogue
-from tenderguard.domain.catalogue import reason_label, reason_tell, role_label
+from tenderguard.domain.catalogue import answer_label, reason_label, reason_tell, role_label
 from tenderguard.domain.machine import Phase
 from tenderguard.domain.model import Arrival
 from tenderguard.errors import AuthenticationError, TenderGuardError
+from tenderguard.i18n import _
 from tenderguard.identity import REGISTRATION_KINDS, parse_document
 from tenderguard.policy import (
     DeclarationStep,
@@ -71,19 +71,19 @@ def _step(request: Request, view: ScreeningView) -> dict[str, Any] | None:
     place = gate.machine.places.get(view.state)
     if place is None:
         return None
-    step, words = place.step, catalogue("zh")
+    step = place.step
     form: dict[str, Any] = {"label": step.label, "phase": str(place.phase), "options": [], "questions": []}
     if place.phase is Phase.QUESTIONS or isinstance(step, QuestionsStep):
         form |= {"kind": "questions", "questions": [(q.id, q.text) for q in gate.policy.questions]}
     elif isinstance(step, MaskStep):
-        form |= {"kind": "mask", "options": [(o, words(f"mask.{o}")) for o in _OPTIONS["mask"]]}
+        form |= {"kind": "mask", "options": [(o, answer_label(o)) for o in _OPTIONS["mask"]]}
     elif isinstance(step, TemperatureStep):
         form |= {"kind": "rest" if place.phase is Phase.REST else "temperature"}
     elif isinstance(step, DeclarationStep):
         options = ("complete", "missing") if place.phase is Phase.FILL_IN else _OPTIONS["declaration"]
-        form |= {"kind": "declaration", "options": [(o, words(f"declaration.{o}")) for o in options]}
+        form |= {"kind": "declaration", "options": [(o, answer_label(o)) for o in options]}
     elif isinstance(step, HealthCodeStep):
-        form |= {"kind": "health_code", "options": [(o, words(f"colour.{o}")) for o in _OPTIONS["colour"]]}
+        form |= {"kind": "health_code", "options": [(o, answer_label(o)) for o in _OPTIONS["colour"]]}
     elif isinstance(step, NucleicTestStep):
         form |= {"kind": "nucleic_test"}
     else:
@@ -104,7 +104,8 @@ def _panel(request: Request, user: WebUser, view: ScreeningView, *, problem: str
 def _form(request: Request, user: WebUser, *, notice: str | None = None, problem: str | None = None,
           values: dict[str, str] | None = None, trigger: str | None = None) -> HTMLResponse:
     gate = gate_app(request).gate
-    sessions = [(s.code, f"{s.code} {s.project_name}({s.opens_at:%H:%M},{s.hall})") for s in gate.sessions()]
+    sessions = [(s.code, f"{s.code} {s.project_name}（{s.opens_at:%H:%M}，{s.hall}）"
+                 + ("" if s.status == "scheduled" else f" {s.status.label}")) for s in gate.sessions()]
     roles = [(str(r), role_label(r)) for r in Role]
     today = gate.centre.day_of(gate.clock.now())
     return _fragment(request, "web/desk/_form.html", user, trigger=trigger, sessions=sessions, roles=roles,
@@ -153,11 +154,12 @@ def place_check(request: Request, user: Clerk, session: Annotated[str, Form()] =
         else:
             if decision.verdict == "refuse":
                 taken = dt.datetime.fromisoformat(str(decision.detail["admitted_at"]))
-                message = (f"本单位今日名额已于 {taken:%H:%M} 在 {decision.detail['desk']} 入口使用"
-                           f"({reason_label(decision.reason)});如需换人,请交回原健康标识")
+                message = _("The company's place for today was used at {time} at entrance {desk} ({reason}); to "
+                            "swap people, hand back the first badge", time=f"{taken:%H:%M}",
+                            desk=decision.detail["desk"], reason=reason_label(decision.reason))
                 level = "bad"
             else:
-                message, level = "名额可用", "ok"
+                message, level = _("The place is free"), "ok"
     return HTMLResponse(f'<p class="{level}" role="status">{escape(message)}</p>' if message else "")
 
 
@@ -238,12 +240,23 @@ async def step(request: Request, user: Clerk, screening_id: str) -> HTMLResponse
     except (TenderGuardError, ValueError) as exc:
         current = desk.view(screening_id)
         return _panel(request, user, current, problem=exc.message if isinstance(exc, TenderGuardError) else
-                      "请输入体温读数,例如 36.5")
+                      "请输入体温读数，例如 36.5")
     if not view.closed and view.rest_until is not None:
-        notice = (f"{view.name_masked} 体温偏高,已安排休息,可于 {view.rest_until:%H:%M} 复测;"
+        notice = (f"{view.name_masked}体温偏高，已安排休息，可于{view.rest_until:%H:%M}复测；"
                   "请先为下一位登记")
         return _form(request, user, notice=notice, trigger="resting-changed")
     return _panel(request, user, view, trigger="resting-changed" if view.closed else None)
+
+
+@router.post("/residence/{screening_id}")
+def residence(request: Request, user: Clerk, screening_id: str, residence: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Where a refused person lives (居住街道/社区, optional), asked when the policy tells the community."""
+    desk = _desk(request, user)
+    try:
+        view = gate_app(request).gate.record_residence(screening_id, residence, actor=desk.actor)
+    except TenderGuardError as exc:
+        return _panel(request, user, desk.view(screening_id), problem=exc.message)
+    return _panel(request, user, view)
 
 
 @router.post("/override/{screening_id}")
@@ -265,14 +278,14 @@ async def override(request: Request, user: Clerk, screening_id: str) -> HTMLResp
             signer, reason = approval
         else:
             if by_name.wait(supervisor) > 0:
-                raise AuthenticationError("登录失败次数过多,请稍后再试")
+                raise AuthenticationError("登录失败次数过多，请稍后再试")
             try:
                 account = opened.gate.authenticate(supervisor, fields.get("password", ""))
             except AuthenticationError:
                 by_name.failed(supervisor)
                 raise
             if str(account.role) not in ("supervisor", "admin"):
-                raise AuthenticationError(f"{account.name} 不是监督人员,不能特批")
+                raise AuthenticationError(f"{account.name}不是监督人员，不能特批")
             signer, reason = account.name, fields.get("reason", "")
         release = _release_of(refused.reason)
         arrival = opened.gate.arrival_again(screening_id, fields.get("id_number", ""))
@@ -309,7 +322,7 @@ def record_exit(request: Request, user: Clerk, badge: Annotated[str, Form()]) ->
         _desk(request, user).record_exit(badge.strip())
     except TenderGuardError as exc:
         return HTMLResponse(f'<p class="error" role="alert">{escape(exc.message)}</p>')
-    return HTMLResponse(f'<p class="ok" role="status">已登记离场:{escape(badge.strip())}</p>')
+    return HTMLResponse(f'<p class="ok" role="status">已登记离场：{escape(badge.strip())}</p>')
 
 
 @router.get("/badge/{serial}.pdf")
@@ -324,7 +337,7 @@ def badge_card(request: Request, user: Clerk, serial: str) -> Response:
     run = opened.gate.print_badges(badge.day, load_signing_key(opened.keys), out, layout="card", serials=[serial],
                                    operator=user.name)
     if run.result is None:
-        return HTMLResponse(f"标识 {escape(serial)} 无法打印:{escape(run.unprintable[0].reason)}", status_code=422)
+        return HTMLResponse(f"标识{escape(serial)}无法打印：{escape(run.unprintable[0].reason)}", status_code=422)
     data = out.read_bytes()
     out.unlink()
     folder.rmdir()

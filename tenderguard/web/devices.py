@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.services.gate import Gate
 from tenderguard.web.security import gate_app
 
@@ -36,8 +37,8 @@ def door_link_token(gate: Gate, secret: bytes, name: str) -> str:
     with gate.uow_factory() as uow:
         account = uow.operators.get(name)
     if account is None or account.disabled or str(account.role) != "door":
-        raise InvalidInputError("name", f"{name!r} is not an enabled door account",
-                                hint="add one with `tenderguard operator add NAME --role door`")
+        raise InvalidInputError("name", _("{name!r} is not an enabled door account", name=name),
+                                hint=_("add one with `tenderguard operator add NAME --role door`"))
     payload: dict[str, Any] = {"name": account.name, "nonce": secrets.token_urlsafe(16)}
     return str(_serializer(secret).dumps(payload))
 
@@ -54,7 +55,7 @@ def open_link(request: Request, token: str) -> Response:
         payload = _serializer(request.app.state.session_secret).loads(token, max_age=LINK_SECONDS)
         name, nonce = str(payload["name"]), str(payload["nonce"])
     except itsdangerous.SignatureExpired:
-        return _refused("此登录链接已过期,请向管理员重新索取")
+        return _refused("此登录链接已过期，请向管理员重新索取")
     except (itsdangerous.BadData, KeyError, TypeError):
         return _refused("此登录链接无效")
     with opened.gate.uow_factory() as uow:
@@ -62,7 +63,7 @@ def open_link(request: Request, token: str) -> Response:
     if account is None or account.disabled or str(account.role) != "door":
         return _refused("此账户不能使用门口验证")
     if opened.gate.idempotent(name, f"door-link:{nonce}", "door-link") is not None:
-        return _refused("此登录链接已使用过,每个链接只能使用一次")
+        return _refused("此登录链接已使用过，每个链接只能使用一次")
     address = request.client.host if request.client else "?"
     opened.gate.record_login(name, succeeded=True, address=f"{address} (device link)")
     request.session.clear()

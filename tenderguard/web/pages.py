@@ -58,7 +58,7 @@ def login(request: Request, name: Annotated[str, Form()], password: Annotated[st
     wait = max(by_name.wait(login_name), by_address.wait(address))
     if wait > 0:
         minutes = max(1, round(wait / 60))
-        return HTMLResponse(f"登录失败次数过多,请 {minutes} 分钟后再试", status_code=200,
+        return HTMLResponse(f"登录失败次数过多，请{minutes}分钟后再试", status_code=200,
                             headers={"Retry-After": str(round(wait))})
     try:
         account = gate_app(request).gate.authenticate(name.strip(), password)

@@ -37,7 +37,7 @@ def test_screen_batch_sample_file() -> None:
     assert by_line[11]["badge"] == by_line[3]["badge"]  # re-entry after lunch keeps the badge
     assert by_line[12]["outcome"] == "invalid"
     assert by_line[12]["field"] == "name"
-    assert "invalid line" in result.stderr
+    assert "1行无效" in result.stderr
 
 
 def test_screen_registers_unknown_session_with_warning(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_screen_registers_unknown_session_with_warning(tmp_path: Path) -> None:
     }, ensure_ascii=False) + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["screen", "--register-sessions", "--batch", str(batch), "--policy", "miyun-2020"])
     assert result.exit_code == 0, result.output
-    assert "warning: session NEW-1" in result.stderr
+    assert "警告：场次NEW-1未登记" in result.stderr
     assert _results(result.stdout)[0]["outcome"] == "admitted"
 
 
@@ -71,7 +71,7 @@ def test_bad_lines_do_not_stop_the_batch(tmp_path: Path) -> None:
     assert [r["outcome"] for r in rows] == ["invalid", "invalid", "invalid", "invalid", "admitted"]
     assert rows[1]["field"] == "temperatures[0]"
     assert rows[2]["field"] == "at"
-    assert "offset" in str(rows[2]["message"])
+    assert "没有 UTC 偏移" in str(rows[2]["message"])
     assert rows[3]["field"] == "declaration"
     assert result.exit_code == 3
 
@@ -83,7 +83,7 @@ def test_policy_error_is_one_line_without_traceback(tmp_path: Path) -> None:
     bad.write_text(preset.replace("threshold = 37.3", "threshold = 45.0"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["policy", "check", str(bad)])
     assert result.exit_code == 1
-    assert "steps[3].threshold: 45.0 is above 42.5" in result.stderr
+    assert "steps[3].threshold：45.0高于42.5" in result.stderr
     assert "Traceback" not in result.output + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -111,7 +111,7 @@ def test_identity_check_masks_and_refuses() -> None:
     assert "110105********002X" in ok.stdout
     bad = runner.invoke(cli, ["id", "110105194912310021"])
     assert bad.exit_code == 1
-    assert "check digit" in bad.stderr
+    assert "身份证号：校验码是" in bad.stderr
 
 
 def test_unknown_preset_is_a_clear_error() -> None:

@@ -38,7 +38,7 @@ def test_a_day_with_an_unprintable_badge_prints_the_others_and_names_it(tmp_path
     printed = _tg(tmp_path, "badge", "print", "--date", "2026-11-23", "--out", "sheet.pdf")
     assert printed.returncode == EXIT_UNPRINTABLE, printed.stderr
     assert "Traceback" not in printed.stderr
-    assert "2 badge(s)" in printed.stdout
+    assert "的健康标识2张" in printed.stdout
     listed = [line.strip() for line in printed.stderr.splitlines() if line.strip().startswith("MY-")]
     assert len(listed) == 1
     assert listed[0].startswith(f"{serials[1]}: company")

@@ -42,8 +42,8 @@ def test_reprint_with_out_writes_the_new_card_and_audits_both(tmp_path: Path) ->
     done = _tg("badge", "reprint", serial, "--reason", "遗失", "--operator", "王芳", "--out", str(card),
                "--db", str(db), "--keys", str(keys))
     assert done.exit_code == 0, done.output
-    assert f"{serial}: print 1" in done.stdout
-    assert f"card of {serial} (补打 1)" in done.stdout
+    assert f"{serial}：第1次打印" in done.stdout
+    assert f"{serial}的标识卡（第1次补打）" in done.stdout
     reader = PdfReader(card)
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
@@ -64,12 +64,12 @@ def test_reprint_without_out_is_as_before_and_a_missing_key_changes_nothing(tmp_
     refused = _tg("badge", "reprint", serial, "--reason", "遗失", "--operator", "王芳", "--out",
                   str(tmp_path / "card.pdf"), "--db", str(db), "--keys", str(tmp_path / "nokeys"))
     assert refused.exit_code == 1
-    assert "does not exist" in refused.stderr
+    assert "badge-signing.key不存在" in refused.stderr
     assert not (tmp_path / "card.pdf").exists()
     plain = _tg("badge", "reprint", serial, "--reason", "遗失", "--operator", "王芳", "--db", str(db),
                 "--keys", str(tmp_path / "nokeys"))
     assert plain.exit_code == 0, plain.output
-    assert plain.stdout.strip() == f"{serial}: print 1 (earlier prints are no longer valid)"
+    assert plain.stdout.strip() == f"{serial}：第1次打印（之前打印的均已失效）"
 
 
 def test_list_is_a_table_with_chinese_headers_for_today(tmp_path: Path) -> None:
@@ -103,5 +103,5 @@ def test_list_of_a_day_without_badges_says_so(tmp_path: Path) -> None:
     _keys, db, _badges = _today(tmp_path)
     empty = _tg("badge", "list", "--date", "2020-01-02", "--db", str(db))
     assert empty.exit_code == 0, empty.output
-    assert empty.stdout.strip() == "no badge on 2020-01-02 (当日没有健康标识)"
+    assert empty.stdout.strip() == "2020年1月2日没有健康标识"
     assert _tg("badge", "list", "--date", "2020-01-02", "--db", str(db), "--json").stdout == ""

@@ -64,7 +64,7 @@ def test_keys_init_creates_private_files_once_and_never_prints_them(tmp_path: Pa
     keys = tmp_path / "keys"
     first = _tg("keys", "init", "--dir", str(keys))
     assert first.exit_code == 0, first.output
-    assert "created" in first.stdout
+    assert "已创建" in first.stdout
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in keys.iterdir()}
     assert modes == {"id-hash.key": 0o600, "badge-signing.key": 0o600, "badge-signing.pub": 0o644}
     assert stat.S_IMODE(keys.stat().st_mode) == 0o700
@@ -72,7 +72,7 @@ def test_keys_init_creates_private_files_once_and_never_prints_them(tmp_path: Pa
     assert private.splitlines()[1] not in first.output
     before = (keys / "badge-signing.key").read_bytes()
     second = _tg("keys", "init", "--dir", str(keys))
-    assert "nothing changed" in second.stdout
+    assert "未作任何改动" in second.stdout
     assert (keys / "badge-signing.key").read_bytes() == before
 
 
@@ -83,7 +83,7 @@ def test_verify_offline_online_revoke_and_reprint(tmp_path: Path) -> None:
     code = _code(db, keys, first)
     ok = _tg("badge", "verify", code, "--keys", str(keys), "--date", day)
     assert ok.exit_code == 0, ok.output
-    assert ok.stdout.startswith("VALID")
+    assert ok.stdout.startswith("有效：当日标识，本中心签发 — ")
     tomorrow = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
     assert _tg("badge", "verify", code, "--keys", str(keys), "--date", tomorrow).exit_code == 5
     assert _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--centre-code", "BJ").exit_code == 5
@@ -98,12 +98,12 @@ def test_verify_offline_online_revoke_and_reprint(tmp_path: Path) -> None:
     assert made.exit_code == 0, made.output
     offline = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(listing))
     assert offline.exit_code == 5
-    assert "revoked" in offline.stdout
+    assert offline.stdout.startswith("无效：标识已作废")
 
     old = _code(db, keys, second)
     assert _tg("badge", "reprint", second, "--reason", "遗失", "--operator", "王芳", "--db", str(db)).exit_code == 0
     stale = _tg("badge", "verify", old, "--keys", str(keys), "--date", day, "--db", str(db))
-    assert (stale.exit_code, "superseded" in stale.stdout) == (5, True)
+    assert (stale.exit_code, "无效：已补打新标识，此张作废" in stale.stdout) == (5, True)
     fresh = _tg("badge", "verify", _code(db, keys, second), "--keys", str(keys), "--date", day, "--db", str(db))
     assert fresh.exit_code == 0
 
@@ -111,7 +111,7 @@ def test_verify_offline_online_revoke_and_reprint(tmp_path: Path) -> None:
     tampered.write_text(listing.read_text(encoding="utf-8").replace(first, first[:-1] + "9"), encoding="utf-8")
     refused = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(tampered))
     assert refused.exit_code == 1
-    assert "not signed by this centre's key" in refused.stderr
+    assert "该吊销名单不是用本中心的密钥签发的" in refused.stderr
 
 
 def test_a_forged_code_and_a_missing_public_key_are_clear(tmp_path: Path) -> None:
@@ -120,10 +120,10 @@ def test_a_forged_code_and_a_missing_public_key_are_clear(tmp_path: Path) -> Non
     _tg("keys", "init", "--dir", str(keys))
     forged = _tg("badge", "verify", "TG1.AAAA.AAAA.AAAA", "--keys", str(keys))
     assert forged.exit_code == 5
-    assert "INVALID" in forged.stdout
+    assert forged.stdout.startswith("无效：")
     missing = _tg("badge", "verify", "TG1.AAAA.AAAA.AAAA", "--public-key", str(tmp_path / "none.pub"))
     assert missing.exit_code == 1
-    assert "does not exist" in missing.stderr
+    assert "none.pub不存在" in missing.stderr
 
 
 def test_print_a_day_then_scan_and_verify_every_badge(tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_print_a_day_then_scan_and_verify_every_badge(tmp_path: Path) -> None:
     listed = [json.loads(line) for line in _tg("badge", "list", "--date", "2026-11-23", "--db", str(db),
                                                 "--json").stdout.splitlines()]
     valid = [row["serial"] for row in listed if row["status"] == "active"]
-    assert f"{len(valid)} badge(s) of 2026-11-23 on 1 page(s)" in printed.stdout
+    assert f"2026年11月23日的健康标识{len(valid)}张，共1页" in printed.stdout
     text = "".join(page.extract_text() for page in PdfReader(out).pages)
     assert all(serial in text for serial in valid)
     assert "张伟" not in text  # holders are masked on the card
@@ -161,7 +161,7 @@ def _revocations(db: Path, keys: Path, day: str, out: Path) -> dict[str, Any]:
     made = _tg("badge", "revocations", "--date", day, "--db", str(db), "--keys", str(keys), "--out", str(out))
     assert made.exit_code == 0, made.output
     body: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))["list"]
-    assert f"revocation list #{body['sequence']}" in made.stderr
+    assert f"吊销名单#{body['sequence']}（" in made.stderr
     return body
 
 
@@ -173,7 +173,7 @@ def test_an_older_revocation_list_cannot_be_replayed_to_a_scanner(tmp_path: Path
     older = _revocations(db, keys, day, older_file)
     before = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(older_file))
     assert before.exit_code == 0, before.output  # the list cannot know of a revocation made after it
-    assert f"吊销名单 #{older['sequence']} 签发于 " in before.stdout
+    assert f"吊销名单#{older['sequence']}签发于" in before.stdout
     seen = keys / "seen-revocations.json"
     assert stat.S_IMODE(seen.stat().st_mode) == 0o600
 
@@ -181,13 +181,13 @@ def test_an_older_revocation_list_cannot_be_replayed_to_a_scanner(tmp_path: Path
     newer = _revocations(db, keys, day, newer_file)
     assert newer["sequence"] == older["sequence"] + 1
     revoked = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(newer_file))
-    assert (revoked.exit_code, "revoked" in revoked.stdout) == (5, True)
+    assert (revoked.exit_code, "无效：标识已作废" in revoked.stdout) == (5, True)
 
     replayed = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(older_file))
     assert replayed.exit_code == 1
     assert replayed.stdout == ""
     [line] = replayed.stderr.splitlines()
-    assert f"#{older['sequence']} is older than list #{newer['sequence']} already seen" in line
+    assert f"吊销名单#{older['sequence']}早于本机已使用过的#{newer['sequence']}，拒绝使用" in line
     assert json.loads(seen.read_text(encoding="utf-8"))["seen_revocation_lists"][0]["sequence"] == newer["sequence"]
 
     elsewhere = tmp_path / "other-scanner.json"  # a scanner that never saw the newer list cannot know better
@@ -201,7 +201,7 @@ def test_an_older_revocation_list_cannot_be_replayed_to_a_scanner(tmp_path: Path
                       encoding="utf-8")
     refused = _tg("badge", "verify", code, "--keys", str(keys), "--date", day, "--revocations", str(edited))
     assert refused.exit_code == 1
-    assert "not signed by this centre's key" in refused.stderr
+    assert "该吊销名单不是用本中心的密钥签发的" in refused.stderr
 
 
 def test_a_list_numbered_like_one_seen_but_different_is_refused(tmp_path: Path) -> None:
@@ -217,7 +217,7 @@ def test_a_list_numbered_like_one_seen_but_different_is_refused(tmp_path: Path) 
     forged = _tg("badge", "verify", _code(db, keys, serials[1]), "--keys", str(keys), "--date", day,
                  "--revocations", str(listing))
     assert forged.exit_code == 1
-    assert "forged or replayed" in forged.stderr
+    assert "内容不同（伪造或重放）" in forged.stderr
 
 
 def test_verify_says_how_old_the_list_is_in_text_and_json(tmp_path: Path) -> None:
@@ -232,10 +232,10 @@ def test_verify_says_how_old_the_list_is_in_text_and_json(tmp_path: Path) -> Non
     text = _tg(*args)
     assert text.exit_code == 0, text.output
     verdict, age = text.stdout.splitlines()
-    assert verdict.startswith("VALID")
+    assert verdict.startswith("有效：")
     shown = signed.strftime("%H:%M") if signed.date() == dt.datetime.now(SHANGHAI).date() \
-        else signed.strftime("%Y-%m-%d %H:%M")
-    assert age == (f"吊销名单 #7 签发于 {shown},已 23 分钟 — revocation list #7 signed {shown}, 23 min ago")
+        else f"{signed.year}年{signed.month}月{signed.day}日 {signed:%H:%M}"
+    assert age == f"吊销名单#7签发于{shown}，已过23分钟"
     data = json.loads(_tg(*args, "--json").stdout)
     assert data["valid"] is True
     assert data["revocations_sequence"] == 7

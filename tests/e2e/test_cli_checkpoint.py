@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -46,12 +47,19 @@ def _rewrite(db: Path, seq: int) -> None:
         conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (linked[-1][0], linked[-1][2]))
 
 
+def _matched(pattern: str, text: str) -> str:
+    """The first group of ``pattern`` in ``text`` (the test fails when it is not there)."""
+    found = re.search(pattern, text)
+    assert found is not None, text
+    return found.group(1)
+
+
 def test_a_rewritten_trail_passes_alone_but_not_against_its_checkpoint(tmp_path: Path) -> None:
     """After a careful rewrite `audit verify` alone says intact; with the checkpoint or its fingerprint, exit 4."""
     runner = _day(tmp_path)
     made = runner.invoke(cli, ["audit", "checkpoint", "--out", "cp.json", "--operator", "信息科 李工"])
     assert made.exit_code == 0, made.output
-    fingerprint = made.stdout.split("fingerprint ")[1].split()[0]
+    fingerprint = _matched(r"指纹(\d+:[0-9A-F-]+)", made.stdout)
     checkpoint = json.loads((tmp_path / "cp.json").read_text(encoding="utf-8"))
     assert fingerprint == f"{checkpoint['seq']}:{checkpoint['fingerprint']}"
     assert runner.invoke(cli, ["audit", "verify", "--checkpoint", "cp.json"]).exit_code == 0
@@ -78,8 +86,8 @@ def test_since_checkpoint_verifies_only_what_came_after(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["screen", "--register-sessions", "--batch", str(more)]).exit_code == 0
     since = runner.invoke(cli, ["audit", "verify", "--since-checkpoint", "cp.json"])
     assert since.exit_code == 0, since.output
-    checked = int(since.stdout.split("intact: ")[1].split()[0])
-    total = int(runner.invoke(cli, ["audit", "verify"]).stdout.split("intact: ")[1].split()[0])
+    checked = int(_matched(r"审计记录完整：共(\d+)条", since.stdout))
+    total = int(_matched(r"审计记录完整：共(\d+)条", runner.invoke(cli, ["audit", "verify"]).stdout))
     assert 0 < checked < total
     with sqlite3.connect(tmp_path / "tenderguard.db") as conn:
         last = conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
@@ -97,7 +105,7 @@ def test_a_forged_or_foreign_checkpoint_file_is_one_clear_error(tmp_path: Path) 
     (tmp_path / "edited.json").write_text(json.dumps(data | {"seq": data["seq"] - 1}), encoding="utf-8")
     edited = runner.invoke(cli, ["audit", "verify", "--checkpoint", "edited.json"])
     assert edited.exit_code == 1
-    assert "signature does not verify" in edited.output
+    assert "无法验证其签名" in edited.output
     (tmp_path / "junk.json").write_text("[" * 100_000, encoding="utf-8")
     junk = runner.invoke(cli, ["audit", "verify", "--since-checkpoint", "junk.json"])
     assert junk.exit_code == 1

@@ -96,7 +96,7 @@ def test_a_batch_killed_three_times_and_resumed_ends_as_an_uninterrupted_one(tmp
     assert open_left == 0
     verify = CliRunner().invoke(cli, ["audit", "verify", "--db", str(crashed)])
     assert verify.exit_code == 0, verify.output
-    assert "chain verified" in verify.stdout
+    assert "哈希链已验证" in verify.stdout
 
 
 def test_audit_verify_names_a_tampered_entry(tmp_path: Path) -> None:
@@ -117,10 +117,10 @@ def test_db_upgrade_and_status(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
     first = CliRunner().invoke(cli, ["db", "upgrade", "--db", str(db)])
     assert first.exit_code == 0, first.output
-    assert "upgraded: revision none (empty database)" in first.stdout
+    assert "已升级：版本无（空数据库） → " in first.stdout
     second = CliRunner().invoke(cli, ["db", "upgrade"], env={"TENDERGUARD_DB": f"sqlite:///{db}"})
     assert second.exit_code == 0
-    assert "already up to date" in second.stdout
+    assert "已是最新" in second.stdout
     status = CliRunner().invoke(cli, ["db", "status", "--db", str(db)])
     assert "schema current" in status.stdout
 
@@ -142,7 +142,7 @@ def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["audit", "verify", "--db",
                                       "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"])
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: database error:")
+    assert result.stderr.startswith("错误：数据库错误：")
     assert "Traceback" not in result.output
 
 
@@ -151,7 +151,7 @@ def test_the_id_key_is_created_private_and_reused(tmp_path: Path) -> None:
     first = CliRunner().invoke(cli, ["screen", "--register-sessions",
                                      "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
     key = tmp_path / "k" / "id-hash.key"
-    assert "created the ID-hash key" in first.stderr
+    assert "已创建证件号哈希密钥" in first.stderr
     assert key.stat().st_mode & 0o777 == 0o600
     second = CliRunner().invoke(cli, ["screen", "--register-sessions",
                                       "--batch", str(SAMPLE), "--keys", str(tmp_path / "k")])
@@ -167,19 +167,19 @@ def test_purge_dry_run_then_purge_and_export(tmp_path: Path) -> None:
     exported = CliRunner().invoke(cli, ["export", "--db", str(db), "--date", "2026-11-23", "--format", "xlsx",
                                         "--out", str(out)])
     assert exported.exit_code == 0, exported.output
-    assert "written to" in exported.stdout
+    assert "条检查记录已写入" in exported.stdout
     refused = CliRunner().invoke(cli, ["export", "--db", str(db), "--date", "2026-11-23", "--out",
                                        str(tmp_path / "x.csv"), "--unmasked"])
     assert refused.exit_code == 2
     assert "--operator" in refused.output
     dry = CliRunner().invoke(cli, ["purge", "--db", str(db), "--today", "2026-12-23", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "would scrub 10 screening(s)" in dry.stdout
+    assert "将清除10条检查记录中的健康信息" in dry.stdout
     with sqlite3.connect(db) as conn:
         names = conn.execute("SELECT count(*) FROM screenings WHERE name NOT LIKE '%*%'").fetchone()[0]
     assert names == 10
     done = CliRunner().invoke(cli, ["purge", "--db", str(db), "--today", "2026-12-23", "--operator", "李工"])
-    assert "did scrub 10 screening(s)" in done.stdout
+    assert "已清除10条检查记录中的健康信息" in done.stdout
     with sqlite3.connect(db) as conn:
         names = conn.execute("SELECT count(*) FROM screenings WHERE name NOT LIKE '%*%'").fetchone()[0]
         kinds = [k for (k,) in conn.execute("SELECT kind FROM audit_log WHERE kind IN ('export', 'purge')")]
@@ -206,11 +206,11 @@ def test_remind_plan_call_and_due(tmp_path: Path) -> None:
                                       "will_relay", "--caller", "王芳", "--answered-by", "李娜"])
     assert called.exit_code == 0, called.output
     due = CliRunner().invoke(cli, ["remind", "due", "--db", str(db), "--days", "2"])
-    assert "nothing due" in due.stdout
+    assert "无待办" in due.stdout
     bad = CliRunner().invoke(cli, ["remind", "call", "--db", str(db), "--agency", "ZX", "--outcome", "reached",
                                    "--caller", "王芳"])
     assert bad.exit_code == 1
-    assert "who answered" in bad.stderr
+    assert "请写明接听人" in bad.stderr
 
 
 def test_a_config_file_sets_the_defaults_and_options_win(tmp_path: Path) -> None:
@@ -229,4 +229,4 @@ def test_a_config_file_sets_the_defaults_and_options_win(tmp_path: Path) -> None
     (tmp_path / "bad.toml").write_text('database = "x.db"\n', encoding="utf-8")
     bad = CliRunner().invoke(cli, ["--config", str(tmp_path / "bad.toml"), "db", "status"])
     assert bad.exit_code == 1
-    assert "unknown or non-text settings database" in bad.stderr
+    assert "未知或非文本的设置database" in bad.stderr

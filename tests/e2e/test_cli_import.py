@@ -50,7 +50,7 @@ def test_a_gb18030_file_from_chinese_excel_imports(tmp_path: Path) -> None:
     path.write_bytes(_csv(_rows()).encode("gb18030"))
     done = _import(tmp_path, str(path))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "5 session(s) of 3 agencies read; 5 newly registered"
+    assert done.stdout.splitlines()[0] == "已读取3个代理机构的5个场次；新登记5个"
 
 
 def test_bad_rows_are_one_line_and_the_full_list_goes_to_a_csv(tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_times_without_a_leading_zero_and_landlines_import(tmp_path: Path) -> No
     path.write_text(_csv(rows), encoding="utf-8-sig")
     done = _import(tmp_path, str(path))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "5 session(s) of 3 agencies read; 5 newly registered"
+    assert done.stdout.splitlines()[0] == "已读取3个代理机构的5个场次；新登记5个"
     plan = subprocess.run([str(TENDERGUARD), "remind", "plan", "--db", str(tmp_path / "gate.db"), "--today",
                            "2026-11-23", "--days", "1", "--json"], capture_output=True, text=True, encoding="utf-8",
                           check=True, timeout=120)

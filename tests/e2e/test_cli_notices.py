@@ -100,14 +100,14 @@ def test_send_emails_each_notice_once_and_retries_when_the_server_is_down(tmp_pa
     handler, port = inbox
     down = CliRunner().invoke(cli, ["remind", "send", "--db", str(db)], env=_env(_free_port()))
     assert down.exit_code == 0, down.output
-    assert "to retry 1" in down.stdout
-    assert "call 北京华宇工程咨询有限公司" in down.stderr
+    assert "待重试1" in down.stdout
+    assert "请改为致电北京华宇工程咨询有限公司" in down.stderr
     requeue = CliRunner().invoke(cli, ["remind", "outbox", "--db", str(db)])
     key = requeue.stdout.split("\t")[0]
     assert "retry" in requeue.stdout
     CliRunner().invoke(cli, ["remind", "requeue", key, "--operator", "王芳", "--db", str(db)])
     up = CliRunner().invoke(cli, ["remind", "send", "--db", str(db)], env=_env(port))
-    assert "sent 1" in up.stdout, up.output
+    assert "已发送1" in up.stdout, up.output
     [message] = handler.messages
     assert message["To"] == "bid@zhengxin.example"
     assert "开标入场须知" in str(message["Subject"])
@@ -115,7 +115,7 @@ def test_send_emails_each_notice_once_and_retries_when_the_server_is_down(tmp_pa
     assert attachment.get_filename() == "开标入场须知.pdf"
     assert attachment.get_content().startswith(b"%PDF")
     again = CliRunner().invoke(cli, ["remind", "send", "--db", str(db)], env=_env(port))
-    assert "queued 0; sent 0" in again.stdout
+    assert "已排队0封；已发送0" in again.stdout
     assert len(handler.messages) == 1
 
 
@@ -127,10 +127,11 @@ def test_notify_refusals_writes_the_letters_of_the_sample_day(tmp_path: Path) ->
     result = CliRunner().invoke(cli, ["notify", "refusals", "--date", "2026-11-23", "--out", str(tmp_path / "out"),
                                       "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert "1 refusal(s) to notify on 2026-11-23: 1 letter(s)" in result.stdout
-    [letter] = (tmp_path / "out").iterdir()
-    assert letter.name.endswith("-company.txt")
-    assert "体温" in letter.read_text(encoding="utf-8")
+    assert "2026年11月23日有1条拒绝进入需要通知：1封函件已写入" in result.stdout
+    text, pdf = sorted((tmp_path / "out").iterdir(), key=lambda p: p.suffix != ".txt")
+    assert text.name.endswith("-0001-company.txt")
+    assert pdf.name == text.name.replace(".txt", ".pdf")
+    assert "体温" in text.read_text(encoding="utf-8")
 
 
 def test_slots_plan_the_day_and_the_windows_appear_on_the_notice(tmp_path: Path) -> None:
@@ -152,5 +153,5 @@ def test_slots_plan_the_day_and_the_windows_appear_on_the_notice(tmp_path: Path)
     too_many = CliRunner().invoke(cli, ["remind", "slots", "--date", day, "--db", str(db), "--desks", "1",
                                         "--expected", "MY-T1=400-500"])
     assert too_many.exit_code == 1
-    assert "cannot plan" in too_many.stderr
-    assert "short by" in too_many.stderr
+    assert "无法安排：" in too_many.stderr
+    assert "还差390人" in too_many.stderr

@@ -54,7 +54,7 @@ def test_add_asks_the_password_twice_without_echo_and_it_logs_in() -> None:
     added = run("operator", "add", "王芳", "--role", "desk", "--operator", "信息科 李工",
                 input=f"{PASSWORD}\n{PASSWORD}\n")
     assert added.exit_code == 0, added.output
-    assert "added 王芳 (desk 入口登记员)" in added.stdout
+    assert "已添加王芳（desk 入口登记员）" in added.stdout
     assert added.output.count("Password") == 1
     assert "Repeat for confirmation" in added.output
     assert PASSWORD not in added.output
@@ -112,28 +112,28 @@ def test_a_token_is_printed_once_and_works_until_revoked(gate_db: None, gate: Ga
     token = issued.stdout.strip()
     assert token.startswith("tg_")
     assert "\n" not in token
-    assert "only time" in issued.stderr
+    assert "仅显示这一次" in issued.stderr
     assert token not in issued.stderr
     assert gate.operator_for_token(token).name == "王芳"
     assert [r["tokens"] for r in map(json.loads, run("operator", "list", "--json").stdout.splitlines())] == [0, 1]
     revoked = run("operator", "revoke-tokens", "王芳")
     assert revoked.exit_code == 0
-    assert "revoked 1 token(s) of 王芳" in revoked.stdout
+    assert "已吊销王芳的1个令牌" in revoked.stdout
     with pytest.raises(AuthenticationError):
         gate.operator_for_token(token)
     assert token not in run("operator", "list", "--json").stdout
 
 
 @pytest.mark.parametrize(("args", "stdin", "expected"), [
-    (("operator", "add", "赵敏", "--role", "door", "--password-stdin"), "short\n", "password: has 5 characters"),
-    (("operator", "add", "赵敏", "--role", "door", "--password-stdin"), "1234567890\n", "only digits"),
-    (("operator", "add", "王芳", "--role", "door", "--password-stdin"), f"{PASSWORD}\n", "exists already"),
-    (("operator", "add", "<b>赵敏", "--role", "door", "--password-stdin"), f"{PASSWORD}\n", "name: character"),
-    (("operator", "disable", "李四"), None, "no operator named '李四'"),
-    (("operator", "token", "李四"), None, "no operator named '李四'"),
-    (("operator", "revoke-tokens", "李四"), None, "no operator named '李四'"),
-    (("operator", "password", "李四", "--password-stdin"), f"{PASSWORD}\n", "no operator named '李四'"),
-    (("operator", "password", "王芳", "--password-stdin"), "王芳\n", "password:"),
+    (("operator", "add", "赵敏", "--role", "door", "--password-stdin"), "short\n", "密码：只有5个字符，至少需要10个"),
+    (("operator", "add", "赵敏", "--role", "door", "--password-stdin"), "1234567890\n", "密码：全是数字"),
+    (("operator", "add", "王芳", "--role", "door", "--password-stdin"), f"{PASSWORD}\n", "已有名为“王芳”的操作员"),
+    (("operator", "add", "<b>赵敏", "--role", "door", "--password-stdin"), f"{PASSWORD}\n", "姓名：第1个字符是“<”"),
+    (("operator", "disable", "李四"), None, "没有名为“李四”的操作员"),
+    (("operator", "token", "李四"), None, "没有名为“李四”的操作员"),
+    (("operator", "revoke-tokens", "李四"), None, "没有名为“李四”的操作员"),
+    (("operator", "password", "李四", "--password-stdin"), f"{PASSWORD}\n", "没有名为“李四”的操作员"),
+    (("operator", "password", "王芳", "--password-stdin"), "王芳\n", "密码："),
 ])
 def test_a_mistake_is_one_line_and_a_non_zero_exit(gate_db: None, args: tuple[str, ...], stdin: str | None,
                                                    expected: str) -> None:
@@ -148,10 +148,10 @@ def test_usage_mistakes_exit_2() -> None:
     assert run("operator", "add", "赵敏", "--role", "cashier", "--password-stdin", input="x\n").exit_code == 2
     empty = run("operator", "add", "赵敏", "--role", "door", "--password-stdin", input="")
     assert empty.exit_code == 2
-    assert "standard input is empty" in empty.output
+    assert "--password-stdin：标准输入为空" in empty.output
 
 
 def test_reading_commands_do_not_create_a_database() -> None:
     """`operator list` on a database that does not exist says so in one line, creating nothing."""
     line = _one_error_line(run("operator", "list", "--db", "sqlite:///nowhere/none.db"))
-    assert "Error:" in line
+    assert line.startswith("错误：")

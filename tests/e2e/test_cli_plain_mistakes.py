@@ -26,10 +26,10 @@ def runner(tmp_path: Path) -> CliRunner:
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["purge", "--today", "0001-01-01", "--dry-run"], "too early"),
+    (["purge", "--today", "0001-01-01", "--dry-run"], "0001-01-01太早，无法往前数"),
     (["report", *DAY, "--out", "r.pdf", "--db", "mysql://gate@db/gate"], "not supported"),
-    (["export", *DAY, "--out", "/dev/null"], "not a regular file"),
-    (["export", *DAY, "--out", "no-such-folder/x.csv"], "does not exist"),
+    (["export", *DAY, "--out", "/dev/null"], "/dev/null已存在，且不是普通文件"),
+    (["export", *DAY, "--out", "no-such-folder/x.csv"], "文件夹no-such-folder不存在"),
 ])
 def test_a_plain_mistake_is_one_clear_line(runner: CliRunner, args: list[str], says: str) -> None:
     """Exit 1, the reason in one line, no traceback."""

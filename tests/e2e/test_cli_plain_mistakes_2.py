@@ -34,10 +34,14 @@ EXIT_LINE_INVALID = 3
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The installed ``tenderguard`` command run in ``cwd``, with no database or keys set from outside."""
+    """The installed ``tenderguard`` command run in ``cwd``, with no database or keys set from outside.
+
+    In English (LANG=en_US.UTF-8): these tests read the wording of each mistake as the code writes it; the Chinese
+    of every message is checked by tests/unit/test_i18n.py and tests/e2e/test_cli_languages.py.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("TENDERGUARD_")}
     return subprocess.run([str(TENDERGUARD), *args], cwd=cwd, capture_output=True, text=True, check=False,
-                          timeout=180, env=env | {"PYTHONIOENCODING": "utf-8"})
+                          timeout=180, env=env | {"PYTHONIOENCODING": "utf-8", "LANG": "en_US.UTF-8"})
 
 
 def _refused(done: subprocess.CompletedProcess[str], *says: str, warnings: bool = False) -> str:
@@ -215,7 +219,7 @@ def _policy(folder: Path, old: str, new: str) -> Path:
      "threshold = 99.5\nplausible_min = 93.0\nplausible_max = 108.0", "steps[3].threshold"),
     ("tenderer = 2", "tenderer = 1000000000", "quotas.tenderer"),
     ('"第一开标室" = 40', '"第一开标室" = 100000000000000000000', "halls.第一开标室"),
-    ('title = "密云区六步式进场检查(2020)"', 'title = "x"\ndefault_hall_capacity = 1000000000',
+    ('title = "密云区六步式进场检查（2020）"', 'title = "x"\ndefault_hall_capacity = 1000000000',
      "default_hall_capacity"),
     ("[retention]", '[badge]\ntitle = "入场健康标识临时证件通行"\n[retention]', "badge.title"),
     ("[retention]", '[badge]\ntitle = "入场\\u202e标识"\n[retention]', "badge.title"),

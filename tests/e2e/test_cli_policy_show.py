@@ -70,24 +70,24 @@ def test_the_miyun_preset_shows_every_setting_in_chinese() -> None:
     shown = _tg("policy", "show", "miyun-2020")
     assert shown.exit_code == 0, shown.output
     out = shown.stdout
-    assert out.startswith("miyun-2020 — 密云区六步式进场检查(2020)")
-    labels = ["佩戴口罩", "脚踩84消毒垫", "手喷酒精", "测温问体", "递表(健康调查表)核实", "废罩密封(丢弃)"]
+    assert out.startswith("miyun-2020 — 密云区六步式进场检查（2020）")
+    labels = ["佩戴口罩", "脚踩84消毒垫", "手喷酒精", "测温问体", "递表（健康调查表）核实", "废罩密封（丢弃）"]
     for i, label in enumerate(labels):
         assert label in _line(out, f"steps[{i}]")
-    assert "发热阈值: ≥ 37.3 °C(含)" in _line(out, "steps[3]")
-    for setting in ("有效读数: 34.0–42.5 °C", "发热后休息: 5 分钟后复测", "复测次数: 最多 2 次", "同时询问健康问题: 是",
-                    "可当场填写: 是"):
+    assert "发热阈值：≥ 37.3 °C（含）" in _line(out, "steps[3]")
+    for setting in ("有效读数：34.0–42.5 °C", "发热后休息：5分钟后复测", "复测次数：最多2次", "同时询问健康问题：是",
+                    "可当场填写：是"):
         assert setting in out
-    assert "拒绝进入" in _line(out, "questions[0]", "症状")
+    assert "拒绝进入" in _line(out, "questions[0]", "症状", "有症状")
     assert "转介" in _line(out, "questions[1]")
-    assert "3 人" in _line(out, "每单位每日限额·招标代理", "quotas.agency")
-    assert "1 人" in _line(out, "每单位每日限额·投标人")
+    assert "3人" in _line(out, "每单位每日限额·招标代理", "quotas.agency")
+    assert "1人" in _line(out, "每单位每日限额·投标人")
     assert "不限" in _line(out, "每单位每日限额·评标专家")
-    assert "40 人" in _line(out, "开标室容量·第一开标室")
-    assert "30 人" in _line(out, "开标室容量·第二开标室")
-    assert "28 天" in _line(out, "健康数据保存", "retention.health_data_days")
-    assert "1095 天" in _line(out, "进场记录保存")
-    assert "照常检查,标记并报告监督人员" in _line(out, "另一场次", "signals.same_person_other_session")
+    assert "40人" in _line(out, "开标室容量·第一开标室")
+    assert "30人" in _line(out, "开标室容量·第二开标室")
+    assert "28天" in _line(out, "健康数据保存", "retention.health_data_days")
+    assert "1095天" in _line(out, "进场记录保存")
+    assert "照常检查，标记并报告监督人员" in _line(out, "另一场次", "signals.same_person_other_session")
     assert "佩戴口罩、手喷酒精、测温问体" in _line(out, "当日再次进场")
 
 
@@ -103,15 +103,15 @@ def test_a_policy_file_is_numbered_as_policy_check_names_its_steps(tmp_path: Pat
     shown = _tg("policy", "show", str(good))
     assert shown.exit_code == 0, shown.output
     out = shown.stdout
-    assert "测温" in _line(out, "steps[1]", "发热阈值: ≥ 37.5 °C")
+    assert "测温" in _line(out, "steps[1]", "发热阈值：≥ 37.5 °C")
     assert "登记[必做]" in _line(out, "steps[0]")  # the policy's words, not read as markup
     assert "询问健康问题" in _line(out, "steps[2]")
-    assert "发热后休息: 10 分钟后复测" in out
-    assert "复测次数: 最多 1 次" in out
-    assert "2 人" in _line(out, "招标代理")
-    assert "25 人" in _line(out, "开标室容量·第三开标室")
-    assert "14 天" in _line(out, "健康数据保存")
-    assert "730 天" in _line(out, "进场记录保存")
+    assert "发热后休息：10分钟后复测" in out
+    assert "复测次数：最多1次" in out
+    assert "2人" in _line(out, "招标代理")
+    assert "25人" in _line(out, "开标室容量·第三开标室")
+    assert "14天" in _line(out, "健康数据保存")
+    assert "730天" in _line(out, "进场记录保存")
     assert "拒绝进入" in _line(out, "另一场次")
 
 
@@ -132,4 +132,4 @@ def test_without_a_name_it_shows_the_configured_policy(tmp_path: Path, monkeypat
     assert _tg("policy", "show").stdout.startswith("miyun-2020 — ")
     (tmp_path / "tenderguard.toml").write_text('policy = "badge-only"\n', encoding="utf-8")
     assert _tg("policy", "show").stdout.startswith("badge-only — ")
-    assert "健康问题: 无" in _tg("policy", "show").stdout
+    assert "健康问题：无" in _tg("policy", "show").stdout

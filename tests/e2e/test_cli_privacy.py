@@ -111,7 +111,7 @@ def test_another_id_hash_key_is_refused(tmp_path: Path) -> None:
     other = runner.invoke(cli, ["screen", "--register-sessions",
                                 "--batch", str(batch), "--keys", str(tmp_path / "elsewhere")])
     assert other.exit_code == 1
-    assert "another ID-hash key" in other.output
+    assert "另一个证件号哈希密钥" in other.output
     assert "Traceback" not in other.output
     with sqlite3.connect(tmp_path / "tenderguard.db") as conn:
         assert conn.execute("SELECT count(*) FROM screenings").fetchone()[0] == before

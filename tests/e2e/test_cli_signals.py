@@ -50,7 +50,7 @@ def test_signals_list_and_resolve(tmp_path: Path) -> None:
                               "--operator", "李强"])
     assert bad.exit_code == 1
     assert "Traceback" not in bad.output
-    assert "no signal" in bad.output
+    assert "没有预警“nope”" in bad.output
     done = runner.invoke(cli, ["signals", "resolve", row["id"], "--decision", "refer", "--reason",
                                "移交行政监督部门", "--operator", "李强"])
     assert done.exit_code == 0, done.output
@@ -58,7 +58,7 @@ def test_signals_list_and_resolve(tmp_path: Path) -> None:
     again = runner.invoke(cli, ["signals", "resolve", row["id"], "--decision", "dismiss", "--reason", "x",
                                 "--operator", "李强"])
     assert again.exit_code == 1
-    assert "decided already" in again.output
+    assert "已处理" in again.output
     after = runner.invoke(cli, ["signals", "list", "--date", "2026-11-23"])
     assert "referred" in after.stdout
     assert "李强: 移交行政监督部门" in after.stdout

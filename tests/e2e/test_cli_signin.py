@@ -53,7 +53,7 @@ def test_after_the_opening_the_sheet_is_written_as_pdf(tmp_path: Path, day: dict
     """The PDF names the companies, masked representatives and serials; it is private; the sheet is audited."""
     done = _tg(tmp_path, "signin-sheet", "--session", OPENED, "--out", "signin.pdf", "--operator", "王芳")
     assert done.returncode == 0, done.stderr
-    assert f"{OPENED}: 3 bidder(s)" in done.stdout
+    assert f"{OPENED}：投标人3名 → " in done.stdout
     path = tmp_path / "signin.pdf"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     text = "".join(page.extract_text() for page in PdfReader(path).pages)
@@ -77,7 +77,7 @@ def test_after_the_opening_the_sheet_is_written_as_xlsx(tmp_path: Path, day: dic
     assert done.returncode == 0, done.stderr
     page = openpyxl.load_workbook(tmp_path / "signin.xlsx").active
     assert page is not None
-    assert [c.value for c in page[4]][:6] == ["序号", "投标单位", "统一社会信用代码", "代表(签字)", "到场时间",
+    assert [c.value for c in page[4]][:6] == ["序号", "投标单位", "统一社会信用代码", "代表（签字）", "到场时间",
                                               "健康标识编号"]
     rows = list(page.iter_rows(min_row=5, values_only=True))
     assert [r[5] for r in rows] == [day[name] for name in NAMES]
@@ -93,7 +93,7 @@ def test_before_the_opening_it_is_one_line_and_exit_1(tmp_path: Path, day: dict[
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "开标前不能生成签到表" in lines[0]
-    assert f"{FUTURE:%Y-%m-%d %H:%M}" in lines[0]
+    assert f"{FUTURE.year}年{FUTURE.month}月{FUTURE.day}日 {FUTURE:%H:%M}" in lines[0]
     assert not (tmp_path / "early.pdf").exists()
 
 

@@ -50,42 +50,42 @@ def test_add_list_deliver_log_and_remove(tmp_path: Path) -> None:
     with receiver() as hooks:
         made = run("webhook", "add", hooks.url, "--events", "admitted,refused")
         assert made.exit_code == 0, made.output
-        assert "added webhook 1" in made.stdout
-        match = re.search(r"secret: ([0-9a-f]{64})\n", made.stdout)
+        assert "已添加 webhook 1：" in made.stdout
+        match = re.search(r"密钥：([0-9a-f]{64})\n", made.stdout)
         assert match is not None
         secret = match.group(1)
         given = run("webhook", "add", hooks.url, "--events", "all", "--secret-file", "hook.secret")
         assert given.exit_code == 0, given.output
-        assert "added webhook 2" in given.stdout
+        assert "已添加 webhook 2：" in given.stdout
         assert "secret" not in given.stdout
         listed = run("webhook", "list")
         assert listed.exit_code == 0
         assert secret not in listed.stdout
         assert FILE_SECRET not in listed.stdout
-        assert f"secret {secret[:4]}…" in listed.stdout
+        assert f"密钥{secret[:4]}…" in listed.stdout
         assert "admitted,refused" in listed.stdout
 
         _refusal_committed()
         sent = run("webhook", "deliver", "--once")
         assert sent.exit_code == 0, sent.output
-        assert "sent 2, to retry 0, failed 0" in sent.stdout
+        assert "已发送2，待重试0，失败0" in sent.stdout
         by_secret = sorted(r.signed_with(secret) for r in hooks.received)
         assert by_secret == [False, True]
         assert any(r.signed_with(FILE_SECRET) for r in hooks.received)
         assert {r.payload["event"] for r in hooks.received} == {"refused"}
         again = run("webhook", "deliver", "--once")
-        assert "sent 0, to retry 0, failed 0" in again.stdout
+        assert "已发送0，待重试0，失败0" in again.stdout
         assert len(hooks.received) == 2
 
     log = run("webhook", "log")
     assert log.exit_code == 0
-    assert log.stdout.count(" refused  sent  attempts 1") == 2
-    assert "no failed deliveries" in run("webhook", "log", "--failed").stdout
+    assert log.stdout.count(" refused  sent  尝试1次") == 2
+    assert "没有失败的投递" in run("webhook", "log", "--failed").stdout
     removed = run("webhook", "remove", "1")
     assert removed.exit_code == 0, removed.output
-    assert "removed webhook 1" in removed.stdout
+    assert "已删除 webhook 1" in removed.stdout
     assert run("webhook", "list").stdout.startswith("2  ")
-    assert "no webhook 1" in _one_error_line(run("webhook", "remove", "1"))
+    assert "没有 webhook 1" in _one_error_line(run("webhook", "remove", "1"))
 
 
 def test_bad_urls_kinds_and_secrets_are_one_line_errors(tmp_path: Path) -> None:
@@ -94,6 +94,6 @@ def test_bad_urls_kinds_and_secrets_are_one_line_errors(tmp_path: Path) -> None:
     assert "admited" in _one_error_line(run("webhook", "add", "https://host.example/x", "--events", "admited"))
     assert not (tmp_path / "tenderguard.db").exists()
     (tmp_path / "short").write_text("abc", encoding="utf-8")
-    assert "16 characters" in _one_error_line(
+    assert "至少16个字符" in _one_error_line(
         run("webhook", "add", "https://host.example/x", "--events", "all", "--secret-file", "short"))
-    assert "no webhooks" in run("webhook", "list").stdout
+    assert "没有 webhook" in run("webhook", "list").stdout

@@ -110,7 +110,7 @@ def test_a_hostile_day_plan_is_imported_whole_or_refused_in_one_line(tmp_path: P
     if entry["accepted"] is not None:
         assert done.returncode == (0 if entry["accepted"] else 1), f"{entry['case']}: {err}"
     if done.returncode == 0:
-        assert re.match(r"\d+ session\(s\) of \d+ agencies read", done.stdout.decode("utf-8")), done.stdout
+        assert re.match(r"已读取\d+个代理机构的\d+个场次", done.stdout.decode("utf-8")), done.stdout
         return
     assert len(err.strip().splitlines()) == 1, err
     db = tmp_path / "gate.db"

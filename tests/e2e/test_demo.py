@@ -17,7 +17,7 @@ def test_the_demo_day_runs_and_covers_its_cases(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "audit trail intact" in result.stdout
+    assert "审计记录完整" in result.stdout
     assert "supervisor's signal:" in result.stdout
     assert "同一人代表两家投标单位" in result.stdout
     rows = [json.loads(line) for line in (out / "screening-results.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -46,4 +46,4 @@ def test_the_demo_day_runs_and_covers_its_cases(tmp_path: Path) -> None:
     again = CliRunner().invoke(cli, ["report", "--db", str(out / "tenderguard.db"), "--date", "2026-11-23",
                                      "--format", "csv", "--out", str(tmp_path / "report.csv")])
     assert again.exit_code == 0, again.output
-    assert f"{len(screened)} arrivals" in again.stdout
+    assert f"到达{len(screened)}人次" in again.stdout

@@ -38,9 +38,9 @@ def test_every_shell_snippet_runs_on_the_demo_day(tmp_path: Path) -> None:
     done = subprocess.run([bash, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
-    assert "VALID (valid)" in done.stdout
+    assert "有效：当日标识，本中心签发" in done.stdout
     assert "refused, exit code 5" in done.stdout
-    assert "audit trail intact" in done.stdout
+    assert "审计记录完整" in done.stdout
     for made in ("2026-11-23.xlsx", "cards.pdf", "revoked.json", "windows.json", "notices-ZX/notice.pdf",
                  "report.pdf", "signin.pdf"):
         assert (tmp_path / made).is_file(), made

@@ -60,7 +60,7 @@ def test_accounts_log_in_and_keep_their_details(gate: Gate, store: SqlStore, clo
     for name, password in (("王芳", "wrong-password-1"), ("李四", PASSWORD)):
         with pytest.raises(AuthenticationError, match=r"^用户名或密码错误$"):
             gate.authenticate(name, password)
-    with pytest.raises(InvalidInputError, match="exists already"):
+    with pytest.raises(InvalidInputError, match="已有名为“王芳”的操作员"):
         gate.add_operator("王芳", "door", PASSWORD)
     gate.set_password("王芳", "新的密码-abc-123", by="wangqiang")
     assert gate.authenticate("王芳", "新的密码-abc-123").name == "王芳"

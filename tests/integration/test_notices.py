@@ -30,6 +30,7 @@ from tenderguard.notices.documents import (
     render_notice_pdf,
 )
 from tenderguard.notices.sms import PART_LIMIT, SINGLE_LIMIT, sms_length
+from tenderguard.notices.typography import half_width_in_prose
 from tenderguard.policy import Policy, load_preset
 
 CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
@@ -40,7 +41,7 @@ NEXT_DAY = dt.date(2026, 11, 24)
 HOSTILE = "<img src=file:///etc/passwd>"
 MM = 72 / 25.4
 PDFTOPPM = shutil.which("pdftoppm")
-MIYUN_STEPS = ("佩戴口罩", "脚踩84消毒垫", "手喷酒精", "测温问体", "递表(健康调查表)核实", "废罩密封(丢弃)")
+MIYUN_STEPS = ("佩戴口罩", "脚踩84消毒垫", "手喷酒精", "测温问体", "递表（健康调查表）核实", "废罩密封（丢弃）")
 
 AGENCIES = {
     agency.code: agency
@@ -227,7 +228,7 @@ def test_notice_states_the_entry_rules_what_to_bring_and_key_areas(produced: dic
         for name in ("html", "text", "phone_script", "pdf"):
             text = dict(outputs.items())[name]
             for phrase in ("一公司一人", "一标识一天", "每家投标单位每天只限1人", "入场健康标识", "身份证", "口罩",
-                           "健康调查表(承诺书)", "到场前", "签字", "37.3", "重点地区", "报备", "全程代办",
+                           "健康调查表（承诺书）", "到场前", "签字", "37.3", "重点地区", "报备", "全程代办",
                            "不见面开标", CONTACT, "第二十二条", "转告"):
                 assert phrase in text, (name, phrase)
 
@@ -240,7 +241,7 @@ def test_html_is_a_complete_chinese_email_body(produced: dict[str, Outputs]) -> 
     assert '<meta charset="utf-8">' in notice.html
     assert f"<title>{notice.subject}</title>" in notice.html
     assert notice.html.rstrip().endswith("</html>")
-    assert notice.subject == "密云区公共资源交易中心:2026年11月23日开标入场须知(3场)"
+    assert notice.subject == "密云区公共资源交易中心：2026年11月23日开标入场须知（3场）"
     assert notice.html.index("开标入场须知") < notice.html.index("Summary in English")
     assert notice.text.index("开标入场须知") < notice.text.index("Summary in English")
     assert "华夏工程咨询(北京)有限公司" in notice.html
@@ -249,7 +250,7 @@ def test_html_is_a_complete_chinese_email_body(produced: dict[str, Outputs]) -> 
 def test_phone_script_asks_to_relay_and_has_the_call_log_outcomes(produced: dict[str, Outputs]) -> None:
     """The script greets the agency, asks it to relay to all bidders and lists the outcomes to note."""
     script = produced["ZHONGZHAO"].notice.phone_script
-    assert "这里是密云区公共资源交易中心。请问是中招国际招标有限公司吗?" in script
+    assert "这里是密云区公共资源交易中心。请问是中招国际招标有限公司吗？" in script
     assert "能否转告全部投标人" in script
     for outcome in ("已告知", "将转告投标人", "无人接听", "号码错误", "约定回电"):
         assert f"□{outcome}" in script
@@ -287,7 +288,7 @@ def test_badge_only_notice_has_no_health_steps(tmp_path: Path) -> None:
 def test_health_code_notice_asks_for_the_code_and_a_recent_test() -> None:
     """health-code: the green code, the 48-hour test and a phone to show the code are asked for."""
     notice = build_notice(group_of("JIANXIN"), policy=load_preset("health-code"), centre=CENTRE)
-    for phrase in ("查验健康码", "绿码方可进场", "48小时内的核酸检测阴性证明", "手机(现场出示健康码)"):
+    for phrase in ("查验健康码", "绿码方可进场", "48小时内的核酸检测阴性证明", "手机（现场出示健康码）"):
         assert phrase in notice.text
         assert phrase in notice.html
 
@@ -295,7 +296,7 @@ def test_health_code_notice_asks_for_the_code_and_a_recent_test() -> None:
 def test_without_windows_or_phone_the_notice_says_to_come_early() -> None:
     """No plan: each session says to allow time for the checks; no contact phone is invented."""
     notice = build_notice(group_of("JIANXIN"), policy=load_preset("miyun-2020"), centre=CENTRE)
-    assert notice.text.count("请预留进场检查时间,提前到达") == 2
+    assert notice.text.count("请预留进场检查时间，提前到达") == 2
     assert "请于" not in notice.text
     assert "致电" not in notice.text
     assert "咨询" not in notice.sms.message
@@ -515,7 +516,7 @@ def test_notice_pdf_is_a4_and_can_be_built_from_the_group(tmp_path: Path, window
                             centre=CENTRE, windows=windows, contact_phone=CONTACT)
     reader = PdfReader(out)
     assert reader.metadata is not None
-    assert reader.metadata.title == "密云区公共资源交易中心:2026年11月23日开标入场须知(2场)"
+    assert reader.metadata.title == "密云区公共资源交易中心：2026年11月23日开标入场须知（2场）"
     for page in reader.pages:
         assert float(page.mediabox.width) == pytest.approx(210 * MM, abs=0.5)
         assert float(page.mediabox.height) == pytest.approx(297 * MM, abs=0.5)
@@ -544,7 +545,7 @@ def test_declaration_form_has_every_field_and_question(form: Path) -> None:
         assert question.text in text, question.id
     session = SESSIONS[0]
     for value in ("密云区公共资源交易中心", "进场人员健康调查表", "承诺书", session.code, session.project_name,
-                  session.hall, "2026年11月23日(星期一) 09:30", "姓名", "身份证号", "单位名称", "联系电话",
+                  session.hall, "2026年11月23日（星期一）09:30", "姓名", "身份证号", "单位名称", "联系电话",
                   "近14天旅居史", "接触史", "是", "否", "本人承诺", "本人签字", "日期", "年", "月", "日",
                   "保存28天后销毁", *MIYUN_STEPS):
         assert value in text, value
@@ -572,7 +573,7 @@ def test_health_code_form_asks_its_own_questions(tmp_path: Path) -> None:
     text = pdf_text(out)
     for question in policy.questions:
         assert question.text in text
-    assert "近14天内本人是否有中高风险地区旅居史?" in text
+    assert "近14天内本人是否有中高风险地区旅居史？" in text
     assert "保存21天后销毁" in text
     assert SESSIONS[3].project_name in text
 
@@ -590,3 +591,24 @@ def test_form_with_markup_in_the_project_name_prints_it_as_text(tmp_path: Path) 
     out = render_declaration_form(load_preset("miyun-2020"), session, tmp_path / "hostile.pdf", centre=CENTRE)
     assert HOSTILE in pdf_text(out)
     assert images(out) == 1
+
+
+def test_chinese_prose_is_punctuated_full_width_and_dates_are_not_zero_padded(
+        produced: dict[str, Outputs]) -> None:
+    """Subject, HTML, text, SMS, phone script: ，：；？（） beside Chinese text, 11月23日 never 月0x日.
+
+    Names are printed as given — the policy's step labels and the companies' and agencies' names are data, not
+    the notice's prose — and so is the stylesheet (a CSS comment).
+    """
+    policy = load_preset("miyun-2020")
+    given = [step.label for step in policy.steps] + [a.name for a in AGENCIES.values()]
+    for outputs in produced.values():
+        for name, text in outputs.items():
+            if name == "pdf":
+                continue  # extracted text: line breaks and spacing are the PDF's, the wording is the HTML's
+            chinese = re.sub(r"<style>.*?</style>", "", text.split("Summary in English")[0], flags=re.S)
+            for value in given:
+                chinese = chinese.replace(value, "")
+            assert half_width_in_prose(chinese) == [], (name, half_width_in_prose(chinese))
+            assert not re.search(r"年0\d月|月0\d日", chinese), name
+        assert "一公司一人，一标识一天" in outputs.notice.sms.message

@@ -351,7 +351,7 @@ def test_daily_report_counts_signals_by_kind_and_decision(make: HarnessFactory, 
     assert ZHANG.name not in html
     csv_text = write_report_csv(report, tmp_path / "day.csv").read_text(encoding="utf-8-sig")
     assert "signal:shared_phone:dismissed" in csv_text
-    assert "监督信号:两家投标单位的代表登记了同一手机号码:已排除" in csv_text
+    assert "监督信号：两家投标单位的代表登记了同一手机号码：已排除" in csv_text
 
 
 def test_signals_go_with_the_attendance_records(make: HarnessFactory) -> None:

@@ -28,6 +28,9 @@ from tenderguard.render.fetcher import TemplateFetcher
 from tenderguard.render.fonts import cjk_font, missing_characters
 from tenderguard.render.qr import qr_png
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 MM = 72 / 25.4
 PDFTOPPM = shutil.which("pdftoppm")
 HOSTILE = "<img src=file:///etc/passwd>"

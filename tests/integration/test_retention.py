@@ -120,6 +120,8 @@ def test_export_is_masked_by_default_and_audited(store: SqlStore, tmp_path: Path
     assert all("*" in r["证件号码"] and r["联系电话"].startswith("138****") for r in rows)
     assert rows[1]["原因代码"] == "fever"
     assert rows[1]["原因"].startswith("体温复测")
+    assert [r["身份"] for r in rows] == ["投标人", "投标人"]  # names, not the codes bidder or admitted
+    assert [r["结果"] for r in rows] == ["准予进入", "拒绝进入"]
     assert "张伟" not in out.read_text(encoding="utf-8-sig")
     with store.engine.connect() as conn:
         [entry] = conn.execute(select(audit_log).where(audit_log.c.kind == "export")).mappings().all()
@@ -163,3 +165,14 @@ def test_full_id_numbers_are_stored_only_when_the_policy_asks(store: SqlStore) -
     assert stored[first.id] is None
     assert stored[second.id] == arrival(2, 2).document.number
     assert all("*" in m for m in masked)
+
+
+def test_the_export_speaks_english_with_lang_en(store: SqlStore, tmp_path: Path, english: None) -> None:
+    """With LANG=en the CSV's headings and names are English; the reason code stays a code."""
+    gate = _three_days(store)
+    out = tmp_path / "day.csv"
+    gate.export(TODAY, str(out), operator="王芳")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["role"], r["outcome"], r["reason code"]) for r in rows] == [
+        ("bidder", "admitted", ""), ("bidder", "refused", "fever")]

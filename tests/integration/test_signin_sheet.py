@@ -91,7 +91,7 @@ def test_the_pdf_holds_the_title_session_headers_and_every_row(short: Written) -
     text = short.text()
     for expected in ("投标人签到表", CENTRE.name, short.sheet.session.project, SESSION, HALL_1,
                      "北京正信招标代理有限公司", "2026年11月23日", "09:30", *COLUMNS,
-                     "招标代理机构(签字)", "监督人员(签字)", "第 1 页 共 1 页"):
+                     "招标代理机构（签字）", "监督人员（签字）", "第 1 页 共 1 页"):
         assert expected in text.replace("投 标 人 签 到 表", "投标人签到表"), expected
     for row in short.sheet.rows:
         assert row.badge in text
@@ -101,7 +101,7 @@ def test_the_pdf_holds_the_title_session_headers_and_every_row(short: Written) -
     squeezed = "".join(text.split())  # a wrapped name comes out with a space where it wrapped
     assert all(row.company in squeezed for row in short.sheet.rows)
     assert "<b>北京标记</b>有限公司" in squeezed  # markup is printed as text
-    assert "换人:接替欧阳**(MY-20261123-0999)" in squeezed
+    assert "换人：接替欧阳**(MY-20261123-0999)" in squeezed
     assert len(short.reader.pages) == 1
 
 
@@ -129,7 +129,7 @@ def test_sixty_companies_flow_over_pages_with_the_header_on_each(long: Written) 
     whole = long.text()
     for row in long.sheet.rows:
         assert whole.count(row.badge) == 1, row.badge
-    assert "监督人员(签字)" in long.text(len(pages) - 1)
+    assert "监督人员（签字）" in long.text(len(pages) - 1)
 
 
 def test_the_last_page_of_a_long_sheet_is_drawn(long: Written, tmp_path: Path) -> None:
@@ -169,7 +169,7 @@ def test_the_xlsx_has_a_title_the_headers_and_real_date_times(tmp_path: Path) ->
         assert values[4] == row.arrived_at.astimezone(SHANGHAI).replace(tzinfo=None)
         assert values[5] == row.badge
     assert page["E5"].number_format == "yyyy-mm-dd hh:mm"
-    assert rows[2][6] == "换人:接替 欧阳**(MY-20261123-0999)"
+    assert rows[2][6] == "换人：接替 欧阳**(MY-20261123-0999)"
     assert all(page.column_dimensions[letter].width >= 6 for letter in "ABCDEFG")
     assert page.column_dimensions["B"].width >= 30
 
@@ -212,5 +212,5 @@ def test_a_company_the_font_cannot_draw_prints_transliterated_or_by_its_code(tmp
     text = PdfReader(write_signin_pdf(attrs.evolve(base, rows=rows), tmp_path / "odd.pdf")).pages[0].extract_text()
     squeezed = "".join(text.split())
     assert "LódzConstructionGroup" in squeezed
-    assert "(名称无法印出,以信用代码为准)" in squeezed
+    assert "（名称无法印出，以信用代码为准）" in squeezed
     assert rows[1].credit_code in text

@@ -126,7 +126,7 @@ def test_fever_rest_remeasure_resumes_after_restart(make_store: StoreFactory) ->
     assert open_view.rest_until == AT + dt.timedelta(minutes=5)
     assert (open_view.state, open_view.readings, open_view.expected) == ("temperature_rest", 1,
                                                                         ("measure", "abandon"))
-    with pytest.raises(ScreeningError, match="resting"):
+    with pytest.raises(ScreeningError, match="正在休息"):
         desk2.measure(view.id, 36.6)
     clock.advance(minutes=4)
     view = desk2.measure(view.id, 36.6)

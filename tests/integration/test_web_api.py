@@ -55,10 +55,11 @@ def test_without_a_token_or_with_the_wrong_role_the_api_refuses(client: TestClie
 
 
 def test_the_sessions_of_the_day_never_name_a_bidder(client: TestClient, day: WebDay) -> None:
-    """The day's sessions: code, project, time, hall — and nothing about who bids."""
+    """The day's sessions: code, project, time, hall, status — and nothing about who bids."""
     found = client.get("/api/v1/sessions", params={"date": day.day.isoformat()}, headers=_auth(day)).json()
     assert [s["code"] for s in found] == ["MY-2026-118", "MY-2026-121"]
-    assert set(found[0]) == {"code", "project_name", "opens_at", "hall"}
+    assert set(found[0]) == {"code", "project_name", "opens_at", "hall", "status"}
+    assert found[0]["status"] == "scheduled"
 
 
 def test_a_whole_screening_through_the_api_ends_with_a_badge_that_verifies(client: TestClient,

@@ -48,7 +48,7 @@ def test_a_tampered_or_expired_link_is_refused(client: TestClient, day: WebDay,
 def test_only_a_door_account_gets_a_link(day: WebDay) -> None:
     """A clerk's account, or a name nobody has, gets no device link."""
     for name in ("王芳", "无此人"):
-        with pytest.raises(InvalidInputError, match="door account"):
+        with pytest.raises(InvalidInputError, match="不是启用中的门口账号"):
             _token(day, name)
 
 

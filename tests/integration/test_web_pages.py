@@ -133,8 +133,19 @@ def test_the_place_check_says_when_and_where_never_who(client: TestClient) -> No
     check = client.post("/desk/check", data={"session": "MY-2026-118", "role": "bidder",
                                              "credit_code": credit_code(3)}, headers=_csrf(client)).text
     assert "08:30" in check
-    assert "A 入口" in check
+    assert "A入口" in check
     assert "张" not in check
+
+
+def test_the_web_gate_speaks_chinese_whatever_the_servers_language(client: TestClient, english: None) -> None:
+    """The pages are Chinese: a server started with LANG=en_US.UTF-8 still tells the place check in Chinese."""
+    _login(client, "王芳")
+    client.post("/desk/lane", data={"lane": "A"}, headers=_csrf(client))
+    first = _screening_id(_register(client, 5, 5))
+    _finish(client, first, _step(client, first, action="mask", value="ok"))
+    check = client.post("/desk/check", data={"session": "MY-2026-118", "role": "bidder",
+                                             "credit_code": credit_code(5)}, headers=_csrf(client)).text
+    assert "本单位今日名额已于08:30在A入口使用（一公司一人）" in check
 
 
 def test_the_board_shows_the_day_to_the_supervisor(client: TestClient) -> None:
@@ -204,7 +215,7 @@ def test_a_company_without_a_mainland_credit_code_registers_with_its_own_number(
                         headers=_csrf(client)).text
     assert "入口使用" in check
     wrong = _register(client, 42, 42, registration_kind="TW", credit_code="04595258", company="台湾某某股份有限公司")
-    assert "check digit" in wrong
+    assert "台湾统一编号检查码不符" in wrong
 
 
 def test_logins_are_audited_with_the_account_and_the_address(client: TestClient, day: WebDay) -> None:

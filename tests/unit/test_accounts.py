@@ -16,6 +16,9 @@ from tenderguard.errors import AuthenticationError, InvalidInputError, NotFoundE
 from tenderguard.services import Gate, accounts
 from tenderguard.services.accounts import IDEMPOTENCY_KEPT
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 PASSWORD = "密云-gate-2026"  # noqa: S105 - a test account's password
 OTHER_PASSWORD = "another-pass-77"  # noqa: S105 - a test account's password
 

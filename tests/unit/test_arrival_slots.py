@@ -16,6 +16,9 @@ from tenderguard.domain.arrival_slots import ArrivalPlan, SessionLoad, plan_arri
 from tenderguard.domain.model import SHANGHAI, BidSession
 from tenderguard.errors import InvalidInputError
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 MINUTE = dt.timedelta(minutes=1)
 DAY = dt.date(2026, 11, 23)
 GATE = dt.datetime(2026, 11, 23, 7, 30, tzinfo=SHANGHAI)

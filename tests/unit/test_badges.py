@@ -25,6 +25,9 @@ from tenderguard.domain.model import Badge
 from tenderguard.errors import InvalidInputError, OverrideError, PolicyError
 from tenderguard.policy import BadgeStyle
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 KEY = Ed25519PrivateKey.generate()
 PUBLIC = KEY.public_key()
 CLAIM = BadgeClaim(centre="MY", serial="MY-20261123-0007", day=DAY)

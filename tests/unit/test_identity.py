@@ -33,6 +33,9 @@ from tenderguard.identity import (
     validate_person_name,
 )
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 TODAY = datetime.date(2025, 6, 1)
 SECRET = b"0123456789abcdef0123456789abcdef"
 MAINLAND = [

@@ -84,7 +84,7 @@ def test_registering_a_day_is_all_or_nothing(miyun: Harness) -> None:
     """Sessions already registered with other details fail the whole import; a clean file registers once."""
     plan = read_day_plan(SAMPLE, CENTRE)
     before = (dict(miyun.store.agencies), dict(miyun.store.sessions))
-    with pytest.raises(InvalidInputError, match="MY-2026-118, MY-2026-121 already registered with other details"):
+    with pytest.raises(InvalidInputError, match="MY-2026-118、MY-2026-121已按其他信息登记"):
         miyun.gate.register_day(plan.agencies, plan.sessions)  # the harness has its own 118 and 121
     assert (dict(miyun.store.agencies), dict(miyun.store.sessions)) == before
     renamed = [attrs.evolve(s, code=s.code.replace("MY-", "MYX-")) for s in plan.sessions]

@@ -18,6 +18,9 @@ from tenderguard.policy import (
     parse_policy,
 )
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 
 class Model:
     """A bare model for driving the machine without a screening."""

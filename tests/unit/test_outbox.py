@@ -116,5 +116,5 @@ def test_a_notice_stuck_in_sending_is_not_resent_until_requeued(day: Harness) ->
     day.gate.requeue_notice(item.key, operator="王芳")
     assert day.gate.send_notices(sender)["sent"] == 1
     assert [e.kind for e in day.audit() if e.kind.startswith("notice_")] == ["notice_requeued", "notice_sent"]
-    with pytest.raises(OverrideError, match="not sent twice"):
+    with pytest.raises(OverrideError, match="不会重复发送"):
         day.gate.requeue_notice(item.key, operator="王芳")

@@ -25,6 +25,9 @@ from tenderguard.policy import (
     parse_policy,
 )
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 SIX_STEPS = ("mask", "shoe_disinfection", "hand_sanitiser", "temperature", "declaration", "mask_disposal")
 
 

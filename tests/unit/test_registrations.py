@@ -21,9 +21,9 @@ def test_a_registration_number_is_kept_with_its_kind(given: str, kept: str) -> N
 
 
 @pytest.mark.parametrize(("given", "wrong"), [
-    ("HK:1234567", "8 digits"), ("MO:123456789", "1–8 digits"), ("TW:04595258", "check digit"),
-    ("TW:0459525", "8 digits"), ("OS:A-1", "letters and digits"), ("XX:123", "not a kind"),
-    ("OS:" + "A" * 16, "letters and digits"),
+    ("HK:1234567", "香港商业登记号码应为8位数字"), ("MO:123456789", "应为1–8位数字"), ("TW:04595258", "检查码不符"),
+    ("TW:0459525", "应为8位数字"), ("OS:A-1", "应为1至15位字母和数字"), ("XX:123", "“XX”不是注册号类型"),
+    ("OS:" + "A" * 16, "应为1至15位字母和数字"),
 ])
 def test_a_wrong_registration_number_is_refused_saying_why(given: str, wrong: str) -> None:
     """Each kind's own rule; an unknown kind is named."""

@@ -71,13 +71,13 @@ def test_call_rules_are_checked(day: Harness) -> None:
     """Unknown agency, another agency's session, a callback without time, reached without who answered."""
     with pytest.raises(NotFoundError):
         day.gate.log_call(agency="XX", caller="王芳", outcome="reached", answered_by="李娜")
-    with pytest.raises(InvalidInputError, match="not a session of agency ZX"):
+    with pytest.raises(InvalidInputError, match="不是代理机构ZX的场次"):
         day.gate.log_call(agency="ZX", caller="王芳", outcome="reached", answered_by="李娜", sessions=["T3"])
-    with pytest.raises(InvalidInputError, match="callback needs"):
+    with pytest.raises(InvalidInputError, match="约定回拨需要填写约定的时间"):
         day.gate.log_call(agency="ZX", caller="王芳", outcome="callback")
-    with pytest.raises(InvalidInputError, match="who answered"):
+    with pytest.raises(InvalidInputError, match="写明接听人"):
         day.gate.log_call(agency="ZX", caller="王芳", outcome="reached")
-    with pytest.raises(InvalidInputError, match="not a call outcome"):
+    with pytest.raises(InvalidInputError, match="不是通话结果"):
         day.gate.log_call(agency="ZX", caller="王芳", outcome="maybe")
     with pytest.raises(InvalidInputError):
         day.gate.reminder_groups(0)
@@ -87,7 +87,7 @@ def test_call_rules_are_checked(day: Harness) -> None:
 def test_outcomes_that_count_as_reached() -> None:
     """Only reached and will_relay count; a call's callback time must follow the call."""
     assert {o for o in CallOutcome if o.reached} == {CallOutcome.REACHED, CallOutcome.WILL_RELAY}
-    with pytest.raises(InvalidInputError, match="not after the call"):
+    with pytest.raises(InvalidInputError, match="不在通话之后"):
         ReminderCall(agency="ZX", sessions=("T1",), at=MORNING, caller="王芳", outcome="callback",
                      callback_at=MORNING - dt.timedelta(minutes=5))
 

@@ -19,6 +19,9 @@ from tenderguard.errors import InvalidInputError, ScreeningError
 from tenderguard.policy import TemperatureStep, load_preset, parse_policy
 from tenderguard.services import ScreeningView
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 
 def temperature_step(h: Harness) -> TemperatureStep:
     """The policy's temperature step."""

@@ -276,8 +276,8 @@ def test_view_resumes_an_open_screening(miyun: Harness) -> None:
     """Desk.view shows where an interrupted screening stands, from any desk."""
     view = miyun.run(miyun.desk.arrive(miyun.arrival(ZHANG, BUILDER)), until="declaration")
     other = miyun.gate.desk("B", "赵敏").view(view.id)
-    assert (other.state, other.step, other.step_label) == ("declaration", "declaration", "递表(健康调查表)核实")
-    assert other.message == "请进行:递表(健康调查表)核实"
+    assert (other.state, other.step, other.step_label) == ("declaration", "declaration", "递表（健康调查表）核实")
+    assert other.message == "请进行：递表（健康调查表）核实"
     with pytest.raises(NotFoundError):
         miyun.desk.view("no-such-screening")
 
@@ -474,7 +474,7 @@ def test_every_view_a_desk_returns_holds_what_the_desk_shows(miyun: Harness) -> 
                                                                                        None)
     assert views[0].step == miyun.policy.steps[0].id
     assert views[0].step_label == miyun.policy.steps[0].label
-    assert views[0].message == f"请进行:{miyun.policy.steps[0].label}"
+    assert views[0].message == f"请进行：{miyun.policy.steps[0].label}"
     for view in views:
         assert type(view.reentry) is bool
         assert type(view.services) is tuple

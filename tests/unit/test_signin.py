@@ -84,7 +84,7 @@ def test_a_substitute_holds_the_place_and_the_substitution_is_noted(badge_only: 
     assert row.representative == "刘*"
     assert row.company == BUILDER.name
     assert [(r.badge, r.representative) for r in row.replaced] == [(first.badge, "张*")]
-    assert row.note == f"换人:接替 张*({first.badge})"
+    assert row.note == f"换人：接替 张*({first.badge})"
     assert "有事" not in (row.note or "")  # the reason typed at the desk stays in the audit trail
     assert sheet.substitutions == 1
 
@@ -129,7 +129,7 @@ def test_before_the_opening_the_sheet_is_refused(miyun: Harness) -> None:
         miyun.gate.signin_sheet(SESSION, operator="王芳")
     assert isinstance(caught.value, TenderGuardError)
     assert "开标前不能生成签到表" in str(caught.value)
-    assert "2026-11-23 09:30" in str(caught.value)
+    assert "2026年11月23日 09:30" in str(caught.value)
     assert (caught.value.session, caught.value.opens_at) == (SESSION, OPENING)
     assert not [e for e in miyun.audit() if e.kind == "signin_sheet"]
 

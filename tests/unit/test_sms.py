@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from tenderguard.errors import InvalidInputError
 from tenderguard.notices.sms import PART_LIMIT, SINGLE_LIMIT, SmsText, plan_sms, sms_length
 
+#: These tests read the English wording of the messages (the catalogue's msgids); test_i18n checks the Chinese.
+pytestmark = pytest.mark.usefixtures("english_module")
+
 SIGNATURE = "【密云区公共资源交易中心】"
 FILLER = "请投标人代表按要求携带身份证件原件参加开标会议"
 EMOJI = "🙂"
@@ -292,3 +295,19 @@ def test_plain_text_needs_the_fewest_parts(n: int) -> None:
     total = n + len(SIGNATURE)
     plan = plan_sms(text, signature=SIGNATURE, max_parts=10)
     assert plan.count == (1 if total <= SINGLE_LIMIT else math.ceil(total / PART_LIMIT))
+
+
+@pytest.mark.parametrize("rule", ["一公司一人，一标识一天", "一公司一人,一标识一天"])
+def test_the_day_rule_is_never_split_across_two_parts(rule: str) -> None:
+    """一公司一人，一标识一天 reaches the phone in one part, wherever a 67-unit cut would fall inside it."""
+    signature = "【密云区公共资源交易中心】"
+    cut_inside = 0
+    for pad in range(80):
+        text = "各位投标人" + "请" * pad + f"按照{rule}的规定入场" + "准时到达开标室参加开标" * 12
+        message = signature + text
+        start = message.index(rule)
+        cut_inside += any(start < k * PART_LIMIT < start + len(rule) for k in range(1, 6))
+        plan = plan_sms(text, signature=signature, max_parts=6)
+        assert any(rule in part for part in plan.parts), pad
+        assert plan.message == message
+    assert cut_inside > 0  # the paddings put a plain 67-unit cut inside the phrase

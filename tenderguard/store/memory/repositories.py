@@ -73,6 +73,9 @@ class Sessions(Repo):
         found = self._select(lambda s: day is None or day_of(s.opens_at) == day)
         return sorted(found, key=lambda s: (s.opens_at, s.code))
 
+    def save(self, session: BidSession) -> None:
+        self._put(session.code, session)
+
 
 class Agencies(Repo):
     """Agencies by code."""
@@ -150,6 +153,11 @@ class Screenings(Repo):
                  if day_of(s.opened_at) < day and s.visitor.credit_code and s.visitor.company
                  and s.visitor.company.startswith(prefix)}
         return sorted((str(name), str(code)) for name, code in found)[:limit]
+
+    def next_letter_serial(self, centre: str, year: int) -> int:
+        value: int = (self.uow.get("letter_sequences", (centre, year)) or 0) + 1
+        self.uow.put("letter_sequences", (centre, year), value)
+        return value
 
 
 class Audit(Repo):
@@ -359,7 +367,7 @@ class Retention(Repo):
             if s.reason in HEALTH_REASONS:
                 s.reason = PURGED_REASON
             s.fevers = s.measuring_errors = 0
-            s.rest_until, s.health_purged_at = None, at
+            s.rest_until, s.residence, s.health_purged_at = None, None, at
         gone: list[tuple[str, Any]] = [("screenings", s.id) for s in old]
         gone += [("admissions", a.id) for a in old_admissions]
         gone += [("badges", b.serial) for b in old_badges]

@@ -46,6 +46,8 @@ class InMemoryStore:
     badges: dict[str, Badge] = attrs.field(factory=dict)
     #: The last badge serial number given, per centre and day.
     sequences: dict[tuple[str, dt.date], int] = attrs.field(factory=dict)
+    #: The last refusal-letter serial (文号) given, per centre and year.
+    letter_sequences: dict[tuple[str, int], int] = attrs.field(factory=dict)
     calls: dict[int, ReminderCall] = attrs.field(factory=dict)
     outbox: dict[str, OutboxItem] = attrs.field(factory=dict)
     signals: dict[str, Signal] = attrs.field(factory=dict)

@@ -114,7 +114,7 @@ class Audit(Repo):
 _SCRUB_SCREENING = (
     update(screenings).where(screenings.c.id == bindparam("b_id"))
     .values(name=bindparam("name"), reason=bindparam("reason"), fevers=0, measuring_errors=0, rest_until=None,
-            phone_masked=None, phone_key=None, document_number=None, health_purged_at=bindparam("at"),
+            phone_masked=None, phone_key=None, document_number=None, residence=None, health_purged_at=bindparam("at"),
             version=screenings.c.version + 1)
 )
 
@@ -211,8 +211,9 @@ class Outbox(Repo):
         return row
 
     def add(self, item: OutboxItem) -> bool:
-        stmt = self._insert(outbox).values(self._row(item)).on_conflict_do_nothing(index_elements=[outbox.c.key])
-        return bool(self.uow.execute(stmt).rowcount)
+        stmt = (self._insert(outbox).values(self._row(item)).on_conflict_do_nothing(index_elements=[outbox.c.key])
+                .returning(outbox.c.id))
+        return self.uow.execute(stmt).first() is not None  # inserted (rowcount is not reported for an INSERT)
 
     def get(self, key: str) -> OutboxItem | None:
         row = self.uow.execute(select(outbox).where(outbox.c.key == key)).mappings().first()

@@ -37,6 +37,7 @@ from tenderguard.store.tables import (
     companies,
     day_sequences,
     hall_occupancy,
+    letter_sequences,
     screening_events,
     screenings,
     sessions,
@@ -91,15 +92,24 @@ class Repo:
 class Sessions(Repo):
     """Bid sessions."""
 
+    def _values(self, session: BidSession) -> dict[str, Any]:
+        return {"project_name": session.project_name, "opens_at": session.opens_at,
+                "day": session.day(self.store.centre), "hall": session.hall, "agency": session.agency,
+                "status": str(session.status), "postponed_from": session.postponed_from,
+                "status_changed_at": session.status_changed_at, "status_reason": session.status_reason}
+
     def add(self, session: BidSession) -> None:
-        self.uow.execute(insert(sessions), {
-            "code": session.code, "project_name": session.project_name, "opens_at": session.opens_at,
-            "day": session.day(self.store.centre), "hall": session.hall, "agency": session.agency,
-        })
+        self.uow.execute(insert(sessions), {"code": session.code, **self._values(session)})
+
+    def save(self, session: BidSession) -> None:
+        self.uow.execute(update(sessions).where(sessions.c.code == session.code).values(self._values(session)))
 
     def _of(self, row: RowMapping) -> BidSession:
         return BidSession(code=row["code"], project_name=row["project_name"], opens_at=self._local(row["opens_at"]),
-                          hall=row["hall"], agency=row["agency"])
+                          hall=row["hall"], agency=row["agency"], status=row["status"],
+                          postponed_from=self._opt_local(row["postponed_from"]),
+                          status_changed_at=self._opt_local(row["status_changed_at"]),
+                          status_reason=row["status_reason"])
 
     def get(self, code: str) -> BidSession | None:
         row = self.uow.execute(select(sessions).where(sessions.c.code == code)).mappings().first()
@@ -179,6 +189,7 @@ class Screenings(Repo):
         s.rest_until = self._opt_local(row["rest_until"])
         s.supplies = dict(row["supplies"])
         s.health_purged_at = self._opt_local(row["health_purged_at"])
+        s.residence, s.letter_serial = row["residence"], row["letter_serial"]
         s.keep_records([StepRecord(
             screening_id=r["screening_id"], seq=r["seq"], at=self._local(r["at"]), desk=r["desk"],
             operator=r["operator"], action=r["action"], state_from=r["state_from"], state_to=r["state_to"],
@@ -253,6 +264,14 @@ class Screenings(Repo):
                         screenings.c.company.like(f"{escaped}%", escape="\\"))
                  .order_by(screenings.c.company, screenings.c.credit_code).limit(limit))
         return [(str(r["company"]), str(r["credit_code"])) for r in self.uow.execute(query).mappings()]
+
+    def next_letter_serial(self, centre: str, year: int) -> int:
+        stmt = (self._insert(letter_sequences).values(centre=centre, year=year, value=1)
+                .on_conflict_do_update(index_elements=[letter_sequences.c.centre, letter_sequences.c.year],
+                                       set_={"value": letter_sequences.c.value + 1})
+                .returning(letter_sequences.c.value))
+        value: int = self.uow.execute(stmt).scalar_one()
+        return value
 
 
 class Attendance(Repo):

@@ -51,7 +51,8 @@ __all__ = ["SqlStore", "SqlUnitOfWork"]
 log = logging.getLogger(__name__)
 
 #: The columns of a screening's row that its steps change.
-_MUTABLE = ("state", "outcome", "reason", "services", "badge", "fevers", "measuring_errors", "rest_until", "supplies")
+_MUTABLE = ("state", "outcome", "reason", "services", "badge", "fevers", "measuring_errors", "rest_until", "supplies",
+            "residence", "letter_serial")
 _INSERT_RECORDS = insert(screening_events)
 _INSERT_AUDIT = insert(audit_log)
 #: The versioned UPDATE of a screening per set of changed columns, built once each (a step changes one or two).
@@ -83,7 +84,8 @@ def _mutable_values(s: Screening) -> dict[str, Any]:
         "state": s.state, "outcome": str(s.outcome) if s.outcome is not None else None,
         "reason": str(s.reason) if s.reason is not None else None, "services": list(s.services),
         "badge": s.badge, "fevers": s.fevers, "measuring_errors": s.measuring_errors,
-        "rest_until": s.rest_until, "supplies": dict(s.supplies),
+        "rest_until": s.rest_until, "supplies": dict(s.supplies), "residence": s.residence,
+        "letter_serial": s.letter_serial,
     }
 
 
