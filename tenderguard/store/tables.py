@@ -128,6 +128,10 @@ screenings = Table(
     Column("health_purged_at", AwareDateTime),
     #: The keyed hash of the mobile number given (to notice one phone for two bidders); never the number.
     Column("phone_key", String(64)),
+    #: The number of the last step record and how many readings were taken: a desk's step reads the screening's
+    #: row alone, and the step records only when something needs them.
+    Column("steps", Integer, nullable=False, server_default="0"),
+    Column("readings", Integer, nullable=False, server_default="0"),
     Index("ix_screenings_day", "centre", "day", "ordinal"),
     Index("ix_screenings_person", "day", "person_key"),
     Index("ix_screenings_phone", "session", "phone_key"),

@@ -114,7 +114,7 @@ class Audit(Repo):
 _SCRUB_SCREENING = (
     update(screenings).where(screenings.c.id == bindparam("b_id"))
     .values(name=bindparam("name"), reason=bindparam("reason"), fevers=0, measuring_errors=0, rest_until=None,
-            phone_masked=None, phone_key=None, document_number=None, health_purged_at=bindparam("at"),
+            phone_masked=None, phone_key=None, document_number=None, health_purged_at=bindparam("at"), readings=0,
             version=screenings.c.version + 1)
 )
 
