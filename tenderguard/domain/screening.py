@@ -7,9 +7,10 @@ operator and the time; health data in a record is flagged ``sensitive`` so it ca
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -108,7 +109,12 @@ class Screening:
         self.residence: str | None = None
         #: The serial of the refusal letters' reference number (文号) in the year of the refusal, once given.
         self.letter_serial: int | None = None
-        self.records: list[StepRecord] = []
+        #: The step records held in memory: all of them, or (stored ones not loaded yet) those added since loading.
+        self._records: list[StepRecord] = []
+        #: Fetches the stored step records not loaded yet (a screening loaded for one step never reads them).
+        self._fetch_stored: Callable[[], list[StepRecord]] | None = None
+        #: The number of the last step record (the next is ``steps + 1``), stored with the screening's row.
+        self.steps = 0
         #: How many of the records are temperature readings (the desk shows it on every call; kept with them).
         self.readings = 0
         self.events: list[events.DomainEvent] = []
@@ -148,18 +154,43 @@ class Screening:
         """The step and phase the screening is at, or None before check-in and once cleared or closed."""
         return self.machine.places.get(self.state)
 
+    @property
+    def records(self) -> list[StepRecord]:
+        """Every step record, in order (the stored ones are fetched on first use)."""
+        if self._fetch_stored is not None:
+            fetch, self._fetch_stored = self._fetch_stored, None
+            self._records = fetch() + self._records
+        return self._records
+
     def keep_records(self, records: list[StepRecord]) -> None:
         """Hold these step records (loaded from storage, or what a purge left), counting their readings."""
-        self.records = records
+        self._records, self._fetch_stored = records, None
+        self.steps = max(self.steps, max((r.seq for r in records), default=0))  # a purge leaves the numbering
         self.readings = sum(1 for r in records if _is_reading(r.detail))
+
+    def keep_records_lazily(self, steps: int, readings: int, fetch: Callable[[], list[StepRecord]]) -> None:
+        """Know how many step records and readings are stored, and fetch the records themselves when asked."""
+        self._records, self._fetch_stored = [], fetch
+        self.steps, self.readings = steps, readings
+
+    def detached_copy(self) -> Screening:
+        """A copy with lists of its own (records, supplies), no events and bound to no machine (a store's copy)."""
+        twin = copy.copy(self)
+        twin._records, twin._fetch_stored = list(self.records), None
+        twin.supplies, twin.events, twin._machine = dict(self.supplies), [], None
+        return twin
+
+    def records_after(self, seq: int) -> list[StepRecord]:
+        """The step records numbered after ``seq`` (those added since, without fetching the stored ones)."""
+        return [r for r in self._records if r.seq > seq]
 
     def _record(self, actor: Actor, at: dt.datetime, action: str, before: str,
                 detail: Mapping[str, Any] | None = None, *, sensitive: bool = False) -> None:
         kept = dict(detail) if detail else {}
-        records = self.records
-        records.append(StepRecord(screening_id=self.id, seq=len(records) + 1, at=at, desk=actor.desk,
-                                  operator=actor.operator, action=action, state_from=before, state_to=self.state,
-                                  detail=kept, sensitive=sensitive))
+        self.steps += 1
+        self._records.append(StepRecord(screening_id=self.id, seq=self.steps, at=at, desk=actor.desk,
+                                        operator=actor.operator, action=action, state_from=before,
+                                        state_to=self.state, detail=kept, sensitive=sensitive))
         if _is_reading(kept):
             self.readings += 1
 

@@ -140,6 +140,10 @@ screenings = Table(
     Column("residence", Text),
     #: The serial of the refusal letters' reference number (文号) in the year of the refusal (``letter_sequences``).
     Column("letter_serial", Integer),
+    #: The number of the last step record and how many readings were taken: a desk's step reads the screening's
+    #: row alone, and the step records only when something needs them.
+    Column("steps", Integer, nullable=False, server_default="0"),
+    Column("readings", Integer, nullable=False, server_default="0"),
     Index("ix_screenings_day", "centre", "day", "ordinal"),
     Index("ix_screenings_person", "day", "person_key"),
     Index("ix_screenings_phone", "session", "phone_key"),

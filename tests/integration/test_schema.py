@@ -178,3 +178,23 @@ def test_lookups_by_subject_open_screenings_and_the_hall_count_use_their_indexes
     assert any("ix_audit_subject_lookup" in plan for plan in plans), plans
     assert any("ix_screenings_open" in plan for plan in plans), plans
     assert any("SEARCH hall_occupancy USING" in plan for plan in plans), plans
+
+
+def test_the_step_counts_are_counted_from_the_step_records_on_upgrade(engine: Engine, db_url: str) -> None:
+    """A database from before the counts: upgrading counts each screening's step records and readings."""
+    store = SqlStore(db_url, CENTRE)
+    gate = set_up_day(store)
+    desk = gate.desk("A", "王芳")
+    done = screen_fully(desk, desk.arrive(arrival(1)))
+    store.dispose()
+    with engine.begin() as conn:
+        command.downgrade(schema._config(conn), "0007-1")
+    schema.upgrade(engine)
+    with engine.connect() as conn:
+        from tenderguard.store.tables import screening_events, screenings  # noqa: PLC0415
+        steps, readings = conn.execute(select(screenings.c.steps, screenings.c.readings)
+                                       .where(screenings.c.id == done.id)).one()
+        stored = conn.execute(select(screening_events.c.seq).where(screening_events.c.screening_id == done.id)
+                              ).scalars().all()
+    assert steps == max(stored) == len(stored) > 1
+    assert readings == done.readings == 1

@@ -127,8 +127,9 @@ def test_a_cancelled_session_is_refused_at_the_desk_and_leaves_the_reminders(mak
     assert done.ended == (halfway.id,)
     with h.uow() as uow:
         ended = uow.screenings.get(halfway.id)
-    assert ended is not None
-    assert (ended.outcome, ended.reason, ended.records[-1].operator) == (Outcome.REFUSED, "session_closed", "李强")
+        assert ended is not None
+        last_operator = ended.records[-1].operator  # step records are read in the unit of work that loaded them
+    assert (ended.outcome, ended.reason, last_operator) == (Outcome.REFUSED, "session_closed", "李强")
 
     assert h.gate.session(CODE).status is SessionStatus.CANCELLED
     assert h.gate.badge(admitted.badge).revoked_reason == "场次 MY-2026-130 已取消：招标人撤回"

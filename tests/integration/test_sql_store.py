@@ -60,7 +60,8 @@ def _through_declaration(gate: Gate, desk_name: str, view: ScreeningView) -> Scr
 def _load(store: SqlStore, screening_id: str) -> Screening:
     with SqlUnitOfWork(store) as uow:
         found = uow.screenings.get(screening_id)
-    assert found is not None
+        assert found is not None
+        assert found.records  # step records are read in the unit of work that loaded the screening
     return found
 
 

@@ -78,10 +78,7 @@ _DELETED = object()
 def _copy(obj: T) -> T:
     """A private copy of a stored object: changing it changes nothing in the store until it is committed."""
     if isinstance(obj, Screening):
-        twin = copy.copy(obj)
-        twin.records, twin.supplies, twin.events = list(obj.records), dict(obj.supplies), []
-        twin._machine = None  # a copy is bound to no machine
-        return twin
+        return obj.detached_copy()  # type: ignore[return-value]
     return copy.copy(obj)  # attrs classes of plain values (admissions, badges, outbox items, signals)
 
 
@@ -150,7 +147,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
             return None
         mine[key] = twin = _copy(stored)
         if isinstance(twin, Screening):
-            self._committed_records.setdefault(twin.id, len(twin.records))
+            self._committed_records.setdefault(twin.id, twin.steps)
             self._touched[twin.id] = twin
         return twin
 
@@ -158,7 +155,7 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         """Add or replace an object (in the store when committed)."""
         self.changes.setdefault(table, {})[key] = value
         if isinstance(value, Screening):
-            self._committed_records.setdefault(value.id, 0 if key not in self._table(table) else len(value.records))
+            self._committed_records.setdefault(value.id, 0 if key not in self._table(table) else value.steps)
             self._touched[value.id] = value
 
     def delete(self, table: str, key: Any) -> None:
@@ -179,8 +176,8 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         records = []
         for screening in self.touched_screenings():
             first = self._committed_records.get(screening.id, 0)
-            records += screening.records[first:]
-            self._committed_records[screening.id] = len(screening.records)
+            records += screening.records_after(first)
+            self._committed_records[screening.id] = screening.steps
         self.store.audit_waiting += self.pending_audit(iter(records))
         self.audit_drafts = []
         self.queue_webhook_deliveries(self.store.centre.code)  # among this operation's changes

@@ -115,6 +115,7 @@ _SCRUB_SCREENING = (
     update(screenings).where(screenings.c.id == bindparam("b_id"))
     .values(name=bindparam("name"), reason=bindparam("reason"), fevers=0, measuring_errors=0, rest_until=None,
             phone_masked=None, phone_key=None, document_number=None, residence=None, health_purged_at=bindparam("at"),
+            readings=0,
             version=screenings.c.version + 1)
 )
 

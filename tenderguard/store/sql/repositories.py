@@ -169,7 +169,8 @@ class Screenings(Repo):
     def add(self, screening: Screening) -> None:
         self.uow.track(screening, version=None)
 
-    def _build(self, row: RowMapping, records: Iterable[RowMapping]) -> Screening:
+    def _build(self, row: RowMapping, records: Iterable[RowMapping] | None) -> Screening:
+        """A screening from its row, with its step records (None: fetched from the store when first needed)."""
         visitor = Visitor(
             session=row["session"], role=Role(row["role"]), name=row["name"], at=self._local(row["visitor_at"]),
             document_kind=row["document_kind"], document_masked=row["document_masked"], company=row["company"],
@@ -190,13 +191,23 @@ class Screenings(Repo):
         s.supplies = dict(row["supplies"])
         s.health_purged_at = self._opt_local(row["health_purged_at"])
         s.residence, s.letter_serial = row["residence"], row["letter_serial"]
-        s.keep_records([StepRecord(
+        if records is None:
+            s.keep_records_lazily(row["steps"], row["readings"], lambda: self._records_of(s.id))
+        else:
+            s.steps = row["steps"]
+            s.keep_records([self._record(r) for r in records])
+        self.uow.track(s, version=row["version"])
+        return s
+
+    def _record(self, r: RowMapping) -> StepRecord:
+        return StepRecord(
             screening_id=r["screening_id"], seq=r["seq"], at=self._local(r["at"]), desk=r["desk"],
             operator=r["operator"], action=r["action"], state_from=r["state_from"], state_to=r["state_to"],
             detail=dict(r["detail"]), sensitive=r["sensitive"],
-        ) for r in records])
-        self.uow.track(s, version=row["version"])
-        return s
+        )
+
+    def _records_of(self, screening_id: str) -> list[StepRecord]:
+        return [self._record(r) for r in self.uow.execute(_RECORDS_OF, {"id": screening_id}).mappings()]
 
     def _many(self, *where: Any) -> list[Screening]:
         """The stored screenings matching ``where``, in the order they were opened (those already loaded as such)."""
@@ -227,7 +238,7 @@ class Screenings(Repo):
         row = self.uow.execute(_SCREENING_BY_ID, {"id": screening_id}).mappings().first()
         if row is None:
             return None
-        return self._build(row, self.uow.execute(_RECORDS_OF, {"id": screening_id}).mappings())
+        return self._build(row, None)
 
     def for_day(self, day: dt.date) -> list[Screening]:
         day_of = self.store.centre.day_of

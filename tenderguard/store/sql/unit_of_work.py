@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 #: The columns of a screening's row that its steps change.
 _MUTABLE = ("state", "outcome", "reason", "services", "badge", "fevers", "measuring_errors", "rest_until", "supplies",
-            "residence", "letter_serial")
+            "residence", "letter_serial", "steps", "readings")
 _INSERT_RECORDS = insert(screening_events)
 _INSERT_AUDIT = insert(audit_log)
 #: The versioned UPDATE of a screening per set of changed columns, built once each (a step changes one or two).
@@ -75,6 +75,7 @@ class _Tracked:
 
     screening: Screening
     version: int | None
+    #: The number of the last step record written (those after it are new).
     n_records: int
     values: dict[str, Any]
 
@@ -86,6 +87,7 @@ def _mutable_values(s: Screening) -> dict[str, Any]:
         "badge": s.badge, "fevers": s.fevers, "measuring_errors": s.measuring_errors,
         "rest_until": s.rest_until, "supplies": dict(s.supplies), "residence": s.residence,
         "letter_serial": s.letter_serial,
+        "steps": s.steps, "readings": s.readings,
     }
 
 
@@ -253,7 +255,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     def track(self, screening: Screening, *, version: int | None) -> None:
         """Remember a screening handed out (loaded at ``version``, or added: None) so that commit writes it back."""
         loaded = version is not None
-        self._tracked[screening.id] = _Tracked(screening, version, len(screening.records) if loaded else 0,
+        self._tracked[screening.id] = _Tracked(screening, version, screening.steps if loaded else 0,
                                                _mutable_values(screening) if loaded else {})
 
     def tracked(self, screening_id: str) -> Screening | None:
@@ -277,7 +279,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         records: list[StepRecord] = []
         for entry in self._tracked.values():
             s = entry.screening
-            new_records = s.records[entry.n_records:]
+            new_records = s.records_after(entry.n_records)
             if entry.version is None:
                 self.execute(insert_numbered(screenings, _new_row(s, centre), sqlite=sqlite))
                 written.append((entry, 1))
@@ -316,7 +318,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             self._failed(exc)
         self.webhook_queue_settled(committed=True)
         for entry, version in written:  # a second commit of this unit of work writes only what changed since
-            entry.version, entry.n_records = version, len(entry.screening.records)
+            entry.version, entry.n_records = version, entry.screening.steps
             entry.values = _mutable_values(entry.screening)
         if drafts:
             self._seal_now_and_then()

@@ -37,6 +37,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop them (residences and letter numbers are forgotten; the letters already written keep theirs)."""
     op.drop_table("letter_sequences")
-    with op.batch_alter_table("screenings") as batch:
+    # In place (ALTER TABLE … DROP COLUMN): rebuilding screenings on SQLite would delete its step records with it.
+    with op.batch_alter_table("screenings", recreate="never") as batch:
         batch.drop_column("letter_serial")
         batch.drop_column("residence")
