@@ -67,8 +67,8 @@ def test_the_residence_and_the_number_are_stored_and_read_back(make: HarnessFact
     assert other.desk("B", "李娜").view(refused).residence_given
     other.export(day, str(tmp_path / "day.csv"), unmasked=True, operator="王芳")
     other.export(day, str(tmp_path / "day.xlsx"), fmt="xlsx", unmasked=True, operator="王芳")
-    cells = [str(v) for row in openpyxl.load_workbook(tmp_path / "day.xlsx").active.iter_rows(values_only=True)
-             for v in row]
+    sheet = openpyxl.load_workbook(tmp_path / "day.xlsx").worksheets[0]
+    cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row]
     assert RESIDENCE not in (tmp_path / "day.csv").read_text(encoding="utf-8-sig") + "".join(cells)
 
 

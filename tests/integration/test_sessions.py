@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import pytest
 from gatekit import CENTRE, COMPANIES, DAY, HALL_1, HALL_2, PEOPLE, SESSION, Harness, HarnessFactory
@@ -51,7 +52,7 @@ def test_a_postponed_session_moves_to_its_new_day_with_its_badges_notices_and_re
     assert (s.status, s.opens_at, s.postponed_from, s.status_reason) == (
         SessionStatus.POSTPONED, LATER, OPENS, "评标专家未到齐")
     assert s.day(h.centre) == dt.date(2026, 11, 25)
-    badge = h.gate.badge(admitted.badge)
+    badge = h.gate.badge(str(admitted.badge))
     assert badge.status is BadgeStatus.REVOKED
     assert badge.revoked_reason == "场次 MY-2026-130 延期至 2026年11月25日 09:30：评标专家未到齐"
     assert done.revoked == (admitted.badge,)
@@ -98,7 +99,7 @@ def test_a_postponement_within_the_day_keeps_the_badges(make: HarnessFactory) ->
     admitted = h.admit(PEOPLE[0], COMPANIES[0], session=CODE)
     done = h.gate.postpone_session(CODE, OPENS.replace(hour=14, minute=30), operator="王芳")
     assert done.revoked == ()
-    assert h.gate.badge(admitted.badge).status is BadgeStatus.ACTIVE
+    assert h.gate.badge(str(admitted.badge)).status is BadgeStatus.ACTIVE
     assert h.admit(PEOPLE[1], COMPANIES[1], session=CODE).outcome == Outcome.ADMITTED
 
 
@@ -132,7 +133,7 @@ def test_a_cancelled_session_is_refused_at_the_desk_and_leaves_the_reminders(mak
     assert (ended.outcome, ended.reason, last_operator) == (Outcome.REFUSED, "session_closed", "李强")
 
     assert h.gate.session(CODE).status is SessionStatus.CANCELLED
-    assert h.gate.badge(admitted.badge).revoked_reason == "场次 MY-2026-130 已取消：招标人撤回"
+    assert h.gate.badge(str(admitted.badge)).revoked_reason == "场次 MY-2026-130 已取消：招标人撤回"
     assert done.superseded == ("notice:ZX:2026-11-23",)
     assert done.queued == ("notice:ZX:2026-11-23:2",)
     refused = "场次 MY-2026-130 已取消（招标人撤回），不能为该场次办理入场"
@@ -141,9 +142,12 @@ def test_a_cancelled_session_is_refused_at_the_desk_and_leaves_the_reminders(mak
     [group] = h.gate.reminder_groups(2)
     assert [s.code for s in group.sessions] == ["MY-2026-131"]
     assert CODE not in build_notice(group, policy=h.policy, centre=h.centre).text
-    for change in (lambda: h.gate.cancel_session(CODE, operator="李强"),
-                   lambda: h.gate.postpone_session(CODE, LATER, operator="李强"),
-                   lambda: h.gate.edit_session(CODE, operator="李强", project_name="新名称")):
+    changes: list[Callable[[], object]] = [
+        lambda: h.gate.cancel_session(CODE, operator="李强"),
+        lambda: h.gate.postpone_session(CODE, LATER, operator="李强"),
+        lambda: h.gate.edit_session(CODE, operator="李强", project_name="新名称"),
+    ]
+    for change in changes:
         with pytest.raises(SessionStatusError, match="已取消，不能再"):
             change()
     assert [c.kind for c in h.gate.session_record(CODE).history] == ["cancelled"]
