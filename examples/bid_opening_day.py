@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tenderguard.demo import print_summary, run_demo
+from tenderguard.i18n import _
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     started = time.perf_counter()
-    with console.status("demo day") as status:
+    with console.status(_("demo day")) as status:
         result = run_demo(args.out, sessions_file=HERE / "sessions-2026-11-23.csv",
                           progress=status.update)
     print_summary(result, console, seconds=time.perf_counter() - started)

@@ -32,9 +32,11 @@ from rich.table import Table
 
 from tenderguard.batch import run_batch
 from tenderguard.domain.arrival_slots import SessionLoad, plan_arrivals
+from tenderguard.domain.catalogue import outcome_label
 from tenderguard.domain.model import SHANGHAI, Centre, ManualClock
 from tenderguard.errors import TenderGuardError
 from tenderguard.factories import lettered_credit_code, resident_id
+from tenderguard.i18n import N_, _, format_date
 from tenderguard.imports import read_day_plan
 from tenderguard.keys import init_keys, load_id_secret, load_signing_key
 from tenderguard.notices.documents import build_notice, render_declaration_form, render_notice_pdf
@@ -54,6 +56,8 @@ GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "军", "杰", "
          "建国", "海燕", "志强", "丽娟"]
 TRADES = ["建设工程", "市政工程", "路桥", "园林绿化", "机电设备", "医疗器械", "建筑装饰", "水利工程", "环境科技"]
 PLACES = ["北京", "河北", "天津", "山东", "河南", "辽宁", "江苏", "浙江"]
+#: Where a supervisor's signal stands, as the summary says it.
+_SIGNAL_STATUS = {"open": N_("awaiting the supervisor"), "dismissed": N_("dismissed"), "referred": N_("referred")}
 
 
 def demo_sessions_file() -> Path:
@@ -169,15 +173,15 @@ def _call_agencies(gate: Gate, clock: ManualClock) -> list[str]:
         if code == "HY":  # busy: asks to be called back at four
             gate.log_call(agency=code, caller="王芳", outcome="callback",
                           callback_at=clock.now() + dt.timedelta(hours=1), note="负责人开会")
-            log.append(f"{clock.now():%H:%M} {group.agency.name}: 约定回拨")
+            log.append(f"{clock.now():%H:%M} {group.agency.name}：约定回拨")
             continue
         gate.log_call(agency=code, caller="王芳", outcome="will_relay", answered_by=group.agency.contact or "经办人")
-        log.append(f"{clock.now():%H:%M} {group.agency.name}: 已通知,将转告投标人")
+        log.append(f"{clock.now():%H:%M} {group.agency.name}：已通知，将转告投标人")
     clock.advance(hours=1, minutes=5)
     for group in gate.reminders_due(2):
         gate.log_call(agency=group.agency.code, caller="王芳", outcome="reached",
                       answered_by=group.agency.contact or "经办人")
-        log.append(f"{clock.now():%H:%M} {group.agency.name}: 回拨已通知")
+        log.append(f"{clock.now():%H:%M} {group.agency.name}：回拨已通知")
     return log
 
 
@@ -190,40 +194,42 @@ def run_demo(out: Path, *, sessions_file: Path | None = None,
         stale.unlink(missing_ok=True)
     keys = out / "keys"
     init_keys(keys)
-    files: dict[str, Path] = {"database": db, "keys": keys}
+    files: dict[str, Path] = {N_("database"): db, N_("keys"): keys}
     policy = load_policy("miyun-2020")
     clock = ManualClock(_at(15, 0, DAY - dt.timedelta(days=1)))
     store = SqlStore(f"sqlite:///{db}", CENTRE)
     try:
         gate = Gate(policy=policy, centre=CENTRE, uow_factory=store.unit_of_work, clock=clock,
                     secret=load_id_secret(keys)[0])
-        progress("importing the day's sessions")
+        progress(_("importing the day's sessions"))
         plan = read_day_plan(sessions_file or demo_sessions_file(), CENTRE)
         gate.register_day(plan.agencies, plan.sessions)
-        progress("writing the agencies' notices")
-        files["notices"] = _write_notices(gate, out, dict(plan.expected))
-        progress("calling the agencies")
+        progress(_("writing the agencies' notices"))
+        files[N_("notices")] = _write_notices(gate, out, dict(plan.expected))
+        progress(_("calling the agencies"))
         calls = _call_agencies(gate, clock)
         (out / "call-log.txt").write_text("\n".join(calls) + "\n", encoding="utf-8")
-        files["call log"] = out / "call-log.txt"
+        files[N_("call log")] = out / "call-log.txt"
 
-        progress("screening the morning queue")
+        progress(_("screening the morning queue"))
         queue = _Queue([s.code for s in plan.sessions])
         morning = list(_morning(queue))
         results = _screen(gate, clock, "A", morning)
-        progress("lunch: exits, a substitution and a re-entry")
+        progress(_("lunch: exits, a substitution and a re-entry"))
         results += _screen(gate, clock, "B", _lunch(queue, morning, results))
-        progress("screening the afternoon queue")
+        progress(_("screening the afternoon queue"))
         results += _screen(gate, clock, "B", list(_afternoon(queue)))
         outcomes = Counter(str(r.get("outcome")) for r in results if "exit" not in r)
         write_private_text(out / "screening-results.jsonl",
                            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
-        files["screening results"] = out / "screening-results.jsonl"
+        files[N_("screening results")] = out / "screening-results.jsonl"
 
         _after_the_day(gate, out, keys, files, progress)
-        progress("verifying the audit trail")
+        progress(_("verifying the audit trail"))
         report = gate.verify_audit()
-        signals = tuple(f"{v.raised_at:%H:%M} {v.text}: 场次 {v.session}, {'、'.join(v.people)} ({v.status})"
+        signals = tuple(_("{time} {signal}: session {session}, {people} ({status})", time=f"{v.raised_at:%H:%M}",
+                          signal=v.text, session=v.session, people=_(", ").join(v.people),
+                          status=_(_SIGNAL_STATUS.get(v.status, v.status)))
                         for v in gate.signal_details(DAY))
         return DemoResult(files=files, outcomes=dict(outcomes), audit=str(report),
                           screenings=sum(outcomes.values()), signals=signals)
@@ -244,7 +250,7 @@ def _lunch(queue: _Queue, lines: list[dict[str, Any]], results: list[dict[str, A
     after: list[dict[str, Any]] = [{"exit": r["badge"], "at": noon} for _line, r in admitted]
     handed_back = next(r["badge"] for line, r in admitted if line.get("credit_code") == _credit_code(1))
     after.append(queue.person(session=queue.sessions[3], company=1, at=_at(13, 0), replaces=handed_back,
-                              reason="原投标人代表下午另有任务,单位交回健康标识改派"))
+                              reason="原投标人代表下午另有任务，单位交回健康标识改派"))
     back = next(line for line, _r in admitted
                 if line.get("role") == "bidder" and line["credit_code"] != _credit_code(1))
     after.append(back | {"session": queue.sessions[3], "at": _at(13, 40).isoformat()})
@@ -252,42 +258,45 @@ def _lunch(queue: _Queue, lines: list[dict[str, Any]], results: list[dict[str, A
 
 
 def print_summary(result: DemoResult, console: Console, *, seconds: float) -> None:
-    """The demo's outcome counts and a table of where each file went."""
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items()))
-    console.print(f"[bold]{CENTRE.name} — {DAY}[/bold]: {result.screenings} screenings ({counts})")
+    """The demo's outcome counts and a table of where each file went, in the catalogue's language."""
+    counts = _(", ").join(_("{outcome} {count}", outcome=outcome_label(k), count=v)
+                          for k, v in sorted(result.outcomes.items()))
+    console.print(_("{centre} — {day}: {screenings} screenings ({counts})", centre=CENTRE.name,
+                    day=format_date(DAY), screenings=result.screenings, counts=counts), style="bold")
     console.print(result.audit)
     for line in result.signals:
-        console.print(f"supervisor's signal: {line}")
-    table = Table(title="Where everything went")
-    table.add_column("what")
-    table.add_column("where")
+        console.print(_("supervisor's signal: {signal}", signal=line))
+    table = Table(title=_("Where everything went"))
+    table.add_column(_("what"))
+    table.add_column(_("where"))
     for what, path in result.files.items():
-        table.add_row(what, str(path))
+        table.add_row(_(what), str(path))
     console.print(table)
-    console.print(f"finished in {seconds:.1f} s")
+    console.print(_("finished in {seconds} s", seconds=f"{seconds:.1f}"))
 
 
 def _after_the_day(gate: Gate, out: Path, keys: Path, files: dict[str, Path],
                    progress: Callable[[str], None]) -> None:
     """The badge sheet, the refusal letters, the daily report and the masked export."""
-    progress("printing the badges")
+    progress(_("printing the badges"))
     sheet = gate.print_badges(DAY, load_signing_key(keys), out / "badges-2026-11-23.pdf", operator="王芳").result
     if sheet is not None:
-        files["badge sheet"] = sheet.path
-    progress("writing the refusal letters")
+        files[N_("badge sheet")] = sheet.path
+    progress(_("writing the refusal letters"))
     letters = out / "refusal-letters"
     letters.mkdir(exist_ok=True)
     for notice in gate.refusal_notices(DAY, operator="王芳"):
         write_refusal_letters(notice, letters)  # each letter as text and as PDF
-    files["refusal letters"] = letters
-    progress("writing the daily report")
+    files[N_("refusal letters")] = letters
+    progress(_("writing the daily report"))
     daily, problems = gate.daily_report(DAY)
     if problems:
-        raise TenderGuardError("the daily report does not match the audit trail: " + "; ".join(problems))
-    files["daily report"] = write_report_pdf(daily, out / "daily-report-2026-11-23.pdf")
+        raise TenderGuardError(_("the daily report does not match the audit trail: {problems}",
+                                 problems=_("; ").join(problems)))
+    files[N_("daily report")] = write_report_pdf(daily, out / "daily-report-2026-11-23.pdf")
     write_report_csv(daily, out / "daily-report-2026-11-23.csv")
     write_report_xlsx(daily, out / "daily-report-2026-11-23.xlsx")
-    files["daily report (CSV, XLSX)"] = out / "daily-report-2026-11-23.{csv,xlsx}"
-    progress("exporting the day")
+    files[N_("daily report (CSV, XLSX)")] = out / "daily-report-2026-11-23.{csv,xlsx}"
+    progress(_("exporting the day"))
     gate.export(DAY, str(out / "records-2026-11-23.xlsx"), fmt="xlsx", operator="王芳")
-    files["export (masked)"] = out / "records-2026-11-23.xlsx"
+    files[N_("export (masked)")] = out / "records-2026-11-23.xlsx"

@@ -32,6 +32,7 @@ __all__ = [
     "StorageError",
     "TenderGuardError",
     "TooEarlyError",
+    "TooLongError",
 ]
 
 
@@ -86,6 +87,18 @@ class InvalidInputError(TenderGuardError, ValueError):
         chinese = _HAN.search(_QUOTED.sub("", message)) is not None
         named = _(FIELD_NAMES[field]) if chinese and field in FIELD_NAMES else field
         super().__init__(_glue(_NAMED, message, field=named, message=message), hint=hint)
+
+
+class TooLongError(InvalidInputError):
+    """Raised when a text is longer than its field allows; ``length`` is how long it is, ``limit`` the most allowed.
+
+    A form or an import names the problem by these numbers rather than by reading the message.
+    """
+
+    def __init__(self, field: str, message: str, *, length: int, limit: int, hint: str | None = None) -> None:
+        self.length = length
+        self.limit = limit
+        super().__init__(field, message, hint=hint)
 
 
 class PolicyError(TenderGuardError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable
@@ -15,7 +16,7 @@ import click
 
 from tenderguard import __version__
 from tenderguard.errors import TenderGuardError
-from tenderguard.i18n import _
+from tenderguard.i18n import _, language
 from tenderguard.keys import DEFAULT_KEYS_DIR
 from tenderguard.policy import list_presets
 
@@ -35,6 +36,7 @@ __all__ = [
     "EXIT_BADGE_INVALID",
     "EXIT_INVALID_LINES",
     "Failure",
+    "Usage",
     "cli",
 ]
 
@@ -62,8 +64,117 @@ class Failure(click.ClickException):
         click.echo(_("Error: {message}", message=self.format_message()), file=file, err=file is None)
 
 
+class Usage(click.UsageError):
+    """A usage mistake (an unknown option or command, a bad or missing value) told as one line, exit 2.
+
+    ``错误：没有--nope这个选项（用法见 tenderguard badge --help）`` by default, in English with ``LANG=en``; the
+    command's usage text is left to ``--help``.
+    """
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the one line: the mistake and where to read the command's usage."""
+        command = self.ctx.command_path if self.ctx is not None else "tenderguard"
+        click.echo(_("Error: {message} (see {command} --help)", message=self.format_message(), command=command),
+                   file=file, err=file is None)
+
+
+def _param_name(param: click.Parameter | None) -> str:
+    """An option as typed (``--date``), an argument by its metavar (``FILE``)."""
+    if param is None:
+        return _("a value")
+    if isinstance(param, click.Option):
+        return "/".join(param.opts)
+    return param.human_readable_name
+
+
+def _date_layout(layout: str) -> str:
+    return layout.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace("%H", "HH").replace(
+        "%M", "MM").replace("%S", "SS")
+
+
+def _bad_value(exc: click.BadParameter) -> str:
+    """What is wrong with a value, said by the kind of value the option takes."""
+    name = _param_name(exc.param)
+    kind = exc.param.type if exc.param is not None else None
+    if isinstance(exc, click.MissingParameter):
+        return _("{param} is missing", param=name)
+    if _has_chinese(exc.message):  # TenderGuard's own words (a callback's check), already in the catalogue's language
+        return _("{field}: {message}", field=name, message=exc.message)
+    if isinstance(kind, click.DateTime):
+        return _("{param} takes a date written {layouts}", param=name,
+                 layouts=_(" or ").join(_date_layout(layout) for layout in kind.formats))
+    if isinstance(kind, click.Choice):
+        return _("{param} takes one of {choices}", param=name, choices=_(", ").join(map(str, kind.choices)))
+    if isinstance(kind, click.types.IntParamType):
+        return _("{param} takes a whole number", param=name)
+    if isinstance(kind, click.types.FloatParamType):
+        return _("{param} takes a number", param=name)
+    if isinstance(kind, click.Path | click.File):
+        return _("{param}: the file or folder given cannot be used ({problem})", param=name, problem=exc.message)
+    return _("{param} has a value that is not valid ({problem})", param=name, problem=exc.message)
+
+
+def _has_chinese(text: str) -> bool:
+    """Whether a text's own words are Chinese (TenderGuard's), a value quoted in it ('明天') left aside."""
+    return any("\u4e00" <= char <= "\u9fff" for char in _QUOTED.sub("", text))
+
+
+#: A value quoted in a message: not the message's own words.
+_QUOTED = re.compile("'[^']*'|\"[^\"]*\"|“[^”]*”|「[^」]*」")
+
+
+def _usage(exc: click.UsageError) -> click.UsageError:
+    """The one-line :class:`Usage` for a usage mistake click found, said in the catalogue's language."""
+    if isinstance(exc, Usage | click.exceptions.NoArgsIsHelpError):
+        return exc  # already told, or `tenderguard` alone: click shows the help
+    if language() == "en":
+        return Usage(exc.format_message(), ctx=exc.ctx)
+    if isinstance(exc, click.NoSuchOption):
+        message = _("no such option {option}", option=exc.option_name)
+        if exc.possibilities:
+            message = _("{problem}; did you mean {options}?", problem=message,
+                        options=_(", ").join(sorted(exc.possibilities)))
+    elif isinstance(exc, click.BadOptionUsage):
+        message = (_("{option} takes no value", option=exc.option_name) if "does not take" in exc.message
+                   else _("{option} needs a value", option=exc.option_name))
+    elif isinstance(exc, click.BadParameter):
+        message = _bad_value(exc)
+    elif exc.message.startswith("Got unexpected extra argument"):
+        extra = exc.message.partition("(")[2].rpartition(")")[0]
+        message = _("unexpected extra argument(s): {arguments}", arguments=extra)
+    else:
+        message = exc.message  # a command's own usage mistake, from the catalogue
+    return Usage(message, ctx=exc.ctx)
+
+
 class _Group(click.Group):
-    """A click group that turns TenderGuard's errors into one line and exit code 1."""
+    """A click group that turns TenderGuard's errors into one line and exit code 1, usage mistakes into one line, 2.
+
+    Its subgroups are of this class too (``group_class``), so each says an unknown command the same way.
+    """
+
+    group_class = type
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """Parse the group's own options; a mistake in them is one line (:class:`Usage`)."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _usage(exc) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The subcommand named first in ``args``; an unknown name is one line listing the commands there are."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.NoSuchOption:
+            raise
+        except click.UsageError as exc:
+            if language() == "en":
+                raise Usage(exc.format_message(), ctx=ctx) from None
+            raise Usage(_("no such command {name}; the commands are: {names}", name=args[0] if args else "",
+                          names=_(", ").join(self.list_commands(ctx))), ctx=ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; a TenderGuardError becomes a ClickException (no traceback)."""
@@ -71,11 +182,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TenderGuardError as exc:
             raise Failure(str(exc)) from None
-        except click.BadParameter as exc:
-            if exc.param is None or not isinstance(exc.param.type, click.File | click.Path):
-                raise
-            # A file or folder that is not there or not of its kind: one line, without the usage text.
-            raise click.UsageError(exc.format_message()) from None
+        except click.UsageError as exc:
+            raise _usage(exc) from None
         except UnicodeDecodeError as exc:
             raise Failure(_("a file given is not UTF-8 text (byte {byte} at {offset}): save it as UTF-8 and run the "
                             "command again", byte=f"{exc.object[exc.start]:#04x}", offset=exc.start)) from None

@@ -171,7 +171,7 @@ def demo(out: str) -> None:
 
     console = Console()
     started = time.perf_counter()
-    with console.status("demo day") as status:
+    with console.status(_("demo day")) as status:
         result = run_demo(Path(out), progress=status.update)
     print_summary(result, console, seconds=time.perf_counter() - started)
 

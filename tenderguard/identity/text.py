@@ -11,7 +11,7 @@ import unicodedata
 
 import phonenumbers
 
-from tenderguard.errors import InvalidInputError
+from tenderguard.errors import InvalidInputError, TooLongError
 from tenderguard.i18n import _
 
 __all__ = [
@@ -116,10 +116,12 @@ def clean_text(value: str, *, field: str, max_length: int) -> str:
     if not text:
         raise InvalidInputError(field, _("is empty"), hint=_("type the name"))
     if len(text) > max_length:
-        raise InvalidInputError(
+        raise TooLongError(
             field,
             _("is {length} characters long, the limit is {max_length}", length=len(text), max_length=max_length),
             hint=_("shorten it to at most {max_length} characters", max_length=max_length),
+            length=len(text),
+            limit=max_length,
         )
     if text.isprintable() and _ANGLE.isdisjoint(unicodedata.normalize("NFKD", text)):
         # Neither check below can fail: a printable text holds no Cc/Cf/Cs character, and a character whose

@@ -46,8 +46,9 @@ What makes rows invalid (:class:`ImportProblems`, each :class:`ImportProblem`'s 
     ``<``/``>``; line breaks and other spaces inside a cell are folded into one space), ``invalid_time``,
     ``unknown_hall``, ``invalid_phone``, ``invalid_email``, ``invalid_expected``; across rows,
     ``duplicate_session`` and ``agency_conflict`` (an agency's details differing from an earlier row's).
-    Each problem has its row, its column (the key above; ``header`` gives the Chinese header), a Chinese
-    ``message`` and, when a rule of the model refused the value, the model's ``field`` (``agency.phone``).
+    Each problem has its row, its column (the key above; ``header`` gives the Chinese header), a ``message``
+    from the catalogue (Chinese by default, English with ``LANG=en``) and, when a rule of the model refused the
+    value, the model's ``field`` (``agency.phone``).
     The error's message shows the first ten; ``problems`` has them all; :func:`write_problems` writes them as a
     CSV the clerk opens beside the file (``tenderguard import FILE --problems-out problems.csv``).
 
@@ -70,6 +71,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from tenderguard.domain.model import Agency, BidSession, Centre
+from tenderguard.i18n import _
 from tenderguard.imports.columns import COLUMNS, REQUIRED
 from tenderguard.imports.files import MAX_FILE_BYTES, MAX_ROWS, read_table
 from tenderguard.imports.problems import (
@@ -144,7 +146,8 @@ def read_day_plan(path: str | Path, centre: Centre, *, policy: Policy | None = N
         agency, session = row.agency, row.session
         if session.code in sessions:
             problems.append(ImportProblem(number, "code", "duplicate_session",
-                                          f"场次 {session.code} 在第 {sessions[session.code][0]} 行已经有了"))
+                                          _("session {code} is already in row {row}", code=session.code,
+                                            row=sessions[session.code][0])))
         else:
             sessions[session.code] = (number, session)
         if agency.code in agencies:

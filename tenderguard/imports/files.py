@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import openpyxl
 
+from tenderguard.i18n import N_, _
 from tenderguard.imports.columns import column_key
 from tenderguard.imports.problems import ImportFileError
 
@@ -33,7 +34,8 @@ MAX_COLUMNS = 64
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
-_SAVE_AS = "请在 Excel 或 WPS 中打开它，另存为“CSV UTF-8（逗号分隔）”或 Excel 工作簿（.xlsx）后再导入"
+_SAVE_AS = N_("open it in Excel or WPS, save it as \"CSV UTF-8 (comma delimited)\" or as an Excel workbook (.xlsx), "
+               "then import it again")
 #: Byte-order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one).
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -60,16 +62,19 @@ def read_table(path: Path) -> Table:
     """Read a CSV/tab-separated text file or an XLSX workbook; anything unreadable is an :class:`ImportFileError`."""
     source = str(path)
     if not path.is_file():
-        raise ImportFileError(source, "not_found", "文件不存在", hint="检查文件名和所在的文件夹")
+        raise ImportFileError(source, "not_found", _("the file does not exist"),
+                              hint=_("check the file's name and its folder"))
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ImportFileError(source, "unreadable", f"无法读取：{exc.strerror}") from None
+        raise ImportFileError(source, "unreadable", _("cannot be read: {reason}", reason=exc.strerror)) from None
     if size == 0:
-        raise ImportFileError(source, "empty", "文件是空的", hint="检查是否选错了文件，或文件没有保存完整")
+        raise ImportFileError(source, "empty", _("the file is empty"),
+                              hint=_("check that it is the right file and that it was saved completely"))
     if size > MAX_FILE_BYTES:
-        raise ImportFileError(source, "too_big", f"文件有 {size / 2**20:.1f} MiB，超过了 {MAX_FILE_BYTES // 2**20} MiB "
-                              "的上限", hint="一天的场次表不会这么大：检查是否选错了文件")
+        raise ImportFileError(source, "too_big", _("the file is {size} MiB, over the limit of {limit} MiB",
+                                                   size=f"{size / 2**20:.1f}", limit=MAX_FILE_BYTES // 2**20),
+                              hint=_("a day's sessions are never this big: check that it is the right file"))
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         headers, rows, encoding = *_workbook_rows(path), None
@@ -77,10 +82,12 @@ def read_table(path: Path) -> Table:
         text, encoding = _decode(path)
         headers, rows = _text_rows(text, source)
     elif suffix == ".xls":
-        raise ImportFileError(source, "unsupported_type", "是旧版 Excel 文件（.xls），无法读取", hint=_SAVE_AS)
+        raise ImportFileError(source, "unsupported_type", _("is an old Excel file (.xls), which cannot be read"),
+                              hint=_(_SAVE_AS))
     else:
         raise ImportFileError(source, "unsupported_type",
-                              f"不是 .csv、.txt 或 .xlsx 文件（扩展名是 {suffix or '空的'}）", hint=_SAVE_AS)
+                              _("is not a .csv, .txt or .xlsx file (its extension is {suffix})",
+                                suffix=suffix or _("empty")), hint=_(_SAVE_AS))
     return Table(headers=headers, rows=rows, encoding=encoding)
 
 
@@ -90,10 +97,11 @@ def _decode(path: Path) -> tuple[str, str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(source, "unreadable", f"无法读取：{exc.strerror}") from None
+        raise ImportFileError(source, "unreadable", _("cannot be read: {reason}", reason=exc.strerror)) from None
     if raw.startswith(_ZIP):
-        raise ImportFileError(source, "unsupported_type", "是 Excel 工作簿，扩展名却是 " + path.suffix,
-                              hint="把扩展名改为 .xlsx 后再导入")
+        raise ImportFileError(source, "unsupported_type",
+                              _("is an Excel workbook with the extension {suffix}", suffix=path.suffix),
+                              hint=_("rename it to .xlsx, then import it again"))
     marked = [(bom, encoding) for bom, encoding in _BOMS if raw.startswith(bom)]
     candidates = [(marked[0][1], len(marked[0][0]))] if marked else [(encoding, 0) for encoding in _GUESSES]
     for encoding, start in candidates:
@@ -104,8 +112,9 @@ def _decode(path: Path) -> tuple[str, str]:
         # UTF-16 without its mark decodes as UTF-8 or GB18030 too, with a NUL in every other place.
         if "\x00" not in text.partition("\n")[0]:
             return text, encoding
-    raise ImportFileError(source, "unknown_encoding", "无法识别文件的编码（不是 UTF-8、UTF-16 或 GB18030 的文本）",
-                          hint=_SAVE_AS)
+    raise ImportFileError(source, "unknown_encoding",
+                          _("the file's encoding is not recognised (not UTF-8, UTF-16 or GB18030 text)"),
+                          hint=_(_SAVE_AS))
 
 
 def _delimiter(first_line: str) -> str:
@@ -139,9 +148,12 @@ def _text_rows(text: str, source: str) -> tuple[tuple[str, ...], tuple[tuple[int
         line = reader.line_num + (sep is not None)
         if "field larger than field limit" in str(exc):
             raise ImportFileError(source, "cell_too_large",
-                                  f"第 {line} 行附近有一个超过 {csv.field_size_limit() // 1024} K 个字符的单元格",
-                                  hint="常见原因是某个单元格的引号没有配对：检查这一行及其前面几行") from None
-        raise ImportFileError(source, "bad_csv", f"第 {line} 行无法按 CSV 读取（{exc}）", hint=_SAVE_AS) from None
+                                  _("a cell near line {line} holds more than {limit} K characters", line=line,
+                                    limit=csv.field_size_limit() // 1024),
+                                  hint=_("usually a cell's quotes are not paired: check this line and the lines "
+                                         "before it")) from None
+        raise ImportFileError(source, "bad_csv", _("line {line} cannot be read as CSV ({reason})", line=line,
+                                                   reason=exc), hint=_(_SAVE_AS)) from None
 
 
 def _header_and_rows(source: str, records: Iterable[Sequence[Any]],
@@ -156,13 +168,15 @@ def _header_and_rows(source: str, records: Iterable[Sequence[Any]],
             headers = tuple(str(cell if cell is not None else "").strip() for cell in cells)
             continue
         if len(rows) == MAX_ROWS:
-            raise ImportFileError(source, "too_many_rows", f"有超过 {MAX_ROWS} 行场次",
-                                  hint="一天的场次表不会这么多：检查是否选错了文件，或分成几个文件导入")
+            raise ImportFileError(source, "too_many_rows", _("has more than {limit} rows of sessions", limit=MAX_ROWS),
+                                  hint=_("a day never has this many sessions: check that it is the right file, "
+                                         "or import it in several files"))
         rows.append((number, tuple(cells)))
     if headers is None:
-        raise ImportFileError(source, "empty", "文件里没有任何内容", hint="检查是否选错了文件")
+        raise ImportFileError(source, "empty", _("the file holds nothing"), hint=_("check that it is the right file"))
     if not rows:
-        raise ImportFileError(source, "no_rows", "只有表头，没有场次", hint="在表头下面每个场次填一行")
+        raise ImportFileError(source, "no_rows", _("has the header only, no sessions"),
+                              hint=_("fill in one row per session under the header"))
     return headers, tuple(rows)
 
 
@@ -172,14 +186,17 @@ def _workbook_rows(path: Path) -> tuple[tuple[str, ...], tuple[tuple[int, tuple[
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(_OLE2):
-        raise ImportFileError(source, "encrypted_workbook", "是加密（设了打开密码）的工作簿，或旧版 .xls 文件",
-                              hint="取消打开密码，" + _SAVE_AS)
+        raise ImportFileError(source, "encrypted_workbook",
+                              _("is an encrypted workbook (it has a password to open it) or an old .xls file"),
+                              hint=_("remove the password to open it, then {save_as}", save_as=_(_SAVE_AS)))
     if not zipfile.is_zipfile(path):
         if head.startswith(_ZIP):
-            raise ImportFileError(source, "corrupt_workbook", "工作簿已损坏（文件不完整）",
-                                  hint="重新下载或复制这个文件，" + _SAVE_AS)
-        raise ImportFileError(source, "not_a_workbook", "不是 Excel 工作簿（.xlsx 文件是 zip 格式，这个不是）",
-                              hint="它可能是改了扩展名的文本或其他文件：" + _SAVE_AS)
+            raise ImportFileError(source, "corrupt_workbook", _("the workbook is damaged (the file is incomplete)"),
+                                  hint=_("download or copy the file again, then {save_as}", save_as=_(_SAVE_AS)))
+        raise ImportFileError(source, "not_a_workbook",
+                              _("is not an Excel workbook (an .xlsx file is a zip file, this one is not)"),
+                              hint=_("it may be a text or other file with its extension changed: {save_as}",
+                                     save_as=_(_SAVE_AS)))
     _check_zip(path)
     try:
         with warnings.catch_warnings():
@@ -187,7 +204,7 @@ def _workbook_rows(path: Path) -> tuple[tuple[str, ...], tuple[tuple[int, tuple[
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
                 if not book.worksheets:
-                    raise ImportFileError(source, "empty", "工作簿里没有工作表")
+                    raise ImportFileError(source, "empty", _("the workbook has no sheet"))
                 sheet = book.worksheets[0]
                 return _header_and_rows(source, sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True))
             finally:
@@ -195,7 +212,8 @@ def _workbook_rows(path: Path) -> tuple[tuple[str, ...], tuple[tuple[int, tuple[
     except ImportFileError:
         raise
     except Exception:
-        raise ImportFileError(source, "corrupt_workbook", "工作簿已损坏，无法读取", hint=_SAVE_AS) from None
+        raise ImportFileError(source, "corrupt_workbook", _("the workbook is damaged and cannot be read"),
+                              hint=_(_SAVE_AS)) from None
 
 
 def _check_zip(path: Path) -> None:
@@ -205,13 +223,16 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if "xl/workbook.xml" not in {m.filename for m in members}:
-                raise ImportFileError(source, "not_a_workbook", "是 zip 文件，但不是 Excel 工作簿", hint=_SAVE_AS)
+                raise ImportFileError(source, "not_a_workbook", _("is a zip file but not an Excel workbook"),
+                                      hint=_(_SAVE_AS))
             if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-                raise ImportFileError(source, "too_big", f"工作簿解压后超过 {MAX_UNPACKED_BYTES // 2**20} MiB",
-                                      hint="一天的场次表不会这么大：检查是否选错了文件")
+                raise ImportFileError(source, "too_big", _("the workbook unpacks to more than {limit} MiB",
+                                                       limit=MAX_UNPACKED_BYTES // 2**20),
+                                      hint=_("a day's sessions are never this big: check that it is the right file"))
             broken = archive.testzip()
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
         broken = "?"
     if broken is not None:
-        raise ImportFileError(source, "corrupt_workbook", "工作簿已损坏（文件不完整或内容有误）",
-                              hint="重新下载或复制这个文件，" + _SAVE_AS)
+        raise ImportFileError(source, "corrupt_workbook",
+                              _("the workbook is damaged (the file is incomplete or its content is wrong)"),
+                              hint=_("download or copy the file again, then {save_as}", save_as=_(_SAVE_AS)))

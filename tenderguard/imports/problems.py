@@ -10,6 +10,7 @@ from pathlib import Path
 import attrs
 
 from tenderguard.errors import TenderGuardError
+from tenderguard.i18n import _, ngettext
 from tenderguard.imports.columns import header_name
 
 __all__ = ["SHOWN", "ImportFileError", "ImportProblem", "ImportProblems", "problems_csv", "shown", "write_problems"]
@@ -20,7 +21,7 @@ SHOWN = 10
 
 @attrs.frozen
 class ImportProblem:
-    """One thing wrong in an import file: where (row, column), what (a code for programs, Chinese for the clerk)."""
+    """One thing wrong in an import file: where (row, column), what (a code for programs, words for the clerk)."""
 
     #: The row as the spreadsheet numbers it: 1 is the header, 2 the first session; 0 is the file as a whole.
     row: int
@@ -28,7 +29,7 @@ class ImportProblem:
     column: str
     #: What is wrong, for programs: ``required``, ``invalid_time``, ``unknown_hall``… (listed in the package doc).
     code: str
-    #: What is wrong, in Chinese, for the clerk; ``str()`` puts the row and the column's Chinese header before it.
+    #: What is wrong, for the clerk (from the catalogue); ``str()`` puts the row and the column's header before it.
     message: str
     #: The model's field whose rule refused the value (``agency.phone``), when one did.
     field: str | None = None
@@ -39,9 +40,11 @@ class ImportProblem:
         return _visible(header_name(self.column))
 
     def __str__(self) -> str:
-        """``第 3 行，开标时间：…``."""
-        where = "文件" if self.row == 0 else f"第 {self.row} 行"
-        return f"{where}，{self.header}：{self.message}" if self.column else f"{where}：{self.message}"
+        """``第3行，开标时间：…`` (``row 3, 开标时间: …`` in English)."""
+        where = _("file") if self.row == 0 else _("row {row}", row=self.row)
+        if self.column:
+            return _("{where}, {column}: {message}", where=where, column=self.header, message=self.message)
+        return _("{where}: {message}", where=where, message=self.message)
 
 
 class ImportProblems(TenderGuardError):
@@ -53,10 +56,14 @@ class ImportProblems(TenderGuardError):
     def __init__(self, source: str, problems: Iterable[ImportProblem]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        listed = "；".join(str(p) for p in self.problems[:SHOWN])
-        more = f"；另有 {len(self.problems) - SHOWN} 个问题未列出" if len(self.problems) > SHOWN else ""
-        super().__init__(f"{source}：{len(self.problems)} 个问题，未导入任何内容：{listed}{more}",
-                         hint="改正所列各处后重新导入")
+        listed = _("; ").join(str(p) for p in self.problems[:SHOWN])
+        if len(self.problems) > SHOWN:
+            listed += _("; ") + ngettext("{n} more problem not listed", "{n} more problems not listed",
+                                         len(self.problems) - SHOWN)
+        summary = ngettext("{n} problem, nothing imported", "{n} problems, nothing imported", len(self.problems))
+        super().__init__(_("{where}: {message}", where=source, message=_("{summary}: {problems}", summary=summary,
+                                                                         problems=listed)),
+                         hint=_("correct each place listed, then import again"))
 
 
 class ImportFileError(TenderGuardError):
@@ -64,14 +71,14 @@ class ImportFileError(TenderGuardError):
 
     Missing, too big, neither CSV nor XLSX, an encoding that is not UTF-8, UTF-16 or GB18030, a damaged or
     encrypted workbook, empty, only a header: ``code`` says which for programs, the message names the file and
-    says what to do, in Chinese. ``problems`` holds the one problem (row 0), as :class:`ImportProblems` does.
+    says what to do. ``problems`` holds the one problem (row 0), as :class:`ImportProblems` does.
     """
 
     def __init__(self, source: str, code: str, message: str, *, hint: str | None = None) -> None:
         self.source = source
         self.code = code
         self.problems = (ImportProblem(row=0, column="", code=code, message=message),)
-        super().__init__(f"{source}：{message}", hint=hint)
+        super().__init__(_("{where}: {message}", where=source, message=message), hint=hint)
 
 
 def shown(value: object, *, limit: int = 30) -> str:
@@ -91,10 +98,10 @@ def _cell(value: str) -> str:
 
 
 def problems_csv(source: str, problems: Iterable[ImportProblem]) -> str:
-    """The problems as CSV text with Chinese headers (文件, 行, 列, 问题, 代码, 字段), one problem a line."""
+    """The problems as CSV text with headers (文件, 行, 列, 问题, 代码, 字段 in Chinese), one problem a line."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["文件", "行", "列", "问题", "代码", "字段"])
+    writer.writerow([_("File"), _("Row"), _("Column"), _("Problem"), _("Code"), _("Field")])
     for problem in problems:
         writer.writerow([_cell(source), problem.row, _cell(problem.header), _cell(problem.message), problem.code,
                          problem.field or ""])

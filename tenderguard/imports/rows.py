@@ -1,4 +1,4 @@
-"""Checking the header and each row of an import file: every problem of every cell, named by column, in Chinese."""
+"""Checking the header and each row of an import file: every problem of every cell, named by its column."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 import attrs
 
 from tenderguard.domain.model import Agency, BidSession, Centre
-from tenderguard.errors import InvalidInputError
+from tenderguard.errors import InvalidInputError, TooLongError
+from tenderguard.i18n import _
 from tenderguard.identity import validate_person_name
 from tenderguard.imports.columns import COLUMNS, REQUIRED, column_key, header_name
 from tenderguard.imports.problems import ImportProblem, shown
@@ -35,14 +36,17 @@ def column_index(headers: Sequence[str]) -> tuple[dict[str, int], list[ImportPro
             continue
         key = column_key(header)
         if key is None:
-            problems.append(ImportProblem(1, header, "unknown_column", f"不认识的列（第 {position + 1} 列），可用的列："
-                                          + "、".join(names[0] for names in COLUMNS.values())))
+            problems.append(ImportProblem(1, header, "unknown_column", _(
+                "unknown column (column {position}); the columns are: {columns}", position=position + 1,
+                columns=_(", ").join(names[0] for names in COLUMNS.values()))))
         elif key in index:
             problems.append(ImportProblem(1, key, "duplicate_column",
-                                          f"第 {index[key] + 1} 列和第 {position + 1} 列是同一列，只能有一个"))
+                                          _("columns {first} and {second} are the same column; keep only one",
+                                            first=index[key] + 1, second=position + 1)))
         else:
             index[key] = position
-    problems += [ImportProblem(1, key, "missing_column", "缺少这一列") for key in REQUIRED if key not in index]
+    problems += [ImportProblem(1, key, "missing_column", _("this column is missing"))
+                 for key in REQUIRED if key not in index]
     return index, problems
 
 
@@ -90,7 +94,7 @@ def check_row(number: int, cells: Mapping[str, Any], centre: Centre, halls: Coll
         text = _text(cells.get(key))
         if text is None:
             if key in REQUIRED:
-                problems.append(ImportProblem(number, key, "required", "必填，不能为空"))
+                problems.append(ImportProblem(number, key, "required", _("required, cannot be empty")))
             values[key] = None
             continue
         try:
@@ -105,7 +109,8 @@ def check_row(number: int, cells: Mapping[str, Any], centre: Centre, halls: Coll
         session = BidSession(code=values["code"], project_name=values["project"], opens_at=values["opens_at"],
                              hall=values["hall"], agency=agency.code)
     except InvalidInputError as exc:  # a rule across fields: none today, but never a traceback
-        return Row(number, (ImportProblem(number, "", "invalid_row", f"这一行无效（{exc}）", exc.field),))
+        return Row(number, (ImportProblem(number, "", "invalid_row", _("this row is not valid ({reason})", reason=exc),
+                                          exc.field),))
     return Row(number, (), agency, session, values["expected"])
 
 
@@ -115,8 +120,9 @@ def agency_conflict(number: int, agency: Agency, earlier: Agency, earlier_row: i
     if not differing:
         return None
     return ImportProblem(number, differing[0], "agency_conflict",
-                         f"代理机构 {agency.code} 的" + "、".join(header_name(k) for k in differing)
-                         + f"与第 {earlier_row} 行不同：同一机构各行要一致")
+                         _("the {columns} of agency {agency} differ from row {row}: every row of an agency must "
+                           "agree", columns=_(", ").join(header_name(k) for k in differing), agency=agency.code,
+                           row=earlier_row))
 
 
 def _text(value: Any) -> str | None:
@@ -143,36 +149,40 @@ def _field(cls: type[Any], name: str, value: str, fault: Callable[[str, InvalidI
 
 
 def _code_fault(value: str, exc: InvalidInputError) -> _Refused:
-    return _Refused("invalid_code", f"{shown(value)}不是有效的编号：只能用字母、数字和 - _ . /，最多 64 个字符",
-                    exc.field)
+    return _Refused("invalid_code", _("{value} is not a valid code: use letters, digits and - _ . / only, at most "
+                                      "64 characters", value=shown(value)), exc.field)
 
 
 def _phone_fault(value: str, exc: InvalidInputError) -> _Refused:
-    return _Refused("invalid_phone", f"{shown(value)}不是有效的电话号码：手机 11 位（如 138 1234 5678），"
-                    "座机带区号（如 010-6904 1234）", exc.field)
+    return _Refused("invalid_phone", _("{value} is not a valid phone number: a mobile has 11 digits (e.g. 138 1234 "
+                                       "5678), a landline its area code (e.g. 010-6904 1234)", value=shown(value)),
+                    exc.field)
 
 
 def _email_fault(value: str, exc: InvalidInputError) -> _Refused:
-    return _Refused("invalid_email", f"{shown(value)}不是电子邮箱地址（如 bid@agency.cn）", exc.field)
+    return _Refused("invalid_email", _("{value} is not an email address (e.g. bid@agency.cn)", value=shown(value)),
+                    exc.field)
 
 
 def _text_fault(value: str, exc: InvalidInputError) -> _Refused:
-    """Why a text broke the rules of names (``clean_text``), in Chinese; the rule itself stays the model's."""
+    """Why a text broke the rules of names (``clean_text``), for the clerk; the rule itself stays the model's."""
     flat = " ".join(unicodedata.normalize("NFC", value).split())
     for position, char in enumerate(flat, start=1):
         if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
-            name = unicodedata.name(char, "控制字符")
-            return _Refused("control_character", f"第 {position} 个字符是看不见的控制或格式字符 U+{ord(char):04X}"
-                            f"（{name}），请重新输入这一格，不要粘贴", exc.field)
+            name = unicodedata.name(char, _("control character"))
+            return _Refused("control_character", _(
+                "character {position} is an invisible control or formatting character {code} ({name}); type the "
+                "cell again instead of pasting it", position=position, code=f"U+{ord(char):04X}", name=name),
+                exc.field)
         if not {"<", ">"}.isdisjoint(unicodedata.normalize("NFKC", char)):
             return _Refused("angle_bracket",
-                            f"第 {position} 个字符是 {shown(char)}（U+{ord(char):04X}），名称里不能有 < 或 >",
+                            _("character {position} is {char} ({code}); a name cannot hold < or >",
+                              position=position, char=shown(char), code=f"U+{ord(char):04X}"),
                             exc.field)
-    # The limit as the message says it, in English or in Chinese (the catalogue's two wordings of clean_text's).
-    limit = re.search(r"the limit is (\d+)|上限为(\d+)", exc.message)
-    if limit is not None:
-        return _Refused("too_long", f"有 {len(flat)} 个字符，最多 {limit.group(1) or limit.group(2)} 个", exc.field)
-    return _Refused("invalid_text", f"不符合名称的规则（{exc.message}）", exc.field)
+    if isinstance(exc, TooLongError):
+        return _Refused("too_long", _("has {length} characters, at most {limit} are allowed", length=len(flat),
+                                      limit=exc.limit), exc.field)
+    return _Refused("invalid_text", _("breaks the rules of names ({reason})", reason=exc.detail), exc.field)
 
 
 def _contact(text: str) -> str:
@@ -186,26 +196,29 @@ def _contact(text: str) -> str:
 def _hall(text: str, halls: Collection[str]) -> str:
     hall: str = _field(BidSession, "hall", text, _text_fault)
     if halls and hall not in halls:
-        raise _Refused("unknown_hall", f"{shown(hall)}不是本中心的开标室（政策里的开标室："
-                       + "、".join(sorted(halls)) + "）", "session.hall")
+        raise _Refused("unknown_hall", _("{value} is not a hall of this centre (the policy's halls: {halls})",
+                                         value=shown(hall), halls=_(", ").join(sorted(halls))), "session.hall")
     return hall
 
 
 def _when(value: Any, centre: Centre) -> dt.datetime:
     """An opening time: a spreadsheet's date and time, ISO text, or 2026/11/23 9:30 as Excel writes it."""
-    hint = "应写成 2026-11-23 09:30 这样的日期和时刻"
+    hint = _("write a date and time such as 2026-11-23 09:30")
     if isinstance(value, dt.datetime):
         found = value
     elif isinstance(value, dt.date):
-        raise _Refused("invalid_time", f"{shown(value)}只有日期，没有时刻：{hint}", "session.opens_at")
+        raise _Refused("invalid_time", _("{value} has a date but no time: {hint}", value=shown(value), hint=hint),
+                       "session.opens_at")
     else:
         text = unicodedata.normalize("NFKC", str(value)).strip().replace("/", "-")
         if not _CLOCK.search(text):
-            missing = "只有日期，没有时刻" if _DATE.search(text) else "不是时间"
-            raise _Refused("invalid_time", f"{shown(value)}{missing}：{hint}", "session.opens_at")
+            wrong = (_("{value} has a date but no time: {hint}", value=shown(value), hint=hint) if _DATE.search(text)
+                     else _("{value} is not a time: {hint}", value=shown(value), hint=hint))
+            raise _Refused("invalid_time", wrong, "session.opens_at")
         parsed = _parse_time(text, centre)
         if parsed is None:
-            raise _Refused("invalid_time", f"{shown(value)}不是时间：{hint}", "session.opens_at")
+            raise _Refused("invalid_time", _("{value} is not a time: {hint}", value=shown(value), hint=hint),
+                           "session.opens_at")
         found = parsed
     return found if found.tzinfo is not None else found.replace(tzinfo=centre.tz)
 
@@ -225,13 +238,15 @@ def _parse_time(text: str, centre: Centre) -> dt.datetime | None:
 
 def _expected(value: Any) -> tuple[int, int]:
     """Expected attendance: ``20-35`` (also 20–35, 20~35, 20至35) or one number."""
-    hint = "应写成 20-35 这样的范围或一个人数"
+    hint = _("write a range such as 20-35 or one number")
     number = _text(value)
-    low, _, high = unicodedata.normalize("NFKC", str(number)).translate(_RANGE_DASHES).partition("-")
+    low, _dash, high = unicodedata.normalize("NFKC", str(number)).translate(_RANGE_DASHES).partition("-")
     try:
         span = (int(low), int(high or low))
     except ValueError:
-        raise _Refused("invalid_expected", f"{shown(value)}不是人数：{hint}") from None
+        raise _Refused("invalid_expected", _("{value} is not a number of people: {hint}", value=shown(value),
+                                             hint=hint)) from None
     if span[0] < 0 or span[1] < max(span[0], 1):
-        raise _Refused("invalid_expected", f"{shown(value)}不是从小到大的人数范围：{hint}")
+        raise _Refused("invalid_expected", _("{value} is not a range of people from low to high: {hint}",
+                                             value=shown(value), hint=hint))
     return span

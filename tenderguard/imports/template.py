@@ -12,6 +12,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.imports.columns import COLUMNS, REQUIRED
 
 __all__ = ["GUIDANCE", "example_row", "write_template"]
@@ -51,7 +52,8 @@ def write_template(target: str | Path, *, day: dt.date, centre_code: str = "MY",
     """
     path = Path(target)
     if path.suffix.lower() != ".xlsx":
-        raise InvalidInputError("template", f"{path} is not an .xlsx file", hint="name it e.g. 场次模板.xlsx")
+        raise InvalidInputError("template", _("{path} is not an .xlsx file", path=path),
+                                hint=_("name it e.g. 场次模板.xlsx"))
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None  # a new workbook has its sheet  # noqa: S101 - narrows the type for mypy

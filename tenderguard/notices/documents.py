@@ -30,6 +30,7 @@ from tenderguard.domain.arrival_slots import ArrivalWindow
 from tenderguard.domain.model import BidSession, Centre
 from tenderguard.domain.reminders import AgencyDay
 from tenderguard.errors import InvalidInputError, RenderError
+from tenderguard.i18n import _
 from tenderguard.notices.notice_content import (
     NUMERALS,
     checked_contact,
@@ -106,8 +107,8 @@ def build_notice(
     value with invisible or bidirectional characters raises RenderError.
     """
     if not isinstance(group, AgencyDay):
-        raise InvalidInputError("group", f"{type(group).__name__} is not an AgencyDay",
-                                hint="build notices from agency_days(), one per agency and day")
+        raise InvalidInputError("group", _("{kind} is not an AgencyDay", kind=type(group).__name__),
+                                hint=_("build notices from agency_days(), one per agency and day"))
     check_text("agency.name", group.agency.name, max_length=100)
     check_text("centre.name", centre.name, max_length=50)
     contact = checked_contact(contact_phone)
@@ -155,11 +156,12 @@ def render_notice_pdf(
     """
     if isinstance(notice, AgencyDay):
         if policy is None or centre is None:
-            raise InvalidInputError("policy", "a notice built from an AgencyDay needs the policy and the centre",
-                                    hint="pass policy=… and centre=…, or a notice from build_notice()")
+            raise InvalidInputError("policy", _("a notice built from an AgencyDay needs the policy and the centre"),
+                                    hint=_("pass policy=… and centre=…, or a notice from build_notice()"))
         notice = build_notice(notice, policy=policy, centre=centre, windows=windows, contact_phone=contact_phone)
     elif not isinstance(notice, AgencyNotice):
-        raise InvalidInputError("notice", f"{type(notice).__name__} is neither an AgencyNotice nor an AgencyDay")
+        raise InvalidInputError("notice", _("{kind} is neither an AgencyNotice nor an AgencyDay; give one of them",
+                                          kind=type(notice).__name__))
     return _write_pdf(notice.html, out, stylesheet="notice-print.css", fields=[("notice", notice.subject)],
                       fetcher=TemplateFetcher())
 
@@ -182,8 +184,8 @@ def render_declaration_form(policy: Policy, session: BidSession, out: Path, *, c
     :func:`form_reference`. A policy that takes no declaration (``badge-only``) raises RenderError.
     """
     if not any(isinstance(step, DeclarationStep) for step in policy.steps):
-        raise RenderError(f"policy {policy.name} takes no health declaration form",
-                          hint="use a policy with a declaration step, e.g. miyun-2020", field="policy")
+        raise RenderError(_("policy {name} takes no health declaration form", name=policy.name),
+                          hint=_("use a policy with a declaration step, e.g. miyun-2020"), field="policy")
     check_text("centre.name", centre.name, max_length=50)
     check_text("session.project_name", session.project_name, max_length=200)
     check_text("session.hall", session.hall, max_length=50)

@@ -35,6 +35,7 @@ import attrs
 
 from tenderguard.domain.model import Clock, SystemClock
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _
 from tenderguard.notices.smtp_settings import (
     DEFAULT_PORTS,
     ENV_PREFIX,
@@ -114,22 +115,23 @@ def build_message(
     try:
         recipient = parse_address(to)
     except ValueError as exc:
-        raise InvalidInputError("to", str(exc), hint="give one address, e.g. 李娜 <lina@agency.example>") from None
+        raise InvalidInputError("to", str(exc),
+                                hint=_("give one address, e.g. 李娜 <lina@agency.example>")) from None
     if not isinstance(subject, str) or not subject.strip():
-        raise InvalidInputError("subject", "is empty")
+        raise InvalidInputError("subject", _("is empty; write the subject line"))
     if has_line_break(subject):
-        raise InvalidInputError("subject", "must be on one line")
+        raise InvalidInputError("subject", _("must be on one line; remove the line breaks"))
     for name, body in (("text", text), ("html", html)):
         if not isinstance(body, str) or not body.strip():
-            raise InvalidInputError(name, "is empty", hint="give both a plain-text and an HTML body")
+            raise InvalidInputError(name, _("is empty"), hint=_("give both a plain-text and an HTML body"))
     sender = settings.sender_address
     if message_id is None:
         message_id = email.utils.make_msgid(domain=sender.domain)
     else:
         match = _MESSAGE_ID.match(message_id)
         if match is None:
-            raise InvalidInputError("message_id", f"{message_id!r} is not a Message-ID",
-                                    hint="use <unique-part@domain> in ASCII without spaces")
+            raise InvalidInputError("message_id", _("{value!r} is not a Message-ID", value=message_id),
+                                    hint=_("use <unique-part@domain> in ASCII without spaces"))
         message_id = f"<{match.group(1)}>"
 
     message = EmailMessage(policy=email.policy.SMTP)
@@ -146,15 +148,19 @@ def build_message(
         try:
             filename, data, mime_type = attachment
         except (TypeError, ValueError):
-            raise InvalidInputError(field, "is not (filename, data, mime_type)") from None
+            raise InvalidInputError(
+                field, _("is not (filename, data, mime_type); give each attachment as these three")) from None
         if not isinstance(filename, str) or not filename.strip() or has_line_break(filename) or any(
             char in filename for char in "/\\"
         ):
-            raise InvalidInputError(field, f"file name {filename!r} is empty, has a line break or a path")
+            raise InvalidInputError(field, _("file name {name!r} is empty, has a line break or a path; give a plain "
+                                             "file name", name=filename))
         if not isinstance(data, bytes | bytearray | memoryview):
-            raise InvalidInputError(field, f"data of {filename} is {type(data).__name__}, not bytes")
+            raise InvalidInputError(field, _("data of {name} is {kind}, not bytes; give the file's bytes",
+                                            name=filename, kind=type(data).__name__))
         if not isinstance(mime_type, str) or not _MIME_TYPE.match(mime_type.lower()):
-            raise InvalidInputError(field, f"{mime_type!r} is not a MIME type such as application/pdf")
+            raise InvalidInputError(field, _("{value!r} is not a MIME type; give one such as application/pdf",
+                                            value=mime_type))
         maintype, subtype = mime_type.lower().split("/")
         message.add_attachment(bytes(data), maintype=maintype, subtype=subtype, filename=filename)
     return message
@@ -210,61 +216,69 @@ class _Failure:
 
     def __call__(self, message: str, *, transient: bool, code: int | None = None,
                  hint: str | None = None) -> MailError:
-        return MailError(self._scrub(f"{self.where}: {message}"), transient=transient, code=code,
+        return MailError(self._scrub(_("{field}: {message}", field=self.where, message=message)), transient=transient,
+                         code=code,
                          hint=self._scrub(hint) if hint else None)
 
     def of(self, exc: BaseException) -> MailError:
         """The MailError for an exception raised while talking to the server."""
-        retry = "send it again later"
+        retry = _("send it again later")
         if isinstance(exc, smtplib.SMTPRecipientsRefused):
             refusals = [RefusedRecipient(addr, code, _reply(raw)) for addr, (code, raw) in exc.recipients.items()]
             transient = all(r.transient for r in refusals)
-            shown = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in refusals)
-            return self(f"every recipient was refused ({shown})", transient=transient,
+            shown = _("; ").join(f"{r.address}: {r.code} {r.reply}" for r in refusals)
+            return self(_("every recipient was refused ({refusals})", refusals=shown), transient=transient,
                         code=refusals[0].code if refusals else None,
-                        hint=retry if transient else "check the recipient's address")
+                        hint=retry if transient else _("check the recipient's address"))
         if isinstance(exc, smtplib.SMTPSenderRefused):
             transient = _is_transient(exc.smtp_code)
-            return self(f"the sender {exc.sender} was refused: {exc.smtp_code} {_reply(exc.smtp_error)}",
+            return self(_("the sender {sender} was refused: {code} {reply}", sender=exc.sender, code=exc.smtp_code,
+                          reply=_reply(exc.smtp_error)),
                         transient=transient, code=exc.smtp_code,
-                        hint=retry if transient else f"check {ENV_PREFIX}SENDER: the server must allow this "
-                        "address for this login")
+                        hint=retry if transient else _("check {variable}: the server must allow this address for "
+                                                       "this login", variable=f"{ENV_PREFIX}SENDER"))
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             transient = _is_transient(exc.smtp_code)
-            return self(f"login refused: {exc.smtp_code} {_reply(exc.smtp_error)}", transient=transient,
-                        code=exc.smtp_code,
-                        hint=retry if transient else f"check {ENV_PREFIX}USER and the password")
+            return self(_("login refused: {code} {reply}", code=exc.smtp_code, reply=_reply(exc.smtp_error)),
+                        transient=transient, code=exc.smtp_code,
+                        hint=retry if transient else _("check {variable} and the password",
+                                                       variable=f"{ENV_PREFIX}USER"))
         if isinstance(exc, smtplib.SMTPResponseException):  # connect, HELO, DATA and any other reply
             transient = _is_transient(exc.smtp_code)
-            return self(f"the server replied {exc.smtp_code} {_reply(exc.smtp_error)}", transient=transient,
+            return self(_("the server replied {code} {reply}", code=exc.smtp_code, reply=_reply(exc.smtp_error)),
+                        transient=transient,
                         code=exc.smtp_code, hint=retry if transient else None)
         if isinstance(exc, smtplib.SMTPServerDisconnected):
             if isinstance(exc.__context__, TimeoutError):  # smtplib turns a read timeout into a disconnection
-                return self("the server did not answer in time", transient=True, hint=retry)
-            return self(f"the server closed the connection ({exc})", transient=True, hint=retry)
+                return self(_("the server did not answer in time"), transient=True, hint=retry)
+            return self(_("the server closed the connection ({reason})", reason=exc), transient=True, hint=retry)
         if isinstance(exc, smtplib.SMTPNotSupportedError):
-            return self(f"the server does not support what the settings ask: {exc}", transient=False,
-                        hint=f"check {ENV_PREFIX}SECURITY (starttls, ssl, none) and {ENV_PREFIX}USER")
+            return self(_("the server does not support what the settings ask: {reason}", reason=exc), transient=False,
+                        hint=_("check {security} (starttls, ssl, none) and {user}", security=f"{ENV_PREFIX}SECURITY",
+                               user=f"{ENV_PREFIX}USER"))
         if isinstance(exc, smtplib.SMTPException):  # e.g. no authentication method in common
-            return self(str(exc), transient=False)
+            return self(_("sending failed: {reason}", reason=exc), transient=False)
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return self(f"the server's certificate does not verify: {exc.verify_message or exc}", transient=False,
-                        hint=f"set {ENV_PREFIX}CA_FILE to the CA that signed it, or check {ENV_PREFIX}HOST")
+            return self(_("the server's certificate does not verify: {reason}", reason=exc.verify_message or exc),
+                        transient=False,
+                        hint=_("set {ca_file} to the CA that signed it, or check {host}",
+                               ca_file=f"{ENV_PREFIX}CA_FILE", host=f"{ENV_PREFIX}HOST"))
         if isinstance(exc, ssl.SSLError):
-            return self(f"TLS failed: {exc}", transient=False,
-                        hint=f"check {ENV_PREFIX}SECURITY and {ENV_PREFIX}PORT: ssl is for port 465, starttls "
-                        "for 587")
+            return self(_("TLS failed: {reason}", reason=exc), transient=False,
+                        hint=_("check {security} and {port}: ssl is for port 465, starttls for 587",
+                               security=f"{ENV_PREFIX}SECURITY", port=f"{ENV_PREFIX}PORT"))
         if isinstance(exc, TimeoutError):
-            return self("the server did not answer in time", transient=True, hint=retry)
+            return self(_("the server did not answer in time"), transient=True, hint=retry)
         if isinstance(exc, socket.gaierror):
             transient = exc.errno == socket.EAI_AGAIN
-            return self(f"cannot resolve the host name: {exc.strerror}", transient=transient,
-                        hint=retry if transient else f"check {ENV_PREFIX}HOST")
+            return self(_("cannot resolve the host name: {reason}", reason=exc.strerror), transient=transient,
+                        hint=retry if transient else _("check {variable}", variable=f"{ENV_PREFIX}HOST"))
         if isinstance(exc, ConnectionRefusedError):
-            return self("connection refused: no mail server is listening there", transient=True,
-                        hint=f"{retry}; if it persists, check {ENV_PREFIX}HOST and {ENV_PREFIX}PORT")
+            return self(_("connection refused: no mail server is listening there"), transient=True,
+                        hint=_("send it again later; if it persists, check {host} and {port}",
+                               host=f"{ENV_PREFIX}HOST", port=f"{ENV_PREFIX}PORT"))
         if isinstance(exc, OSError):
-            return self(f"network error: {exc.strerror or exc}", transient=True, hint=retry)
+            return self(_("network error: {reason}", reason=exc.strerror or exc), transient=True, hint=retry)
         raise exc  # not a sending failure: let it through unchanged
 
 
@@ -308,16 +322,16 @@ def send_message(message: EmailMessage, settings: SmtpSettings, *, clock: Clock 
     """
     message_id = message.get("Message-ID")
     if not message_id:
-        raise InvalidInputError("message", "has no Message-ID", hint="build it with build_message")
+        raise InvalidInputError("message", _("has no Message-ID"), hint=_("build it with build_message"))
     recipients = _recipients(message)
     if not recipients:
-        raise InvalidInputError("message", "has no recipients (To, Cc or Bcc)")
+        raise InvalidInputError("message", _("has no recipients (To, Cc or Bcc); give at least one address"))
     failure = _Failure(settings)
     try:
         context = _tls_context(settings) if settings.security != "none" else None
     except (OSError, ssl.SSLError) as exc:
-        raise failure(f"cannot load the CA file {settings.ca_file}: {type(exc).__name__}", transient=False,
-                      hint=f"check {ENV_PREFIX}CA_FILE") from exc
+        raise failure(_("cannot load the CA file {path}: {reason}", path=settings.ca_file, reason=type(exc).__name__),
+                      transient=False, hint=_("check {variable}", variable=f"{ENV_PREFIX}CA_FILE")) from exc
 
     error: MailError | None = None
     try:

@@ -20,6 +20,7 @@ from tenderguard.domain.arrival_slots import ArrivalWindow
 from tenderguard.domain.model import Centre
 from tenderguard.domain.reminders import AgencyDay, CallOutcome
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import _, format_date
 from tenderguard.notices.sms import SmsPlan, plan_sms
 from tenderguard.policy import (
     DeclarationStep,
@@ -245,8 +246,8 @@ def checked_contact(contact_phone: str | None) -> str | None:
         return None
     if (not isinstance(contact_phone, str) or not _CONTACT_PHONE.match(contact_phone.strip())
             or sum(c.isdigit() for c in contact_phone) < 5):
-        raise InvalidInputError("contact_phone", f"{contact_phone!r} is not a phone number",
-                                hint="give the centre's number as it should be printed, e.g. 010-69041234")
+        raise InvalidInputError("contact_phone", _("{value!r} is not a phone number", value=contact_phone),
+                                hint=_("give the centre's number as it should be printed, e.g. 010-69041234"))
     return contact_phone.strip()
 
 
@@ -254,27 +255,31 @@ def session_lines(group: AgencyDay, centre: Centre,
                   windows: Mapping[str, ArrivalWindow] | None) -> tuple[SessionLine, ...]:
     """The group's sessions in opening order, each checked to be this agency's, of this day, with its window."""
     if not group.sessions:
-        raise InvalidInputError("group.sessions", f"agency {group.agency.code} has no session on {group.day}",
-                                hint="build notices from agency_days(), one per agency and day")
+        raise InvalidInputError("group.sessions", _("agency {agency} has no session on {day}", agency=group.agency.code,
+                                                  day=format_date(group.day)),
+                                hint=_("build notices from agency_days(), one per agency and day"))
     tz = centre.tz
     lines = []
     for index, session in enumerate(sorted(group.sessions, key=lambda s: (s.opens_at, s.code))):
         field = f"sessions[{index}]"
         if session.agency != group.agency.code:
             # A notice names only its own agency's sessions: a session of another agency is never printed.
-            raise InvalidInputError(f"group.{field}", f"session {session.code} is not a session of agency "
-                                    f"{group.agency.code}", hint="group the sessions with agency_days()")
+            raise InvalidInputError(f"group.{field}", _("session {session} is not a session of agency {agency}",
+                                                        session=session.code, agency=group.agency.code),
+                                    hint=_("group the sessions with agency_days()"))
         if session.day(centre) != group.day:
-            raise InvalidInputError(f"group.{field}", f"session {session.code} does not open on {group.day}",
-                                    hint="one notice covers one day; group the sessions with agency_days()")
+            raise InvalidInputError(f"group.{field}", _("session {session} does not open on {day}",
+                                                        session=session.code, day=format_date(group.day)),
+                                    hint=_("one notice covers one day; group the sessions with agency_days()"))
         check_text(f"{field}.project_name", session.project_name, max_length=200)
         check_text(f"{field}.hall", session.hall, max_length=50)
         window = windows.get(session.code) if windows is not None else None
         text = span = None
         if window is not None:
             if window.session != session.code or window.opens_at != session.opens_at:
-                raise InvalidInputError(f"windows[{session.code!r}]", "the arrival window was planned for "
-                                        "another session or opening time", hint="plan the day's arrivals again")
+                raise InvalidInputError(f"windows[{session.code!r}]",
+                                        _("the arrival window was planned for another session or opening time"),
+                                        hint=_("plan the day's arrivals again"))
             span = f"{window.start.astimezone(tz):%H:%M}–{window.end.astimezone(tz):%H:%M}"
             text = f"请于 {span} 之间到达"
         lines.append(SessionLine(code=session.code, project_name=session.project_name,

@@ -10,6 +10,7 @@ from tenderguard.domain.arrival_slots import ArrivalWindow
 from tenderguard.domain.model import Centre
 from tenderguard.domain.outbox import OutboxItem
 from tenderguard.domain.reminders import AgencyDay
+from tenderguard.i18n import _
 from tenderguard.notices.documents import build_notice, render_notice_pdf
 from tenderguard.notices.mail import MailError, SmtpSettings, build_message, send_message
 from tenderguard.policy import Policy
@@ -39,7 +40,8 @@ def notice_sender(settings: SmtpSettings, *, policy: Policy, centre: Centre,
         receipt = send_message(message, settings)
         if not receipt.complete:
             refused = receipt.refused[0]
-            raise MailError(f"{refused.address} refused: {refused.code} {refused.reply}",
+            raise MailError(_("{address} refused: {code} {reply}", address=refused.address, code=refused.code,
+                              reply=refused.reply),
                             transient=refused.transient, code=refused.code)
 
     return send

@@ -29,6 +29,7 @@ from typing import Literal
 import attrs
 
 from tenderguard.errors import InvalidInputError
+from tenderguard.i18n import N_, _
 
 __all__ = [
     "PART_LIMIT",
@@ -78,6 +79,11 @@ _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
 #: ``11月23日上午9:30``, ``9:00-11:30``, ``9点至10点``.
 _JOIN = re.compile(r"^(?:\s?|\s?[-–—~～至到T]\s?)\Z")
 _KIND_ORDER = ("signature", "phrase", "link", "email address", "date", "time", "phone number", "number")
+#: What an error calls each kind of token that is never split.
+_KIND_NAMES = {
+    "signature": N_("signature"), "phrase": N_("phrase"), "link": N_("link"), "email address": N_("email address"),
+    "date": N_("date"), "time": N_("time"), "phone number": N_("phone number"), "number": N_("number"),
+}
 _GOOD_AFTER = frozenset("，。；：！？、,.;:!?）」』”》")
 _NO_START = frozenset("，。；：！？、,.;:!?）)」』”’》〉】…—～")
 _NO_END = frozenset("（(「『“‘《〈【")
@@ -93,35 +99,37 @@ def _check_characters(field: str, value: str, *, newline: bool) -> None:
     for i, c in enumerate(value):
         category = unicodedata.category(c)
         if (category == "Cc" and not (newline and c == "\n")) or category == "Cs":
-            raise InvalidInputError(field, f"control character U+{ord(c):04X} at position {i}",
-                                    hint="remove it; use \\n for a line break" if newline else "remove it")
+            raise InvalidInputError(field, _("control character {code} at position {position}", code=f"U+{ord(c):04X}",
+                                              position=i),
+                                    hint=_("remove it; use \\n for a line break") if newline else _("remove it"))
 
 
 def _check_text(_instance: object, _attribute: object, value: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError("text", "the message is empty", hint="write the reminder text")
+        raise InvalidInputError("text", _("the message is empty"), hint=_("write the reminder text"))
     _check_characters("text", value, newline=True)
 
 
 def _check_signature(_instance: object, _attribute: object, value: str) -> None:
     if not isinstance(value, str):
-        raise InvalidInputError("signature", f"{value!r} is not text", hint="give it as 【中心名称】")
+        raise InvalidInputError("signature", _("{value!r} is not text", value=value), hint=_("give it as 【中心名称】"))
     _check_characters("signature", value, newline=False)
     if not _SIGNATURE.match(value):
-        raise InvalidInputError("signature", f"{value!r} is not a signature in 【】",
-                                hint="2 to 20 characters inside 【】 with no spaces, e.g. 【密云区公共资源交易中心】")
+        raise InvalidInputError("signature", _("{value!r} is not a signature in 【】", value=value),
+                                hint=_("2 to 20 characters inside 【】 with no spaces, "
+                                       "e.g. 【密云区公共资源交易中心】"))
 
 
 def _check_place(_instance: object, _attribute: object, value: str) -> None:
     if value not in ("start", "end"):
-        raise InvalidInputError("signature_at", f"{value!r} is neither 'start' nor 'end'",
-                                hint="carriers put the signature at the start (usual) or at the end")
+        raise InvalidInputError("signature_at", _("{value!r} is neither 'start' nor 'end'", value=value),
+                                hint=_("carriers put the signature at the start (usual) or at the end"))
 
 
 def _check_max_parts(value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInputError("max_parts", f"{value!r} is not a whole number of at least 1",
-                                hint="the policy's limit on SMS parts per reminder, e.g. 3")
+        raise InvalidInputError("max_parts", _("{value!r} is not a whole number of at least 1", value=value),
+                                hint=_("the policy's limit on SMS parts per reminder, e.g. 3"))
 
 
 @attrs.frozen
@@ -153,20 +161,22 @@ class SmsText:
             parts = _split(message, sig_span)
         warnings: list[str] = []
         if len(parts) > max_parts:
-            warnings.append(f"needs {len(parts)} parts, the policy allows {max_parts}")
+            warnings.append(_("needs {parts} parts, the policy allows {limit}; shorten the text", parts=len(parts),
+                               limit=max_parts))
         if "【" in self.text or "】" in self.text:
-            warnings.append("the text contains 【 or 】: carriers may take it for a second signature and refuse it")
+            warnings.append(_("the text contains 【 or 】: carriers may take it for a second signature and refuse it"))
         wide = sum(1 for c in self.text if ord(c) > 0xFFFF)
         if wide:
-            warnings.append(f"{wide} character(s) outside the BMP (emoji) count as 2 each and may show as boxes "
-                            "on older phones")
+            warnings.append(_("{count} character(s) outside the BMP (emoji) count as 2 each and may show as boxes on "
+                              "older phones", count=wide))
         return SmsPlan(parts=parts, characters=self.characters, count=len(parts), warnings=tuple(warnings),
                        max_parts=max_parts)
 
 
 def _check_count(instance: SmsPlan, _attribute: object, value: int) -> None:
     if value != len(instance.parts):
-        raise InvalidInputError("count", f"{value} does not match the {len(instance.parts)} parts")
+        raise InvalidInputError("count", _("{value} does not match the {parts} parts", value=value,
+                                            parts=len(instance.parts)))
 
 
 @attrs.frozen
@@ -239,8 +249,10 @@ def _split(message: str, signature: tuple[int, int]) -> tuple[str, ...]:
         if units[end] - units[start] > PART_LIMIT:
             kind = next(k for k in _KIND_ORDER if k in kinds)
             raise InvalidInputError(
-                "text", f"the {kind} {message[start:end]!r} is {units[end] - units[start]} characters long, more "
-                f"than one SMS part ({PART_LIMIT}), and cannot be split", hint="shorten it (e.g. use a short link)")
+                "text", _("the {kind} {token!r} is {length} characters long, more than one SMS part ({limit}), and "
+                          "cannot be split", kind=_(_KIND_NAMES[kind]), token=message[start:end],
+                          length=units[end] - units[start], limit=PART_LIMIT),
+                hint=_("shorten it (e.g. use a short link)"))
         for p in range(start + 1, end):
             allowed[p] = False
 
@@ -260,7 +272,7 @@ def _split(message: str, signature: tuple[int, int]) -> tuple[str, ...]:
         rem[p] = best
     total = rem[0]
     if total is None:  # pragma: no cover - every hard span fits in a part, so a cut before it always exists
-        raise InvalidInputError("text", "the message cannot be split into SMS parts")
+        raise InvalidInputError("text", _("the message cannot be split into SMS parts"))
 
     parts: list[str] = []
     start = 0

@@ -19,6 +19,7 @@ from typing import Any, Final, Literal, NoReturn, cast
 import attrs
 
 from tenderguard.errors import InvalidInputError, TenderGuardError
+from tenderguard.i18n import _
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -66,34 +67,34 @@ def _hidden(value: str | None) -> str:
 
 def _check_host(value: str) -> str | None:
     if not value.strip():
-        return "is empty"
+        return _("is empty; give the mail server's host name")
     if not _HOST.match(value):
-        return f"{value!r} is not a host name or IP address"
+        return _("{value!r} is not a host name or IP address", value=value)
     return None
 
 
 def _check_port(value: int) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        return f"{value!r} is not a port number (1–65535)"
+        return _("{value!r} is not a port number (1–65535)", value=value)
     return None
 
 
 def _check_security(value: str) -> str | None:
     if value not in _SECURITIES:
-        return f"{value!r} is not one of {', '.join(_SECURITIES)}"
+        return _("{value!r} is not one of {choices}", value=value, choices=_(", ").join(_SECURITIES))
     return None
 
 
 def _check_timeout(value: float) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        return f"{value!r} is not a positive number of seconds"
+        return _("{value!r} is not a positive number of seconds", value=value)
     return None
 
 
 def _check_credential(value: str | None) -> str | None:
     """Why a user name or password cannot be sent (never showing it), or None."""
     if value is not None and not value.isascii():
-        return "has characters outside ASCII, which smtplib cannot send in AUTH; use an ASCII one"
+        return _("has characters outside ASCII, which smtplib cannot send in AUTH; use an ASCII one")
     return None
 
 
@@ -105,19 +106,19 @@ def has_line_break(value: str) -> bool:
 def parse_address(value: str) -> Address:
     """The one address in ``value``, display name optional; ValueError says why it is not one."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("is empty")
+        raise ValueError(_("is empty"))
     if has_line_break(value):
-        raise ValueError("must be on one line")
+        raise ValueError(_("must be on one line; remove the line breaks"))
     try:
         header = email.policy.default.header_factory("to", value)
     except (ValueError, IndexError, TypeError) as exc:  # the header parser's own failures on malformed input
-        raise ValueError(f"{value!r} is not an email address ({exc})") from None
+        raise ValueError(_("{value!r} is not an email address ({reason})", value=value, reason=exc)) from None
     addresses: tuple[Address, ...] = getattr(header, "addresses", ())
     if len(addresses) != 1:
-        raise ValueError(f"{value!r} must be exactly one email address")
+        raise ValueError(_("{value!r} must be exactly one email address", value=value))
     [address] = addresses
     if header.defects or not address.username or "." not in address.domain.strip("."):
-        raise ValueError(f"{value!r} is not a valid email address")
+        raise ValueError(_("{value!r} is not a valid email address", value=value))
     return address
 
 
@@ -173,13 +174,13 @@ class SmtpSettings:
     def __attrs_post_init__(self) -> None:
         """Check the login: a user name and a password together, or neither."""
         if self.username is not None and not self.username:
-            raise InvalidInputError("username", "is empty", hint="leave it unset to send without logging in")
+            raise InvalidInputError("username", _("is empty"), hint=_("leave it unset to send without logging in"))
         if self.username and not self.password:
-            raise InvalidInputError("password", "is missing while a username is set",
-                                    hint="set the password, or unset the username to send without logging in")
+            raise InvalidInputError("password", _("is missing while a username is set"),
+                                    hint=_("set the password, or unset the username to send without logging in"))
         if self.password and not self.username:
-            raise InvalidInputError("username", "is missing while a password is set",
-                                    hint="set the username the server expects")
+            raise InvalidInputError("username", _("is missing while a password is set"),
+                                    hint=_("set the username the server expects"))
         for field in ("username", "password"):
             problem = _check_credential(getattr(self, field))
             if problem is not None:
@@ -200,9 +201,9 @@ class SmtpSettings:
         (seconds, default 30), ``CA_FILE`` and ``VERIFY`` (``true``/``false``, default ``true``) are optional.
         """
         env = _Environment(environ)
-        host = env.required("HOST", _check_host, hint="set it to the SMTP server's name, e.g. smtp.centre.example")
+        host = env.required("HOST", _check_host, hint=_("set it to the SMTP server's name, e.g. smtp.centre.example"))
         sender = env.required("SENDER", _check_address,
-                              hint="set it to the From address, e.g. 密云区公共资源交易中心 <notice@centre.example>")
+                              hint=_("set it to the From address, e.g. 密云区公共资源交易中心 <notice@centre.example>"))
         security = (env.get("SECURITY") or "starttls").lower()
         env.check("SECURITY", _check_security(security))
         username, password = env.login()
@@ -243,7 +244,7 @@ class _Environment:
         """A variable that must be set and pass ``check``."""
         value = self.get(name)
         if value is None:
-            self.fail(name, "is not set", hint)
+            self.fail(name, _("is not set"), hint)
         self.check(name, check(value))
         return value
 
@@ -253,7 +254,7 @@ class _Environment:
         if text is None:
             return default
         if not text.isascii() or not text.isdigit():
-            self.fail("PORT", f"{text!r} is not a port number (1–65535)")
+            self.fail("PORT", _("{value!r} is not a port number (1–65535)", value=text))
         self.check("PORT", _check_port(int(text)))
         return int(text)
 
@@ -265,7 +266,7 @@ class _Environment:
         try:
             value = float(text)
         except ValueError:
-            self.fail("TIMEOUT", f"{text!r} is not a number of seconds")
+            self.fail("TIMEOUT", _("{value!r} is not a number of seconds", value=text))
         self.check("TIMEOUT", _check_timeout(value))
         return value
 
@@ -273,7 +274,7 @@ class _Environment:
         """VERIFY: true unless set to false, no, off or 0."""
         text = (self.get("VERIFY") or "true").lower()
         if text not in _TRUE | _FALSE:
-            self.fail("VERIFY", f"{text!r} is not true or false")
+            self.fail("VERIFY", _("{value!r} is not true or false", value=text))
         return text in _TRUE
 
     def ca_file(self) -> Path | None:
@@ -282,8 +283,8 @@ class _Environment:
         if text is None:
             return None
         if not Path(text).is_file():
-            self.fail("CA_FILE", f"{text} is not a file",
-                      hint="give the PEM file of the CA that signed the server's certificate")
+            self.fail("CA_FILE", _("{path} is not a file", path=text),
+                      hint=_("give the PEM file of the CA that signed the server's certificate"))
         return Path(text)
 
     def login(self) -> tuple[str | None, str | None]:
@@ -293,18 +294,21 @@ class _Environment:
         password = self.environ.get(ENV_PREFIX + "PASSWORD") or None
         password_file = self.get("PASSWORD_FILE")
         if password is not None and password_file is not None:
-            self.fail("PASSWORD_FILE", f"and {ENV_PREFIX}PASSWORD are both set", hint="keep only one of them")
+            self.fail("PASSWORD_FILE", _("and {variable} are both set", variable=f"{ENV_PREFIX}PASSWORD"),
+                      hint=_("keep only one of them"))
         if password_file is not None:
             try:
                 password = Path(password_file).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
             except (OSError, UnicodeDecodeError) as exc:
-                self.fail("PASSWORD_FILE", f"cannot read {password_file}: {type(exc).__name__}")
+                self.fail("PASSWORD_FILE",
+                          _("cannot read {path}: {reason}", path=password_file, reason=type(exc).__name__))
             if not password:
-                self.fail("PASSWORD_FILE", f"{password_file} is empty")
+                self.fail("PASSWORD_FILE", _("{path} is empty", path=password_file))
         self.check("PASSWORD_FILE" if password_file else "PASSWORD", _check_credential(password))
         if username is not None and password is None:
-            self.fail("PASSWORD", f"is not set while {ENV_PREFIX}USER is",
-                      hint=f"set {ENV_PREFIX}PASSWORD or {ENV_PREFIX}PASSWORD_FILE, or unset {ENV_PREFIX}USER")
+            self.fail("PASSWORD", _("is not set while {variable} is", variable=f"{ENV_PREFIX}USER"),
+                      hint=_("set {password} or {password_file}, or unset {user}", password=f"{ENV_PREFIX}PASSWORD",
+                             password_file=f"{ENV_PREFIX}PASSWORD_FILE", user=f"{ENV_PREFIX}USER"))
         if password is not None and username is None:
-            self.fail("USER", "is not set while a password is", hint="set the user name the server expects")
+            self.fail("USER", _("is not set while a password is"), hint=_("set the user name the server expects"))
         return username, password

@@ -25,6 +25,7 @@ import httpx
 
 from tenderguard.domain.webhooks import Webhook, WebhookDelivery
 from tenderguard.errors import TenderGuardError
+from tenderguard.i18n import _
 
 __all__ = ["TIMEOUT", "WebhookError", "delivery_body", "is_transient", "sign", "webhook_client", "webhook_poster"]
 
@@ -76,11 +77,13 @@ def webhook_poster(client: httpx.Client, *, clock: Callable[[], float] = time.ti
         try:
             answer = client.post(webhook.url, content=body, headers=headers, follow_redirects=False)
         except httpx.TimeoutException:
-            raise WebhookError(f"{webhook.url} did not answer in time", transient=True) from None
+            raise WebhookError(_("{url} did not answer in time", url=webhook.url), transient=True) from None
         except httpx.HTTPError as exc:
-            raise WebhookError(f"{webhook.url} could not be reached: {exc}", transient=True) from None
+            raise WebhookError(_("{url} could not be reached: {reason}", url=webhook.url, reason=exc),
+                               transient=True) from None
         if not answer.is_success:
-            raise WebhookError(f"{webhook.url} answered {answer.status_code} {answer.reason_phrase}".rstrip(),
+            raise WebhookError(_("{url} answered {status}", url=webhook.url,
+                                 status=f"{answer.status_code} {answer.reason_phrase}".rstrip()),
                                transient=is_transient(answer.status_code), status=answer.status_code)
 
     return post

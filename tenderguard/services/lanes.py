@@ -15,7 +15,7 @@ import attrs
 from tenderguard.domain.model import Arrival, Outcome
 from tenderguard.domain.residence import clean_residence, residence_wanted
 from tenderguard.domain.rules import Decision, check_place
-from tenderguard.domain.screening import Actor
+from tenderguard.domain.screening import Actor, Screening
 from tenderguard.errors import InvalidInputError, NotFoundError, OverrideError
 from tenderguard.i18n import _
 from tenderguard.identity import parse_document, person_key, validate_organisation_id
@@ -23,6 +23,7 @@ from tenderguard.policy import Role
 from tenderguard.records.audit import AuditDraft
 from tenderguard.services.base import GateParts
 from tenderguard.services.views import ScreeningView, screening_view
+from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
 __all__ = ["OVERRIDE_APPROVED", "LaneUseCases", "RestingView"]
 
@@ -71,12 +72,7 @@ class LaneUseCases(GateParts):
         never moves a refusal onto another person.
         """
         with self.uow_factory() as uow:
-            found = uow.screenings.get(screening_id)
-        if found is None:
-            raise NotFoundError(
-                _("no screening {screening_id!r}", screening_id=screening_id),
-                hint=_("pick the refusal on the desk's screen"),
-            )
+            found = _screening(uow, screening_id)
         visitor = found.visitor
         document = parse_document(id_number, visitor.document_kind)
         if person_key(document, self.secret) != found.person_key:
@@ -126,15 +122,12 @@ class LaneUseCases(GateParts):
         """
         text = clean_residence(residence)
         with self.uow_factory() as uow:
-            found = uow.screenings.get(screening_id)
-            if found is None:
-                raise NotFoundError(
-                    _("no screening {screening_id!r}", screening_id=screening_id),
-                    hint=_("pick the refusal on the desk's screen"),
-                )
+            found = _screening(uow, screening_id)
             if not residence_wanted(found, self.policy):
-                raise InvalidInputError("residence", "只有按规定通报社区的不予进入人员才登记居住街道/社区",
-                                        hint="本次检查无需登记居住地")
+                raise InvalidInputError(
+                    "residence",
+                    _("a residence is kept only for a refusal the policy notifies to the person's community"),
+                    hint=_("this screening needs no residence"))
             found.residence = text
             uow.audit.record(AuditDraft(at=self.clock.now(), kind="residence", subject=screening_id,
                                         desk=actor.desk, operator=actor.operator, payload={"given": text is not None}))
@@ -161,3 +154,12 @@ class LaneUseCases(GateParts):
                                    company=s.visitor.company, id_tail=s.visitor.document_masked[-4:],
                                    rest_until=s.rest_until, desk=s.opened_by.desk)
                        for s in parked if s.rest_until is not None), key=lambda r: r.rest_until)
+
+
+def _screening(uow: AbstractUnitOfWork, screening_id: str) -> Screening:
+    """The screening a desk picked from its screen (a refusal), or NotFoundError."""
+    found = uow.screenings.get(screening_id)
+    if found is None:
+        raise NotFoundError(_("no screening {screening_id!r}", screening_id=screening_id),
+                            hint=_("pick the refusal on the desk's screen"))
+    return found

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from tenderguard.domain.catalogue import reason_label
 from tenderguard.errors import TenderGuardError
+from tenderguard.i18n import format_date
 from tenderguard.web.pages import page
 from tenderguard.web.security import WebUser, gate_app, requires
 
@@ -36,7 +37,8 @@ def live(request: Request, user: Supervisor, problem: str | None = None) -> HTML
     peak = max((count for _, count in board.quarters), default=0)
     refusals = [(view, reason_label(view.reason), gate.override_approval(view.id))
                 for view in gate.outcomes()["refused"]][-20:]
-    return page(request, "web/board/_live.html", user, board=board, peak=peak, problem=problem,
+    return page(request, "web/board/_live.html", user, board=board, day=format_date(board.day), peak=peak,
+                problem=problem,
                 can_decide=user.role in ("supervisor", "admin"), refusals=refusals)
 
 

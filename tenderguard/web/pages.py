@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from tenderguard.errors import AuthenticationError
+from tenderguard.i18n import format_date
 from tenderguard.render.environment import render_template
 from tenderguard.web.security import WebUser, gate_app, requires
 
@@ -91,4 +92,4 @@ def home(request: Request, user: Annotated[WebUser, Depends(requires())]) -> Res
     if len(links) == 1:
         return RedirectResponse(links[0]["href"], status_code=303)
     today = gate_app(request).centre.day_of(dt.datetime.now(dt.UTC))
-    return page(request, "web/home.html", user, links=links, today=today.isoformat())
+    return page(request, "web/home.html", user, links=links, today=format_date(today))

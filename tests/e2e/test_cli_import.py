@@ -65,7 +65,7 @@ def test_bad_rows_are_one_line_and_the_full_list_goes_to_a_csv(tmp_path: Path) -
     done = _import(tmp_path, str(path))
     assert done.returncode == 1
     [line] = done.stderr.strip().splitlines()
-    assert "13 个问题" in line
+    assert "13个问题" in line
     assert "--problems-out" in line
     listed = tmp_path / "problems.csv"
     done = _import(tmp_path, str(path), "--problems-out", str(listed))

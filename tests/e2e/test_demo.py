@@ -18,7 +18,7 @@ def test_the_demo_day_runs_and_covers_its_cases(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "审计记录完整" in result.stdout
-    assert "supervisor's signal:" in result.stdout
+    assert "监督信号：" in result.stdout
     assert "同一人代表两家投标单位" in result.stdout
     rows = [json.loads(line) for line in (out / "screening-results.jsonl").read_text(encoding="utf-8").splitlines()]
     screened = [r for r in rows if "exit" not in r]

@@ -276,7 +276,7 @@ def test_starttls_with_an_untrusted_certificate_is_a_permanent_error(pki: Pki) -
     mailbox = Mailbox()
     with smtp_server(mailbox, tls_context=pki.server_context(), require_starttls=True) as port:
         settings = settings_for(port, security="starttls")
-        with pytest.raises(MailError, match="certificate does not verify") as caught:
+        with pytest.raises(MailError, match="证书校验不通过") as caught:
             send_message(notice(settings), settings)
 
     assert caught.value.transient is False
@@ -329,7 +329,7 @@ def test_wrong_password_is_a_permanent_error_that_hides_the_password(pki: Pki) -
     with smtp_server(mailbox, tls_context=pki.server_context(), require_starttls=True, auth_required=True,
                      authenticator=authenticator(used)) as port:
         settings = settings_for(port, security="starttls", ca_file=pki.ca_file, username=USER, password=wrong)
-        with pytest.raises(MailError, match="login refused") as caught:
+        with pytest.raises(MailError, match="登录被拒绝") as caught:
             send_message(notice(settings), settings)
 
     assert (caught.value.transient, caught.value.code) == (False, 535)
@@ -419,7 +419,7 @@ def test_one_refused_recipient_among_several_is_reported_in_the_receipt() -> Non
 def test_a_closed_port_is_a_transient_error() -> None:
     """Connection refused (no server listening) is transient: the server may be back later."""
     settings = settings_for(free_port())
-    with pytest.raises(MailError, match="connection refused") as caught:
+    with pytest.raises(MailError, match="连接被拒绝") as caught:
         send_message(notice(settings), settings)
 
     assert caught.value.transient is True
@@ -432,7 +432,7 @@ def test_a_server_that_never_answers_times_out_as_transient() -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         settings = settings_for(int(silent.getsockname()[1]), timeout=0.3)
-        with pytest.raises(MailError, match="did not answer in time") as caught:
+        with pytest.raises(MailError, match="没有及时应答") as caught:
             send_message(notice(settings), settings)
 
     assert caught.value.transient is True
@@ -442,7 +442,7 @@ def test_ssl_against_a_plain_server_is_a_permanent_error() -> None:
     """security="ssl" against a server that speaks plain SMTP fails the TLS handshake: permanent."""
     with smtp_server(Mailbox()) as port:
         settings = settings_for(port, security="ssl", timeout=2.0)
-        with pytest.raises(MailError, match="TLS failed") as caught:
+        with pytest.raises(MailError, match="TLS 加密连接失败") as caught:
             send_message(notice(settings), settings)
 
     assert caught.value.transient is False
@@ -528,8 +528,21 @@ def test_from_env_errors_name_the_variable(changes: dict[str, str | None], varia
         SmtpSettings.from_env({name: value for name, value in environ.items() if value is not None})
 
     assert caught.value.field == variable
-    assert str(caught.value).startswith(f"{variable}: ")
+    assert str(caught.value).startswith(f"{variable}：")
     assert PASSWORD not in str(caught.value)
+
+
+def test_settings_errors_say_what_to_do_in_chinese_and_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missing variable is told in Chinese with the fix by default, in English with LANG=en."""
+    environ = {name: value for name, value in ENV.items() if name != "TENDERGUARD_SMTP_HOST"}
+    with pytest.raises(InvalidInputError) as chinese:
+        SmtpSettings.from_env(environ)
+    assert str(chinese.value) == ("TENDERGUARD_SMTP_HOST：未设置（请设为 SMTP 服务器的主机名，如 smtp.centre.example）")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    with pytest.raises(InvalidInputError) as english:
+        SmtpSettings.from_env(environ)
+    assert str(english.value) == ("TENDERGUARD_SMTP_HOST: is not set (set it to the SMTP server's name, "
+                                  "e.g. smtp.centre.example)")
 
 
 def test_build_message_rejects_a_bad_recipient_or_message_id() -> None:

@@ -428,16 +428,16 @@ def test_group_holding_another_agencys_session_is_refused() -> None:
     jianxin = AGENCIES["JIANXIN"]
     policy = load_preset("miyun-2020")
     mixed = AgencyDay(agency=jianxin, day=DAY, sessions=(SESSIONS[0], SESSIONS[2]))
-    with pytest.raises(InvalidInputError, match="MY-2026-120 is not a session of agency JIANXIN") as caught:
+    with pytest.raises(InvalidInputError, match="场次MY-2026-120不是代理机构JIANXIN的场次") as caught:
         build_notice(mixed, policy=policy, centre=CENTRE)
     assert caught.value.field == "group.sessions[0]"
     unowned = AgencyDay(agency=jianxin, day=DAY, sessions=(SESSIONS[-1],))
-    with pytest.raises(InvalidInputError, match="not a session of agency"):
+    with pytest.raises(InvalidInputError, match="不是代理机构JIANXIN的场次"):
         build_notice(unowned, policy=policy, centre=CENTRE)
     other_day = AgencyDay(agency=jianxin, day=DAY, sessions=(SESSIONS[0], SESSIONS[7]))
-    with pytest.raises(InvalidInputError, match="does not open on 2026-11-23"):
+    with pytest.raises(InvalidInputError, match="不在2026年11月23日开标"):
         build_notice(other_day, policy=policy, centre=CENTRE)
-    with pytest.raises(InvalidInputError, match="has no session"):
+    with pytest.raises(InvalidInputError, match="在2026年11月23日没有场次"):
         build_notice(AgencyDay(agency=jianxin, day=DAY, sessions=()), policy=policy, centre=CENTRE)
 
 
@@ -523,7 +523,7 @@ def test_notice_pdf_is_a4_and_can_be_built_from_the_group(tmp_path: Path, window
     text = pdf_text(out)
     assert "MY-2026-123" in text
     assert windows["MY-2026-124"].describe() in text
-    with pytest.raises(InvalidInputError, match="needs the policy and the centre"):
+    with pytest.raises(InvalidInputError, match="需要政策和中心"):
         render_notice_pdf(group_of("ZHONGZHAO"), tmp_path / "no.pdf")
 
 
@@ -580,7 +580,7 @@ def test_health_code_form_asks_its_own_questions(tmp_path: Path) -> None:
 
 def test_badge_only_policy_has_no_declaration_form(tmp_path: Path) -> None:
     """A policy without a declaration step refuses to print a form."""
-    with pytest.raises(RenderError, match="takes no health declaration form"):
+    with pytest.raises(RenderError, match="不收健康申报表"):
         render_declaration_form(load_preset("badge-only"), SESSIONS[0], tmp_path / "none.pdf", centre=CENTRE)
     assert not (tmp_path / "none.pdf").exists()
 

@@ -137,7 +137,7 @@ def test_an_unreachable_receiver_is_a_transient_failure(store: SqlStore) -> None
     with _client() as client:
         assert gate.deliver_webhooks(webhook_poster(client)) == {"sent": 0, "retry": 1, "failed": 0}
     [waiting] = gate.webhook_log()
-    assert "could not be reached" in (waiting.last_error or "")
+    assert "无法连接" in (waiting.last_error or "")
 
 
 def test_two_senders_racing_deliver_each_event_once(store: SqlStore, hooks: Receiver, db_url: str) -> None:

@@ -126,7 +126,7 @@ def test_a_cell_over_128_kib_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text(_csv_text(rows), encoding="utf-8")
     error = _file_error(path)
     assert error.code == "cell_too_large"
-    assert "第 4 行" in str(error)
+    assert "第4行" in str(error)
     assert "field larger" not in str(error)
 
 
@@ -249,7 +249,7 @@ def test_duplicate_headers_are_refused(tmp_path: Path) -> None:
     path.write_text(_csv_text(rows), encoding="utf-8")
     [problem] = _problems(path).problems
     assert (problem.row, problem.column, problem.code) == (1, "phone", "duplicate_column")
-    assert "第 8 列和第 11 列" in str(problem)
+    assert "第8列和第11列" in str(problem)
 
 
 # -- every problem of every row
@@ -269,9 +269,9 @@ def test_every_problem_of_a_row_is_reported(tmp_path: Path) -> None:
         (3, "opens_at", "invalid_time"), (3, "hall", "control_character"), (3, "phone", "invalid_phone"),
         (5, "email", "invalid_email")]
     text = str(error)
-    assert text.startswith(f"{path}：4 个问题，未导入任何内容")
-    for shown in ("第 3 行，开标时间：「明天上午」不是时间", "第 3 行，开标室：第 3 个字符", "U+202E",
-                  "第 3 行，联系电话：「12345」", "第 5 行，电子邮箱"):
+    assert text.startswith(f"{path}：4个问题，未导入任何内容")
+    for shown in ("第3行，开标时间：「明天上午」不是时间", "第3行，开标室：第3个字符", "U+202E",
+                  "第3行，联系电话：「12345」", "第5行，电子邮箱"):
         assert shown in text
     assert "\u202e" not in text
     assert error.problems[1].field == "session.hall"
@@ -334,7 +334,7 @@ def test_the_summary_shows_ten_and_the_error_keeps_all(tmp_path: Path) -> None:
     error = _problems(path)
     assert len(error.problems) == 12
     assert str(error).count("联系电话") == SHOWN
-    assert "另有 2 个问题未列出" in str(error)
+    assert "另有2个问题未列出" in str(error)
 
 
 def test_an_agency_with_other_details_and_a_repeated_session(tmp_path: Path) -> None:
@@ -347,7 +347,7 @@ def test_an_agency_with_other_details_and_a_repeated_session(tmp_path: Path) -> 
     problems = _problems(path).problems
     assert [(p.row, p.column, p.code) for p in problems] == [(4, "phone", "agency_conflict"),
                                                              (6, "code", "duplicate_session")]
-    assert "与第 2 行不同" in str(problems[0])
+    assert "与第2行不同" in str(problems[0])
 
 
 def test_excel_style_times_and_english_headers_in_any_case(tmp_path: Path) -> None:
@@ -487,3 +487,35 @@ def test_a_header_with_a_line_break_or_bidi_control_stays_on_one_line(tmp_path: 
     assert error.problems[0].column == "备\n注\u202e"
     assert "备\\u000a注\\u202e" in str(error)
     assert "\n" not in str(error)
+
+
+def test_a_too_long_cell_is_told_by_its_length_in_chinese_and_in_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An over-long contact is ``too_long`` with both numbers, read from the model's error, in either language."""
+    rows = _rows()
+    rows[1][6] = "李" * 51
+    path = tmp_path / "day.csv"
+    path.write_text(_csv_text(rows), encoding="utf-8")
+    [chinese] = [p for p in _problems(path).problems if p.row == 2]
+    assert (chinese.code, chinese.message) == ("too_long", "有51个字符，最多50个")
+    assert str(chinese) == "第2行，联系人：有51个字符，最多50个"
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    [english] = [p for p in _problems(path).problems if p.row == 2]
+    assert (english.code, english.message) == ("too_long", "has 51 characters, at most 50 are allowed")
+    assert str(english) == "row 2, 联系人: has 51 characters, at most 50 are allowed"
+
+
+def test_lang_en_tells_the_import_problems_in_english(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With LANG=en the summary, each problem and the problems CSV are English; the column headers stay Chinese."""
+    rows = _rows()
+    rows[1][2] = "明天上午"
+    path = tmp_path / "day.csv"
+    path.write_text(_csv_text(rows), encoding="utf-8")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    error = _problems(path)
+    assert str(error).startswith(f"{path}: 1 problem, nothing imported: row 2, 开标时间: 「明天上午」 is not a time: ")
+    assert str(error).endswith("(correct each place listed, then import again)")
+    assert problems_csv(str(path), error.problems).splitlines()[0] == "File,Row,Column,Problem,Code,Field"
+    missing = _file_error(tmp_path / "nowhere.csv")
+    assert str(missing).endswith("the file does not exist (check the file's name and its folder)")

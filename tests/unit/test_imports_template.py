@@ -56,7 +56,7 @@ def test_the_template_never_replaces_a_file_and_is_an_xlsx(tmp_path: Path) -> No
     with pytest.raises(InvalidInputError, match="already exists"):
         write_template(filled, day=DAY)
     assert filled.read_bytes() == b"a day already filled in"
-    with pytest.raises(InvalidInputError, match=r"not an \.xlsx"):
+    with pytest.raises(InvalidInputError, match=r"不是 \.xlsx 文件"):
         write_template(tmp_path / "场次.csv", day=DAY)
     assert not (tmp_path / "场次.csv").exists()
 

@@ -174,7 +174,7 @@ def test_too_many_parts_is_a_warning() -> None:
     needed = math.ceil(total / PART_LIMIT)
     assert plan.count == needed
     assert not plan.within_limit
-    assert f"needs {needed} parts, the policy allows 3" in plan.warnings
+    assert f"needs {needed} parts, the policy allows 3; shorten the text" in plan.warnings
 
 
 def test_second_signature_in_the_text_is_a_warning() -> None:

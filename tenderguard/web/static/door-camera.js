@@ -98,7 +98,7 @@
     camera.start = async function () {
       if (running) { return; }
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-        tell("error", "此页面无法使用摄像头(需要 HTTPS)");
+        tell("error", "此页面无法使用摄像头（需要 HTTPS）");
         return;
       }
       running = true;
@@ -124,7 +124,7 @@
         if (!current(mine)) { return; }
         running = false;
         release();
-        tell("error", FAILURES[e && e.name] || "无法打开摄像头:" + String((e && e.message) || e));
+        tell("error", FAILURES[e && e.name] || "无法打开摄像头：" + String((e && e.message) || e));
         return;
       }
       if (!current(mine)) { return; }

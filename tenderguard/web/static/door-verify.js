@@ -142,7 +142,7 @@
     if (!good || body.centre !== held.centre) { throw new Error("名单签名无效"); }
     var old = held.list;
     if (old && (body.day < old.day || (body.day === old.day && body.sequence < old.sequence))) {
-      throw new Error("拒绝旧名单 #" + body.sequence + "(本机已有 #" + old.sequence + ")");
+      throw new Error("拒绝旧名单 #" + body.sequence + "（本机已有 #" + old.sequence + "）");
     }
     return body;
   }

@@ -30,15 +30,15 @@
   function banner() {
     var online = state.online && !state.problem;
     el("door-banner").setAttribute("data-online", String(online));
-    el("door-net").textContent = online ? "在线" : state.online ? "无法连接服务器:" + state.problem
-      : "离线 — 照常验证,记录待联网后上传";
+    el("door-net").textContent = online ? "在线" : state.online ? "无法连接服务器：" + state.problem
+      : "离线 — 照常验证，记录待联网后上传";
     var list = state.list;
     if (list) {
       var minutes = Math.max(0, Math.round((Date.now() - Date.parse(list.signed_at)) / 60000));
-      el("door-list").textContent = "吊销名单 #" + list.sequence + "(" + (minutes < 1 ? "不到 1" : minutes) + " 分钟前)";
+      el("door-list").textContent = "吊销名单 #" + list.sequence + "（" + (minutes < 1 ? "不到 1" : minutes) + " 分钟前）";
     }
     var waiting = el("door-queue");
-    waiting.textContent = "待上传 " + state.waiting + " 条" + (queue.durable === false ? "(本机无法保存,请勿刷新)" : "");
+    waiting.textContent = "待上传 " + state.waiting + " 条" + (queue.durable === false ? "（本机无法保存，请勿刷新）" : "");
     waiting.setAttribute("data-waiting", String(state.waiting));
   }
   async function recount() {

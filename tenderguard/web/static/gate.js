@@ -23,7 +23,7 @@
       out.className = "error"; out.textContent = "调查表不是本中心的"; return;
     }
     if (parts[3] !== input.dataset.day) {
-      out.className = "error"; out.textContent = "调查表不是今日场次的(" + parts[3] + ")"; return;
+      out.className = "error"; out.textContent = "调查表不是今日场次的（" + parts[3] + "）"; return;
     }
     var option = Array.prototype.find.call(select.options, function (o) { return o.value === parts[2]; });
     if (!option) {
@@ -31,7 +31,7 @@
     }
     select.value = parts[2];
     select.dispatchEvent(new Event("change", { bubbles: true }));
-    out.className = "ok"; out.textContent = "调查表场次:" + option.textContent;
+    out.className = "ok"; out.textContent = "调查表场次：" + option.textContent;
     document.getElementById("id_number").focus();
   }
   document.addEventListener("keydown", function (event) {
