@@ -66,7 +66,9 @@ def _when(moment: dt.datetime, centre: Centre) -> str:
     return format_datetime(moment.astimezone(centre.tz))
 
 
-def _status_text(s: BidSession, centre: Centre) -> str:
+def _status_text(s: BidSession, centre: Centre, *, moved: bool = False) -> str:
+    if moved and str(s.status) == "postponed":  # listed on a day it left: where it went
+        return _("{status} to {opening}", status=s.status.label, opening=_when(s.opens_at, centre))
     if s.postponed_from is not None and str(s.status) == "postponed":
         return _("{status} (was {opening})", status=s.status.label, opening=_when(s.postponed_from, centre))
     return s.status.label
@@ -81,7 +83,10 @@ def _status_text(s: BidSession, centre: Centre) -> str:
 @_centre_options
 def session_list(day: str | None, first: str | None, last: str | None, as_json: bool, db: str, centre_code: str,
                  centre_name: str) -> None:
-    """The sessions of a day or a period: code, project, opening time, hall, agency and status."""
+    """The sessions of a day or a period: code, project, opening time, hall, agency and status.
+
+    A session postponed to a later day is listed on its old day too, at its old opening, with its new one.
+    """
     from tenderguard.errors import InvalidInputError  # noqa: PLC0415 - each command imports what it uses
     centre = _centre(centre_code, centre_name)
     one, start, end = _day(day, "--day"), _day(first, "--from"), _day(last, "--to")
@@ -94,31 +99,35 @@ def session_list(day: str | None, first: str | None, last: str | None, as_json: 
     with _store(db, centre) as store:
         gate = _gate(store, "badge-only")
         found = gate.sessions_between(start or today, end or dt.date.max)
+        moved = gate.sessions_moved_from(start or today, end or dt.date.max)
         with store.unit_of_work() as uow:
             names = {a.code: a.name for a in uow.agencies.all()}
+    # Each row: the opening in the listed days, the session, and whether it has moved away from them since.
+    rows = sorted([(s.opens_at, s, False) for s in found] + [(was, s, True) for was, s in moved],
+                  key=lambda row: (row[0], row[1].code))
     if as_json:
-        for s in found:
+        for was, s, away in rows:
             click.echo(json.dumps({
                 "code": s.code, "project": s.project_name, "opens_at": s.opens_at.isoformat(), "hall": s.hall,
                 "agency": s.agency, "status": str(s.status),
                 "postponed_from": s.postponed_from.isoformat() if s.postponed_from else None,
-                "reason": s.status_reason}, ensure_ascii=False))
+                "reason": s.status_reason, "moved_from": was.isoformat() if away else None}, ensure_ascii=False))
         return
-    if not found:
+    if not rows:
         click.echo(_("no session registered for these days"))
         return
     from rich.console import Console  # noqa: PLC0415 - each command imports what it uses
     from rich.table import Table  # noqa: PLC0415 - each command imports what it uses
     from rich.text import Text  # noqa: PLC0415 - each command imports what it uses
 
-    table = Table(title=ngettext("{n} bid session", "{n} bid sessions", len(found)))
+    table = Table(title=ngettext("{n} bid session", "{n} bid sessions", len(rows)))
     for index, msgid in enumerate(SESSION_COLUMNS):
         name = _(msgid)
         table.add_column(name, min_width=2 * len(name), overflow="fold", no_wrap=index in (0, 2))
-    for s in found:
+    for was, s, away in rows:
         agency = names.get(s.agency, s.agency) if s.agency else "-"
-        table.add_row(*map(Text, (s.code, s.project_name, f"{s.opens_at.astimezone(centre.tz):%Y-%m-%d %H:%M}",
-                                  s.hall, agency or "-", _status_text(s, centre))))  # as written, never markup
+        table.add_row(*map(Text, (s.code, s.project_name, f"{was.astimezone(centre.tz):%Y-%m-%d %H:%M}",
+                                  s.hall, agency or "-", _status_text(s, centre, moved=away))))  # never markup
     console = Console()
     (console if console.is_terminal else Console(width=_UNWRAPPED)).print(table)
 

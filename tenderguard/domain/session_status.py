@@ -18,7 +18,7 @@ from tenderguard.i18n import N_, _
 if TYPE_CHECKING:
     from tenderguard.domain.model import BidSession, Centre
 
-__all__ = ["SessionStatus", "check_changeable", "check_screenable", "opening_text"]
+__all__ = ["SessionStatus", "check_changeable", "check_screenable", "closed_on", "opening_text"]
 
 
 class SessionStatus(enum.StrEnum):
@@ -41,6 +41,12 @@ def opening_text(when: dt.datetime, centre: Centre) -> str:
     """An opening time as the desk says it: ``2026年12月11日 09:30``."""
     local = when.astimezone(centre.tz)
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def closed_on(session: BidSession, day: dt.date, centre: Centre) -> bool:
+    """Whether nobody may be admitted for ``session`` on ``day`` any more: cancelled, or postponed to another day."""
+    return session.status is SessionStatus.CANCELLED or (
+        session.status is SessionStatus.POSTPONED and session.day(centre) != day)
 
 
 def check_screenable(session: BidSession, day: dt.date, centre: Centre) -> None:

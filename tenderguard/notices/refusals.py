@@ -11,7 +11,8 @@ beyond what the policy allows, and the person only masked.
 from 1. The serial is stored on the screening the first time its letters are made (the gate takes it from a
 per-centre, per-year counter in the same transaction), so the same letter made again carries the same number and a
 number is never given twice, whatever the order in which days are notified. The letters are dated the day of the
-refusal, not the day they are printed.
+refusal, not the day they are printed, and name the session's opening the person came for: a session postponed
+since (延期开标) is named with its opening of the refusal day (see :func:`as_on`).
 
 **The community's letter** needs the person's residence (街道/社区), asked at the desk (see
 :mod:`tenderguard.domain.residence`); without one no community letter is made and the notice says so
@@ -36,7 +37,8 @@ from tenderguard.notices.typography import cn_date, cn_datetime, full_width
 from tenderguard.policy import Policy
 from tenderguard.render.environment import render_template
 
-__all__ = ["RECIPIENTS", "RefusalLetter", "RefusalNotice", "reference_number", "refusal_notices", "refused_on"]
+__all__ = ["RECIPIENTS", "RefusalLetter", "RefusalNotice", "as_on", "reference_number", "refusal_notices",
+           "refused_on"]
 
 #: Who a letter goes to, in the order they are written.
 RECIPIENTS = ("company", "community", "agency")
@@ -51,6 +53,18 @@ def refused_on(screening: Screening, centre: Centre) -> dt.date:
     """The centre's day of the refusal (its last step; the day it was opened if no step is kept)."""
     at = max((r.at for r in screening.records), default=screening.opened_at)
     return centre.day_of(at)
+
+
+def as_on(session: BidSession, day: dt.date, centre: Centre, openings: Iterable[dt.datetime] = ()) -> BidSession:
+    """The session as people screened on ``day`` came for it: opening on ``day`` if it did before a postponement.
+
+    ``openings`` are the openings it had before its last postponement (its history); ``postponed_from`` is
+    looked at first. A session that did not open on ``day`` at any of them is returned as it is now.
+    """
+    if session.day(centre) == day:
+        return session
+    was = next((o for o in (session.postponed_from, *openings) if o is not None and centre.day_of(o) == day), None)
+    return session if was is None else attrs.evolve(session, opens_at=was.astimezone(centre.tz))
 
 
 @attrs.frozen
@@ -112,7 +126,8 @@ def refusal_notices(screenings: Iterable[Screening], *, sessions: Mapping[str, B
                     agencies: Mapping[str, Agency], policy: Policy, centre: Centre) -> list[RefusalNotice]:
     """The letters for every refused screening whose reason the policy notifies and that has its serial, in order.
 
-    The gate gives each such screening its serial before calling this (:meth:`Gate.refusal_notices`).
+    The gate gives each such screening its serial before calling this (:meth:`Gate.refusal_notices`), and
+    ``sessions`` as they stood on the refusal day (:func:`as_on`): the letter names that opening.
     """
     rules = policy.notices
     found: list[RefusalNotice] = []

@@ -17,27 +17,22 @@ from tenderguard.domain.model import (
     Arrival,
     Badge,
     BadgeStatus,
+    BidSession,
     Outcome,
+    Reason,
     Visitor,
     new_id,
 )
-from tenderguard.domain.rules import (
-    check_admission,
-    check_arrival,
-)
+from tenderguard.domain.rules import check_admission, check_arrival
 from tenderguard.domain.screening import Actor, Screening
-from tenderguard.domain.session_status import check_screenable
+from tenderguard.domain.session_status import check_screenable, closed_on
 from tenderguard.errors import ConflictError, InvalidInputError, NotFoundError, OverrideError
 from tenderguard.i18n import _
 from tenderguard.identity import clean_text, company_key, person_key, phone_key
 from tenderguard.policy import Role
-from tenderguard.store.unit_of_work import AbstractUnitOfWork
-
-if TYPE_CHECKING:
-    pass
-
 from tenderguard.services.signalling import company_seen, signal_arrival, signal_same_person
 from tenderguard.services.views import OVERRIDE_RELEASES, ScreeningView, screening_view, skipped_checks
+from tenderguard.store.unit_of_work import AbstractUnitOfWork
 
 if TYPE_CHECKING:
     from tenderguard.services.gate import Gate
@@ -148,7 +143,7 @@ class Desk:
     def _open(self, uow: AbstractUnitOfWork, arrival: Arrival, at: dt.datetime,
               override: Mapping[str, Any] | None = None, *, source: str | None = None) -> ScreeningView:
         centre, policy = self.gate.centre, self.gate.policy
-        session = uow.sessions.get(arrival.session)
+        session = uow.sessions.hold(arrival.session)  # shared until commit: a postponement or cancellation waits
         if session is None:
             raise NotFoundError(_("session {session!r} is not registered", session=arrival.session),
                                 hint=_("register the day's sessions before screening"))
@@ -186,7 +181,7 @@ class Desk:
                 screening.refer(self.actor, at, decision.reason or "referred", decision.services)
             else:
                 screening.check_in(self.actor, at)
-            detail = self._admit(uow, screening, at) if screening.state == CLEARED else decision.detail
+            detail = self._admit(uow, screening, at, session) if screening.state == CLEARED else decision.detail
             view = screening_view(screening, self.gate.machine, detail)
             if screening.outcome is None or screening.outcome is Outcome.ADMITTED:
                 from tenderguard.render.printable import badge_note  # noqa: PLC0415 - reads the font on first use
@@ -200,10 +195,20 @@ class Desk:
         finally:
             self._release(uow, screening)
 
-    def _admit(self, uow: AbstractUnitOfWork, s: Screening, at: dt.datetime) -> dict[str, Any]:
-        """Every step passed: check the place is still free, issue (or reuse) the badge, admit."""
+    def _admit(self, uow: AbstractUnitOfWork, s: Screening, at: dt.datetime,
+               session: BidSession | None = None) -> dict[str, Any]:
+        """Every step passed: check the session is still on today and the place still free, issue the badge.
+
+        The session is read under its shared lock (``session``: held since the arrival): a change committed before
+        refuses (``session_closed``); one after waits for this admission, then revokes its badge.
+        """
         centre, policy = self.gate.centre, self.gate.policy
         day = centre.day_of(s.visitor.at)
+        session = session if session is not None else uow.sessions.hold(s.visitor.session)
+        if session is None or closed_on(session, day, centre):
+            status = "unknown" if session is None else str(session.status)
+            s.refuse(self.actor, at, Reason.SESSION_CLOSED, {"session_status": status})
+            return {"session_status": status}
         earlier: list[Screening] = []
         if s.visitor.role is Role.BIDDER:
             # Two desks screening one person for two bidder companies at once are decided one after the other.
@@ -337,6 +342,8 @@ class Desk:
             resumed = self._resumed(uow, source)
             if resumed is not None:
                 return resumed
+            # The session's lock before the badge's row, in the order a cancellation takes them (no deadlock).
+            uow.sessions.hold(arrival.session)
             badge = uow.badges.get(replaces)
             if badge is None:
                 raise NotFoundError(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tenderguard.domain.model import a_day
+from tenderguard.domain.model import BidSession, a_day
 from tenderguard.domain.residence import notified_refusal
 from tenderguard.errors import InvalidInputError
 from tenderguard.i18n import _
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tenderguard.reports.figures import DailyReport
 
 from tenderguard.services.base import GateParts
+from tenderguard.services.sessions import SESSION_POSTPONED
 
 __all__ = ["RecordUseCases"]
 
@@ -41,12 +42,21 @@ class RecordUseCases(GateParts):
         simply run again.
         """
         day = a_day(day, field="day")
-        from tenderguard.notices.refusals import refusal_notices, refused_on  # noqa: PLC0415 - templates on demand
+        from tenderguard.notices.refusals import as_on, refusal_notices, refused_on  # noqa: PLC0415 - on demand
 
         now = self.clock.now()
         with self.uow_factory() as uow:
             screenings = uow.screenings.for_day(day)
-            sessions = {s.code: s for s in uow.sessions.all(day)}
+            # By code, whatever day the session opens on now: one postponed since keeps its refusals' letters.
+            sessions: dict[str, BidSession] = {}
+            for code in sorted({s.visitor.session for s in screenings}):
+                session = uow.sessions.get(code)
+                if session is not None and session.day(self.centre) != day and session.postponed_from is not None:
+                    moves = uow.audit.about(code, SESSION_POSTPONED)
+                    session = as_on(session, day, self.centre, [dt.datetime.fromisoformat(str(e.payload["from"]))
+                                                                for e in moves if "from" in e.payload])
+                if session is not None:
+                    sessions[code] = session
             for s in screenings:
                 if s.letter_serial is None and s.visitor.session in sessions and notified_refusal(s, self.policy):
                     s.letter_serial = uow.screenings.next_letter_serial(self.centre.code,

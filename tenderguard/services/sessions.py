@@ -5,6 +5,10 @@ supersedes and replaces, and its audit entry (who, when, what) commit together o
 another day revokes the badges issued for the session on the old day and makes the agency due a new reminder
 call; a cancellation revokes the session's badges and takes it off the reminder plan. A session that has opened
 or was cancelled is not changed (see :func:`~tenderguard.domain.session_status.check_changeable`).
+
+A change holds the session's row alone from its first statement (``SessionRepository.hold``), and a desk reads it
+under a shared lock on arrival and again on admission: an admission either commits before the change, which then
+sees and revokes its badge, or waits for it and is refused (``session_closed``).
 """
 
 from __future__ import annotations
@@ -155,6 +159,23 @@ class SessionUseCases(GateParts):
         with self.uow_factory() as uow:
             return [s for s in uow.sessions.all() if first <= s.day(self.centre) <= last]
 
+    def sessions_moved_from(self, first: dt.date, last: dt.date) -> list[tuple[dt.datetime, BidSession]]:
+        """The sessions postponed from ``first``–``last`` to a later day: each with its opening there, by it."""
+        first, last = a_day(first, field="from"), a_day(last, field="to")
+        day_of, found = self.centre.day_of, list[tuple[dt.datetime, BidSession]]()
+        with self.uow_factory() as uow:
+            for s in uow.sessions.all():
+                # Openings only move later: none was in the period if the last one before is earlier.
+                if s.postponed_from is None or s.day(self.centre) <= last or day_of(s.postponed_from) < first:
+                    continue
+                earlier = [s.postponed_from] if day_of(s.postponed_from) <= last else [
+                    dt.datetime.fromisoformat(str(e.payload["from"]))
+                    for e in uow.audit.about(s.code, SESSION_POSTPONED) if "from" in e.payload]
+                was = next((o for o in earlier if first <= day_of(o) <= last), None)
+                if was is not None:
+                    found.append((was.astimezone(self.centre.tz), s))
+        return sorted(found, key=lambda pair: (pair[0], pair[1].code))
+
     def session_record(self, code: str) -> SessionRecord:
         """A session with its agency, its counts (screenings, admitted, refused, badges) and its history of changes."""
         with self.uow_factory() as uow:
@@ -174,8 +195,9 @@ class SessionUseCases(GateParts):
                                       operator=e.operator, details=e.payload) for e in entries)
         return SessionRecord(session=session, agency=agency, counts=counts, history=history)
 
-    def _registered(self, uow: AbstractUnitOfWork, code: str) -> BidSession:
-        found = uow.sessions.get(code)
+    def _registered(self, uow: AbstractUnitOfWork, code: str, *, change: bool = False) -> BidSession:
+        """The session; for a ``change``, locked first: desks admitting for it finish before, or wait."""
+        found = uow.sessions.hold(code, change=True) if change else uow.sessions.get(code)
         if found is None:
             raise NotFoundError(f"没有编号为 {code} 的场次", hint="用 `tenderguard session list` 查看已登记的场次编号")
         return found
@@ -196,7 +218,7 @@ class SessionUseCases(GateParts):
         now = self.clock.now()
         with self.uow_factory() as uow:
             uow.actor = Actor(desk="office", operator=who)
-            before = self._registered(uow, code)
+            before = self._registered(uow, code, change=True)
             check_changeable(before, now, "修改", self.centre)
             after = attrs.evolve(before, project_name=before.project_name if project_name is None else project_name,
                                  hall=before.hall if hall is None else hall,
@@ -244,7 +266,7 @@ class SessionUseCases(GateParts):
         now = self.clock.now()
         with self.uow_factory() as uow:
             uow.actor = Actor(desk="office", operator=who)
-            before = self._registered(uow, code)
+            before = self._registered(uow, code, change=True)
             check_changeable(before, now, "延期", self.centre)
             if to <= now:
                 raise InvalidInputError("to", f"新的开标时间 {opening_text(to, self.centre)} 已经过去",
@@ -284,7 +306,7 @@ class SessionUseCases(GateParts):
         now = self.clock.now()
         with self.uow_factory() as uow:
             uow.actor = Actor(desk="office", operator=who)
-            before = self._registered(uow, code)
+            before = self._registered(uow, code, change=True)
             check_changeable(before, now, "取消", self.centre)
             after = attrs.evolve(before, status=SessionStatus.CANCELLED, status_changed_at=now, status_reason=why)
             uow.sessions.save(after)

@@ -87,6 +87,14 @@ class SessionRepository(Protocol):
     def get(self, code: str) -> BidSession | None:
         """The session with this code, or None."""
 
+    def hold(self, code: str, *, change: bool = False) -> BidSession | None:
+        """The session with this code (or None), locked until this unit of work ends (a database lock).
+
+        Desks admitting for the session share the lock; a ``change`` (postponement, cancellation, edit) holds
+        it alone, so a badge is issued either before the change (which then revokes it) or after it (which the
+        desk then sees).
+        """
+
     def all(self, day: dt.date | None = None) -> list[BidSession]:
         """Every session, or those opening on a (centre) day, by opening time."""
 

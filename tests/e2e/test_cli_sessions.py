@@ -78,15 +78,18 @@ def test_list_shows_a_days_sessions_in_a_table_with_chinese_headers(db: Path) ->
 
 
 def test_postpone_moves_the_session_and_show_tells_its_history(db: Path) -> None:
-    """Postponed: listed on its new day as 已延期, gone from the old day; show has the change, who and why."""
+    """Postponed: listed on its new day as 已延期, on the old day with its new opening; show has who and why."""
     moved = _tg(db, "session", "postpone", "MY-T1", "--to", f"{LATER} 09:30", "--reason", "评标专家未到齐",
                 "--operator", "王芳")
     assert moved.exit_code == 0, moved.output
     assert _("session {code} postponed to {opening} (was {before})", code="MY-T1", opening=_at(LATER, 9, 30),
              before=_at(TOMORROW, 9, 30)) in moved.stdout
     assert _("; call agency {agency} again", agency="ZX") in moved.stdout
-    old_day = _tg(db, "session", "list", "--day", TOMORROW.isoformat(), "--json")
-    assert [json.loads(r)["code"] for r in old_day.stdout.splitlines()] == ["MY-T2"]
+    old_day = [json.loads(r) for r in _tg(db, "session", "list", "--day", TOMORROW.isoformat(), "--json")
+               .stdout.splitlines()]
+    assert [(r["code"], r["status"], r["moved_from"]) for r in old_day] == [
+        ("MY-T1", "postponed", f"{TOMORROW}T09:30:00+08:00"), ("MY-T2", "scheduled", None)]
+    assert old_day[0]["opens_at"] == f"{LATER}T09:30:00+08:00"
     new_day = _tg(db, "session", "list", "--day", LATER.isoformat())
     assert _("postponed") in new_day.stdout
     shown = _tg(db, "session", "show", "MY-T1")
@@ -102,6 +105,28 @@ def test_postpone_moves_the_session_and_show_tells_its_history(db: Path) -> None
     plan = _tg(db, "remind", "plan", "--days", "7", "--json")
     assert [(json.loads(r)["day"], json.loads(r)["sessions"]) for r in plan.stdout.splitlines()] == [
         (TOMORROW.isoformat(), ["MY-T2"]), (LATER.isoformat(), ["MY-T1"])]
+
+
+def test_list_shows_a_session_on_each_day_it_was_postponed_from(db: Path) -> None:
+    """Postponed twice: each old day's table has it at its old opening, marked 已延期 to its opening now."""
+    middle = TOMORROW + dt.timedelta(days=1)
+    for to in (f"{middle} 10:00", f"{LATER} 09:30"):
+        assert _tg(db, "session", "postpone", "MY-T1", "--to", to, "--operator", "王芳").exit_code == 0
+    moved = _("{status} to {opening}", status=_("postponed"), opening=_at(LATER, 9, 30))
+    assert moved == f"已延期至{_at(LATER, 9, 30)}"
+    for day, opening in ((TOMORROW, "09:30"), (middle, "10:00")):
+        listed = _tg(db, "session", "list", "--day", day.isoformat())
+        assert listed.exit_code == 0, listed.output
+        [row] = [line for line in listed.stdout.splitlines() if "MY-T1" in line]
+        assert f"{day} {opening}" in row
+        assert moved in row
+    new_day = _tg(db, "session", "list", "--day", LATER.isoformat())
+    [row] = [line for line in new_day.stdout.splitlines() if "MY-T1" in line]
+    assert f"{LATER} 09:30" in row
+    assert _("{status} (was {opening})", status=_("postponed"), opening=_at(middle, 10, 0)) in row
+    period = _tg(db, "session", "list", "--from", TOMORROW.isoformat(), "--to", LATER.isoformat(), "--json")
+    assert [(json.loads(r)["code"], json.loads(r)["moved_from"]) for r in period.stdout.splitlines()] == [
+        ("MY-T2", None), ("MY-T1", None)]  # within the period: once, at its opening now
 
 
 def test_edit_changes_the_hall_within_the_policy(db: Path) -> None:

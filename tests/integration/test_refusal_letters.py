@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 from pypdf import PdfReader
 
 from tenderguard import Gate, ManualClock
-from tenderguard.domain.model import Agency, BidSession
+from tenderguard.domain.model import SHANGHAI, Agency, BidSession
 from tenderguard.notices.letter_pdf import write_refusal_letters
 from tenderguard.notices.refusals import RefusalNotice
 from tenderguard.policy import Policy, RefusalNotices, load_policy
@@ -70,6 +70,23 @@ def test_the_residence_and_the_number_are_stored_and_read_back(make: HarnessFact
     sheet = openpyxl.load_workbook(tmp_path / "day.xlsx").worksheets[0]
     cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row]
     assert RESIDENCE not in (tmp_path / "day.csv").read_text(encoding="utf-8-sig") + "".join(cells)
+
+
+def test_a_refusal_of_a_session_postponed_since_keeps_its_letters_and_their_opening(make: HarnessFactory) -> None:
+    """Refused on 11-23, the session postponed twice since: the 11-23 letters name it, its 10:30 opening, that day."""
+    h = make(_policy())
+    _refuse(h)
+    day = h.clock.now().date()
+    h.gate.postpone_session(AGENCY_SESSION, dt.datetime(2026, 11, 25, 9, 30, tzinfo=SHANGHAI), operator="王芳")
+    h.gate.postpone_session(AGENCY_SESSION, dt.datetime(2026, 11, 27, 14, 0, tzinfo=SHANGHAI), operator="王芳")
+    [notice] = h.gate.refusal_notices(day)
+    assert (notice.session, notice.refused_on, notice.reference) == (AGENCY_SESSION, day, "〔2026〕MY健通字第0001号")
+    assert [letter.recipient for letter in notice.letters] == ["company", "agency"]  # no residence recorded
+    for letter in notice.letters:
+        assert "“密云区污水管网改造工程”（场次MY-2026-130，2026年11月23日10时30分开标" in letter.text
+        assert "11月27日" not in letter.text
+        assert letter.blocks()[-1].endswith("2026年11月23日")
+    assert h.gate.refusal_notices(dt.date(2026, 11, 27)) == []
 
 
 def test_serials_count_on_through_the_year_and_start_again_the_next(make: HarnessFactory) -> None:

@@ -192,7 +192,7 @@ def test_edits_check_the_hall_and_stop_where_records_would_be_falsified(make: Ha
 
 
 def test_list_and_show_give_the_status_counts_and_history(make: HarnessFactory) -> None:
-    """A period's sessions in opening order; one session's counts are numbers and its history its changes."""
+    """A period's sessions in opening order (one postponed away, apart); one session's counts and its history."""
     h = _day(make)
     h.admit(PEOPLE[0], COMPANIES[0], session=CODE)
     h.desk.arrive(h.arrival(PEOPLE[1], COMPANIES[0], session=CODE))  # a second person of the company: refused
@@ -200,6 +200,8 @@ def test_list_and_show_give_the_status_counts_and_history(make: HarnessFactory) 
     listed = h.gate.sessions_between(DAY, dt.date(2026, 11, 30))
     assert [s.code for s in listed] == [SESSION, "MY-2026-121", CODE]
     assert [s.code for s in h.gate.sessions_between(dt.date(2026, 11, 24), dt.date(2026, 11, 25))] == [CODE]
+    assert [(was, s.code) for was, s in h.gate.sessions_moved_from(DAY, DAY)] == [(OPENS, CODE)]
+    assert h.gate.sessions_moved_from(DAY, dt.date(2026, 11, 25)) == []  # listed at its new opening instead
     with pytest.raises(InvalidInputError, match="早于开始日期"):
         h.gate.sessions_between(dt.date(2026, 11, 25), DAY)
     record = h.gate.session_record(CODE)

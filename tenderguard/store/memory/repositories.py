@@ -68,6 +68,10 @@ class Sessions(Repo):
         found: BidSession | None = self._get(code)
         return found
 
+    def hold(self, code: str, *, change: bool = False) -> BidSession | None:
+        """Units of work take turns on the store's lock: the session as :meth:`get` reads it."""
+        return self.get(code)
+
     def all(self, day: dt.date | None = None) -> list[BidSession]:
         day_of = self.store.centre.day_of
         found = self._select(lambda s: day is None or day_of(s.opens_at) == day)

@@ -2,8 +2,8 @@
 
 Each runs plain SQLAlchemy Core statements on its unit of work's connection. Screenings are live process objects:
 rebuilt from their row and step records when loaded, tracked by the unit of work, and written back on commit.
-On PostgreSQL the rows an admission decides on are locked (badges, the hall's count) and desks deciding on one
-organisation's quota or one person queue on an advisory lock; SQLite's writers take turns anyway.
+On PostgreSQL the rows an admission decides on are locked (its session's, shared; badges; the hall's count) and desks
+deciding on one organisation's quota or one person queue on an advisory lock; SQLite's writers take turns anyway.
 """
 
 from __future__ import annotations
@@ -111,9 +111,18 @@ class Sessions(Repo):
                           status_changed_at=self._opt_local(row["status_changed_at"]),
                           status_reason=row["status_reason"])
 
-    def get(self, code: str) -> BidSession | None:
-        row = self.uow.execute(select(sessions).where(sessions.c.code == code)).mappings().first()
+    def _first(self, query: Any) -> BidSession | None:
+        row = self.uow.execute(query).mappings().first()
         return None if row is None else self._of(row)
+
+    def get(self, code: str) -> BidSession | None:
+        return self._first(select(sessions).where(sessions.c.code == code))
+
+    def hold(self, code: str, *, change: bool = False) -> BidSession | None:
+        # PostgreSQL: shared by admitting desks (FOR SHARE), alone by a change (FOR UPDATE); a desk that waited
+        # for a change reads the row as the change left it.
+        query = select(sessions).where(sessions.c.code == code)
+        return self._first(query.with_for_update(read=not change) if self.pg else query)
 
     def all(self, day: dt.date | None = None) -> list[BidSession]:
         query = select(sessions).order_by(sessions.c.opens_at, sessions.c.code)
