@@ -47,8 +47,6 @@ class ReasonText:
     tell: str
 
 
-_SEPARATE = N_("staff handle everything for you, or the bid is opened remotely")
-
 #: Reason code → its texts.
 REASONS: Mapping[str, ReasonText] = {
     Reason.FEVER: ReasonText(N_("fever (still high when re-measured)"), N_(
