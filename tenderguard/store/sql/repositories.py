@@ -12,17 +12,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
-from sqlalchemy import RowMapping, String, Table, bindparam, func, insert, literal, select, update
+from sqlalchemy import RowMapping, String, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from tenderguard.domain.model import (
-    Admission,
-    AdmissionStatus,
     Agency,
-    Badge,
-    BadgeStatus,
     BidSession,
     Outcome,
     Reason,
@@ -31,12 +26,8 @@ from tenderguard.domain.model import (
 from tenderguard.domain.screening import Actor, Screening, StepRecord
 from tenderguard.policy import Role
 from tenderguard.store.tables import (
-    admissions,
     agencies,
-    badges,
     companies,
-    day_sequences,
-    hall_occupancy,
     letter_sequences,
     screening_events,
     screenings,
@@ -49,12 +40,26 @@ if TYPE_CHECKING:
 __all__ = ["Repo", "insert_numbered"]
 
 
-def insert_numbered(table: Table, row: Mapping[str, Any], *, sqlite: bool) -> Any:
-    """An INSERT of ``row``; on SQLite its ``ordinal`` is ``max + 1`` (PostgreSQL numbers it with an identity)."""
-    values = dict(row)
-    if sqlite:
-        values["ordinal"] = select(func.coalesce(func.max(table.c.ordinal), 0) + 1).scalar_subquery()
-    return insert(table).values(values)
+#: The INSERT of a numbered table's rows, per table and dialect (see :func:`insert_numbered`), built once each.
+_NUMBERED: dict[tuple[str, bool], Any] = {}
+
+
+def insert_numbered(table: Table, *, sqlite: bool) -> Any:
+    """The INSERT of a row of ``table`` (its values given as parameters when run).
+
+    On SQLite the row's ``ordinal`` is ``max + 1``; PostgreSQL numbers it with an identity.
+    """
+    found = _NUMBERED.get((table.name, sqlite))
+    if found is None:
+        stmt = insert(table)
+        if sqlite:
+            stmt = stmt.values(ordinal=select(func.coalesce(func.max(table.c.ordinal), 0) + 1).scalar_subquery())
+        found = _NUMBERED[(table.name, sqlite)] = stmt
+    return found
+
+
+#: Wait for the other desks deciding on the same thing (PostgreSQL; held until the transaction ends).
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("name", type_=String), 0)))
 
 
 def _reason(value: str | None) -> str | None:
@@ -86,7 +91,13 @@ class Repo:
     def _lock(self, name: str) -> None:
         """PostgreSQL: wait for other desks deciding on ``name`` (held until this unit of work ends)."""
         if self.pg:
-            self.uow.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(literal(name, String), 0))))
+            self.uow.execute(_ADVISORY_LOCK, {"name": name})
+
+
+_SESSION = select(sessions).where(sessions.c.code == bindparam("code"))
+#: PostgreSQL: a session's row shared by admitting desks (FOR SHARE), or alone for a change (FOR UPDATE).
+_SESSION_SHARED = _SESSION.with_for_update(read=True)
+_SESSION_ALONE = _SESSION.with_for_update()
 
 
 class Sessions(Repo):
@@ -111,18 +122,18 @@ class Sessions(Repo):
                           status_changed_at=self._opt_local(row["status_changed_at"]),
                           status_reason=row["status_reason"])
 
-    def _first(self, query: Any) -> BidSession | None:
-        row = self.uow.execute(query).mappings().first()
+    def _first(self, query: Any, code: str) -> BidSession | None:
+        row = self.uow.execute(query, {"code": code}).mappings().first()
         return None if row is None else self._of(row)
 
     def get(self, code: str) -> BidSession | None:
-        return self._first(select(sessions).where(sessions.c.code == code))
+        return self._first(_SESSION, code)
 
     def hold(self, code: str, *, change: bool = False) -> BidSession | None:
-        # PostgreSQL: shared by admitting desks (FOR SHARE), alone by a change (FOR UPDATE); a desk that waited
-        # for a change reads the row as the change left it.
-        query = select(sessions).where(sessions.c.code == code)
-        return self._first(query.with_for_update(read=not change) if self.pg else query)
+        # A desk that waited for a change reads the row as the change left it.
+        if not self.pg:
+            return self._first(_SESSION, code)
+        return self._first(_SESSION_ALONE if change else _SESSION_SHARED, code)
 
     def all(self, day: dt.date | None = None) -> list[BidSession]:
         query = select(sessions).order_by(sessions.c.opens_at, sessions.c.code)
@@ -149,27 +160,37 @@ class Agencies(Repo):
         return [Agency(**row) for row in self.uow.execute(select(agencies).order_by(agencies.c.code)).mappings()]
 
 
+_COMPANY_NAME = select(companies.c.name).where(companies.c.credit_code == bindparam("credit_code"))
+_COMPANY_BY_KEY = select(companies.c.credit_code).where(companies.c.name_key == bindparam("name_key"))
+_ADD_COMPANY = insert(companies)
+
+
 class Companies(Repo):
     """Companies by credit code, with the name first seen."""
 
     def get(self, credit_code: str) -> str | None:
-        found: str | None = self.uow.execute(
-            select(companies.c.name).where(companies.c.credit_code == credit_code)).scalar()
+        found: str | None = self.uow.execute(_COMPANY_NAME, {"credit_code": credit_code}).scalar()
         return found
 
     def by_key(self, name_key: str) -> str | None:
-        found: str | None = self.uow.execute(
-            select(companies.c.credit_code).where(companies.c.name_key == name_key)).scalar()
+        found: str | None = self.uow.execute(_COMPANY_BY_KEY, {"name_key": name_key}).scalar()
         return found
 
     def add(self, credit_code: str, name: str, name_key: str) -> None:
-        self.uow.execute(insert(companies), {"credit_code": credit_code, "name": name, "name_key": name_key})
+        self.uow.execute(_ADD_COMPANY, {"credit_code": credit_code, "name": name, "name_key": name_key})
 
 
 #: A screening and its step records by id: built once (a desk loads one at every step).
 _SCREENING_BY_ID = select(screenings).where(screenings.c.id == bindparam("id"))
 _RECORDS_OF = (select(screening_events).where(screening_events.c.screening_id == bindparam("id"))
                .order_by(screening_events.c.seq))
+_RECORDS_OF_MANY = (select(screening_events)
+                    .where(screening_events.c.screening_id.in_(bindparam("ids", expanding=True)))
+                    .order_by(screening_events.c.screening_id, screening_events.c.seq))
+#: A person's screenings of a day (the arrival's and the admission's checks), in the order they were opened.
+_PERSON_SCREENINGS = (select(screenings)
+                      .where(screenings.c.day == bindparam("day"), screenings.c.person_key == bindparam("person_key"))
+                      .order_by(screenings.c.ordinal))
 
 
 class Screenings(Repo):
@@ -220,14 +241,15 @@ class Screenings(Repo):
 
     def _many(self, *where: Any) -> list[Screening]:
         """The stored screenings matching ``where``, in the order they were opened (those already loaded as such)."""
-        rows = self.uow.execute(select(screenings).where(*where).order_by(screenings.c.ordinal)).mappings().all()
+        return self._found(select(screenings).where(*where).order_by(screenings.c.ordinal))
+
+    def _found(self, query: Any, params: Mapping[str, Any] | None = None) -> list[Screening]:
+        """The screenings a query finds, with their step records (those already loaded as such)."""
+        rows = self.uow.execute(query, params).mappings().all()
         wanted = [row for row in rows if self.uow.tracked(row["id"]) is None]
         records: dict[str, list[RowMapping]] = {}
         if wanted:
-            query = (select(screening_events)
-                     .where(screening_events.c.screening_id.in_([row["id"] for row in wanted]))
-                     .order_by(screening_events.c.screening_id, screening_events.c.seq))
-            for record in self.uow.execute(query).mappings():
+            for record in self.uow.execute(_RECORDS_OF_MANY, {"ids": [row["id"] for row in wanted]}).mappings():
                 records.setdefault(record["screening_id"], []).append(record)
         found: list[Screening] = []
         for row in rows:
@@ -267,7 +289,7 @@ class Screenings(Repo):
 
     def for_person(self, day: dt.date, person_key: str) -> list[Screening]:
         day_of = self.store.centre.day_of
-        return self._with_new(self._many(screenings.c.day == day, screenings.c.person_key == person_key),
+        return self._with_new(self._found(_PERSON_SCREENINGS, {"day": day, "person_key": person_key}),
                               lambda s: s.person_key == person_key and day_of(s.opened_at) == day)
 
     def with_phone(self, day: dt.date, session: str, phone_key: str) -> list[Screening]:
@@ -292,117 +314,3 @@ class Screenings(Repo):
                 .returning(letter_sequences.c.value))
         value: int = self.uow.execute(stmt).scalar_one()
         return value
-
-
-class Attendance(Repo):
-    """Admissions: who holds which place, who is inside which hall (counted by triggers in ``hall_occupancy``)."""
-
-    def _row(self, a: Admission) -> dict[str, Any]:
-        row = attrs.asdict(a, recurse=False)
-        row["role"], row["status"] = str(a.role), str(a.status)
-        return row
-
-    def _of(self, row: Mapping[Any, Any]) -> Admission:
-        return Admission(
-            id=row["id"], screening_id=row["screening_id"], day=row["day"], session=row["session"],
-            hall=row["hall"], role=Role(row["role"]), organisation=row["organisation"],
-            person_key=row["person_key"], badge=row["badge"], at=self._local(row["at"]), desk=row["desk"],
-            status=AdmissionStatus(row["status"]), inside=row["inside"], exited_at=self._opt_local(row["exited_at"]),
-            entries=row["entries"],
-        )
-
-    def _list(self, *where: Any, lock: bool = False) -> list[Admission]:
-        query = select(admissions).where(*where).order_by(admissions.c.ordinal)
-        if lock and self.pg:
-            query = query.with_for_update()
-        return [self._of(row) for row in self.uow.execute(query).mappings()]
-
-    def add(self, admission: Admission) -> None:
-        self.uow.execute(insert_numbered(admissions, self._row(admission), sqlite=not self.pg))
-
-    def save(self, admission: Admission) -> None:
-        row = self._row(admission)
-        del row["id"]
-        self.uow.execute(update(admissions).where(admissions.c.id == admission.id).values(row))
-
-    def by_badge(self, serial: str) -> Admission | None:
-        found = self._list(admissions.c.badge == serial, admissions.c.status == str(AdmissionStatus.ACTIVE),
-                           lock=True)
-        return found[-1] if found else None
-
-    def for_day(self, day: dt.date) -> list[Admission]:
-        return self._list(admissions.c.day == day)
-
-    def for_person(self, day: dt.date, person_key: str) -> list[Admission]:
-        return self._list(admissions.c.day == day, admissions.c.person_key == person_key)
-
-    def hold_person(self, day: dt.date, person_key: str) -> None:
-        self._lock(f"person|{day}|{person_key}")
-
-    def active_for_organisation(self, day: dt.date, organisation: str, role: Role, *,
-                                deciding: bool = False) -> list[Admission]:
-        # Rows another desk has not committed yet cannot be locked: desks deciding on one organisation's role
-        # queue on an advisory lock instead (and the unique index settles bidders' races in any case).
-        if deciding:
-            self._lock(f"quota|{day}|{organisation}|{role}")
-        return self._list(admissions.c.day == day, admissions.c.organisation == organisation,
-                          admissions.c.role == str(role), admissions.c.status == str(AdmissionStatus.ACTIVE))
-
-    def inside(self, day: dt.date, hall: str, *, deciding: bool = False) -> int:
-        stmt: Any
-        if deciding and self.pg:
-            # The hall's row, locked until commit (made at 0 on the day's first use): desks deciding on one hall
-            # queue on it, and one that waited reads the count the other desk left.
-            stmt = (postgresql.insert(hall_occupancy).values(day=day, hall=hall, inside=0)
-                    .on_conflict_do_update(index_elements=[hall_occupancy.c.day, hall_occupancy.c.hall],
-                                           set_={"inside": hall_occupancy.c.inside})
-                    .returning(hall_occupancy.c.inside))
-        else:
-            stmt = select(hall_occupancy.c.inside).where(hall_occupancy.c.day == day, hall_occupancy.c.hall == hall)
-        count: int | None = self.uow.execute(stmt).scalar()
-        return count or 0
-
-
-class Badges(Repo):
-    """Badges and the day's serial numbers."""
-
-    def _row(self, b: Badge) -> dict[str, Any]:
-        row = attrs.asdict(b, recurse=False)
-        row["role"], row["status"] = str(b.role), str(b.status)
-        return row
-
-    def _of(self, row: RowMapping) -> Badge:
-        return Badge(
-            serial=row["serial"], centre=row["centre"], day=row["day"], session=row["session"], hall=row["hall"],
-            role=Role(row["role"]), company=row["company"], credit_code=row["credit_code"],
-            holder_masked=row["holder_masked"], person_key=row["person_key"],
-            issued_at=self._local(row["issued_at"]), status=BadgeStatus(row["status"]),
-            revoked_reason=row["revoked_reason"], reprints=row["reprints"],
-        )
-
-    def add(self, badge: Badge) -> None:
-        self.uow.execute(insert(badges), self._row(badge))
-
-    def get(self, serial: str) -> Badge | None:
-        query = select(badges).where(badges.c.serial == serial)
-        if self.pg:
-            query = query.with_for_update()
-        row = self.uow.execute(query).mappings().first()
-        return None if row is None else self._of(row)
-
-    def save(self, badge: Badge) -> None:
-        row = self._row(badge)
-        del row["serial"]
-        self.uow.execute(update(badges).where(badges.c.serial == badge.serial).values(row))
-
-    def next_sequence(self, centre: str, day: dt.date) -> int:
-        stmt = (self._insert(day_sequences).values(centre=centre, day=day, value=1)
-                .on_conflict_do_update(index_elements=[day_sequences.c.centre, day_sequences.c.day],
-                                       set_={"value": day_sequences.c.value + 1})
-                .returning(day_sequences.c.value))
-        value: int = self.uow.execute(stmt).scalar_one()
-        return value
-
-    def for_day(self, day: dt.date) -> list[Badge]:
-        query = select(badges).where(badges.c.day == day).order_by(badges.c.serial)
-        return [self._of(row) for row in self.uow.execute(query).mappings()]

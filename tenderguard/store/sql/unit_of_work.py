@@ -30,18 +30,11 @@ from tenderguard.domain.screening import Screening, StepRecord
 from tenderguard.errors import CommitUnknownError, ConflictError, TenderGuardError
 from tenderguard.store import schema
 from tenderguard.store.sql.accounts import Idempotency, Operators, Tokens
+from tenderguard.store.sql.attendance import Attendance, Badges
 from tenderguard.store.sql.door import DoorScans
 from tenderguard.store.sql.engine import configure_sqlite, conflict_message, create_engine_for, is_conflict
 from tenderguard.store.sql.records import AUDIT_FIELDS, Audit, Calls, Outbox, Retention, Settings, Signals
-from tenderguard.store.sql.repositories import (
-    Agencies,
-    Attendance,
-    Badges,
-    Companies,
-    Screenings,
-    Sessions,
-    insert_numbered,
-)
+from tenderguard.store.sql.repositories import Agencies, Companies, Screenings, Sessions, insert_numbered
 from tenderguard.store.sql.webhooks import WebhookDeliveries, Webhooks
 from tenderguard.store.tables import admissions, audit_log, badges, screening_events, screenings, signals
 from tenderguard.store.unit_of_work import AbstractUnitOfWork, repository, seal_all
@@ -281,7 +274,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             s = entry.screening
             new_records = s.records_after(entry.n_records)
             if entry.version is None:
-                self.execute(insert_numbered(screenings, _new_row(s, centre), sqlite=sqlite))
+                self.execute(insert_numbered(screenings, sqlite=sqlite), _new_row(s, centre))
                 written.append((entry, 1))
             else:
                 values = _mutable_values(s)
