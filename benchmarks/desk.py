@@ -42,6 +42,7 @@ from tenderguard import Arrival, BidSession, Centre, Gate, ManualClock, load_pre
 from tenderguard.domain.model import SHANGHAI
 from tenderguard.factories import arrival
 from tenderguard.policy import Policy
+from tenderguard.services.wiring import settled
 from tenderguard.store.sql import SqlStore
 
 CENTRE = Centre(code="MY", name="密云区公共资源交易中心")
@@ -97,9 +98,16 @@ def _screen(url: str, desk: int, desks: int, gap: float, count: int | None, seco
     gate = Gate(policy=POLICY, centre=CENTRE, uow_factory=store.unit_of_work, clock=clock,
                 secret=SECRET)
     d = gate.desk(f"D{desk}", "王芳")
-    timings: list[tuple[str, float]] = []
     for n in range(WARM_UP):  # a desk PC has been up for a while: its first calls are not what a clerk waits for
         screen_once(d, person(desk, 100_000 + n))
+    with settled():  # as `tenderguard desk` and `tenderguard serve` run their desks
+        _timed_run(d, desk, desks, gap, count, seconds, start, out)
+    store.dispose()
+
+
+def _timed_run(d: Any, desk: int, desks: int, gap: float, count: int | None, seconds: float, start: Any,
+               out: Any) -> None:
+    timings: list[tuple[str, float]] = []
     start.wait()
     began = time.perf_counter()
     done = 0
@@ -132,7 +140,6 @@ def _screen(url: str, desk: int, desks: int, gap: float, count: int | None, seco
             raise AssertionError(f"desk {desk}: {view.outcome} {view.reason}")
         done += 1
     out.put((done, time.perf_counter() - began, timings))
-    store.dispose()
 
 
 def _run(url: str, desks: int, *, gap: float, count: int | None, seconds: float) -> tuple[int, float, list[Any]]:

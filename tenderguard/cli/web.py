@@ -29,7 +29,7 @@ def serve(host: str, port: int, db: str, keys: str, policy_spec: str, centre_cod
     from tenderguard.web import create_app  # noqa: PLC0415
 
     config = GateConfig(db=db, centre=Centre(code=centre_code, name=centre_name), policy=policy_spec, keys=keys)
-    app = create_app(config, create=True)
+    app = create_app(config, create=True, settle=True)
     click.echo(_("TenderGuard web gate on http://{host}:{port}/ (database {db}); Ctrl-C stops it", host=host, port=port,
                  db=db), err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -42,7 +42,7 @@ def desk_command(  # noqa: PLR0917 - click passes every option as a parameter
     from tenderguard.desk.terminal import open_terminal  # noqa: PLC0415
     from tenderguard.domain.model import Centre  # noqa: PLC0415
     from tenderguard.policy import load_policy  # noqa: PLC0415
-    from tenderguard.services.wiring import gate_on, open_store  # noqa: PLC0415
+    from tenderguard.services.wiring import gate_on, open_store, settled  # noqa: PLC0415
 
     with use_language(lang):
         try:
@@ -51,7 +51,9 @@ def desk_command(  # noqa: PLR0917 - click passes every option as a parameter
             with open_store(db, centre) as store:
                 gate = gate_on(store, policy, secret=_secret(keys))
                 gate.session(session)  # fail before the first prompt when the session is not registered
-                run_desk(gate, session=session, desk=desk_name, operator=operator, terminal=open_terminal(plain=plain))
+                with settled():  # no long garbage-collector pause between two clerk's actions
+                    run_desk(gate, session=session, desk=desk_name, operator=operator,
+                             terminal=open_terminal(plain=plain))
         except TenderGuardError as exc:
             raise Failure(str(exc)) from None
         except SQLAlchemyError as exc:

@@ -7,6 +7,7 @@ import time.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from tenderguard.services.gate import Gate
 if TYPE_CHECKING:
     from tenderguard.store.sql import SqlStore
 
-__all__ = ["GateApp", "GateConfig", "database_url", "gate_on", "open_gate", "open_store"]
+__all__ = ["GateApp", "GateConfig", "database_url", "gate_on", "open_gate", "open_store", "settled"]
 
 
 def database_url(db: str) -> str:
@@ -107,3 +108,22 @@ def open_gate(config: GateConfig, *, create: bool = False, clock: Clock | None =
     secret, _created = load_id_secret(config.keys)
     with open_store(config.db, config.centre, create=create) as store:
         yield GateApp(config=config, gate=gate_on(store, policy, secret=secret, clock=clock), keys=config.keys)
+
+
+@contextlib.contextmanager
+def settled() -> Iterator[None]:
+    """Leave what start-up built out of the garbage collector's full passes while a desk or web gate runs.
+
+    A desk or web-gate process keeps what its start-up made — modules, SQLAlchemy's compiled statements, the
+    state machine, the catalogues: some 100,000 objects — for its whole life, and each of Python's full
+    collections walks all of them: 50–200 ms with eight desk processes sharing two cores, long enough for a clerk
+    to see the desk stop (benchmarks/README.md). Entering collects once and freezes what is left
+    (:func:`gc.freeze`, the standard library's mechanism for this); what the process makes later is collected as
+    before. Leaving unfreezes it.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -18,7 +18,7 @@ from tenderguard.domain.clock import Clock
 from tenderguard.errors import TenderGuardError
 from tenderguard.i18n import DEFAULT_LANGUAGE, use_language
 from tenderguard.keys import load_session_secret
-from tenderguard.services.wiring import GateConfig, open_gate
+from tenderguard.services.wiring import GateConfig, open_gate, settled
 from tenderguard.web import api, board, desk, devices, door, pages
 from tenderguard.web.security import MAX_FAILURES, Forbidden, LoginLimiter, LoginRequired
 
@@ -40,12 +40,18 @@ class _ChinesePages:
             await self.app(scope, receive, send)
 
 
-def create_app(config: GateConfig, *, clock: Clock | None = None, create: bool = False) -> FastAPI:
-    """The web gate on ``config``'s database (created first with ``create``), the clock injectable for tests."""
+def create_app(config: GateConfig, *, clock: Clock | None = None, create: bool = False,
+               settle: bool = False) -> FastAPI:
+    """The web gate on ``config``'s database (created first with ``create``), the clock injectable for tests.
+
+    ``settle`` (the server process): once started, leave its start-up objects out of the garbage collector's full
+    passes (:func:`~tenderguard.services.wiring.settled`).
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with open_gate(config, create=create, clock=clock) as opened:
+        with open_gate(config, create=create, clock=clock) as opened, \
+                settled() if settle else contextlib.nullcontext():
             app.state.gate_app = opened
             yield
 
