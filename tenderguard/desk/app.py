@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from tenderguard.desk.answers import NO, YES, TestTimeError, typed_reading, typed_test_time
+from tenderguard.desk.flow import DeskQuit, Invalid, Parked, PersonLeft
 from tenderguard.desk.residence import ask_residence
 from tenderguard.desk.terminal import PlainTerminal, Terminal
 from tenderguard.domain.catalogue import FIELDS, answer_label, reason_label, role_label, service_label
@@ -53,22 +54,6 @@ _WAIT_TICK = 15.0
 REST = N_("Resting until {until}, then re-measure. p to let the person rest aside and take the next arrival; "
           "Enter to wait, r to re-measure when due, a if the person left> ")
 REST_DUE = N_("Rest over ({until}): Enter or r to re-measure, p to keep resting> ")
-
-
-class DeskQuit(Exception):
-    """Raised when the operator types ``q``: the desk closes, an open screening stays open to resume."""
-
-
-class _Abandon(Exception):
-    """The operator typed ``a``: the person left."""
-
-
-class _Parked(Exception):
-    """The operator typed ``p`` during a rest: the person waits aside and the desk takes the next arrival."""
-
-
-class _Invalid(Exception):
-    """A typed value was not accepted; the message says why (already translated)."""
 
 
 class _DeskApp:
@@ -160,10 +145,10 @@ class _DeskApp:
         while True:
             answer = self._ask_raw(prompt)
             if answer.lower() == ABANDON:
-                raise _Abandon
+                raise PersonLeft
             try:
                 return parse(answer)
-            except _Invalid as exc:
+            except Invalid as exc:
                 self.term.say(str(exc), "bad")
             except InvalidInputError as exc:
                 self.term.say(self._problem(exc), "bad")
@@ -183,7 +168,7 @@ class _DeskApp:
                 return True
             if word in NO:
                 return False
-            raise _Invalid(_("Type y (yes) or n (no)"))
+            raise Invalid(_("Type y (yes) or n (no)"))
 
         return self._ask(prompt + _(" (y yes / n no)> "), parse)
 
@@ -197,7 +182,7 @@ class _DeskApp:
                 return options[int(word) - 1]
             if word in options:
                 return word
-            raise _Invalid(_("Type one of the numbers listed"))
+            raise Invalid(_("Type one of the numbers listed"))
 
         self.term.say(_("{title}: {listed}", title=title, listed=listed))
         return self._ask(_("Choose (number)> "), parse)
@@ -245,7 +230,7 @@ class _DeskApp:
                 if view.badge_note:
                     self.term.say(_("Badge: {note}", note=view.badge_note), "warn")
                 return view
-        except _Abandon:
+        except PersonLeft:
             self.term.say(_("Arrival cancelled; nothing was stored"), "warn")
             return self._arrival()
 
@@ -263,9 +248,9 @@ class _DeskApp:
             self.term.say(_("▶ {step}", step=place.step.label), "title")
             try:
                 view = self._act(view, place)
-            except _Parked:
+            except Parked:
                 return view
-            except _Abandon:
+            except PersonLeft:
                 view = self.desk.abandon(view.id)
             except TenderGuardError as exc:  # refused by the gate: nothing was stored, ask the step again
                 self.term.say(self._problem(exc), "bad")
@@ -303,13 +288,13 @@ class _DeskApp:
     def _confirmed(self, answer: str) -> bool:
         if not answer or answer.lower() in YES:
             return True
-        raise _Invalid(_("Enter to confirm, or a if the person left"))
+        raise Invalid(_("Enter to confirm, or a if the person left"))
 
     def _test_time(self, answer: str) -> dt.datetime | None:
         try:
             return typed_test_time(answer, self.gate.clock.now(), self.gate.centre.tz)
         except TestTimeError as exc:
-            raise _Invalid(_("That time is in the future: check the date on the report") if exc.args[0] == "future"
+            raise Invalid(_("That time is in the future: check the date on the report") if exc.args[0] == "future"
                            else _("Not a time (e.g. 2026-11-22 08:30)")) from None
 
     def _temperature(self, view: ScreeningView, step: TemperatureStep, place: StatePlace) -> ScreeningView:
@@ -332,11 +317,11 @@ class _DeskApp:
         """A typed reading in °C: two digits and up to two decimals; one outside the plausible range is confirmed."""
         celsius = typed_reading(answer)
         if celsius is None:
-            raise _Invalid(_('"{value}" is not a reading (e.g. 36.5): measure again and type it', value=answer))
+            raise Invalid(_('"{value}" is not a reading (e.g. 36.5): measure again and type it', value=answer))
         if not step.is_plausible(celsius) and not self._yes_no(_(
                 "{celsius} °C is outside {low}–{high} °C: record it as a measuring error?",
                 celsius=celsius, low=step.plausible_min, high=step.plausible_max)):
-            raise _Invalid(_("Type the reading again"))
+            raise Invalid(_("Type the reading again"))
         return celsius
 
     def _rest(self, until: dt.datetime) -> None:
@@ -346,9 +331,9 @@ class _DeskApp:
             due = now >= until
             answer = self._ask_raw(_(REST_DUE if due else REST, until=f"{until:%H:%M:%S}"))
             if answer.lower() == ABANDON:
-                raise _Abandon
+                raise PersonLeft
             if answer.lower() == PARK:
-                raise _Parked
+                raise Parked
             if answer.lower() == REMEASURE or (due and not answer):
                 if self.gate.clock.now() >= until:
                     return
