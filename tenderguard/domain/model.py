@@ -25,6 +25,7 @@ from tenderguard.identity import (
     clean_text,
     mask_name,
     mask_phone,
+    normalise_business_phone,
     normalise_company_name,
     normalise_mobile,
     parse_document,
@@ -158,29 +159,7 @@ def _agency_name(value: str) -> str:
 
 def _agency_phone(value: str | None) -> str | None:
     """An agency's business number: a mainland mobile (11 digits) or a landline with its area code (010-69041234)."""
-    if value is None or value == "":
-        return None
-    try:
-        return normalise_mobile(value, field="agency.phone")
-    except InvalidInputError:
-        if not isinstance(value, str):
-            raise
-        import unicodedata  # noqa: PLC0415 - kept inside the one converter that reads landlines
-
-        import phonenumbers  # noqa: PLC0415 - loaded already by normalise_mobile
-
-        hint = _("a mobile such as 138 1234 5678, or a landline with its area code such as 010-6904 1234")
-        try:
-            parsed = phonenumbers.parse(unicodedata.normalize("NFKC", value).strip(), "CN")
-        except phonenumbers.NumberParseException:
-            raise InvalidInputError("agency.phone", _("is not a phone number"), hint=hint) from None
-        if (parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed)
-                or phonenumbers.number_type(parsed) is not phonenumbers.PhoneNumberType.FIXED_LINE):
-            raise InvalidInputError("agency.phone", _("is not a mainland mobile or landline number"),
-                                    hint=hint) from None
-        digits = phonenumbers.national_significant_number(parsed)
-        area = phonenumbers.length_of_geographical_area_code(parsed)
-        return f"0{digits[:area]}-{digits[area:]}"
+    return None if value is None or value == "" else normalise_business_phone(value, field="agency.phone")
 
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}\Z")

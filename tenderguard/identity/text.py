@@ -70,6 +70,26 @@ def normalise_mobile(phone: str, *, field: str = "phone") -> str:
     return phonenumbers.national_significant_number(parsed)
 
 
+def normalise_business_phone(phone: str, *, field: str = "phone") -> str:
+    """A business number: a mainland mobile (its 11 digits) or a landline with its area code (``010-69041234``)."""
+    try:
+        return normalise_mobile(phone, field=field)
+    except InvalidInputError:
+        if not isinstance(phone, str):
+            raise
+    hint = _("a mobile such as 138 1234 5678, or a landline with its area code such as 010-6904 1234")
+    try:
+        parsed = phonenumbers.parse(unicodedata.normalize("NFKC", phone).strip(), "CN")
+    except phonenumbers.NumberParseException:
+        raise InvalidInputError(field, _("is not a phone number"), hint=hint) from None
+    if (parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed)
+            or phonenumbers.number_type(parsed) is not phonenumbers.PhoneNumberType.FIXED_LINE):
+        raise InvalidInputError(field, _("is not a mainland mobile or landline number"), hint=hint) from None
+    digits = phonenumbers.national_significant_number(parsed)
+    area = phonenumbers.length_of_geographical_area_code(parsed)
+    return f"0{digits[:area]}-{digits[area:]}"
+
+
 def mask_phone(phone: str) -> str:
     """Mask a phone number for display: ``138****5678``; short values are fully masked."""
     if len(phone) >= 8:
