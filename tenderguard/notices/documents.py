@@ -46,7 +46,7 @@ from tenderguard.records.files import checked_target
 
 # WeasyPrint's shared FontConfiguration and the print-font cache are not thread-safe: one document at a time, for
 # badges and notices alike, so the badges' lock is shared rather than a second one made here.
-from tenderguard.render.badges import WEEKDAYS
+from tenderguard.render.badge_card import WEEKDAYS
 from tenderguard.render.environment import render_template
 from tenderguard.render.fetcher import TemplateFetcher
 from tenderguard.render.pdf import write_pdf

@@ -33,7 +33,7 @@ from tenderguard.policy import (
     Step,
     TemperatureStep,
 )
-from tenderguard.render.badges import WEEKDAYS
+from tenderguard.render.badge_card import WEEKDAYS
 from tenderguard.render.text import check_text
 
 __all__ = [

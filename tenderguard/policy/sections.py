@@ -150,7 +150,7 @@ class RefusalNotices(Checked):
 
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
-#: The longest badge title the card prints (the badge's title line, see :mod:`tenderguard.render.badges`).
+#: The longest badge title the card prints (the badge's title line, see :mod:`tenderguard.render.badge_card`).
 BADGE_TITLE_MAX = 10
 #: More day colours than days in a year tell no day apart better.
 PALETTE_MAX = 366

@@ -151,7 +151,7 @@ class BadgeUseCases(GateParts):
         bad record never stops the others' badges.
         """
         day = a_day(day, field="day")
-        from tenderguard.render.badges import WEEKDAYS, BadgeCard  # noqa: PLC0415 - WeasyPrint loads on demand
+        from tenderguard.render.badge_card import WEEKDAYS, BadgeCard  # noqa: PLC0415 - loaded on demand
         from tenderguard.render.printable import holder_text, printable  # noqa: PLC0415
 
         wanted = set(serials) if serials is not None else None

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from tenderguard.render.badges import WEEKDAYS, BadgeCard
+from tenderguard.render.badge_card import WEEKDAYS, BadgeCard
 
 DAY = dt.date(2026, 11, 23)  # a Monday
 COMPANIES = ("北京市密云区某某建设工程有限公司", "北京燕山绿化工程有限公司", "中铁某局集团第三工程有限公司")
