@@ -51,7 +51,7 @@ def desk_command(  # noqa: PLR0917 - click passes every option as a parameter
             with open_store(db, centre) as store:
                 gate = gate_on(store, policy, secret=_secret(keys))
                 gate.session(session)  # fail before the first prompt when the session is not registered
-                with settled():  # no long garbage-collector pause between two clerk's actions
+                with settled():  # no long garbage-collector pause between a clerk's actions
                     run_desk(gate, session=session, desk=desk_name, operator=operator,
                              terminal=open_terminal(plain=plain))
         except TenderGuardError as exc:

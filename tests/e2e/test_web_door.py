@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 from webkit import WebDay, chromium, make_day, serving
 
 from tenderguard.domain.badge_code import BadgeClaim, sign_claim, verify_code
+from tenderguard.domain.model import SHANGHAI
 from tenderguard.keys import load_signing_key
 from tenderguard.services.wiring import open_gate
 from tenderguard.web.door import MAX_SCANS
@@ -241,7 +242,9 @@ def test_scans_left_in_local_storage_move_to_indexeddb_and_are_uploaded(
     base, day = server
     (serial,) = admit(day, 81)
     page, _ = door_page(browser, base)
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    # Half an hour ago, but on the badge's day (the scans are recorded under the day they were made on).
+    day_began = dt.datetime.combine(day.day, dt.time(0, 0), tzinfo=SHANGHAI)
+    start = max(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30), day_began)
     left = [{"nonce": f"left-behind-{n}", "code": badge_code(day, serial), "direction": direction,
              "scanned_at": (start + dt.timedelta(seconds=n)).isoformat(), "verdict": "valid", "reason": "valid"}
             for n, direction in enumerate(("in", "out"))]

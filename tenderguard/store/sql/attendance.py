@@ -36,6 +36,7 @@ _ORGANISATION_ADMISSIONS = (select(admissions)
                             .order_by(_BY_ORDINAL))
 _BADGE_ADMISSION = (select(admissions).where(admissions.c.badge == bindparam("badge"), admissions.c.status == _ACTIVE)
                     .order_by(_BY_ORDINAL))
+_BADGE_ADMISSION_LOCKED = _BADGE_ADMISSION.with_for_update()
 _HALL_WHERE = (hall_occupancy.c.day == bindparam("day"), hall_occupancy.c.hall == bindparam("hall"))
 _INSIDE = select(hall_occupancy.c.inside).where(*_HALL_WHERE)
 #: PostgreSQL: the hall's row, locked until commit (made at 0 on the day's first use): desks deciding on one hall
@@ -89,7 +90,7 @@ class Attendance(Repo):
         self.uow.execute(_SAVE_ADMISSION, row)
 
     def by_badge(self, serial: str) -> Admission | None:
-        found = self._list(_BADGE_ADMISSION.with_for_update() if self.pg else _BADGE_ADMISSION, {"badge": serial})
+        found = self._list(_BADGE_ADMISSION_LOCKED if self.pg else _BADGE_ADMISSION, {"badge": serial})
         return found[-1] if found else None
 
     def for_day(self, day: dt.date) -> list[Admission]:
