@@ -1,9 +1,9 @@
-"""The repositories of the day's records on SQL: sessions, agencies, companies, screenings, attendance, badges.
+"""The repositories of the day's records on SQL: sessions, agencies, companies, screenings (and :class:`Repo`).
 
-Each runs plain SQLAlchemy Core statements on its unit of work's connection. Screenings are live process objects:
-rebuilt from their row and step records when loaded, tracked by the unit of work, and written back on commit.
-On PostgreSQL the rows an admission decides on are locked (its session's, shared; badges; the hall's count) and desks
-deciding on one organisation's quota or one person queue on an advisory lock; SQLite's writers take turns anyway.
+Each runs plain SQLAlchemy Core statements on its unit of work's connection, built once where a desk runs them
+at every step. Screenings are live process objects: rebuilt from their row when loaded (their step records when
+first needed), tracked by the unit of work, and written back on commit. On PostgreSQL an admission reads its
+session under a shared lock; admissions and badges, with their locks, are in :mod:`~tenderguard.store.sql.attendance`.
 """
 
 from __future__ import annotations
